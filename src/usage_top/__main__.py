@@ -1,0 +1,7 @@
+"""``python -m usage_top``: the same as the ``usage-top`` command."""
+
+import sys
+
+from .cli import main
+
+sys.exit(main())

@@ -1,0 +1,207 @@
+"""Command line: the dashboard (default), ``report``, ``collect`` and ``sim``.
+
+Every failure a user can cause or meet (a bad flag, a bad config, an unreadable
+database, an unreachable API) ends in one line on stderr and a documented exit
+code, never a traceback: 0 ok, 2 usage or configuration error, 3 API unreachable
+with no stored data to show.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import signal
+import sys
+from pathlib import Path
+from typing import NoReturn
+
+from .config import ConfigError, Settings, file_warning, load_settings
+from .periods import Range
+
+EXIT_OK, EXIT_USAGE, EXIT_UNREACHABLE = 0, 2, 3
+
+
+class UsageError(Exception):
+    """A bad command line, reported in one line with exit code 2."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        raise UsageError(f"{message} (see usage-top --help)")
+
+
+def _common_options() -> argparse.ArgumentParser:
+    """Options accepted before or after the command (``usage-top report --demo``)."""
+    common = _Parser(add_help=False, argument_default=argparse.SUPPRESS)
+    common.add_argument("--demo", action="store_true", help="run on the built-in simulator")
+    common.add_argument("--db", type=Path, help="SQLite database file (default: XDG data dir)")
+    common.add_argument("--config", type=Path, help="config file (default: XDG config dir)")
+    common.add_argument("--base-url", help="vendor API base URL (https, or http on loopback)")
+    common.add_argument("--interval", type=float, help="seconds between polls (min 5, default 30)")
+    common.add_argument("--timezone", help="workspace timezone, IANA name (default UTC)")
+    return common
+
+
+def build_parser() -> argparse.ArgumentParser:
+    common = _common_options()
+    parser = _Parser(
+        prog="usage-top",
+        description="htop for your API quota: live API usage and credits in the terminal.",
+        parents=[common],
+        epilog="The API key is read from PUBRIO_API_KEY or the config file, never from flags. "
+        "With no key configured, usage-top runs on its built-in simulator.",
+    )
+    parser.add_argument("--no-poll", dest="poll", action="store_false", default=argparse.SUPPRESS,
+                        help="only read the database (another usage-top collects)")
+    commands = parser.add_subparsers(dest="command", parser_class=_Parser)
+
+    report = commands.add_parser("report", parents=[common], help="poll once and print a report")
+    report.add_argument("--json", action="store_true", help="print JSON")
+    report.add_argument("--range", choices=[r.value for r in Range], default="7d",
+                        help="date range (default 7d)")
+    report.add_argument("--key", help="only this masked API key, e.g. 0••••f39")
+
+    collect = commands.add_parser("collect", parents=[common], help="poll into the database, headless")
+    collect.add_argument("--once", action="store_true", help="poll once and exit")
+
+    sim = commands.add_parser("sim", help="serve the Pubrio API simulator on a loopback port")
+    sim.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
+    sim.add_argument("--port", type=int, default=8765, help="port (default 8765; 0 picks one)")
+    sim.add_argument("--seed", type=int, default=7, help="data seed (default 7)")
+    sim.add_argument("--timezone", default="UTC", help="workspace timezone of the simulated account")
+    sim.add_argument("--keys", type=int, default=36, help="number of API keys (default 36)")
+    return parser
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    flags = {name: getattr(args, name, None) for name in
+             ("demo", "db", "base_url", "interval", "timezone", "poll")}
+    return load_settings(getattr(args, "config", None), **flags)
+
+
+def _reject_key_flags(argv: list[str]) -> None:
+    for arg in argv:
+        if arg.split("=", 1)[0] in ("--api-key", "--apikey", "--token"):
+            raise UsageError(
+                "API keys are not accepted on the command line (other users can see argv): "
+                "set PUBRIO_API_KEY or api_key in the config file"
+            )
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    try:
+        _reject_key_flags(argv)
+        args = build_parser().parse_args(argv)
+        if args.command == "sim":
+            return _run_sim(args)
+        settings = _settings(args)
+        warning = file_warning(getattr(args, "config", None) or _config_path())
+        if warning:
+            print(warning, file=sys.stderr)
+        if args.command == "report":
+            return asyncio.run(_report(settings, Range(args.range), args.key, args.json))
+        if args.command == "collect":
+            return asyncio.run(_collect(settings, args.once))
+        return _dashboard(settings)
+    except (UsageError, ConfigError) as exc:
+        print(f"usage-top: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        return 130
+
+
+def _config_path() -> Path:
+    import os
+
+    from .config import default_config_path
+
+    return Path(os.environ.get("USAGE_TOP_CONFIG") or default_config_path())
+
+
+def _open_runtime(settings: Settings):
+    from .runtime import Runtime
+    from .store import StoreError
+
+    try:
+        return Runtime.open(settings)
+    except StoreError as exc:
+        raise ConfigError(str(exc)) from None
+
+
+async def _report(settings: Settings, range_: Range, key: str | None, as_json: bool) -> int:
+    from .periods import local_today
+    from .providers.errors import AuthError, ForbiddenError
+    from .report import age_text, build_report, render_json, render_text
+
+    runtime = _open_runtime(settings)
+    try:
+        outcome = await runtime.collector.poll_once()
+        if key and outcome.ok:
+            start, end = range_.dates(local_today(runtime.now(), settings.tz))
+            outcome = await runtime.collector.fetch_key(key, start, end)
+        last = runtime.store.last_success()
+        if not outcome.ok and last is None:
+            print(f"usage-top: {outcome.error}", file=sys.stderr)
+            auth = any(word in outcome.error for word in ("HTTP 401", "HTTP 403", "plan has no API"))
+            return EXIT_USAGE if auth else EXIT_UNREACHABLE
+        if not outcome.ok:
+            age = age_text((runtime.now() - last.finished_at).total_seconds())
+            print(f"usage-top: {outcome.error}; showing stored data from {age} ago", file=sys.stderr)
+        report = build_report(runtime, range_, key, outcome.error)
+        if as_json:
+            print(render_json(report))
+        else:
+            from rich.console import Console
+
+            render_text(report, Console())
+        return EXIT_OK
+    finally:
+        await runtime.aclose()
+
+
+async def _collect(settings: Settings, once: bool) -> int:
+    runtime = _open_runtime(settings)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+
+    def report(outcome) -> None:
+        status = "ok" if outcome.ok else f"error: {outcome.error}"
+        stamp = outcome.finished_at.strftime("%Y-%m-%dT%H:%M:%SZ")
+        print(f"{stamp} poll {status} ({outcome.requests} requests)", file=sys.stderr, flush=True)
+
+    try:
+        if once:
+            outcome = await runtime.collector.poll_once()
+            report(outcome)
+            return EXIT_OK if outcome.ok else EXIT_UNREACHABLE
+        await runtime.collector.run(stop, on_poll=report)
+        return EXIT_OK
+    finally:
+        await runtime.aclose()
+
+
+def _run_sim(args: argparse.Namespace) -> int:
+    from .sim import DEMO_API_KEY, SimServer, Simulator
+
+    try:
+        sim = Simulator(seed=args.seed, tz=args.timezone, keys=args.keys)
+        server = SimServer(sim, host=args.host, port=args.port)
+    except (OSError, ValueError) as exc:
+        raise UsageError(f"cannot start the simulator: {exc}") from None
+    print(f"Pubrio simulator on {server.url} (API key: {DEMO_API_KEY}); Ctrl+C stops it", flush=True)
+    print(f"  try: PUBRIO_API_KEY={DEMO_API_KEY} usage-top --base-url {server.url}", flush=True)
+    server.serve_forever()
+    return EXIT_OK
+
+
+def _dashboard(settings: Settings) -> int:
+    from .tui.app import run_dashboard
+
+    return run_dashboard(settings)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

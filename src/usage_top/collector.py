@@ -1,0 +1,183 @@
+"""Polls a provider into the store: the same code inside the TUI and headless.
+
+Each poll asks for as little as the views need: the scope readings and the
+breakdown of today (2 requests). Past days are fetched once they are complete
+(after the workspace's midnight), so the first poll backfills the history and
+later polls only refresh today. Per-key endpoint series are fetched on demand
+for drilldowns and reused while fresh.
+
+A poll either lands whole in the store (one transaction) or not at all, and its
+outcome is always logged: a failed poll is a state to show, not an exception.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Protocol, Sequence
+from zoneinfo import ZoneInfo
+
+from .model import Breakdown, DailyUsage, KeyDaily, PollResult, ScopeUsage
+from .periods import HISTORY_DAYS, day_end, local_today
+from .providers.errors import ProviderError
+from .store import Store, StoreError
+
+Clock = Callable[[], dt.datetime]
+
+COMPLETE_AFTER = dt.timedelta(minutes=15)
+"""A past day is final once fetched this long after its end (late data settles)."""
+
+
+class Provider(Protocol):
+    """What the collector needs from a vendor adapter."""
+
+    name: str
+
+    async def scopes(self, now: dt.datetime) -> list[ScopeUsage]: ...
+
+    async def breakdown(
+        self, start: dt.date, end: dt.date, keys: Sequence[str] = (), slugs: Sequence[str] = ()
+    ) -> Breakdown: ...
+
+    async def daily(
+        self, start: dt.date, end: dt.date, keys: Sequence[str] = (), slugs: Sequence[str] = ()
+    ) -> DailyUsage: ...
+
+
+@dataclass(frozen=True)
+class PollOutcome:
+    """What happened in one poll, for the status line."""
+
+    started_at: dt.datetime
+    finished_at: dt.datetime
+    error: str | None = None
+    requests: int = 0
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+
+def utc_now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+class Collector:
+    """Fetches usage from one provider and ingests it into one store."""
+
+    def __init__(
+        self,
+        provider: Provider,
+        store: Store,
+        *,
+        tz: ZoneInfo,
+        clock: Clock = utc_now,
+        interval: float = 30.0,
+        concurrency: int = 4,
+    ) -> None:
+        self.provider = provider
+        self.store = store
+        self.tz = tz
+        self.clock = clock
+        self.interval = interval
+        self._limit = asyncio.Semaphore(concurrency)
+        self._lock = asyncio.Lock()
+
+    async def poll_once(self) -> PollOutcome:
+        """One poll: scopes plus every day that is not final yet. Never raises."""
+        async with self._lock:
+            return await self._guarded(self._fetch_poll)
+
+    async def fetch_key(self, key: str, start: dt.date, end: dt.date) -> PollOutcome:
+        """Fetch one key's per-endpoint daily series, unless the store has it fresh."""
+        if self._key_is_fresh(key, start, end):
+            now = self.clock()
+            return PollOutcome(started_at=now, finished_at=now)
+        async with self._lock:
+            return await self._guarded(lambda now: self._fetch_key(key, start, end, now))
+
+    async def run(self, stop: asyncio.Event, on_poll: Callable[[PollOutcome], object] | None = None) -> None:
+        """Poll every ``interval`` seconds until ``stop`` is set; polls never overlap."""
+        while not stop.is_set():
+            outcome = await self.poll_once()
+            if on_poll:
+                on_poll(outcome)
+            try:
+                await asyncio.wait_for(stop.wait(), timeout=self.interval)
+            except TimeoutError:
+                pass
+
+    def days_to_fetch(self, now: dt.datetime) -> list[dt.date]:
+        """Today, plus every day of the history window not fetched since it ended."""
+        today = local_today(now, self.tz)
+        first = today - dt.timedelta(days=HISTORY_DAYS - 1)
+        fetched = self.store.fetched_days("breakdown", "", first, today)
+        days = [
+            first + dt.timedelta(days=offset)
+            for offset in range(HISTORY_DAYS - 1)
+            if not self._final(first + dt.timedelta(days=offset), fetched)
+        ]
+        return days + [today]
+
+    def _final(self, day: dt.date, fetched: dict[dt.date, dt.datetime]) -> bool:
+        stamp = fetched.get(day)
+        return stamp is not None and stamp >= day_end(day, self.tz) + COMPLETE_AFTER
+
+    def _key_is_fresh(self, key: str, start: dt.date, end: dt.date) -> bool:
+        fetched = self.store.fetched_days("key_daily", key, start, end)
+        if len(fetched) < (end - start).days + 1:
+            return False
+        oldest = min(fetched.values())
+        return self.clock() - oldest < dt.timedelta(seconds=self.interval)
+
+    async def _fetch_poll(self, now: dt.datetime) -> tuple[PollResult, int]:
+        days = self.days_to_fetch(now)
+        scopes, *breakdowns = await asyncio.gather(
+            self._limited(self.provider.scopes(now)),
+            *(self._limited(self.provider.breakdown(day, day)) for day in days),
+        )
+        result = PollResult(fetched_at=now, scopes=tuple(scopes), day_breakdowns=tuple(breakdowns))
+        return result, 1 + len(days)
+
+    async def _fetch_key(self, key: str, start: dt.date, end: dt.date, now: dt.datetime):
+        daily = await self._limited(self.provider.daily(start, end, keys=[key]))
+        return PollResult(fetched_at=now, key_daily=(KeyDaily(key=key, daily=daily),)), 1
+
+    async def _limited(self, request: Awaitable):
+        async with self._limit:
+            return await request
+
+    async def _guarded(self, fetch) -> PollOutcome:
+        """Run a fetch, ingest its result in one transaction, and log the outcome."""
+        started = self.clock()
+        began = time.perf_counter()
+        error, requests = None, 0
+        try:
+            result, requests = await fetch(started)
+            self.store.ingest(result)
+        except ProviderError as exc:
+            error = str(exc)
+        except StoreError as exc:
+            error = f"database: {exc}"
+        except Exception as exc:  # a bug must not kill a monitor left open all day
+            error = f"internal error: {type(exc).__name__}: {exc}"
+        finished = self.clock()
+        latency_ms = (time.perf_counter() - began) * 1000
+        self._log(started, finished, error, requests, latency_ms)
+        return PollOutcome(started_at=started, finished_at=finished, error=error, requests=requests)
+
+    def _log(self, started, finished, error, requests, latency_ms) -> None:
+        try:
+            self.store.record_poll(
+                started_at=started,
+                finished_at=finished,
+                outcome="error" if error else "ok",
+                error=error,
+                requests=requests,
+                latency_ms=latency_ms,
+            )
+        except StoreError:
+            pass  # the outcome is still returned to the caller, who shows it

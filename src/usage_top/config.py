@@ -1,0 +1,170 @@
+"""One typed configuration: TOML file, then environment, then command-line flags.
+
+Later sources win: a flag overrides an environment variable, which overrides the
+file. The API key is deliberately not a flag (argv is visible to every user of the
+machine in ``ps``); it comes from ``PUBRIO_API_KEY`` or the file.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import stat
+import tomllib
+from contextvars import ContextVar
+from pathlib import Path
+from typing import Any, Literal
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+DEFAULT_BASE_URL = "https://api.pubrio.com"
+
+_config_file: ContextVar[dict[str, Any]] = ContextVar("usage_top_config_file", default={})
+
+
+class ConfigError(Exception):
+    """A configuration problem, explained in one line."""
+
+
+def default_config_path() -> Path:
+    """``$XDG_CONFIG_HOME/usage-top/config.toml`` (or ``~/.config/...``)."""
+    base = os.environ.get("XDG_CONFIG_HOME") or Path.home() / ".config"
+    return Path(base) / "usage-top" / "config.toml"
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+class _FileSource(PydanticBaseSettingsSource):
+    """Feeds the already-parsed TOML file to pydantic-settings as the lowest source."""
+
+    def get_field_value(self, field, field_name):  # pragma: no cover - unused by __call__
+        return None, field_name, False
+
+    def __call__(self) -> dict[str, Any]:
+        return dict(_config_file.get())
+
+
+class Settings(BaseSettings):
+    """Everything usage-top can be told, with the default a new user gets."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="USAGE_TOP_", extra="forbid", populate_by_name=True, frozen=True
+    )
+
+    provider: Literal["pubrio"] = "pubrio"
+    api_key: SecretStr | None = Field(
+        default=None,
+        validation_alias=AliasChoices("PUBRIO_API_KEY", "USAGE_TOP_API_KEY", "api_key"),
+        description="Vendor API key; env or config file only, never a flag.",
+    )
+    base_url: str = Field(
+        default=DEFAULT_BASE_URL,
+        validation_alias=AliasChoices("PUBRIO_BASE_URL", "USAGE_TOP_BASE_URL", "base_url"),
+    )
+    demo: bool = Field(default=False, description="Run on the built-in simulator.")
+    db: Path | None = Field(default=None, description="SQLite file; default in the XDG data dir.")
+    interval: float = Field(default=30.0, ge=5.0, description="Seconds between polls (min 5).")
+    timeout: float = Field(default=10.0, gt=0, le=120, description="HTTP timeout in seconds.")
+    timezone: str = Field(default="UTC", description="Workspace timezone (IANA name).")
+    amber: float = Field(default=75.0, gt=0, le=100, description="Amber threshold, percent.")
+    red: float = Field(default=90.0, gt=0, le=100, description="Red threshold, percent.")
+    poll: bool = Field(default=True, description="False: only read the database (--no-poll).")
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown timezone {value!r} (use an IANA name such as Europe/Paris)") from None
+        return value
+
+    @field_validator("base_url")
+    @classmethod
+    def _https_unless_loopback(cls, value: str) -> str:
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError(f"{value!r} is not an http(s) URL")
+        if parts.scheme == "http" and not _is_loopback(parts.hostname):
+            raise ValueError("must be https:// (plain http is only allowed on loopback)")
+        return value.rstrip("/")
+
+    @model_validator(mode="after")
+    def _amber_below_red(self) -> Settings:
+        if self.amber >= self.red:
+            raise ValueError(f"amber ({self.amber:g}) must be below red ({self.red:g})")
+        return self
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    @property
+    def simulated(self) -> bool:
+        """Demo mode: asked for, or no account configured at all."""
+        return self.demo or self.api_key is None
+
+    @classmethod
+    def settings_customise_sources(
+        cls, settings_cls, init_settings, env_settings, dotenv_settings, file_secret_settings
+    ):
+        return (init_settings, env_settings, _FileSource(settings_cls))
+
+
+def _read_file(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as handle:
+            data = tomllib.load(handle)
+    except FileNotFoundError:
+        return {}
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML ({exc})") from None
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read ({exc.strerror})") from None
+    return data
+
+
+def _first_error(exc: ValidationError) -> str:
+    error = exc.errors()[0]
+    where = ".".join(str(part) for part in error["loc"]) or "config"
+    message = error["msg"].removeprefix("Value error, ")
+    if error["type"] == "extra_forbidden":
+        message = "unknown setting"
+    return f"{where}: {message}"
+
+
+def file_warning(path: Path) -> str | None:
+    """A warning when a config file holding a key can be read by other users."""
+    try:
+        mode = path.stat().st_mode
+    except OSError:
+        return None
+    if mode & (stat.S_IRGRP | stat.S_IROTH) and "api_key" in _read_file(path):
+        return f"warning: {path} holds an API key and is readable by other users (chmod 600 it)"
+    return None
+
+
+def load_settings(config_path: Path | None = None, **flags: Any) -> Settings:
+    """Build the settings from file, environment and flags; ConfigError on any problem.
+
+    ``flags`` are command-line values; ``None`` means "not given" and is dropped so
+    that lower sources still apply.
+    """
+    path = config_path or Path(os.environ.get("USAGE_TOP_CONFIG") or default_config_path())
+    token = _config_file.set(_read_file(path))
+    try:
+        return Settings(**{name: value for name, value in flags.items() if value is not None})
+    except ValidationError as exc:
+        raise ConfigError(f"bad configuration: {_first_error(exc)}") from None
+    finally:
+        _config_file.reset(token)

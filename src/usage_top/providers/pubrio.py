@@ -1,0 +1,315 @@
+"""Pubrio's usage API mapped to the normalised model.
+
+Endpoints (all ``POST`` with a JSON body, header ``pubrio-api-key``):
+``/profile/usage`` for the scope cards, ``/api_keys/usage/breakdown`` for by-key
+and by-endpoint figures, ``/api_keys/usage/daily`` for daily series. Dates in
+request bodies and the ``last_used`` timestamps are in the workspace timezone;
+everything leaves this module as aware UTC datetimes or plain workspace dates.
+
+Vendor JSON is parsed defensively: unknown fields are ignored, missing optional
+ones take defaults, and anything that cannot make valid model objects becomes a
+:class:`BadResponse` naming the endpoint, never a crash further up.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from ..model import (
+    Breakdown,
+    DailyPoint,
+    DailyUsage,
+    EndpointDaily,
+    EndpointUsage,
+    KeyUsage,
+    Period,
+    ScopeUsage,
+    Totals,
+)
+from .errors import BadResponse, ForbiddenError
+from .http import ApiClient
+from ..periods import period_end
+
+SOFT_RATE_LIMIT_PER_MINUTE = 300
+"""Pubrio documents a soft limit of 300 requests/min on the API; it sends no header."""
+
+AUTH_HEADER = "pubrio-api-key"
+UNNAMED_KEY = "(unnamed key)"
+
+_SCOPE_PERIODS = (Period.MONTHLY, Period.DAILY, Period.HOURLY)
+
+
+class _Lenient(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+
+class _Totals(_Lenient):
+    requests: int = 0
+    credits: float = 0
+
+
+class _KeyRow(_Lenient):
+    name: str | None = None
+    requests: int = 0
+    credits: float = 0
+    last_used: str | None = None
+    percent_of_requests: float | None = None
+    percent_of_credits: float | None = None
+
+
+class _EndpointRow(_Lenient):
+    slug: str | None = None
+    name: str | None = None
+    requests: int = 0
+    credits: float = 0
+    percent_of_requests: float | None = None
+    percent_of_credits: float | None = None
+
+
+class _BreakdownData(_Lenient):
+    by_key: list[_KeyRow] = []
+    by_endpoint: list[_EndpointRow] = []
+    totals: _Totals = _Totals()
+
+
+class _DayRow(_Lenient):
+    """A daily series item. Its fields are not public: inferred as {date, requests, credits}."""
+
+    date: dt.date
+    requests: int = 0
+    credits: float = 0
+
+
+class _LogTypeSeries(_Lenient):
+    """A ``by_log_type`` item; shape inferred as {slug, name, series: [day rows]}."""
+
+    slug: str | None = None
+    name: str | None = None
+    series: list[_DayRow] = []
+
+
+class _DailyData(_Lenient):
+    series: list[_DayRow] = []
+    by_log_type: list[_LogTypeSeries] = []
+    totals: _Totals = _Totals()
+
+
+class _Envelope(_Lenient):
+    data: dict[str, Any]
+
+
+class PubrioProvider:
+    """Reads one Pubrio workspace's usage through an :class:`ApiClient`."""
+
+    name = "pubrio"
+
+    def __init__(self, client: ApiClient, tz: ZoneInfo) -> None:
+        self._client = client
+        self._tz = tz
+
+    async def scopes(self, now: dt.datetime) -> list[ScopeUsage]:
+        """Current usage against limits, one entry per scope and period."""
+        data = await self._data("/profile/usage", {})
+        if data.get("is_api_access_available") is False:
+            raise ForbiddenError("your plan has no API access: upgrade to a paid plan to use the API")
+        return _parse(lambda: list(self._scopes(data, now)), "/profile/usage")
+
+    async def breakdown(
+        self,
+        start: dt.date,
+        end: dt.date,
+        keys: Sequence[str] = (),
+        slugs: Sequence[str] = (),
+    ) -> Breakdown:
+        """Requests and credits by key, by endpoint and in total for a date range."""
+        path = "/api_keys/usage/breakdown"
+        data = await self._data(path, _range_body(start, end, keys, slugs))
+        return _parse(lambda: self._breakdown(start, end, _BreakdownData.model_validate(data)), path)
+
+    async def daily(
+        self,
+        start: dt.date,
+        end: dt.date,
+        keys: Sequence[str] = (),
+        slugs: Sequence[str] = (),
+    ) -> DailyUsage:
+        """A per-day series over a range, total and per endpoint."""
+        path = "/api_keys/usage/daily"
+        data = await self._data(path, _range_body(start, end, keys, slugs))
+        return _parse(lambda: _daily(start, end, _DailyData.model_validate(data)), path)
+
+    async def _data(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
+        payload = await self._client.post_json(path, body)
+        return _parse(lambda: _Envelope.model_validate(payload).data, path)
+
+    def _scopes(self, data: dict[str, Any], now: dt.datetime):
+        quota_shared = bool(data.get("is_quota_sharing_enabled"))
+        for scope in ("api", "portal"):
+            refreshed = _iso_time(data.get(f"{scope}_last_refreshed"))
+            for period in _SCOPE_PERIODS:
+                used = data.get(f"{scope}_{period.value}_usage")
+                if used is None:
+                    continue
+                seat_limit = data.get(f"max_{scope}_{period.value}_query")
+                total_limit = data.get(f"total_max_{scope}_{period.value}_query")
+                limit = total_limit if quota_shared and total_limit else seat_limit
+                yield ScopeUsage(
+                    scope=scope,
+                    period=period,
+                    used=used,
+                    limit=limit or None,
+                    rate_limit_per_minute=SOFT_RATE_LIMIT_PER_MINUTE if scope == "api" else None,
+                    refreshed_at=refreshed,
+                    resets_at=period_end(period, now, self._tz),
+                )
+
+    def _breakdown(self, start: dt.date, end: dt.date, data: _BreakdownData) -> Breakdown:
+        return Breakdown(
+            start=start,
+            end=end,
+            by_key=tuple(_merge_keys(self._key_usage(row) for row in data.by_key)),
+            by_endpoint=tuple(_merge_endpoints(_endpoint_usage(row) for row in data.by_endpoint)),
+            totals=Totals(requests=data.totals.requests, credits=data.totals.credits),
+        )
+
+    def _key_usage(self, row: _KeyRow) -> KeyUsage:
+        return KeyUsage(
+            key=(row.name or "").strip() or UNNAMED_KEY,
+            requests=row.requests,
+            credits=row.credits,
+            last_used=self._local_time(row.last_used),
+            percent_of_requests=row.percent_of_requests or 0.0,
+            percent_of_credits=row.percent_of_credits or 0.0,
+        )
+
+    def _local_time(self, text: str | None) -> dt.datetime | None:
+        """Parse a vendor timestamp (workspace local, no zone); None when unusable."""
+        if not text:
+            return None
+        try:
+            stamp = dt.datetime.fromisoformat(text)
+        except ValueError:
+            return None
+        if stamp.tzinfo is None:
+            stamp = stamp.replace(tzinfo=self._tz)
+        return stamp.astimezone(dt.UTC)
+
+
+def _range_body(start: dt.date, end: dt.date, keys: Sequence[str], slugs: Sequence[str]) -> dict:
+    body: dict[str, Any] = {"start_date": start.isoformat(), "end_date": end.isoformat()}
+    if keys:
+        body["keys"] = list(keys)
+    if slugs:
+        body["log_type_slugs"] = list(slugs)
+    return body
+
+
+def _parse(build, path: str):
+    """Run a parse step, turning any validation failure into a one-line BadResponse."""
+    try:
+        return build()
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        where = ".".join(str(part) for part in error["loc"])
+        raise BadResponse(f"{path} returned data usage-top cannot use ({where}: {error['msg']})") from None
+    except (TypeError, AttributeError, ValueError) as exc:
+        raise BadResponse(f"{path} returned data usage-top cannot use ({type(exc).__name__})") from None
+
+
+def _iso_time(text: Any) -> dt.datetime | None:
+    if not isinstance(text, str):
+        return None
+    try:
+        stamp = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return stamp if stamp.tzinfo else stamp.replace(tzinfo=dt.UTC)
+
+
+def _endpoint_usage(row: _EndpointRow) -> EndpointUsage:
+    slug = (row.slug or "").strip()
+    return EndpointUsage(
+        slug=slug,
+        name=(row.name or "").strip() or slug or "Unmapped requests",
+        requests=row.requests,
+        credits=row.credits,
+        percent_of_requests=row.percent_of_requests or 0.0,
+        percent_of_credits=row.percent_of_credits or 0.0,
+    )
+
+
+def _merge_keys(rows) -> list[KeyUsage]:
+    """Fold duplicate key rows into one, so a key is never counted twice downstream."""
+    merged: dict[str, KeyUsage] = {}
+    for row in rows:
+        seen = merged.get(row.key)
+        if seen is None:
+            merged[row.key] = row
+            continue
+        stamps = [stamp for stamp in (seen.last_used, row.last_used) if stamp]
+        merged[row.key] = seen.model_copy(
+            update={
+                "requests": seen.requests + row.requests,
+                "credits": seen.credits + row.credits,
+                "last_used": max(stamps) if stamps else None,
+                "percent_of_requests": seen.percent_of_requests + row.percent_of_requests,
+                "percent_of_credits": seen.percent_of_credits + row.percent_of_credits,
+            }
+        )
+    return list(merged.values())
+
+
+def _merge_endpoints(rows) -> list[EndpointUsage]:
+    """Fold duplicate endpoint rows (same slug) into one."""
+    merged: dict[str, EndpointUsage] = {}
+    for row in rows:
+        seen = merged.get(row.slug)
+        merged[row.slug] = row if seen is None else seen.model_copy(
+            update={
+                "requests": seen.requests + row.requests,
+                "credits": seen.credits + row.credits,
+                "percent_of_requests": seen.percent_of_requests + row.percent_of_requests,
+                "percent_of_credits": seen.percent_of_credits + row.percent_of_credits,
+            }
+        )
+    return list(merged.values())
+
+
+def _points(rows: list[_DayRow], start: dt.date, end: dt.date) -> tuple[DailyPoint, ...]:
+    """Day rows inside the range, one per day (duplicates summed), in date order."""
+    days: dict[dt.date, list[float]] = {}
+    for row in rows:
+        if start <= row.date <= end:
+            total = days.setdefault(row.date, [0, 0.0])
+            total[0] += row.requests
+            total[1] += row.credits
+    return tuple(
+        DailyPoint(day=day, requests=requests, credits=credits)
+        for day, (requests, credits) in sorted(days.items())
+    )
+
+
+def _daily(start: dt.date, end: dt.date, data: _DailyData) -> DailyUsage:
+    by_slug: dict[str, EndpointDaily] = {}
+    for item in data.by_log_type:
+        slug = (item.slug or "").strip()
+        rows = list(item.series)
+        if slug in by_slug:
+            rows += [
+                _DayRow(date=p.day, requests=p.requests, credits=p.credits)
+                for p in by_slug[slug].series
+            ]
+        name = (item.name or "").strip() or slug or "Unmapped requests"
+        by_slug[slug] = EndpointDaily(slug=slug, name=name, series=_points(rows, start, end))
+    return DailyUsage(
+        start=start,
+        end=end,
+        series=_points(data.series, start, end),
+        by_endpoint=tuple(by_slug.values()),
+        totals=Totals(requests=data.totals.requests, credits=data.totals.credits),
+    )
