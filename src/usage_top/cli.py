@@ -131,8 +131,8 @@ def _open_runtime(settings: Settings):
 
 async def _report(settings: Settings, range_: Range, key: str | None, as_json: bool) -> int:
     from .periods import local_today
-    from .providers.errors import AuthError, ForbiddenError
-    from .report import age_text, build_report, render_json, render_text
+    from .format import age_text
+    from .report import build_report, render_json, render_text
 
     runtime = _open_runtime(settings)
     try:
@@ -143,8 +143,7 @@ async def _report(settings: Settings, range_: Range, key: str | None, as_json: b
         last = runtime.store.last_success()
         if not outcome.ok and last is None:
             print(f"usage-top: {outcome.error}", file=sys.stderr)
-            auth = any(word in outcome.error for word in ("HTTP 401", "HTTP 403", "plan has no API"))
-            return EXIT_USAGE if auth else EXIT_UNREACHABLE
+            return EXIT_USAGE if outcome.needs_user else EXIT_UNREACHABLE
         if not outcome.ok:
             age = age_text((runtime.now() - last.finished_at).total_seconds())
             print(f"usage-top: {outcome.error}; showing stored data from {age} ago", file=sys.stderr)

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Protocol, Sequence
@@ -22,8 +21,8 @@ from zoneinfo import ZoneInfo
 
 from .model import Breakdown, DailyUsage, KeyDaily, PollResult, ScopeUsage
 from .periods import HISTORY_DAYS, day_end, local_today
-from .providers.errors import ProviderError
-from .store import Store, StoreError
+from .providers.errors import AuthError, ForbiddenError, ProviderError
+from .store import PollRecord, Store, StoreError
 
 Clock = Callable[[], dt.datetime]
 
@@ -55,6 +54,8 @@ class PollOutcome:
     finished_at: dt.datetime
     error: str | None = None
     requests: int = 0
+    needs_user: bool = False
+    """The error will not go away by retrying (wrong key, no API access on the plan)."""
 
     @property
     def ok(self) -> bool:
@@ -151,33 +152,27 @@ class Collector:
             return await request
 
     async def _guarded(self, fetch) -> PollOutcome:
-        """Run a fetch, ingest its result in one transaction, and log the outcome."""
+        """Run a fetch and store its result with its poll record in one transaction.
+
+        A failed fetch stores nothing but the failure, so readers never see a
+        half-written poll.
+        """
         started = self.clock()
-        began = time.perf_counter()
-        error, requests = None, 0
+        error, requests, needs_user = None, 0, False
         try:
             result, requests = await fetch(started)
-            self.store.ingest(result)
+            poll = PollRecord(started, self.clock(), "ok", None, requests)
+            self.store.ingest(result, poll=poll)
+            return PollOutcome(started, poll.finished_at, None, requests)
         except ProviderError as exc:
-            error = str(exc)
+            error, needs_user = str(exc), isinstance(exc, (AuthError, ForbiddenError))
         except StoreError as exc:
             error = f"database: {exc}"
         except Exception as exc:  # a bug must not kill a monitor left open all day
             error = f"internal error: {type(exc).__name__}: {exc}"
         finished = self.clock()
-        latency_ms = (time.perf_counter() - began) * 1000
-        self._log(started, finished, error, requests, latency_ms)
-        return PollOutcome(started_at=started, finished_at=finished, error=error, requests=requests)
-
-    def _log(self, started, finished, error, requests, latency_ms) -> None:
         try:
-            self.store.record_poll(
-                started_at=started,
-                finished_at=finished,
-                outcome="error" if error else "ok",
-                error=error,
-                requests=requests,
-                latency_ms=latency_ms,
-            )
+            self.store.record_poll(started, finished, "error", error, requests)
         except StoreError:
-            pass  # the outcome is still returned to the caller, who shows it
+            pass  # the outcome still reaches the caller, who shows it
+        return PollOutcome(started, finished, error, requests, needs_user)

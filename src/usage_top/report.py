@@ -11,22 +11,9 @@ from rich.table import Table
 
 from .periods import Range, local_today
 from .runtime import Runtime
-from .views import RangeView, ScopeView, range_view, scope_views
+from .views import ScopeView, range_view, scope_views
 
 TOP_ROWS = 10
-
-
-def age_text(seconds: float) -> str:
-    """A short human age: 12s, 4m, 3h 5m, 2d 4h."""
-    seconds = max(0, int(seconds))
-    if seconds < 60:
-        return f"{seconds}s"
-    minutes, hours, days = seconds // 60, seconds // 3600, seconds // 86400
-    if seconds < 3600:
-        return f"{minutes}m"
-    if seconds < 86400:
-        return f"{hours}h {minutes % 60}m"
-    return f"{days}d {hours % 24}h"
 
 
 def build_report(runtime: Runtime, range_: Range, key: str | None, error: str | None) -> dict[str, Any]:

@@ -11,7 +11,7 @@ import datetime as dt
 from dataclasses import dataclass
 from enum import StrEnum
 
-from .model import EndpointUsage, KeyUsage, ScopeUsage, Totals
+from .model import EndpointUsage, KeyUsage, Period, ScopeUsage, Totals
 from .store import Store
 
 
@@ -80,8 +80,16 @@ class ScopeView:
     level: Level
 
 
+_PERIOD_ORDER = {Period.MONTHLY: 0, Period.DAILY: 1, Period.HOURLY: 2, Period.MINUTE: 3}
+
+
 def scope_views(store: Store, amber: float = 75.0, red: float = 90.0) -> list[ScopeView]:
+    """Latest reading per scope: API scopes first, longest period first."""
+    readings = sorted(
+        store.latest_scopes(),
+        key=lambda item: (item[0].scope != "api", item[0].scope, _PERIOD_ORDER[item[0].period]),
+    )
     return [
         ScopeView(usage=usage, fetched_at=fetched_at, level=level(usage.percent, amber, red))
-        for usage, fetched_at in store.latest_scopes()
+        for usage, fetched_at in readings
     ]

@@ -1,0 +1,37 @@
+"""How dates and timestamps are stored.
+
+Days are INTEGER ordinals (``date.toordinal()``): compact, and range scans compare
+integers. Timestamps are ISO-8601 UTC text of fixed width, so that text order is
+time order and ``max()`` in SQL returns the latest one.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+
+def day_to_db(day: dt.date) -> int:
+    return day.toordinal()
+
+
+def day_from_db(value: int) -> dt.date:
+    return dt.date.fromordinal(value)
+
+
+def ts_to_db(moment: dt.datetime) -> str:
+    """UTC ISO text; a naive datetime is taken to be UTC already."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=dt.UTC)
+    return moment.astimezone(dt.UTC).isoformat(timespec="microseconds")
+
+
+def ts_from_db(value: str) -> dt.datetime:
+    return dt.datetime.fromisoformat(value)
+
+
+def optional_ts_to_db(moment: dt.datetime | None) -> str | None:
+    return None if moment is None else ts_to_db(moment)
+
+
+def optional_ts_from_db(value: str | None) -> dt.datetime | None:
+    return None if value is None else ts_from_db(value)

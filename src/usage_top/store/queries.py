@@ -1,0 +1,200 @@
+"""The questions the dashboard and the CLI ask, answered as model objects.
+
+Ranges are inclusive dates. ``key`` is a masked key, or None for the whole
+account. Every query reads one table of the grain it needs (see ``schema``), so
+a 30-day range touches at most a few tens of thousands of narrow rows.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import sqlite3
+
+from usage_top.model import DailyPoint, EndpointUsage, KeyUsage, Period, ScopeUsage, Totals
+
+from .codec import day_from_db, day_to_db, optional_ts_from_db, ts_from_db, ts_to_db
+
+_BY_ORDER = "ORDER BY credits DESC, requests DESC"
+
+
+def latest_scopes(conn: sqlite3.Connection) -> list[tuple[ScopeUsage, dt.datetime]]:
+    """The latest reading of each scope and period, with when it was fetched."""
+    rows = conn.execute(
+        """
+        SELECT r.scope, r.period, r.fetched_at, r.used, r."limit", r.rate_limit,
+               r.refreshed_at, r.resets_at
+        FROM scope AS s
+        JOIN scope_reading AS r ON r.scope = s.scope AND r.period = s.period
+        WHERE r.fetched_at = (SELECT max(fetched_at) FROM scope_reading
+                              WHERE scope = s.scope AND period = s.period)
+        ORDER BY r.scope, r.period
+        """
+    )
+    return [
+        (
+            ScopeUsage(
+                scope=scope,
+                period=Period(period),
+                used=used,
+                limit=limit,
+                rate_limit_per_minute=rate_limit,
+                refreshed_at=optional_ts_from_db(refreshed_at),
+                resets_at=optional_ts_from_db(resets_at),
+            ),
+            ts_from_db(fetched_at),
+        )
+        for scope, period, fetched_at, used, limit, rate_limit, refreshed_at, resets_at in rows
+    ]
+
+
+def scope_history(
+    conn: sqlite3.Connection, scope: str, period: Period | str, since: dt.datetime
+) -> list[tuple[dt.datetime, int]]:
+    """Every reading of one scope since ``since``, oldest first."""
+    rows = conn.execute(
+        "SELECT fetched_at, used FROM scope_reading"
+        " WHERE scope = ? AND period = ? AND fetched_at >= ? ORDER BY fetched_at",
+        (scope, Period(period).value, ts_to_db(since)),
+    )
+    return [(ts_from_db(fetched_at), used) for fetched_at, used in rows]
+
+
+def daily_series(
+    conn: sqlite3.Connection, start: dt.date, end: dt.date, key: str | None = None
+) -> list[DailyPoint]:
+    """One point per day of the range, zero where nothing was recorded."""
+    if key is None:
+        rows = conn.execute(
+            "SELECT day, requests, credits FROM day_total WHERE day BETWEEN ? AND ?",
+            (day_to_db(start), day_to_db(end)),
+        )
+    else:
+        rows = conn.execute(
+            "SELECT day, requests, credits FROM day_key"
+            " WHERE key_id = (SELECT id FROM key WHERE masked = ?) AND day BETWEEN ? AND ?",
+            (key, day_to_db(start), day_to_db(end)),
+        )
+    recorded = {day: (requests, credits) for day, requests, credits in rows}
+    points = []
+    for day in range(day_to_db(start), day_to_db(end) + 1):
+        requests, credits = recorded.get(day, (0, 0.0))
+        points.append(DailyPoint(day=day_from_db(day), requests=requests, credits=credits))
+    return points
+
+
+def endpoint_breakdown(
+    conn: sqlite3.Connection, start: dt.date, end: dt.date, key: str | None = None
+) -> list[EndpointUsage]:
+    """Requests and credits per endpoint, biggest first, with shares of the range total."""
+    if key is None:
+        rows = conn.execute(
+            f"""
+            SELECT e.slug, e.name, t.requests, t.credits
+            FROM (SELECT endpoint_id, sum(requests) AS requests, sum(credits) AS credits
+                  FROM day_endpoint WHERE day BETWEEN ? AND ? GROUP BY endpoint_id) AS t
+            JOIN endpoint AS e ON e.id = t.endpoint_id
+            {_BY_ORDER}, e.slug
+            """,
+            (day_to_db(start), day_to_db(end)),
+        ).fetchall()
+    else:
+        rows = conn.execute(
+            f"""
+            SELECT e.slug, e.name, t.requests, t.credits
+            FROM (SELECT endpoint_id, sum(requests) AS requests, sum(credits) AS credits
+                  FROM day_key_endpoint
+                  WHERE key_id = (SELECT id FROM key WHERE masked = ?) AND day BETWEEN ? AND ?
+                  GROUP BY endpoint_id) AS t
+            JOIN endpoint AS e ON e.id = t.endpoint_id
+            {_BY_ORDER}, e.slug
+            """,
+            (key, day_to_db(start), day_to_db(end)),
+        ).fetchall()
+    all_requests, all_credits = _sums(rows, 2, 3)
+    return [
+        EndpointUsage(
+            slug=slug,
+            name=name,
+            requests=requests,
+            credits=credits,
+            percent_of_requests=_percent(requests, all_requests),
+            percent_of_credits=_percent(credits, all_credits),
+        )
+        for slug, name, requests, credits in rows
+    ]
+
+
+def key_breakdown(conn: sqlite3.Connection, start: dt.date, end: dt.date) -> list[KeyUsage]:
+    """Requests, credits and last use per key, biggest first, with shares of the range total."""
+    rows = conn.execute(
+        f"""
+        SELECT k.masked, t.requests, t.credits, t.last_used
+        FROM (SELECT key_id, sum(requests) AS requests, sum(credits) AS credits,
+                     max(last_used) AS last_used
+              FROM day_key WHERE day BETWEEN ? AND ? GROUP BY key_id) AS t
+        JOIN key AS k ON k.id = t.key_id
+        {_BY_ORDER}, k.masked
+        """,
+        (day_to_db(start), day_to_db(end)),
+    ).fetchall()
+    all_requests, all_credits = _sums(rows, 1, 2)
+    return [
+        KeyUsage(
+            key=masked,
+            requests=requests,
+            credits=credits,
+            last_used=optional_ts_from_db(last_used),
+            percent_of_requests=_percent(requests, all_requests),
+            percent_of_credits=_percent(credits, all_credits),
+        )
+        for masked, requests, credits, last_used in rows
+    ]
+
+
+def totals(
+    conn: sqlite3.Connection, start: dt.date, end: dt.date, key: str | None = None
+) -> Totals:
+    if key is None:
+        row = conn.execute(
+            "SELECT sum(requests), sum(credits) FROM day_total WHERE day BETWEEN ? AND ?",
+            (day_to_db(start), day_to_db(end)),
+        ).fetchone()
+    else:
+        row = conn.execute(
+            "SELECT sum(requests), sum(credits) FROM day_key"
+            " WHERE key_id = (SELECT id FROM key WHERE masked = ?) AND day BETWEEN ? AND ?",
+            (key, day_to_db(start), day_to_db(end)),
+        ).fetchone()
+    requests, credits = row
+    return Totals(requests=requests or 0, credits=credits or 0.0)
+
+
+def fetched_days(
+    conn: sqlite3.Connection, kind: str, key: str | None, start: dt.date, end: dt.date
+) -> dict[dt.date, dt.datetime]:
+    """When each day of the range was last fetched, for days that ever were.
+
+    ``kind`` is 'breakdown', 'daily' or 'key_daily'; ``key`` is the masked key
+    for 'key_daily' and None (or '') otherwise.
+    """
+    rows = conn.execute(
+        "SELECT day, fetched_at FROM fetch WHERE kind = ? AND key = ? AND day BETWEEN ? AND ?",
+        (kind, key or "", day_to_db(start), day_to_db(end)),
+    )
+    return {day_from_db(day): ts_from_db(fetched_at) for day, fetched_at in rows}
+
+
+def has_data(conn: sqlite3.Connection) -> bool:
+    """Whether any poll has stored figures yet (False on a fresh database)."""
+    row = conn.execute(
+        "SELECT EXISTS (SELECT 1 FROM fetch) OR EXISTS (SELECT 1 FROM scope_reading)"
+    ).fetchone()
+    return bool(row[0])
+
+
+def _sums(rows: list[tuple], requests_at: int, credits_at: int) -> tuple[int, float]:
+    return sum(row[requests_at] for row in rows), sum(row[credits_at] for row in rows)
+
+
+def _percent(part: float, whole: float) -> float:
+    return 100.0 * part / whole if whole else 0.0

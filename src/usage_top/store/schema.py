@@ -1,0 +1,158 @@
+"""The database schema, as an ordered list of migrations, and the checks run on open.
+
+``PRAGMA user_version`` holds the number of migrations applied; ``PRAGMA
+application_id`` marks the file as usage-top's, so that another program's SQLite
+file is refused rather than having our tables added to it.
+
+Why the tables look the way they do:
+
+* Each figure is stored at the grain it is fetched and queried at (per key per
+  day, per endpoint per day, per key per endpoint per day, account per day), so
+  no dashboard query has to GROUP BY the large key x endpoint table.
+* Days are integer ordinals and keys and endpoints are interned as small integer
+  ids, which keeps the big tables narrow.
+* The per-day tables are WITHOUT ROWID: the primary key *is* the b-tree, so a
+  range scan reads the row itself and no separate rowid lookup is needed.
+* ``day_key_by_key`` exists because every per-key query ranges over days for one
+  key, while the primary key is ordered by day so that a single day's rows (the
+  unit a breakdown replaces) are contiguous.
+* ``scope`` lists the distinct (scope, period) pairs, so that "latest reading of
+  each scope" is a handful of index seeks instead of a scan of every reading.
+
+The DDL is SQL rather than sqlite-utils' ``create_table`` because that cannot
+express WITHOUT ROWID tables or CHECK constraints.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+from .errors import StoreError
+
+APPLICATION_ID = 0x75736774  # "usgt"
+
+_V1 = (
+    """CREATE TABLE key (
+        id INTEGER PRIMARY KEY,
+        masked TEXT NOT NULL UNIQUE
+    ) STRICT""",
+    """CREATE TABLE endpoint (
+        id INTEGER PRIMARY KEY,
+        slug TEXT NOT NULL UNIQUE,  -- '' for requests the vendor did not map
+        name TEXT NOT NULL
+    ) STRICT""",
+    """CREATE TABLE day_total (
+        day INTEGER PRIMARY KEY,
+        requests INTEGER NOT NULL,
+        credits REAL NOT NULL
+    ) STRICT""",
+    """CREATE TABLE day_key (
+        day INTEGER NOT NULL,
+        key_id INTEGER NOT NULL REFERENCES key (id),
+        requests INTEGER NOT NULL,
+        credits REAL NOT NULL,
+        last_used TEXT,
+        PRIMARY KEY (day, key_id)
+    ) WITHOUT ROWID, STRICT""",
+    """CREATE INDEX day_key_by_key
+        ON day_key (key_id, day, requests, credits, last_used)""",
+    """CREATE TABLE day_endpoint (
+        day INTEGER NOT NULL,
+        endpoint_id INTEGER NOT NULL REFERENCES endpoint (id),
+        requests INTEGER NOT NULL,
+        credits REAL NOT NULL,
+        PRIMARY KEY (day, endpoint_id)
+    ) WITHOUT ROWID, STRICT""",
+    """CREATE TABLE day_key_endpoint (
+        key_id INTEGER NOT NULL REFERENCES key (id),
+        day INTEGER NOT NULL,
+        endpoint_id INTEGER NOT NULL REFERENCES endpoint (id),
+        requests INTEGER NOT NULL,
+        credits REAL NOT NULL,
+        PRIMARY KEY (key_id, day, endpoint_id)
+    ) WITHOUT ROWID, STRICT""",
+    """CREATE TABLE scope (
+        scope TEXT NOT NULL,
+        period TEXT NOT NULL,
+        PRIMARY KEY (scope, period)
+    ) WITHOUT ROWID, STRICT""",
+    """CREATE TABLE scope_reading (
+        scope TEXT NOT NULL,
+        period TEXT NOT NULL,
+        fetched_at TEXT NOT NULL,
+        used INTEGER NOT NULL,
+        "limit" INTEGER,
+        rate_limit INTEGER,
+        refreshed_at TEXT,
+        resets_at TEXT,
+        PRIMARY KEY (scope, period, fetched_at),
+        FOREIGN KEY (scope, period) REFERENCES scope (scope, period)
+    ) WITHOUT ROWID, STRICT""",
+    """CREATE TABLE fetch (
+        kind TEXT NOT NULL CHECK (kind IN ('breakdown', 'daily', 'key_daily')),
+        key TEXT NOT NULL,  -- the masked key for 'key_daily', else ''
+        day INTEGER NOT NULL,
+        fetched_at TEXT NOT NULL,
+        PRIMARY KEY (kind, key, day)
+    ) WITHOUT ROWID, STRICT""",
+    """CREATE TABLE poll (
+        id INTEGER PRIMARY KEY,
+        started_at TEXT NOT NULL,
+        finished_at TEXT NOT NULL,
+        outcome TEXT NOT NULL CHECK (outcome IN ('ok', 'error')),
+        latency_ms INTEGER NOT NULL,
+        error TEXT,
+        requests INTEGER NOT NULL
+    ) STRICT""",
+    "CREATE INDEX poll_by_outcome ON poll (outcome, id)",
+)
+
+#: Migration N (1-based) brings the schema from version N-1 to version N.
+MIGRATIONS: tuple[tuple[str, ...], ...] = (_V1,)
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+def check_compatible(conn: sqlite3.Connection, path: Path) -> int:
+    """Return the file's schema version, refusing files usage-top must not touch.
+
+    Only reads: on a file that is not SQLite the first read raises, before
+    anything has been written to it.
+    """
+    version = conn.execute("PRAGMA user_version").fetchone()[0]
+    app_id = conn.execute("PRAGMA application_id").fetchone()[0]
+    if app_id != APPLICATION_ID and (app_id or version or _has_tables(conn)):
+        raise StoreError(f"{path} is an SQLite database of another program; it was left untouched")
+    if version > SCHEMA_VERSION:
+        raise StoreError(
+            f"{path} was written by a newer usage-top "
+            f"(schema v{version} > v{SCHEMA_VERSION}); upgrade usage-top"
+        )
+    return version
+
+
+def migrate(conn: sqlite3.Connection, path: Path) -> None:
+    """Apply the missing migrations in one write transaction.
+
+    The version is read again under the write lock, because another process may
+    have migrated the file between our first look and taking the lock.
+    """
+    if check_compatible(conn, path) == SCHEMA_VERSION:
+        return
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        version = check_compatible(conn, path)
+        for migration in MIGRATIONS[version:]:
+            for statement in migration:
+                conn.execute(statement)
+        conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+        conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+        conn.execute("COMMIT")
+    except BaseException:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        raise
+
+
+def _has_tables(conn: sqlite3.Connection) -> bool:
+    return conn.execute("SELECT EXISTS (SELECT 1 FROM sqlite_schema)").fetchone()[0] == 1

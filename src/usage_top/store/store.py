@@ -1,0 +1,169 @@
+"""``Store``: the one object the collector, the TUI and the CLI talk to.
+
+A store owns one SQLite connection. Its methods may be called from several
+threads (the TUI reads from a worker), so each call holds a lock for its
+duration; each write is one short ``BEGIN IMMEDIATE`` transaction, so readers
+in other processes see either all of a poll or none of it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import sqlite3
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from types import TracebackType
+
+from usage_top.model import DailyPoint, EndpointUsage, KeyUsage, Period, PollResult, ScopeUsage, Totals
+
+from . import polls, queries
+from .connection import open_database
+from .errors import sqlite_errors
+from .ingest import Interner, write_result
+from .paths import default_db_path
+from .polls import Outcome, PollRecord
+
+#: ``PRAGMA optimize`` on close samples this many rows per index instead of reading
+#: them all, so closing stays fast on a large database.
+_ANALYSIS_LIMIT = 1000
+#: On close, wait at most this long for locks: closing must not hang the UI.
+_CLOSE_BUSY_TIMEOUT_MS = 200
+
+
+class Store:
+    """Persists ``PollResult`` objects and answers the dashboard's queries."""
+
+    def __init__(self, path: Path | str | None = None) -> None:
+        self.path = Path(path) if path is not None else default_db_path()
+        self._db = open_database(self.path)
+        self._conn = self._db.conn
+        self._lock = threading.RLock()
+        self._ids = Interner()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Refresh the planner's statistics, fold the WAL into the file and close.
+
+        Both steps are best effort: if another process holds the database, they
+        are left for a later close rather than making this one wait.
+        """
+        with self._lock:
+            try:
+                self._conn.execute(f"PRAGMA busy_timeout = {_CLOSE_BUSY_TIMEOUT_MS}")
+                self._conn.execute(f"PRAGMA analysis_limit = {_ANALYSIS_LIMIT}")
+                self._conn.execute("PRAGMA optimize")
+                self._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            except sqlite3.OperationalError:
+                pass
+            finally:
+                self._db.close()
+
+    # Writing
+
+    def ingest(self, result: PollResult, poll: PollRecord | None = None) -> PollRecord | None:
+        """Store everything ``result`` holds in one transaction; idempotent.
+
+        Pass the ``poll`` record to log it in the same transaction, so a reader
+        never sees a successful poll whose figures are missing. Returns the
+        stored poll record (with its id), if one was given.
+        """
+        with self._write() as conn:
+            write_result(conn, self._ids, result)
+            return polls.insert_poll(conn, poll) if poll is not None else None
+
+    def record_poll(
+        self,
+        started_at: dt.datetime,
+        finished_at: dt.datetime,
+        outcome: Outcome,
+        error: str | None = None,
+        requests: int = 0,
+    ) -> PollRecord:
+        """Log a poll on its own, typically a failed one that fetched nothing."""
+        poll = PollRecord(started_at, finished_at, outcome, error, requests)
+        with self._write() as conn:
+            return polls.insert_poll(conn, poll)
+
+    # Reading
+
+    def latest_scopes(self) -> list[tuple[ScopeUsage, dt.datetime]]:
+        with self._read() as conn:
+            return queries.latest_scopes(conn)
+
+    def scope_history(
+        self, scope: str, period: Period | str, since: dt.datetime
+    ) -> list[tuple[dt.datetime, int]]:
+        with self._read() as conn:
+            return queries.scope_history(conn, scope, period, since)
+
+    def daily_series(
+        self, start: dt.date, end: dt.date, key: str | None = None
+    ) -> list[DailyPoint]:
+        with self._read() as conn:
+            return queries.daily_series(conn, start, end, key)
+
+    def endpoint_breakdown(
+        self, start: dt.date, end: dt.date, key: str | None = None
+    ) -> list[EndpointUsage]:
+        with self._read() as conn:
+            return queries.endpoint_breakdown(conn, start, end, key)
+
+    def key_breakdown(self, start: dt.date, end: dt.date) -> list[KeyUsage]:
+        with self._read() as conn:
+            return queries.key_breakdown(conn, start, end)
+
+    def totals(self, start: dt.date, end: dt.date, key: str | None = None) -> Totals:
+        with self._read() as conn:
+            return queries.totals(conn, start, end, key)
+
+    def fetched_days(
+        self, kind: str, key: str | None, start: dt.date, end: dt.date
+    ) -> dict[dt.date, dt.datetime]:
+        with self._read() as conn:
+            return queries.fetched_days(conn, kind, key, start, end)
+
+    def last_poll(self) -> PollRecord | None:
+        with self._read() as conn:
+            return polls.last_poll(conn)
+
+    def last_success(self) -> PollRecord | None:
+        with self._read() as conn:
+            return polls.last_success(conn)
+
+    def has_data(self) -> bool:
+        with self._read() as conn:
+            return queries.has_data(conn)
+
+    # Plumbing
+
+    @contextmanager
+    def _read(self) -> Iterator[sqlite3.Connection]:
+        with self._lock, sqlite_errors(self.path):
+            yield self._conn
+
+    @contextmanager
+    def _write(self) -> Iterator[sqlite3.Connection]:
+        """One ``BEGIN IMMEDIATE`` transaction: take the write lock up front,
+        so a reader-turned-writer can never deadlock with another writer."""
+        with self._lock, sqlite_errors(self.path):
+            self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._conn
+                self._conn.execute("COMMIT")
+            except BaseException:
+                if self._conn.in_transaction:
+                    self._conn.execute("ROLLBACK")
+                self._ids.forget()
+                raise

@@ -1,0 +1,174 @@
+"""Daily bar chart of the last 30 days with a cursor on one bar.
+
+Drawn directly in cells (eighth blocks for the bar tops) rather than through a
+plotting library: at terminal resolution that keeps every bar the same width at
+a known column, so the cursor, mouse hover and highlighted range map exactly to
+bars, and colours come from the theme.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from rich.text import Text
+from textual.binding import Binding
+from textual.events import Click, MouseMove
+from textual.reactive import reactive
+from textual.widget import Widget
+
+from ..format import compact, count
+from ..model import DailyPoint
+
+_EIGHTHS = " ▁▂▃▄▅▆▇█"
+
+
+class DailyChart(Widget, can_focus=True):
+    """Requests or credits per day; ←/→ (h/l) or the mouse pick a bar.
+
+    Component classes: ``daily-chart--bar`` (days in the selected range),
+    ``daily-chart--outside`` (other days), ``daily-chart--cursor``,
+    ``daily-chart--axis``.
+    """
+
+    BINDINGS = [
+        Binding("left,h", "move(-1)", "Previous day", show=False),
+        Binding("right,l", "move(1)", "Next day", show=False),
+        Binding("home", "jump(0)", "First day", show=False),
+        Binding("end", "jump(-1)", "Last day", show=False),
+    ]
+
+    COMPONENT_CLASSES = {"daily-chart--bar", "daily-chart--outside", "daily-chart--cursor", "daily-chart--axis"}
+
+    DEFAULT_CSS = """
+    DailyChart { height: 12; border: round $primary-muted; padding: 0 1; }
+    DailyChart:focus { border: round $primary; }
+    DailyChart > .daily-chart--bar { color: $primary; }
+    DailyChart > .daily-chart--outside { color: $primary 45%; }
+    DailyChart > .daily-chart--cursor { color: $accent; text-style: bold; }
+    DailyChart > .daily-chart--axis { color: $text-muted; }
+    """
+
+    points: reactive[tuple[DailyPoint, ...]] = reactive(())
+    """The days shown, oldest first."""
+
+    metric: reactive[str] = reactive("requests")
+    """'requests' or 'credits'."""
+
+    cursor: reactive[int] = reactive(-1)
+    """Index of the bar under the cursor; -1 is the last (today)."""
+
+    highlight_from: reactive[dt.date | None] = reactive(None)
+    """First day of the selected range; earlier bars are drawn muted."""
+
+    def action_move(self, step: int) -> None:
+        if self.points:
+            self.cursor = max(0, min(len(self.points) - 1, self._cursor_index + step))
+
+    def action_jump(self, index: int) -> None:
+        if self.points:
+            self.cursor = index % len(self.points)
+
+    @property
+    def _cursor_index(self) -> int:
+        return self.cursor % len(self.points) if self.points else 0
+
+    @property
+    def selected(self) -> DailyPoint | None:
+        """The day under the cursor."""
+        return self.points[self._cursor_index] if self.points else None
+
+    def watch_metric(self) -> None:
+        self.border_title = f"Daily {self.metric} · last {len(self.points) or 30} days"
+
+    def watch_points(self) -> None:
+        self.watch_metric()
+
+    def _geometry(self) -> tuple[int, int, int]:
+        """(label width, slot width, bar width) for the current size."""
+        width = self.content_region.width or self.size.width
+        label = 6
+        slot = max(1, (width - label) // max(1, len(self.points)))
+        return label, slot, max(1, slot - 1) if slot > 1 else 1
+
+    def _bar_at(self, x: int) -> int | None:
+        label, slot, _ = self._geometry()
+        index = (x - label) // slot
+        return index if 0 <= index < len(self.points) and x >= label else None
+
+    def on_mouse_move(self, event: MouseMove) -> None:
+        self._point_at(event.x - self.gutter.left)
+
+    def on_click(self, event: Click) -> None:
+        self.focus()
+        self._point_at(event.x - self.gutter.left)
+
+    def _point_at(self, x: int) -> None:
+        index = self._bar_at(x)
+        if index is not None:
+            self.cursor = index
+
+    def render(self) -> Text:
+        if not self.points:
+            return Text("No data yet", style=self.get_component_rich_style("daily-chart--axis"))
+        height = max(3, (self.content_region.height or self.size.height) - 2)
+        values = [getattr(point, self.metric) for point in self.points]
+        top = max(values) or 1
+        rows = [self._row(values, top, height, level) for level in range(height, 0, -1)]
+        self._append_summary(rows, values)
+        return Text("\n").join([*rows, self._axis(), self._caption()])
+
+    def _append_summary(self, rows: list[Text], values: list[float]) -> None:
+        """Total, daily average and peak in the columns right of the bars, if they fit."""
+        label_width, slot, _ = self._geometry()
+        room = (self.content_region.width or self.size.width) - label_width - slot * len(values) - 2
+        if room < 14:
+            return
+        peak = max(range(len(values)), key=values.__getitem__)
+        axis = self.get_component_rich_style("daily-chart--axis")
+        lines = [
+            (f"{len(values)} days", axis),
+            (f"total {compact(sum(values))}", ""),
+            (f"avg {compact(sum(values) / len(values))}/day", ""),
+            (f"peak {compact(values[peak])}", ""),
+            (self.points[peak].day.strftime("  on %b %d"), axis),
+        ]
+        for row, (line, style) in zip(rows, lines):
+            row.append("  ")
+            row.append(line[:room], style=style)
+
+    def _row(self, values: list[float], top: float, height: int, level: int) -> Text:
+        label_width, slot, bar_width = self._geometry()
+        axis = self.get_component_rich_style("daily-chart--axis")
+        label = compact(top) if level == height else ("0" if level == 1 else "")
+        row = Text(f"{label:>{label_width - 1}}│", style=axis)
+        for index, value in enumerate(values):
+            eighths = round(value / top * height * 8)
+            filled = min(8, max(0, eighths - (level - 1) * 8))
+            if value and level == 1 and not filled:
+                filled = 1  # a day with any activity always shows
+            cell = _EIGHTHS[filled] * bar_width + " " * (slot - bar_width)
+            row.append(cell, style=self._bar_style(index))
+        return row
+
+    def _bar_style(self, index: int):
+        if index == self._cursor_index:
+            return self.get_component_rich_style("daily-chart--cursor")
+        point = self.points[index]
+        inside = self.highlight_from is None or point.day >= self.highlight_from
+        return self.get_component_rich_style("daily-chart--bar" if inside else "daily-chart--outside")
+
+    def _axis(self) -> Text:
+        label_width, slot, _ = self._geometry()
+        width = slot * len(self.points)
+        first, last = self.points[0].day, self.points[-1].day
+        left, right = first.strftime("%b %d"), last.strftime("%b %d")
+        gap = max(1, width - len(left) - len(right))
+        return Text(" " * label_width + left + " " * gap + right, style=self.get_component_rich_style("daily-chart--axis"))
+
+    def _caption(self) -> Text:
+        point = self.selected
+        caption = Text(" " * self._geometry()[0])
+        caption.append(point.day.strftime("%a %Y-%m-%d"), style="bold")
+        caption.append(f"  {count(point.requests)} requests · {count(point.credits)} credits")
+        caption.append("   ←/→ move", style=self.get_component_rich_style("daily-chart--axis"))
+        return caption

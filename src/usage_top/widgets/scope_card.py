@@ -1,0 +1,156 @@
+"""One card per API scope: used / limit, a progress bar, percent, rate limit, reset."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from rich.text import Text
+from textual.reactive import reactive
+from textual.widget import Widget
+
+from ..format import age_text, compact, count
+from ..views import Level, ScopeView
+from .bars import bar
+
+SCOPE_NAMES = {"api": "API", "portal": "Portal"}
+
+
+class ScopeCard(Widget):
+    """A scope's usage against its limit, coloured by level.
+
+    The bar and the percentage take ``$success`` below the amber threshold,
+    ``$warning`` from amber and ``$error`` from red, so themes and NO_COLOR apply.
+    A card whose reading is older than its stale age gets the ``-stale`` class:
+    dimmed, a dashed border and its age in the subtitle.
+
+    Component classes: ``scope-card--normal``, ``scope-card--amber``,
+    ``scope-card--red`` (bar and percent), ``scope-card--track`` (empty bar).
+    """
+
+    COMPONENT_CLASSES = {
+        "scope-card--normal",
+        "scope-card--amber",
+        "scope-card--red",
+        "scope-card--track",
+        "scope-card--dim",
+    }
+
+    DEFAULT_CSS = """
+    ScopeCard {
+        height: 6;
+        border: round $primary-muted;
+        border-title-color: $text;
+        border-title-style: bold;
+        padding: 0 0;
+    }
+    ScopeCard.-amber { border: round $warning; }
+    ScopeCard.-red { border: heavy $error; }
+    ScopeCard.-stale { border: dashed $foreground-muted; color: $text-muted; }
+    ScopeCard.-stale > .scope-card--normal,
+    ScopeCard.-stale > .scope-card--amber,
+    ScopeCard.-stale > .scope-card--red { text-style: dim; }
+    ScopeCard > .scope-card--normal { color: $success; }
+    ScopeCard > .scope-card--amber { color: $warning; text-style: bold; }
+    ScopeCard > .scope-card--red { color: $error; text-style: bold; }
+    ScopeCard > .scope-card--track { color: $foreground 20%; }
+    ScopeCard > .scope-card--dim { color: $text-muted; }
+    """
+
+    view: reactive[ScopeView | None] = reactive(None, layout=False)
+    """The reading shown; None until the first poll lands."""
+
+    now: reactive[dt.datetime | None] = reactive(None)
+    """The clock as of the last data refresh, for reset and age texts."""
+
+    stale_after: reactive[float] = reactive(90.0)
+    """Seconds after which the reading is shown as stale (3 poll intervals)."""
+
+    key_share: reactive[str] = reactive("")
+    """With a key filter: that key's part of this scope, e.g. 'key 1,204 (9.8%)'."""
+
+    def watch_view(self, view: ScopeView | None) -> None:
+        if view is None:
+            return
+        usage = view.usage
+        self.border_title = f"{SCOPE_NAMES.get(usage.scope, usage.scope)} {usage.period.value}"
+        for name in Level:
+            self.set_class(view.level is name and name is not Level.NORMAL, f"-{name.value}")
+        self._update_stale()
+
+    def watch_now(self) -> None:
+        self._update_stale()
+
+    def _update_stale(self) -> None:
+        stale = self.is_stale
+        self.set_class(stale, "-stale")
+        if stale and self.view and self.now:
+            self.border_subtitle = f"stale {age_text((self.now - self.view.fetched_at).total_seconds())}"
+        else:
+            self.border_subtitle = ""
+
+    @property
+    def is_stale(self) -> bool:
+        if self.view is None or self.now is None:
+            return False
+        return (self.now - self.view.fetched_at).total_seconds() > self.stale_after
+
+    def render(self) -> Text:
+        if self.view is None:
+            return Text("waiting for data…", style=self.get_component_rich_style("scope-card--dim"))
+        usage, width = self.view.usage, max(4, self.content_region.width or self.size.width - 2)
+        style = self.get_component_rich_style(f"scope-card--{self.view.level.value}")
+        dim = self.get_component_rich_style("scope-card--dim")
+        if self.size.height == 1:
+            return self._one_line(width, style)
+        percent = "no limit" if usage.percent is None else f"{usage.percent:.1f}%"
+        fraction = 0.0 if usage.percent is None else usage.percent / 100
+        lines = [
+            _spread(Text(self._used_text(width - len(percent) - 1)), Text(percent, style=style), width),
+            bar(fraction, width, style, self.get_component_rich_style("scope-card--track")),
+            _spread(Text(self._reset_text(), style=dim), Text(self._rate_text(), style=dim), width),
+        ]
+        if self.key_share:
+            lines.append(Text(self.key_share, style=dim))
+        return Text("\n").join(lines)
+
+    def _one_line(self, width: int, style) -> Text:
+        """Compact layout: 'API monthly ▕████━━━━▏ 61.7% 12.3k/20k'."""
+        usage = self.view.usage
+        name = f"{SCOPE_NAMES.get(usage.scope, usage.scope)} {usage.period.value}"
+        percent = "  n/a" if usage.percent is None else f"{usage.percent:5.1f}%"
+        limit = "∞" if usage.limit is None else compact(usage.limit)
+        figures = f" {percent} {compact(usage.used)}/{limit}"
+        if self.is_stale:
+            figures += " stale"
+        bar_width = max(3, width - 15 - len(figures))
+        line = Text(f"{name:<15}"[:15])
+        fraction = 0.0 if usage.percent is None else usage.percent / 100
+        line.append_text(bar(fraction, bar_width, style, self.get_component_rich_style("scope-card--track")))
+        line.append(figures, style=style)
+        return line
+
+    def _used_text(self, room: int) -> str:
+        """'78,937 / 127,200' when it fits, else '78.9k / 127k'."""
+        usage = self.view.usage
+        if usage.limit is None:
+            return count(usage.used)
+        full = f"{count(usage.used)} / {count(usage.limit)}"
+        return full if len(full) <= room else f"{compact(usage.used)} / {compact(usage.limit)}"
+
+    def _reset_text(self) -> str:
+        usage = self.view.usage
+        if not (usage.resets_at and self.now):
+            return ""
+        return f"↻ {age_text((usage.resets_at - self.now).total_seconds())}"
+
+    def _rate_text(self) -> str:
+        rate = self.view.usage.rate_limit_per_minute
+        return f"{compact(rate)}/min" if rate else ""
+
+
+def _spread(left: Text, right: Text, width: int) -> Text:
+    """Left text, then right text flush with the right edge."""
+    line = left.copy()
+    line.append(" " * max(1, width - len(left) - len(right)))
+    line.append_text(right)
+    return line

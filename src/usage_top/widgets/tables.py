@@ -1,0 +1,268 @@
+"""Sortable usage tables whose rows are keyed and updated in place.
+
+A refresh diffs the new rows against what is shown: gone rows are removed,
+changed cells are updated with ``update_cell`` and new rows added, then the
+table is re-sorted and the cursor put back on the same row key (DataTable's own
+sort is one-off and keeps the cursor on an index, not a row).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
+
+from rich.text import Text
+from textual.binding import Binding
+from textual.message import Message
+from textual.widgets import DataTable
+
+from ..format import count, last_used_text, short_key
+from ..model import EndpointUsage, KeyUsage
+from .bars import bar
+
+Row = TypeVar("Row")
+
+
+@dataclass(frozen=True, eq=True)
+class Cell:
+    """A table cell: what to sort by and what to show."""
+
+    value: Any
+    text: Text
+
+    def __rich__(self) -> Text:
+        return self.text
+
+
+@dataclass(frozen=True)
+class Column(Generic[Row]):
+    """How one column reads, shows and sorts a row."""
+
+    key: str
+    label: str
+    width: int
+    value: Callable[[Row], Any]
+    show: Callable[[Row], str | Text]
+    numeric: bool = True
+
+    def cell(self, row: Row) -> Cell:
+        shown = self.show(row)
+        text = shown if isinstance(shown, Text) else Text(shown)
+        text.justify = "right" if self.numeric else "left"
+        text.no_wrap = True
+        text.overflow = "ellipsis"
+        value = self.value(row)
+        return Cell(value=(value is None, value), text=text)
+
+
+class UsageTable(DataTable, Generic[Row]):
+    """A keyed, sortable table of usage rows.
+
+    Sort from the keyboard with ``s`` (next column) and ``S`` (reverse), or click a
+    header: clicking the sorted column again reverses it.
+    """
+
+    BINDINGS = [
+        Binding("s", "sort_next", "Sort column", tooltip="Sort by the next column"),
+        Binding("S", "sort_reverse", "Reverse sort", tooltip="Reverse the sort order"),
+        Binding("j", "cursor_down", "Down", show=False),
+        Binding("k", "cursor_up", "Up", show=False),
+    ]
+
+    DEFAULT_CSS = """
+    UsageTable { border: round $primary-muted; height: 1fr; scrollbar-size-vertical: 1; }
+    UsageTable:focus { border: round $primary; }
+    """
+
+    GAP = 1
+    """Columns carry their own one-cell gap (numbers right-aligned, names padded)."""
+
+    class Sorted(Message):
+        """The sort column or direction changed."""
+
+    title = "Table"
+    columns_spec: tuple[Column, ...] = ()
+    default_sort = ""
+
+    def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
+        super().__init__(id=id, classes=classes, cursor_type="row", zebra_stripes=False, cell_padding=0)
+        self.sort_column = self.default_sort
+        self.sort_reverse = True
+        self._rows: dict[str, Row] = {}
+        self._cells: dict[str, tuple[Cell, ...]] = {}
+        self.caption = ""
+
+    def on_mount(self) -> None:
+        for column in self.columns_spec:
+            self.add_column(self._label(column), key=column.key, width=column.width)
+        self._update_title()
+
+    def on_resize(self) -> None:
+        self.fit_columns()
+
+    @property
+    def fixed_width(self) -> int:
+        """Cells used by every column but the first (which takes what is left)."""
+        return sum(column.width for column in self.columns_spec[1:])
+
+    def fit_columns(self) -> None:
+        """Give the first column the width the others leave, so nothing scrolls sideways."""
+        first = self.columns_spec[0]
+        available = self.scrollable_content_region.width - self.fixed_width - 1
+        width = max(first.width, available)
+        column = self.columns.get(first.key)
+        if column is None or column.width == width:
+            return
+        column.width = width
+        # DataTable has no public call to resize a column: flag its dimensions
+        # for recomputation, as add_column does.
+        self._require_update_dimensions = True
+        self.refresh()
+    def row_for_key(self, key: str) -> Row | None:
+        return self._rows.get(key)
+
+    @property
+    def current_row(self) -> Row | None:
+        """The row under the cursor."""
+        if not self._rows or self.cursor_row < 0 or self.cursor_row >= self.row_count:
+            return None
+        row_key = self.coordinate_to_cell_key((self.cursor_row, 0)).row_key
+        return self._rows.get(row_key.value)
+
+    def show_rows(self, rows: Iterable[tuple[str, Row]]) -> None:
+        """Make the table show ``rows`` (key, row), changing only what changed."""
+        rows = dict(rows)
+        keep = self._cursor_key()
+        with self.app.batch_update():
+            for gone in self._cells.keys() - rows.keys():
+                self.remove_row(gone)
+                del self._cells[gone]
+            for key, row in rows.items():
+                cells = tuple(column.cell(row) for column in self.columns_spec)
+                old = self._cells.get(key)
+                if old is None:
+                    self.add_row(*cells, key=key)
+                else:
+                    for column, before, after in zip(self.columns_spec, old, cells):
+                        if before != after:
+                            self.update_cell(key, column.key, after)
+                self._cells[key] = cells
+            self._rows = rows
+            self._resort(keep)
+
+    def _cursor_key(self) -> str | None:
+        if not self._cells or self.row_count == 0:
+            return None
+        try:
+            return self.coordinate_to_cell_key((self.cursor_row, 0)).row_key.value
+        except Exception:
+            return None
+
+    def _resort(self, keep: str | None) -> None:
+        if self.sort_column and self.row_count:
+            self.sort(self.sort_column, key=lambda cell: cell.value, reverse=self.sort_reverse)
+        if keep is not None and keep in self._cells:
+            self.move_cursor(row=self.get_row_index(keep), animate=False)
+
+    def sort_by(self, column_key: str, reverse: bool | None = None) -> None:
+        """Sort by a column; the same column again flips the direction."""
+        if reverse is None:
+            reverse = not self.sort_reverse if column_key == self.sort_column else self._natural(column_key)
+        self.sort_column, self.sort_reverse = column_key, reverse
+        self._resort(self._cursor_key())
+        for column in self.columns_spec:
+            self.columns[column.key].label = self._label(column)
+        self._update_title()
+        self.refresh()
+        self.post_message(self.Sorted())
+
+    def _natural(self, column_key: str) -> bool:
+        """Numbers sort biggest first, names A to Z."""
+        spec = next(column for column in self.columns_spec if column.key == column_key)
+        return spec.numeric
+
+    def _label(self, column: Column) -> Text:
+        label = column.label if column.key != self.sort_column else (
+            f"{column.label}{'▼' if self.sort_reverse else '▲'}")
+        return Text(label, justify="right" if column.numeric else "left", style="bold")
+
+    def action_sort_next(self) -> None:
+        keys = [column.key for column in self.columns_spec]
+        index = keys.index(self.sort_column) if self.sort_column in keys else -1
+        self.sort_by(keys[(index + 1) % len(keys)])
+
+    def action_sort_reverse(self) -> None:
+        self.sort_by(self.sort_column or self.columns_spec[0].key, not self.sort_reverse)
+
+    def on_data_table_header_selected(self, event: DataTable.HeaderSelected) -> None:
+        event.stop()
+        self.sort_by(event.column_key.value)
+
+    def _update_title(self) -> None:
+        label = next((c.label for c in self.columns_spec if c.key == self.sort_column), "")
+        order = "▼" if self.sort_reverse else "▲"
+        self.border_title = f"{self.title}{' · ' + self.caption if self.caption else ''}"
+        self.border_subtitle = f"sort: {label.lower()} {order} · s/S" if label else ""
+
+    def set_caption(self, caption: str) -> None:
+        self.caption = caption
+        self._update_title()
+
+
+def percent_bar(percent: float, width: int = 6) -> Text:
+    """'███▍   42.1%': a share of the total as a bar and a number."""
+    text = Text(" ")
+    text.append_text(bar(percent / 100, width, "", None))
+    text.pad_right(width + 1 - len(text))
+    text.append(f"{percent:6.1f}%")
+    return text
+
+
+def _share(metric: str):
+    return lambda row: row.percent_of_credits if metric == "credits" else row.percent_of_requests
+
+
+class EndpointTable(UsageTable[EndpointUsage]):
+    """Endpoint, calls, credits, cost per call and share of the total with a bar."""
+
+    title = "Endpoints"
+    default_sort = "credits"
+    columns_spec = (
+        Column("name", "Endpoint", 16, lambda r: r.name.lower(), lambda r: r.name, numeric=False),
+        Column("calls", "Calls", 8, lambda r: r.requests, lambda r: count(r.requests)),
+        Column("credits", "Credits", 9, lambda r: r.credits, lambda r: count(r.credits)),
+        Column("cost", "Cost/call", 10, lambda r: r.cost_per_call, lambda r: f"{r.cost_per_call:.2f}"),
+        Column("share", "% of credits", 14, _share("credits"), lambda r: percent_bar(r.percent_of_credits)),
+    )
+
+    def show_endpoints(self, rows: list[EndpointUsage]) -> None:
+        self.show_rows((row.slug or "(unmapped)", row) for row in rows)
+
+
+class KeyTable(UsageTable[KeyUsage]):
+    """Masked key, requests, credits, last used and both shares."""
+
+    title = "API keys"
+    default_sort = "credits"
+
+    def __init__(self, *, now: Callable[[], dt.datetime], tz, id: str | None = None) -> None:
+        self._now, self._tz = now, tz
+        self.columns_spec = (
+            Column("key", "Key", 9, lambda r: r.key, lambda r: short_key(r.key), numeric=False),
+            Column("requests", "Requests", 9, lambda r: r.requests, lambda r: count(r.requests)),
+            Column("credits", "Credits", 9, lambda r: r.credits, lambda r: count(r.credits)),
+            Column("last_used", "Last used", 10, lambda r: r.last_used, self._last_used),
+            Column("pct_requests", "%req", 7, lambda r: r.percent_of_requests,
+                   lambda r: f"{r.percent_of_requests:.1f}%"),
+            Column("pct_credits", "%cred", 7, lambda r: r.percent_of_credits,
+                   lambda r: f"{r.percent_of_credits:.1f}%"),
+        )
+        super().__init__(id=id)
+
+    def _last_used(self, row: KeyUsage) -> str:
+        return last_used_text(row.last_used, self._now(), self._tz)
+
+    def show_keys(self, rows: list[KeyUsage]) -> None:
+        self.show_rows((row.key, row) for row in rows)
