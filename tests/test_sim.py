@@ -84,6 +84,13 @@ def client(server: SimServer) -> Iterator[httpx.Client]:
         yield client
 
 
+@pytest.fixture
+def control(server: SimServer) -> Iterator[httpx.Client]:
+    """A client without an API key, for the ``/_sim/`` control endpoints."""
+    with connect(server, key=None) as client:
+        yield client
+
+
 def call(client: httpx.Client, path: str, **body: Any) -> Any:
     """POST ``body`` to ``path``; the decoded JSON of a 200 answer."""
     response = client.post(path, json=body)
@@ -470,8 +477,7 @@ def test_ratelimit_headers(client: httpx.Client, sim: Simulator) -> None:
     assert re.fullmatch(r'"default";r=\d+;t=\d+', headers["RateLimit"])
 
 
-def test_faults_switch_at_runtime_over_http(client: httpx.Client, server: SimServer) -> None:
-    control = connect(server, key=None)
+def test_faults_switch_at_runtime_over_http(client: httpx.Client, control: httpx.Client) -> None:
     assert control.post("/_sim/faults", json={"status": 503, "retry_after": "1"}).is_success
     assert client.post(PROFILE_USAGE, json={}).status_code == 503
     assert client.post(PROFILE_USAGE, json={}).status_code == 503

@@ -10,15 +10,19 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import datetime as dt
 import signal
 import sys
 from pathlib import Path
+from collections.abc import Callable
 from typing import NoReturn
 
 from .config import ConfigError, Settings, file_warning, load_settings
 from .periods import Range
 
 EXIT_OK, EXIT_USAGE, EXIT_UNREACHABLE = 0, 2, 3
+
+Clock = Callable[[], dt.datetime]
 
 
 class UsageError(Exception):
@@ -88,7 +92,8 @@ def _reject_key_flags(argv: list[str]) -> None:
             )
 
 
-def main(argv: list[str] | None = None) -> int:
+def main(argv: list[str] | None = None, clock: Clock | None = None) -> int:
+    """Run usage-top; ``clock`` lets tests freeze time for the app and the simulator."""
     argv = sys.argv[1:] if argv is None else argv
     try:
         _reject_key_flags(argv)
@@ -100,9 +105,9 @@ def main(argv: list[str] | None = None) -> int:
         if warning:
             print(warning, file=sys.stderr)
         if args.command == "report":
-            return asyncio.run(_report(settings, Range(args.range), args.key, args.json))
+            return asyncio.run(_report(settings, clock, Range(args.range), args.key, args.json))
         if args.command == "collect":
-            return asyncio.run(_collect(settings, args.once))
+            return asyncio.run(_collect(settings, clock, args.once))
         return _dashboard(settings)
     except (UsageError, ConfigError) as exc:
         print(f"usage-top: {exc}", file=sys.stderr)
@@ -119,22 +124,25 @@ def _config_path() -> Path:
     return Path(os.environ.get("USAGE_TOP_CONFIG") or default_config_path())
 
 
-def _open_runtime(settings: Settings):
+def _open_runtime(settings: Settings, clock: Clock | None):
+    from .collector import utc_now
     from .runtime import Runtime
     from .store import StoreError
 
     try:
-        return Runtime.open(settings)
+        return Runtime.open(settings, clock or utc_now, sim_clock=clock)
     except StoreError as exc:
         raise ConfigError(str(exc)) from None
 
 
-async def _report(settings: Settings, range_: Range, key: str | None, as_json: bool) -> int:
+async def _report(
+    settings: Settings, clock: Clock | None, range_: Range, key: str | None, as_json: bool
+) -> int:
     from .periods import local_today
     from .format import age_text
     from .report import build_report, render_json, render_text
 
-    runtime = _open_runtime(settings)
+    runtime = _open_runtime(settings, clock)
     try:
         outcome = await runtime.collector.poll_once()
         if key and outcome.ok:
@@ -159,8 +167,8 @@ async def _report(settings: Settings, range_: Range, key: str | None, as_json: b
         await runtime.aclose()
 
 
-async def _collect(settings: Settings, once: bool) -> int:
-    runtime = _open_runtime(settings)
+async def _collect(settings: Settings, clock: Clock | None, once: bool) -> int:
+    runtime = _open_runtime(settings, clock)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):

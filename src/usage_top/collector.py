@@ -136,20 +136,27 @@ class Collector:
 
     async def _fetch_poll(self, now: dt.datetime) -> tuple[PollResult, int]:
         days = self.days_to_fetch(now)
-        scopes, *breakdowns = await asyncio.gather(
-            self._limited(self.provider.scopes(now)),
-            *(self._limited(self.provider.breakdown(day, day)) for day in days),
+        async with asyncio.TaskGroup() as group:  # the first failure cancels the rest
+            scopes = group.create_task(self._limited(lambda: self.provider.scopes(now)))
+            breakdowns = [
+                group.create_task(self._limited(lambda day=day: self.provider.breakdown(day, day)))
+                for day in days
+            ]
+        result = PollResult(
+            fetched_at=now,
+            scopes=tuple(scopes.result()),
+            day_breakdowns=tuple(task.result() for task in breakdowns),
         )
-        result = PollResult(fetched_at=now, scopes=tuple(scopes), day_breakdowns=tuple(breakdowns))
         return result, 1 + len(days)
 
     async def _fetch_key(self, key: str, start: dt.date, end: dt.date, now: dt.datetime):
-        daily = await self._limited(self.provider.daily(start, end, keys=[key]))
+        daily = await self._limited(lambda: self.provider.daily(start, end, keys=[key]))
         return PollResult(fetched_at=now, key_daily=(KeyDaily(key=key, daily=daily),)), 1
 
-    async def _limited(self, request: Awaitable):
+    async def _limited(self, request: Callable[[], Awaitable]):
+        """At most ``concurrency`` requests in flight; the call starts once admitted."""
         async with self._limit:
-            return await request
+            return await request()
 
     async def _guarded(self, fetch) -> PollOutcome:
         """Run a fetch and store its result with its poll record in one transaction.
@@ -160,7 +167,7 @@ class Collector:
         started = self.clock()
         error, requests, needs_user = None, 0, False
         try:
-            result, requests = await fetch(started)
+            result, requests = await _first_error(fetch(started))
             poll = PollRecord(started, self.clock(), "ok", None, requests)
             self.store.ingest(result, poll=poll)
             return PollOutcome(started, poll.finished_at, None, requests)
@@ -176,3 +183,11 @@ class Collector:
         except StoreError:
             pass  # the outcome still reaches the caller, who shows it
         return PollOutcome(started, finished, error, requests, needs_user)
+
+
+async def _first_error(awaitable):
+    """Unwrap a TaskGroup's ExceptionGroup to the first error, which the caller reports."""
+    try:
+        return await awaitable
+    except ExceptionGroup as group:
+        raise group.exceptions[0] from None

@@ -107,6 +107,15 @@ class ForbiddenError(ProviderError):
         )
 
 
+class NoApiAccess(ForbiddenError):
+    """The vendor answered, but says the workspace's plan has no API access."""
+
+    def __init__(self) -> None:
+        ProviderError.__init__(
+            self, "your plan has no API access: upgrade to a paid plan to use the API", status=None
+        )
+
+
 class RateLimitedError(ProviderError):
     """HTTP 429 that outlasted the retries, or asked for too long a wait."""
 

@@ -31,7 +31,7 @@ from ..model import (
     ScopeUsage,
     Totals,
 )
-from .errors import BadResponse, ForbiddenError
+from .errors import BadResponse, NoApiAccess
 from .http import ApiClient
 from ..periods import period_end
 
@@ -116,7 +116,7 @@ class PubrioProvider:
         """Current usage against limits, one entry per scope and period."""
         data = await self._data("/profile/usage", {})
         if data.get("is_api_access_available") is False:
-            raise ForbiddenError("your plan has no API access: upgrade to a paid plan to use the API")
+            raise NoApiAccess()
         return _parse(lambda: list(self._scopes(data, now)), "/profile/usage")
 
     async def breakdown(

@@ -141,7 +141,8 @@ class Simulator:
     def set_faults(self, faults: Faults) -> None:
         """Install ``faults`` for the next ``faults.count`` matching requests."""
         with self._lock:
-            self._faults, self._faults_left = faults, faults.count
+            self._faults = faults if faults.count else NO_FAULTS
+            self._faults_left = faults.count
 
     def _draw_faults(self, path: str) -> Faults:
         """The faults that apply to this request, using up one of their count."""

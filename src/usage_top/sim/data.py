@@ -291,7 +291,7 @@ def _make_keys(
         Key(name, WEEKDAY_CALLS * w / current, mix, first, last)
         for name, w, mix, first, last in drafts
     )
-    steady = [i for i, key in enumerate(keys) if key.first_day == start and key.active_on(anchor)]
+    steady = [i for i, k in enumerate(keys) if k.first_day == start and k.active_on(anchor)]
     spike = min(steady, key=lambda i: abs(ranks[i] - 3))
     return keys, spike
 

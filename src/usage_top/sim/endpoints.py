@@ -1,11 +1,11 @@
 """The vendor's usage endpoints: validate a request body, build the payload.
 
-Shapes follow the vendor reference (usage-apis.md and the public OpenAPI spec
-of ``/api_keys/usage/breakdown``, which is served exactly). The item fields of ``/api_keys/usage/daily`` (``series``
-and ``by_log_type``) are not public; they are inferred as {date, requests,
-credits} and {slug, name, series}. ``/profile`` beyond the documented fields
-(credit, topup_credit, subscription limits, credit costs, refill dates) is a
-plausible guess.
+Shapes follow the vendor reference (usage-apis.md, and the public OpenAPI spec
+of ``/api_keys/usage/breakdown``, which is served exactly). The item fields of
+``/api_keys/usage/daily`` (``series`` and ``by_log_type``) are not public:
+they are inferred as {date, requests, credits} and {slug, name, series}.
+``/profile`` beyond its documented fields (credit, topup_credit, subscription
+limits, credit costs, refill dates) is a plausible guess.
 """
 
 from __future__ import annotations

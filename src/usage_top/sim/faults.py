@@ -50,6 +50,8 @@ class Faults:
             raise ValueError("latency must not be negative")
         if self.count < -1:
             raise ValueError("count must be -1 (always) or a number of requests")
+        if isinstance(self.paths, str):
+            raise ValueError("paths must be a list of paths, not one string")
         if self.paths is not None:
             object.__setattr__(self, "paths", tuple(self.paths))
 

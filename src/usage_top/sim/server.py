@@ -134,7 +134,7 @@ class SimServer:
         if self._thread is None:
             self._thread = threading.Thread(
                 target=self._httpd.serve_forever,
-                kwargs={"poll_interval": 0.05},
+                kwargs={"poll_interval": 0.02},  # stop() returns within 20 ms
                 name=f"usage-top-sim:{self.port}",
                 daemon=True,
             )
