@@ -108,7 +108,7 @@ def main(argv: list[str] | None = None, clock: Clock | None = None) -> int:
             return asyncio.run(_report(settings, clock, Range(args.range), args.key, args.json))
         if args.command == "collect":
             return asyncio.run(_collect(settings, clock, args.once))
-        return _dashboard(settings)
+        return _dashboard(settings, clock)
     except (UsageError, ConfigError) as exc:
         print(f"usage-top: {exc}", file=sys.stderr)
         return EXIT_USAGE
@@ -204,10 +204,11 @@ def _run_sim(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _dashboard(settings: Settings) -> int:
+def _dashboard(settings: Settings, clock: Clock | None) -> int:
+    runtime = _open_runtime(settings, clock)
     from .tui.app import run_dashboard
 
-    return run_dashboard(settings)
+    return run_dashboard(runtime)
 
 
 if __name__ == "__main__":  # pragma: no cover

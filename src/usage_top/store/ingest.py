@@ -16,7 +16,7 @@ from collections.abc import Iterable
 
 from usage_top.model import Breakdown, DailyUsage, EndpointDaily, KeyDaily, PollResult, ScopeUsage
 
-from .codec import day_to_db, optional_ts_to_db, ts_to_db
+from .codec import day_to_db, optional_ts_to_db, optional_ts_to_micros, ts_to_db
 
 Row = tuple[object, ...]
 
@@ -140,7 +140,7 @@ def write_day_breakdown(
         _PUT_DAY_KEY,
         [
             (day, ids.key_id(conn, usage.key), usage.requests, usage.credits,
-             optional_ts_to_db(usage.last_used))
+             optional_ts_to_micros(usage.last_used))
             for usage in breakdown.by_key
         ],
     )

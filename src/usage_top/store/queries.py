@@ -12,7 +12,14 @@ import sqlite3
 
 from usage_top.model import DailyPoint, EndpointUsage, KeyUsage, Period, ScopeUsage, Totals
 
-from .codec import day_from_db, day_to_db, optional_ts_from_db, ts_from_db, ts_to_db
+from .codec import (
+    day_from_db,
+    day_to_db,
+    optional_ts_from_db,
+    optional_ts_from_micros,
+    ts_from_db,
+    ts_to_db,
+)
 
 _BY_ORDER = "ORDER BY credits DESC, requests DESC"
 
@@ -143,7 +150,7 @@ def key_breakdown(conn: sqlite3.Connection, start: dt.date, end: dt.date) -> lis
             key=masked,
             requests=requests,
             credits=credits,
-            last_used=optional_ts_from_db(last_used),
+            last_used=optional_ts_from_micros(last_used),
             percent_of_requests=_percent(requests, all_requests),
             percent_of_credits=_percent(credits, all_credits),
         )

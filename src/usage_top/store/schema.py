@@ -52,7 +52,7 @@ _V1 = (
         key_id INTEGER NOT NULL REFERENCES key (id),
         requests INTEGER NOT NULL,
         credits REAL NOT NULL,
-        last_used TEXT,
+        last_used INTEGER,  -- microseconds since the Unix epoch (see codec)
         PRIMARY KEY (day, key_id)
     ) WITHOUT ROWID, STRICT""",
     """CREATE INDEX day_key_by_key

@@ -10,9 +10,8 @@ the real code against the simulator with frozen time.
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable
 
 from textual import work
 from textual.app import App, ComposeResult, SystemCommand
@@ -25,7 +24,8 @@ from textual.widgets import Footer, Static
 
 from ..collector import Clock, Collector, PollOutcome, utc_now
 from ..config import Settings
-from ..format import age_text, count
+from ..runtime import Runtime
+from ..format import age_text, count, short_key
 from ..model import Period
 from ..periods import HISTORY_DAYS, Range, local_today, period_start
 from ..store import Store, StoreError
@@ -89,8 +89,10 @@ class UsageTopApp(App[None]):
         collector: Collector | None,
         account: str,
         clock: Clock = utc_now,
+        on_close: Callable[[], Awaitable[None]] | None = None,
     ) -> None:
         super().__init__()
+        self._on_close = on_close
         self.settings = settings
         self.store = store
         self.collector = collector
@@ -107,7 +109,9 @@ class UsageTopApp(App[None]):
     def compose(self) -> ComposeResult:
         yield StatusBar(id="status")
         yield Static(id="banner")
-        yield Horizontal(id="cards")
+        with Horizontal(id="cards"):
+            yield Static("No scope readings yet: they appear after the first successful poll.",
+                         id="no-scopes")
         yield DailyChart(id="chart")
         with Horizontal(id="tables"):
             with Vertical(id="endpoints-pane"):
@@ -129,6 +133,11 @@ class UsageTopApp(App[None]):
 
     def on_resize(self) -> None:
         self._apply_size()
+
+    async def on_unmount(self) -> None:
+        """Close the HTTP client inside the loop that used it."""
+        if self._on_close is not None:
+            await self._on_close()
 
     def _apply_size(self) -> None:
         width, height = self.size
@@ -229,6 +238,7 @@ class UsageTopApp(App[None]):
 
     def _push_cards(self, scopes: list[ScopeView], now: dt.datetime, today: dt.date) -> None:
         container = self.query_one("#cards", Horizontal)
+        self.query_one("#no-scopes").display = not scopes
         cards = {card.id: card for card in self.query(ScopeCard)}
         stale_after = 3 * self.settings.interval
         for scope in scopes:
@@ -248,8 +258,10 @@ class UsageTopApp(App[None]):
         if key is None:
             return ""
         usage = scope.usage
-        if usage.period not in (Period.DAILY, Period.MONTHLY) or usage.scope != "api":
-            return "key: n/a for this scope"
+        if usage.scope != "api":
+            return ""  # portal usage is not made with API keys
+        if usage.period not in (Period.DAILY, Period.MONTHLY):
+            return "key: not split by key"
         first = period_start(usage.period, now, self.settings.tz).astimezone(self.settings.tz).date()
         used = self.store.totals(first, today, key).requests
         share = f" ({100 * used / usage.used:.1f}%)" if usage.used else ""
@@ -304,7 +316,7 @@ class UsageTopApp(App[None]):
             last_success=last,
             next_poll=self._next_poll,
             in_flight=self._in_flight,
-            scope=f"key {self.key_filter}" if self.key_filter else "All keys",
+            scope=f"key {short_key(self.key_filter)}" if self.key_filter else "All keys",
             range_label=RANGE_LABELS[self.range_],
         )
         bar.now = self.clock()
@@ -377,17 +389,25 @@ class UsageTopApp(App[None]):
             self.key_filter = event.row_key.value
 
     # --------------------------------------------------------- help & palette
+    def _keys_text(self, binding: Binding) -> str:
+        """'← h' for a binding on 'left,h'."""
+        keys = binding.key.split(",")
+        if binding.key_display:
+            return binding.key_display
+        return " ".join(self.get_key_display(Binding(key, binding.action)) for key in keys)
+
     def _help_sections(self) -> list[tuple[str, list[tuple[str, str]]]]:
         def rows(bindings: Iterable[Binding]) -> list[tuple[str, str]]:
-            return [(self.get_key_display(binding), binding.description) for binding in bindings]
+            return [(self._keys_text(binding), binding.description) for binding in bindings
+                    if binding.action not in ("cursor_up", "cursor_down")]
 
         return [
             ("Dashboard", rows(self.BINDINGS)),
             ("Tables (endpoints, keys)", rows(EndpointTable.BINDINGS)
-             + [("↑/↓ j/k", "Move"), ("Enter", "Keys table: filter by this key"),
-                ("click header", "Sort by it; again to reverse")]),
+             + [("↑ ↓ j k", "Move the cursor"), ("enter", "Keys table: filter by this key"),
+                ("click header", "Sort by it; click again to reverse")]),
             ("Chart", rows(DailyChart.BINDINGS) + [("mouse", "Hover a bar to see its day")]),
-            ("Anywhere", [("Ctrl+P", "Command palette"), ("Ctrl+Q", "Quit")]),
+            ("Anywhere", [("ctrl+p", "Command palette: every action"), ("ctrl+q", "Quit")]),
         ]
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
@@ -409,23 +429,16 @@ class UsageTopApp(App[None]):
         getattr(focused, f"action_{action}")()
 
 
-def run_dashboard(settings: Settings) -> int:
-    """Open the runtime, run the dashboard until quit, and close everything."""
-    from ..runtime import Runtime
-
-    async def main() -> None:
-        runtime = Runtime.open(settings)
-        try:
-            app = UsageTopApp(
-                settings=settings,
-                store=runtime.store,
-                collector=runtime.collector if settings.poll else None,
-                account=runtime.account,
-                clock=runtime.collector.clock,
-            )
-            await app.run_async()
-        finally:
-            await runtime.aclose()
-
-    asyncio.run(main())
+def run_dashboard(runtime: Runtime) -> int:
+    """Run the dashboard on an open runtime until the user quits; closes the runtime."""
+    settings = runtime.settings
+    app = UsageTopApp(
+        settings=settings,
+        store=runtime.store,
+        collector=runtime.collector if settings.poll else None,
+        account=runtime.account,
+        clock=runtime.collector.clock,
+        on_close=runtime.aclose,
+    )
+    app.run()
     return 0

@@ -108,10 +108,13 @@ class DailyChart(Widget, can_focus=True):
             self.cursor = index
 
     def render(self) -> Text:
-        if not self.points:
-            return Text("No data yet", style=self.get_component_rich_style("daily-chart--axis"))
-        height = max(3, (self.content_region.height or self.size.height) - 2)
         values = [getattr(point, self.metric) for point in self.points]
+        if not any(values):
+            message = Text(f"No API activity in the last {len(values) or 30} days",
+                           style=self.get_component_rich_style("daily-chart--axis"))
+            message.justify = "center"
+            return message
+        height = max(3, (self.content_region.height or self.size.height) - 2)
         top = max(values) or 1
         rows = [self._row(values, top, height, level) for level in range(height, 0, -1)]
         self._append_summary(rows, values)

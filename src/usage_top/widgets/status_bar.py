@@ -62,7 +62,10 @@ class StatusBar(Widget):
             return Text("usage-top", style=self._style("title"))
         text = Text()
         text.append("usage-top", style=self._style("title"))
-        text.append(f"  {status.provider} · {status.account}  ")
+        if self.size.width >= 100:
+            text.append(f"  {status.provider} · {status.account}  ")
+        else:
+            text.append("  ")
         if status.demo:
             text.append(" DEMO ", style=self._style("demo"))
             text.append(" ")

@@ -71,9 +71,12 @@ class UsageTable(DataTable, Generic[Row]):
         Binding("k", "cursor_up", "Up", show=False),
     ]
 
+    COMPONENT_CLASSES = DataTable.COMPONENT_CLASSES | {"usage-table--bar"}
+
     DEFAULT_CSS = """
     UsageTable { border: round $primary-muted; height: 1fr; scrollbar-size-vertical: 1; }
     UsageTable:focus { border: round $primary; }
+    UsageTable > .usage-table--bar { color: $primary; }
     """
 
     GAP = 1
@@ -211,17 +214,13 @@ class UsageTable(DataTable, Generic[Row]):
         self._update_title()
 
 
-def percent_bar(percent: float, width: int = 6) -> Text:
+def percent_bar(percent: float, style, width: int = 6) -> Text:
     """'███▍   42.1%': a share of the total as a bar and a number."""
     text = Text(" ")
-    text.append_text(bar(percent / 100, width, "", None))
+    text.append_text(bar(percent / 100, width, style, None))
     text.pad_right(width + 1 - len(text))
     text.append(f"{percent:6.1f}%")
     return text
-
-
-def _share(metric: str):
-    return lambda row: row.percent_of_credits if metric == "credits" else row.percent_of_requests
 
 
 class EndpointTable(UsageTable[EndpointUsage]):
@@ -229,13 +228,17 @@ class EndpointTable(UsageTable[EndpointUsage]):
 
     title = "Endpoints"
     default_sort = "credits"
-    columns_spec = (
-        Column("name", "Endpoint", 16, lambda r: r.name.lower(), lambda r: r.name, numeric=False),
-        Column("calls", "Calls", 8, lambda r: r.requests, lambda r: count(r.requests)),
-        Column("credits", "Credits", 9, lambda r: r.credits, lambda r: count(r.credits)),
-        Column("cost", "Cost/call", 10, lambda r: r.cost_per_call, lambda r: f"{r.cost_per_call:.2f}"),
-        Column("share", "% of credits", 14, _share("credits"), lambda r: percent_bar(r.percent_of_credits)),
-    )
+
+    def __init__(self, *, id: str | None = None) -> None:
+        self.columns_spec = (
+            Column("name", "Endpoint", 16, lambda r: r.name.lower(), lambda r: r.name, numeric=False),
+            Column("calls", "Calls", 8, lambda r: r.requests, lambda r: count(r.requests)),
+            Column("credits", "Credits", 9, lambda r: r.credits, lambda r: count(r.credits)),
+            Column("cost", "Cost/call", 10, lambda r: r.cost_per_call, lambda r: f"{r.cost_per_call:.2f}"),
+            Column("share", "% of credits", 14, lambda r: r.percent_of_credits,
+                   lambda r: percent_bar(r.percent_of_credits, self.get_component_rich_style("usage-table--bar"))),
+        )
+        super().__init__(id=id)
 
     def show_endpoints(self, rows: list[EndpointUsage]) -> None:
         self.show_rows((row.slug or "(unmapped)", row) for row in rows)

@@ -1,0 +1,109 @@
+"""Snapshots of the dashboard: fixed size, frozen time, seeded simulator.
+
+Each SVG was reviewed by eye before it was committed; a change in one is a
+change in what users see.
+"""
+
+from __future__ import annotations
+
+from textual.widgets import Input
+
+from usage_top.sim import Faults
+
+from .conftest import settle
+
+WIDE, NARROW = (120, 36), (80, 24)
+
+
+async def _ready(pilot) -> None:
+    await settle(pilot)
+
+
+def test_default_view_wide(snap_compare, make_app):
+    """Cards (API daily amber, API hourly red), chart, both tables."""
+    assert snap_compare(make_app(), terminal_size=WIDE, run_before=_ready)
+
+
+def test_default_view_compact(snap_compare, make_app):
+    assert snap_compare(make_app(), terminal_size=NARROW, run_before=_ready)
+
+
+def test_compact_keys_table(snap_compare, make_app):
+    async def run_before(pilot):
+        await settle(pilot)
+        await pilot.press("tab")
+
+    assert snap_compare(make_app(), terminal_size=NARROW, run_before=run_before)
+
+
+def test_sorted_by_calls_ascending(snap_compare, make_app):
+    async def run_before(pilot):
+        await settle(pilot)
+        await pilot.press("s", "S")  # next column (calls), then reverse: fewest calls first
+
+    assert snap_compare(make_app(), terminal_size=WIDE, run_before=run_before)
+
+
+def test_filtered_by_key(snap_compare, make_app):
+    async def run_before(pilot):
+        await settle(pilot)
+        await pilot.press("tab", "down", "enter")  # keys table, second key
+        await settle(pilot)
+
+    assert snap_compare(make_app(), terminal_size=WIDE, run_before=run_before)
+
+
+def test_key_picker(snap_compare, make_app):
+    async def run_before(pilot):
+        await settle(pilot)
+        await pilot.press("K")
+        await pilot.pause()
+        pilot.app.screen.query_one(Input).cursor_blink = False
+        await pilot.press("f")
+        await pilot.pause()
+
+    assert snap_compare(make_app(), terminal_size=WIDE, run_before=run_before)
+
+
+def test_paused(snap_compare, make_app):
+    async def run_before(pilot):
+        await settle(pilot)
+        await pilot.press("p")
+        await pilot.pause()
+
+    assert snap_compare(make_app(), terminal_size=WIDE, run_before=run_before)
+
+
+def test_help(snap_compare, make_app):
+    async def run_before(pilot):
+        await settle(pilot)
+        await pilot.press("question_mark")
+        await pilot.pause()
+
+    assert snap_compare(make_app(), terminal_size=WIDE, run_before=run_before)
+
+
+def test_empty_database_read_only(snap_compare, make_app):
+    """A viewer (--no-poll) on a database the collector has not filled yet."""
+    assert snap_compare(make_app(poll=False), terminal_size=WIDE, run_before=_ready)
+
+
+def test_wrong_key_banner(snap_compare, make_app):
+    assert snap_compare(make_app(api_key="wrong-key", demo=False), terminal_size=WIDE, run_before=_ready)
+
+
+def test_api_down_shows_stale_data(snap_compare, make_app, sim, clock):
+    """Data from a good poll, then 5 minutes of 503s: kept, marked stale, error shown."""
+
+    async def run_before(pilot):
+        await settle(pilot)
+        clock.advance(minutes=5)
+        sim.set_faults(Faults(status=503, count=-1))
+        await pilot.press("r")
+        await settle(pilot)
+
+    assert snap_compare(make_app(), terminal_size=WIDE, run_before=run_before)
+
+
+def test_too_small(snap_compare, make_app):
+    assert snap_compare(make_app(), terminal_size=(50, 14), run_before=_ready)
