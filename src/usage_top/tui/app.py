@@ -16,6 +16,8 @@ from collections.abc import Awaitable, Callable, Iterable
 from textual import work
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
+from textual.events import Resize
+from textual.geometry import Size
 from textual.containers import Horizontal, Vertical
 from textual.reactive import reactive
 from textual.screen import Screen
@@ -129,18 +131,19 @@ class UsageTopApp(App[None]):
             self.set_interval(self.settings.interval, self.refresh_view)
         else:
             self.poll()
-        self._apply_size()
+        self._apply_size(self.size)
 
-    def on_resize(self) -> None:
-        self._apply_size()
+    def on_resize(self, event: Resize) -> None:
+        self._apply_size(event.size)
 
     async def on_unmount(self) -> None:
         """Close the HTTP client inside the loop that used it."""
         if self._on_close is not None:
             await self._on_close()
 
-    def _apply_size(self) -> None:
-        width, height = self.size
+    def _apply_size(self, size: Size) -> None:
+        """Switch the compact and too-small layouts (the app's own size lags a resize)."""
+        width, height = size
         too_small = width < MIN_SIZE[0] or height < MIN_SIZE[1]
         self.screen.set_class(too_small, "-too-small")
         self.screen.set_class(width < COMPACT_BELOW[0] or height < COMPACT_BELOW[1], "-compact")

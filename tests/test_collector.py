@@ -1,0 +1,439 @@
+"""The collector against the simulator over a real loopback socket, into a real SQLite file.
+
+The clock is frozen (and moved by hand), so which days a poll asks for and the
+figures it stores are exact; every request is counted in the simulator's log.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import time
+
+import httpx
+import pytest
+
+from usage_top.collector import COMPLETE_AFTER, Collector
+from usage_top.periods import HISTORY_DAYS, Range
+from usage_top.providers.http import ApiClient
+from usage_top.providers.pubrio import AUTH_HEADER, PubrioProvider
+from usage_top.sim import DEMO_API_KEY, FREE_PLAN_KEY, Faults
+
+from .conftest import FROZEN, no_sleep
+
+BREAKDOWN = "/api_keys/usage/breakdown"
+DAILY = "/api_keys/usage/daily"
+PROFILE_USAGE = "/profile/usage"
+TODAY = FROZEN.date()
+FIRST_DAY = TODAY - dt.timedelta(days=HISTORY_DAYS - 1)
+
+
+# --- helpers ----------------------------------------------------------------
+
+
+def _sim_post(server, path: str, body: dict) -> dict:
+    """What the simulator answers right now (over HTTP, like any client)."""
+    response = httpx.post(f"{server.url}{path}", json=body,
+                          headers={AUTH_HEADER: DEMO_API_KEY}, timeout=5)
+    response.raise_for_status()
+    return response.json()["data"]
+
+
+def _sim_breakdown(server, start: dt.date, end: dt.date, key: str | None = None) -> dict:
+    body = {"start_date": start.isoformat(), "end_date": end.isoformat()}
+    if key:
+        body["keys"] = [key]
+    return _sim_post(server, BREAKDOWN, body)
+
+
+def _vendor_endpoints(breakdown: dict) -> dict:
+    """slug -> (requests, credits); the vendor's null slug (unmapped requests) is '' here."""
+    return {r["slug"] or "": (r["requests"], r["credits"]) for r in breakdown["by_endpoint"]}
+
+
+def _days(start: dt.date, end: dt.date) -> list[dt.date]:
+    return [start + dt.timedelta(days=n) for n in range((end - start).days + 1)]
+
+
+def _paths(sim, since: int = 0) -> list[str]:
+    """Paths of the requests the simulator answered after the first ``since``."""
+    return [r.path for r in sim.requests[since:]]
+
+
+def _totals(store, day: dt.date) -> tuple[int, float]:
+    totals = store.totals(day, day)
+    return totals.requests, totals.credits
+
+
+def _snapshot(store) -> dict:
+    """Every figure the store holds for the history window, to compare before/after."""
+    return {
+        "totals": {day: _totals(store, day) for day in _days(FIRST_DAY, TODAY)},
+        "keys": store.key_breakdown(FIRST_DAY, TODAY),
+        "endpoints": store.endpoint_breakdown(FIRST_DAY, TODAY),
+        "scopes": store.latest_scopes(),
+    }
+
+
+class VirtualTime:
+    """Monotonic time for an ApiClient that only moves when the client sleeps."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+        self.slept: list[float] = []
+
+    def clock(self) -> float:
+        return self.now
+
+    async def sleep(self, seconds: float) -> None:
+        self.slept.append(seconds)
+        self.now += seconds
+        await asyncio.sleep(0)
+
+
+# --- which days a poll asks for ---------------------------------------------
+
+
+async def test_first_poll_backfills_then_only_today_is_refreshed(collector, store, sim):
+    outcome = await collector.poll_once()
+
+    assert outcome.ok, outcome.error
+    assert sim.request_count(BREAKDOWN) == HISTORY_DAYS == 31
+    assert sim.request_count(PROFILE_USAGE) == 1
+    assert sim.request_count() == 32 == outcome.requests
+    fetched = store.fetched_days("breakdown", None, FIRST_DAY - dt.timedelta(days=5), TODAY)
+    assert sorted(fetched) == _days(FIRST_DAY, TODAY)
+    assert all(_totals(store, day)[0] > 0 for day in _days(FIRST_DAY, TODAY))
+
+    again = await collector.poll_once()
+    assert again.ok and again.requests == 2
+    assert sim.request_count() == 34
+    assert sorted(_paths(sim, 32)) == sorted([BREAKDOWN, PROFILE_USAGE])
+
+
+async def test_yesterday_is_refetched_after_midnight_until_final_then_never(
+    collector, store, sim, sim_server
+):
+    assert (await collector.poll_once()).ok
+    yesterday = TODAY  # after midnight the frozen day becomes yesterday
+    midnight = dt.datetime.combine(TODAY + dt.timedelta(days=1), dt.time(), tzinfo=dt.UTC)
+
+    def days_asked(outcome) -> int:
+        assert outcome.ok, outcome.error
+        return outcome.requests - 1  # minus /profile/usage
+
+    # Just after midnight: yesterday may still get late data, so it is fetched
+    # again, and again on the next poll while inside the settling margin.
+    collector.clock.now = midnight + dt.timedelta(minutes=5)
+    assert collector.days_to_fetch(collector.clock()) == [yesterday, yesterday + dt.timedelta(days=1)]
+    assert days_asked(await collector.poll_once()) == 2
+    collector.clock.advance(minutes=5)
+    assert days_asked(await collector.poll_once()) == 2
+
+    # Past midnight + COMPLETE_AFTER: one last fetch makes it final...
+    collector.clock.now = midnight + COMPLETE_AFTER + dt.timedelta(minutes=1)
+    before = sim.request_count(BREAKDOWN)
+    assert days_asked(await collector.poll_once()) == 2
+    assert sim.request_count(BREAKDOWN) == before + 2
+    final = _sim_breakdown(sim_server, yesterday, yesterday)["totals"]
+    assert store.totals(yesterday, yesterday).model_dump() == final
+
+    # ...and it is never asked for again, on this poll or hours later.
+    for _ in range(2):
+        collector.clock.advance(minutes=10)
+        assert days_asked(await collector.poll_once()) == 1
+    collector.clock.advance(hours=12)
+    assert days_asked(await collector.poll_once()) == 1
+    assert collector.days_to_fetch(collector.clock()) == [yesterday + dt.timedelta(days=1)]
+
+
+async def test_a_day_leaving_the_window_is_not_fetched(collector, store, sim):
+    assert (await collector.poll_once()).ok
+    collector.clock.advance(days=3)
+    outcome = await collector.poll_once()
+    # today, plus the 3 days since (the old "today" included): nothing older
+    assert outcome.ok and outcome.requests == 1 + 4
+    assert collector.days_to_fetch(collector.clock()) == [TODAY + dt.timedelta(days=3)]
+
+
+async def test_polls_never_overlap(collector, sim):
+    latency = 0.02
+    sim.set_faults(Faults(latency=latency))
+
+    first, second = await asyncio.gather(collector.poll_once(), collector.poll_once())
+
+    assert first.ok and second.ok
+    # Had the second poll started before the first was stored, it would also
+    # have backfilled 31 days; run one after the other, it only refreshes today.
+    assert sorted([first.requests, second.requests]) == [2, 32]
+    assert sim.request_count() == 34
+    assert sorted(_paths(sim, 32)) == sorted([BREAKDOWN, PROFILE_USAGE])
+    # At most `concurrency` (4) requests in flight: any 5 consecutive arrivals
+    # span at least one full server latency.
+    arrivals = [r.time for r in sim.requests]
+    assert all(later - earlier >= latency * 0.95
+               for earlier, later in zip(arrivals, arrivals[4:]))
+
+
+# --- the figures that land in the store ---------------------------------------
+
+
+async def test_stored_figures_equal_the_simulator(collector, store, sim_server):
+    assert (await collector.poll_once()).ok
+
+    with httpx.Client(base_url=sim_server.url, headers={AUTH_HEADER: DEMO_API_KEY}) as http:
+        for day in _days(FIRST_DAY, TODAY):
+            body = {"start_date": day.isoformat(), "end_date": day.isoformat()}
+            expected = http.post(BREAKDOWN, json=body).json()["data"]
+            assert store.totals(day, day).model_dump() == expected["totals"], day
+            keys = {k.key: (k.requests, k.credits) for k in store.key_breakdown(day, day)}
+            assert keys == {r["name"]: (r["requests"], r["credits"]) for r in expected["by_key"]}
+            endpoints = {e.slug: (e.requests, e.credits) for e in store.endpoint_breakdown(day, day)}
+            assert endpoints == _vendor_endpoints(expected)
+
+    # Multi-day ranges are sums of the stored days and still equal the vendor's figures.
+    for range_ in Range:
+        start, end = range_.dates(TODAY)
+        assert store.totals(start, end).model_dump() == _sim_breakdown(sim_server, start, end)["totals"]
+
+
+async def test_stored_scopes_equal_profile_usage(collector, store, sim_server):
+    assert (await collector.poll_once()).ok
+    profile = _sim_post(sim_server, PROFILE_USAGE, {})
+
+    readings = {(usage.scope, usage.period.value): (usage, fetched)
+                for usage, fetched in store.latest_scopes()}
+    assert set(readings) == {(scope, period) for scope in ("api", "portal")
+                             for period in ("monthly", "daily", "hourly")}
+    for (scope, period), (usage, fetched) in readings.items():
+        assert usage.used == profile[f"{scope}_{period}_usage"]
+        assert usage.limit == profile[f"total_max_{scope}_{period}_query"]  # quota is shared
+        assert fetched == FROZEN
+        assert usage.resets_at is not None and usage.resets_at > FROZEN
+
+
+async def test_usage_grows_and_past_days_stay(collector, store, sim_server, clock):
+    assert (await collector.poll_once()).ok
+    before = _snapshot(store)
+
+    clock.advance(minutes=10)
+    assert (await collector.poll_once()).ok
+    after = _snapshot(store)
+
+    assert after["totals"][TODAY][0] > before["totals"][TODAY][0]
+    assert after["totals"][TODAY][1] > before["totals"][TODAY][1]
+    assert store.totals(TODAY, TODAY).model_dump() == _sim_breakdown(sim_server, TODAY, TODAY)["totals"]
+    past = [day for day in _days(FIRST_DAY, TODAY) if day != TODAY]
+    assert {day: after["totals"][day] for day in past} == {day: before["totals"][day] for day in past}
+    # Scope readings are kept as a history: one per poll.
+    assert len(store.scope_history("api", "daily", FROZEN)) == 2
+
+
+# --- faults -------------------------------------------------------------------
+
+
+def _one_line(text: str | None) -> bool:
+    return bool(text) and "\n" not in text and "Traceback" not in text
+
+
+async def test_server_errors_fail_the_poll_and_keep_the_previous_data(collector, store, sim, clock):
+    assert (await collector.poll_once()).ok
+    before = _snapshot(store)
+    first_success = store.last_success()
+
+    clock.advance(minutes=10)
+    sim.set_faults(Faults(status=503))
+    count = sim.request_count()
+    outcome = await collector.poll_once()
+
+    assert not outcome.ok and not outcome.needs_user
+    assert _one_line(outcome.error) and "503" in outcome.error
+    assert sim.request_count() > count + 2  # the client retried before giving up
+    assert _snapshot(store) == before  # nothing new ingested, nothing lost
+    last = store.last_poll()
+    assert last.outcome == "error" and last.error == outcome.error
+    assert store.last_success() == first_success
+
+    sim.set_faults(Faults())  # recovery: the next poll just works
+    recovered = await collector.poll_once()
+    assert recovered.ok and store.last_poll().outcome == "ok"
+    assert _totals(store, TODAY)[0] > before["totals"][TODAY][0]
+
+
+async def test_a_fault_before_any_data_leaves_the_store_empty(collector, store, sim):
+    sim.set_faults(Faults(status=503))
+    outcome = await collector.poll_once()
+    assert not outcome.ok
+    assert not store.has_data() and store.last_success() is None
+    assert store.last_poll().outcome == "error"
+
+
+async def test_rate_limited_requests_are_retried_and_the_poll_succeeds(sim_server, sim, store, clock):
+    time_ = VirtualTime()
+    async with ApiClient(sim_server.url, {AUTH_HEADER: DEMO_API_KEY},
+                         sleep=time_.sleep, clock=time_.clock) as client:
+        collector = Collector(PubrioProvider(client, dt.UTC), store, tz=dt.UTC, clock=clock)
+        sim.set_faults(Faults(status=429, retry_after="1", count=2))
+        outcome = await collector.poll_once()
+
+    assert outcome.ok, outcome.error
+    statuses = [r.status for r in sim.requests]
+    assert statuses.count(429) == 2 and statuses.count(200) == 32
+    assert sim.request_count() == 34
+    assert client.stats.rate_limited == 2 and client.stats.retries == 2
+    assert sum(time_.slept) >= 1.0  # Retry-After was honoured
+    assert sorted(store.fetched_days("breakdown", None, FIRST_DAY, TODAY)) == _days(FIRST_DAY, TODAY)
+
+
+async def test_invalid_json_fails_the_whole_poll(collector, store, sim, clock):
+    assert (await collector.poll_once()).ok
+    before = _snapshot(store)
+
+    clock.advance(minutes=10)
+    # Only today's breakdown is broken: the scopes answer fine, but must not be
+    # stored without it (a poll lands whole or not at all).
+    sim.set_faults(Faults(invalid_json=True, count=1, paths=(BREAKDOWN,)))
+    outcome = await collector.poll_once()
+
+    assert not outcome.ok and _one_line(outcome.error)
+    assert "invalid JSON" in outcome.error
+    assert sim.request_count(PROFILE_USAGE) == 2  # the scopes were fetched...
+    assert _snapshot(store) == before  # ...and not ingested
+    assert store.last_poll().outcome == "error"
+
+
+async def test_invalid_json_on_a_fresh_store_ingests_nothing(collector, store, sim):
+    sim.set_faults(Faults(invalid_json=True, count=1, paths=(BREAKDOWN,)))
+    outcome = await collector.poll_once()
+    assert not outcome.ok and "invalid JSON" in outcome.error
+    assert not store.has_data() and store.latest_scopes() == []
+    assert store.fetched_days("breakdown", None, FIRST_DAY, TODAY) == {}
+
+
+async def test_truncated_bodies(collector, store, sim):
+    sim.set_faults(Faults(truncate=True, count=1))  # once: the client retries it
+    assert (await collector.poll_once()).ok
+    assert sim.request_count() == 33
+    before = _snapshot(store)
+
+    sim.set_faults(Faults(truncate=True))  # always: the poll fails, in one line
+    outcome = await collector.poll_once()
+    assert not outcome.ok and _one_line(outcome.error) and not outcome.needs_user
+    assert "127.0.0.1" in outcome.error
+    assert _snapshot(store) == before
+    assert store.last_poll().outcome == "error"
+
+
+@pytest.mark.parametrize(("key", "status"), [("pk_wrong_key_0000", "401"), (FREE_PLAN_KEY, "403")])
+async def test_a_wrong_key_needs_the_user(sim_server, sim, store, clock, key, status):
+    async with ApiClient(sim_server.url, {AUTH_HEADER: key}, sleep=no_sleep) as client:
+        collector = Collector(PubrioProvider(client, dt.UTC), store, tz=dt.UTC, clock=clock)
+        outcome = await collector.poll_once()
+
+    assert not outcome.ok and outcome.needs_user is True
+    assert _one_line(outcome.error) and status in outcome.error and key not in outcome.error
+    assert sim.request_count() <= 4  # not retried; the first failure cancels the rest
+    assert not store.has_data()
+    assert store.last_poll().outcome == "error"
+
+
+# --- per-key drilldown --------------------------------------------------------
+
+
+async def test_fetch_key_stores_the_keys_endpoint_series(collector, store, sim, sim_server, clock):
+    start, end = Range.DAYS30.dates(TODAY)
+    key = _sim_breakdown(sim_server, start, end)["by_key"][0]["name"]
+    count = sim.request_count()
+
+    outcome = await collector.fetch_key(key, start, end)
+
+    assert outcome.ok and outcome.requests == 1
+    assert sim.request_count(DAILY) == 1 and sim.request_count() == count + 1
+    expected = _sim_breakdown(sim_server, start, end, key=key)
+    mine = {e.slug: (e.requests, e.credits) for e in store.endpoint_breakdown(start, end, key)}
+    assert mine == _vendor_endpoints(expected)
+    # Any sub-range too, e.g. the last week.
+    week = Range.WEEK.dates(TODAY)
+    expected_week = _sim_breakdown(sim_server, *week, key=key)
+    week_rows = store.endpoint_breakdown(*week, key)
+    assert {e.slug: (e.requests, e.credits) for e in week_rows} == _vendor_endpoints(expected_week)
+
+    # Fresh within the interval: served from the store, no request.
+    count = sim.request_count()
+    clock.advance(seconds=collector.interval / 2)
+    cached = await collector.fetch_key(key, start, end)
+    assert cached.ok and cached.requests == 0 and sim.request_count() == count
+
+    # Stale after the interval: fetched again.
+    clock.advance(seconds=collector.interval)
+    again = await collector.fetch_key(key, start, end)
+    assert again.ok and again.requests == 1 and sim.request_count(DAILY) == 2
+
+
+async def test_fetch_key_of_a_wider_range_is_not_served_from_a_narrower_one(collector, sim):
+    key = sim.key_names[0]
+    assert (await collector.fetch_key(key, TODAY, TODAY)).requests == 1
+    assert (await collector.fetch_key(key, TODAY - dt.timedelta(days=6), TODAY)).requests == 1
+    assert (await collector.fetch_key(key, TODAY - dt.timedelta(days=2), TODAY)).requests == 0
+    assert sim.request_count(DAILY) == 2
+
+
+# --- the polling loop ---------------------------------------------------------
+
+
+async def test_run_polls_repeatedly_and_stops_promptly(provider, store, clock, sim):
+    collector = Collector(provider, store, tz=dt.UTC, clock=clock, interval=0.05)
+    stop = asyncio.Event()
+    outcomes = []
+
+    def on_poll(outcome) -> None:
+        outcomes.append(outcome)
+        if len(outcomes) >= 4:
+            stop.set()
+
+    await asyncio.wait_for(collector.run(stop, on_poll=on_poll), timeout=5)
+
+    assert len(outcomes) == 4 and all(outcome.ok for outcome in outcomes)
+    assert [outcome.requests for outcome in outcomes] == [32, 2, 2, 2]
+    assert sim.request_count() == 38
+
+
+async def test_run_stops_during_its_wait_without_waiting_out_the_interval(provider, store, clock):
+    collector = Collector(provider, store, tz=dt.UTC, clock=clock, interval=60)
+    stop = asyncio.Event()
+    polled = asyncio.Event()
+    task = asyncio.create_task(collector.run(stop, on_poll=lambda _: polled.set()))
+    await asyncio.wait_for(polled.wait(), timeout=5)
+    await asyncio.sleep(0.05)  # now inside the 60 s wait
+
+    started = time.monotonic()
+    stop.set()
+    await asyncio.wait_for(task, timeout=2)
+    assert time.monotonic() - started < 0.5
+
+
+async def test_days_follow_the_workspace_timezone(isolated_env, store):
+    """In Tokyo (UTC+9) the frozen 14:37 UTC is 23:37: midnight comes 23 minutes later."""
+    from zoneinfo import ZoneInfo
+
+    from usage_top.sim import SimServer, Simulator
+
+    from .conftest import Clock
+
+    tokyo = ZoneInfo("Asia/Tokyo")
+    clock = Clock()
+    sim = Simulator(seed=7, clock=clock, tz="Asia/Tokyo")
+    with SimServer(sim).start() as server:
+        async with ApiClient(server.url, {AUTH_HEADER: DEMO_API_KEY}, sleep=no_sleep) as client:
+            collector = Collector(PubrioProvider(client, tokyo), store, tz=tokyo, clock=clock)
+            assert (await collector.poll_once()).ok
+            assert store.totals(TODAY, TODAY).model_dump() == _sim_breakdown(server, TODAY, TODAY)["totals"]
+
+            clock.advance(minutes=23 + 16)  # 00:16 in Tokyo: Nov 18 is over and settled
+            outcome = await collector.poll_once()
+            tomorrow = TODAY + dt.timedelta(days=1)
+            assert outcome.ok and outcome.requests == 1 + 2  # Nov 18 (final) and Nov 19
+            assert collector.days_to_fetch(clock()) == [tomorrow]
+            for day in (TODAY, tomorrow):
+                expected = _sim_breakdown(server, day, day)["totals"]
+                assert store.totals(day, day).model_dump() == expected

@@ -1,0 +1,238 @@
+"""Settings: TOML file < environment < flags, and a one-line error for every bad value."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from usage_top.config import DEFAULT_BASE_URL, ConfigError, Settings, file_warning, load_settings
+
+KEY = "pk_test_Cfg7QZ0000distinctive"
+
+
+@pytest.fixture
+def config(isolated_env: Path, monkeypatch: pytest.MonkeyPatch):
+    """Write a config file (mode 0600) and return its path; env is clean of our variables."""
+    for name in ("USAGE_TOP_INTERVAL", "USAGE_TOP_TIMEZONE", "USAGE_TOP_DB", "USAGE_TOP_BASE_URL",
+                 "USAGE_TOP_API_KEY", "USAGE_TOP_DEMO", "USAGE_TOP_AMBER", "USAGE_TOP_RED"):
+        monkeypatch.delenv(name, raising=False)
+
+    def write(text: str, mode: int = 0o600) -> Path:
+        path = isolated_env / "config.toml"
+        path.write_text(text)
+        path.chmod(mode)
+        return path
+
+    return write
+
+
+FILE = f"""
+api_key = "{KEY}"
+base_url = "http://localhost:7001"
+interval = 40
+timezone = "Europe/Paris"
+amber = 60
+red = 80
+db = "/tmp/from-file.db"
+"""
+
+
+def test_defaults_without_file_or_env(config, isolated_env):
+    settings = load_settings(isolated_env / "missing.toml")
+    assert settings.base_url == DEFAULT_BASE_URL
+    assert settings.interval == 30 and settings.timezone == "UTC"
+    assert settings.api_key is None and settings.simulated is True
+    assert (settings.amber, settings.red) == (75, 90)
+
+
+def test_file_values_apply(config):
+    settings = load_settings(config(FILE))
+    assert settings.api_key.get_secret_value() == KEY
+    assert settings.base_url == "http://localhost:7001"
+    assert settings.interval == 40 and settings.timezone == "Europe/Paris"
+    assert (settings.amber, settings.red) == (60, 80)
+    assert settings.db == Path("/tmp/from-file.db")
+    assert settings.simulated is False
+
+
+def test_default_file_is_found_through_the_environment(config, monkeypatch):
+    path = config("interval = 45\n")
+    monkeypatch.setenv("USAGE_TOP_CONFIG", str(path))
+    assert load_settings().interval == 45
+
+
+def test_default_file_is_in_the_xdg_config_dir(config, isolated_env):
+    path = isolated_env / "config" / "usage-top" / "config.toml"
+    path.parent.mkdir(parents=True)
+    path.write_text('timezone = "Asia/Tokyo"\n')
+    assert load_settings().timezone == "Asia/Tokyo"
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "field", "expected"),
+    [
+        ("USAGE_TOP_INTERVAL", "50", "interval", 50.0),
+        ("USAGE_TOP_TIMEZONE", "America/New_York", "timezone", "America/New_York"),
+        ("PUBRIO_BASE_URL", "https://api.example.com/", "base_url", "https://api.example.com"),
+        ("USAGE_TOP_BASE_URL", "http://127.0.0.1:9", "base_url", "http://127.0.0.1:9"),
+        ("PUBRIO_API_KEY", "pk_from_env", "api_key", "pk_from_env"),
+        ("USAGE_TOP_API_KEY", "pk_from_env", "api_key", "pk_from_env"),
+    ],
+)
+def test_environment_beats_the_file(config, monkeypatch, variable, value, field, expected):
+    path = config(FILE)
+    monkeypatch.setenv(variable, value)
+    settings = load_settings(path)
+    got = getattr(settings, field)
+    assert (got.get_secret_value() if field == "api_key" else got) == expected
+    # the rest of the file still applies
+    assert settings.amber == 60 and settings.db == Path("/tmp/from-file.db")
+
+
+def test_flags_beat_environment_and_file(config, monkeypatch):
+    path = config(FILE)
+    monkeypatch.setenv("USAGE_TOP_INTERVAL", "50")
+    monkeypatch.setenv("PUBRIO_BASE_URL", "http://127.0.0.1:7002")
+    monkeypatch.setenv("PUBRIO_API_KEY", "pk_from_env")
+    settings = load_settings(path, interval=7, base_url="http://[::1]:7003", timezone="UTC",
+                             db=Path("/tmp/flag.db"), demo=True)
+    assert settings.interval == 7
+    assert settings.base_url == "http://[::1]:7003"
+    assert settings.timezone == "UTC" and settings.db == Path("/tmp/flag.db")
+    assert settings.api_key.get_secret_value() == "pk_from_env"  # no flag for the key
+    assert settings.demo is True and settings.simulated is True
+
+
+def test_flags_left_out_do_not_hide_lower_sources(config, monkeypatch):
+    monkeypatch.setenv("USAGE_TOP_INTERVAL", "50")
+    settings = load_settings(config(FILE), interval=None, base_url=None, timezone=None, demo=None)
+    assert settings.interval == 50 and settings.base_url == "http://localhost:7001"
+    assert settings.timezone == "Europe/Paris" and settings.demo is False
+
+
+@pytest.mark.parametrize(
+    ("text", "names"),
+    [
+        ("interval = 1", "interval"),
+        ("interval = 4.9", "interval"),
+        ('interval = "fast"', "interval"),
+        ('timezone = "Mars/Olympus_Mons"', "timezone"),
+        ('timezone = "../../etc/passwd"', "timezone"),
+        ("timezone = 5", "timezone"),
+        ('base_url = "http://example.com"', "base_url"),
+        ('base_url = "http://127.0.0.1.example.com"', "base_url"),
+        ('base_url = "http://localhost.evil.example"', "base_url"),
+        ('base_url = "ftp://localhost"', "base_url"),
+        ('base_url = "api.pubrio.com"', "base_url"),
+        ("amber = 90\nred = 90", "amber"),
+        ("amber = 95", "amber"),
+        ("red = 50", "amber"),
+        ("amber = 0", "amber"),
+        ("red = 101", "red"),
+        ("timeout = 0", "timeout"),
+        ("colour = true", "colour"),
+        ("[pubrio]\napi_key = 'x'", "pubrio"),
+        ('demo = "maybe"', "demo"),
+        ("db = 5", "db"),
+        ('provider = "openai"', "provider"),
+        ("interval = [30]", "interval"),
+    ],
+)
+def test_bad_file_values_are_one_line_naming_the_setting(config, text, names):
+    with pytest.raises(ConfigError) as caught:
+        load_settings(config(text + "\n"))
+    message = str(caught.value)
+    assert "\n" not in message and names in message, message
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["interval = ", "api_key = 'unterminated", "[table\n", "a = 1\na = 2", "\x00"],
+)
+def test_invalid_toml_is_one_line_naming_the_file(config, text):
+    path = config(text)
+    with pytest.raises(ConfigError) as caught:
+        load_settings(path)
+    message = str(caught.value)
+    assert "\n" not in message and str(path) in message and "TOML" in message
+
+
+def test_an_unreadable_file_is_a_config_error(config, isolated_env):
+    directory = isolated_env / "a-directory.toml"
+    directory.mkdir()
+    with pytest.raises(ConfigError) as caught:
+        load_settings(directory)
+    assert str(directory) in str(caught.value) and "\n" not in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("flags", "names"),
+    [
+        ({"interval": 1}, "interval"),
+        ({"timezone": "Nowhere/Special"}, "timezone"),
+        ({"base_url": "http://example.com"}, "base_url"),
+        ({"base_url": "http://10.0.0.1:8080"}, "base_url"),
+    ],
+)
+def test_bad_flags_are_one_line_naming_the_setting(config, isolated_env, flags, names):
+    with pytest.raises(ConfigError) as caught:
+        load_settings(isolated_env / "missing.toml", **flags)
+    assert "\n" not in str(caught.value) and names in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "names"),
+    [
+        ("USAGE_TOP_INTERVAL", "2", "interval"),
+        ("USAGE_TOP_TIMEZONE", "Not/AZone", "timezone"),
+        ("PUBRIO_BASE_URL", "http://example.com", "BASE_URL"),
+    ],
+)
+def test_bad_environment_values_are_one_line_naming_the_setting(
+    config, isolated_env, monkeypatch, variable, value, names
+):
+    monkeypatch.setenv(variable, value)
+    with pytest.raises(ConfigError) as caught:
+        load_settings(isolated_env / "missing.toml")
+    assert "\n" not in str(caught.value) and names.lower() in str(caught.value).lower()
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["http://127.0.0.1:8765", "http://127.0.0.1", "http://localhost:8765", "http://LOCALHOST",
+     "http://[::1]:8765", "http://127.1.2.3:9", "https://api.pubrio.com", "https://example.com/v1/"],
+)
+def test_https_anywhere_and_http_only_on_loopback(config, isolated_env, url):
+    settings = load_settings(isolated_env / "missing.toml", base_url=url)
+    assert settings.base_url == url.rstrip("/")
+
+
+def test_settings_are_immutable_and_hide_the_key(config):
+    settings = load_settings(config(FILE))
+    assert KEY not in repr(settings) and KEY not in str(settings.model_dump())
+    with pytest.raises(Exception):
+        settings.interval = 5  # type: ignore[misc]
+
+
+def test_a_key_in_a_file_others_can_read_is_warned_about(config):
+    path = config(FILE, mode=0o644)
+    warning = file_warning(path)
+    assert warning is not None and str(path) in warning and "\n" not in warning
+    assert KEY not in warning
+    path.chmod(0o640)
+    assert file_warning(path) is not None
+
+
+def test_no_warning_for_a_private_file_or_one_without_a_key(config, isolated_env):
+    assert file_warning(config(FILE, mode=0o600)) is None
+    assert file_warning(config("interval = 40\n", mode=0o644)) is None
+    assert file_warning(isolated_env / "missing.toml") is None
+
+
+def test_simulated_without_a_key_or_when_asked(config, isolated_env, monkeypatch):
+    assert load_settings(isolated_env / "missing.toml").simulated is True
+    monkeypatch.setenv("PUBRIO_API_KEY", KEY)
+    assert load_settings(isolated_env / "missing.toml").simulated is False
+    assert load_settings(isolated_env / "missing.toml", demo=True).simulated is True
+    assert Settings(demo=False).simulated is False
