@@ -51,7 +51,22 @@ class _FileSource(PydanticBaseSettingsSource):
         return None, field_name, False
 
     def __call__(self) -> dict[str, Any]:
-        return dict(_config_file.get())
+        """The file's values, less the settings a higher source already gives.
+
+        The environment and the flags key an aliased setting by its alias
+        (``PUBRIO_API_KEY``) while the file uses its name (``api_key``); passing
+        both would make pydantic take one and refuse the other as an unknown
+        setting, so a key in the file plus one in the environment failed.
+        """
+        data = dict(_config_file.get())
+        given = {str(name).lower() for name in self.current_state}
+        for name, field in self.settings_cls.model_fields.items():
+            alias = field.validation_alias
+            names = {name, *(alias.choices if isinstance(alias, AliasChoices) else [alias] if alias else [])}
+            if any(isinstance(n, str) and n.lower() in given for n in names):
+                for n in names:
+                    data.pop(n, None)
+        return data
 
 
 class Settings(BaseSettings):
