@@ -6,7 +6,13 @@ from pathlib import Path
 
 import pytest
 
-from usage_top.config import DEFAULT_BASE_URL, ConfigError, Settings, file_warning, load_settings
+from usage_top.config import (
+    DEFAULT_BASE_URL,
+    ConfigError,
+    Settings,
+    file_warning,
+    load_settings,
+)
 
 KEY = "pk_test_Cfg7QZ0000distinctive"
 

@@ -13,11 +13,12 @@ import asyncio
 import datetime as dt
 import signal
 import sys
-from pathlib import Path
 from collections.abc import Callable
+from pathlib import Path
 from typing import NoReturn
 
 from .config import ConfigError, Settings, file_warning, load_settings
+from .crash import crash_line
 from .periods import Range
 
 EXIT_OK, EXIT_USAGE, EXIT_UNREACHABLE = 0, 2, 3
@@ -114,6 +115,9 @@ def main(argv: list[str] | None = None, clock: Clock | None = None) -> int:
         return EXIT_USAGE
     except KeyboardInterrupt:
         return 130
+    except Exception as exc:  # a bug: one line for the user, the traceback to a file
+        print(crash_line(exc), file=sys.stderr)
+        return 1
 
 
 def _config_path() -> Path:
@@ -138,8 +142,8 @@ def _open_runtime(settings: Settings, clock: Clock | None):
 async def _report(
     settings: Settings, clock: Clock | None, range_: Range, key: str | None, as_json: bool
 ) -> int:
-    from .periods import local_today
     from .format import age_text
+    from .periods import local_today
     from .report import build_report, render_json, render_text
 
     runtime = _open_runtime(settings, clock)
@@ -161,7 +165,7 @@ async def _report(
         else:
             from rich.console import Console
 
-            render_text(report, Console())
+            render_text(report, Console(), settings.tz)
         return EXIT_OK
     finally:
         await runtime.aclose()
@@ -183,7 +187,9 @@ async def _collect(settings: Settings, clock: Clock | None, once: bool) -> int:
         if once:
             outcome = await runtime.collector.poll_once()
             report(outcome)
-            return EXIT_OK if outcome.ok else EXIT_UNREACHABLE
+            if outcome.ok:
+                return EXIT_OK
+            return EXIT_USAGE if outcome.needs_user else EXIT_UNREACHABLE
         await runtime.collector.run(stop, on_poll=report)
         return EXIT_OK
     finally:
@@ -191,12 +197,20 @@ async def _collect(settings: Settings, clock: Clock | None, once: bool) -> int:
 
 
 def _run_sim(args: argparse.Namespace) -> int:
+    from zoneinfo import ZoneInfoNotFoundError
+
     from .sim import DEMO_API_KEY, SimServer, Simulator
 
+    if not 0 <= args.port <= 65535:
+        raise UsageError(f"--port must be between 0 and 65535, not {args.port}")
     try:
         sim = Simulator(seed=args.seed, tz=args.timezone, keys=args.keys)
         server = SimServer(sim, host=args.host, port=args.port)
-    except (OSError, ValueError) as exc:
+    except ZoneInfoNotFoundError:
+        raise UsageError(
+            f"unknown timezone {args.timezone!r} (use an IANA name such as Europe/Paris)"
+        ) from None
+    except (OSError, ValueError, OverflowError) as exc:
         raise UsageError(f"cannot start the simulator: {exc}") from None
     print(f"Pubrio simulator on {server.url} (API key: {DEMO_API_KEY}); Ctrl+C stops it", flush=True)
     print(f"  try: PUBRIO_API_KEY={DEMO_API_KEY} usage-top --base-url {server.url}", flush=True)

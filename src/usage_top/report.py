@@ -46,21 +46,22 @@ def render_json(report: dict[str, Any]) -> str:
     return json.dumps(report, indent=2, ensure_ascii=False)
 
 
-def render_text(report: dict[str, Any], console: Console) -> None:
-    """Readable tables; the top rows only (the JSON has them all)."""
+def render_text(report: dict[str, Any], console: Console, tz) -> None:
+    """Readable tables in the workspace timezone; the top rows only (the JSON has them all)."""
     range_ = report["range"]
     title = f"{report['account']} · {range_['start']} → {range_['end']} ({range_['timezone']})"
     if report["key"]:
         title += f" · key {report['key']}"
     console.print(f"[bold]{title}[/]")
-    console.print(_scopes_table(report["scopes"]))
+    console.print(_scopes_table(report["scopes"], tz))
     totals = report["totals"]
     console.print(f"Total: {totals['requests']:,} requests, {totals['credits']:,.0f} credits")
     if not totals["requests"] and not totals["credits"]:
         console.print("No API activity in this range.")
         return
     console.print(_rows_table("Top endpoints", report["by_endpoint"], _ENDPOINT_COLUMNS))
-    console.print(_rows_table("Top keys", report["by_key"], _KEY_COLUMNS))
+    keys = [{**row, "last_used": _local(row["last_used"], tz)} for row in report["by_key"]]
+    console.print(_rows_table("Top keys", keys, _KEY_COLUMNS))
 
 
 _LEVEL_STYLE = {"normal": "green", "amber": "yellow", "red": "bold red"}
@@ -82,7 +83,14 @@ _KEY_COLUMNS = (
 )
 
 
-def _scopes_table(scopes: list[dict[str, Any]]) -> Table:
+def _local(stamp: str | None, tz) -> str | None:
+    """'2026-11-18 14:36' in the workspace timezone, from the report's UTC ISO text."""
+    if stamp is None:
+        return None
+    return dt.datetime.fromisoformat(stamp).astimezone(tz).strftime("%Y-%m-%d %H:%M")
+
+
+def _scopes_table(scopes: list[dict[str, Any]], tz) -> Table:
     table = Table(title="Scopes", title_justify="left")
     for column in ("Scope", "Used", "Limit", "%", "Rate/min", "Resets"):
         table.add_column(column, justify="left" if column in ("Scope", "Resets") else "right")
@@ -94,7 +102,7 @@ def _scopes_table(scopes: list[dict[str, Any]]) -> Table:
             "—" if scope["limit"] is None else f"{scope['limit']:,}",
             f"[{_LEVEL_STYLE[scope['level']]}]{percent}[/]",
             "—" if scope["rate_limit_per_minute"] is None else f"{scope['rate_limit_per_minute']:,}",
-            scope["resets_at"] or "—",
+            _local(scope["resets_at"], tz) or "—",
         )
     return table
 
@@ -102,7 +110,7 @@ def _scopes_table(scopes: list[dict[str, Any]]) -> Table:
 def _rows_table(title: str, rows: list[dict[str, Any]], columns) -> Table:
     table = Table(title=title, title_justify="left")
     for index, (header, _, _) in enumerate(columns):
-        table.add_column(header, justify="left" if index == 0 else "right")
+        table.add_column(header, justify="left" if index == 0 else "right", no_wrap=True)
     for row in rows[:TOP_ROWS]:
         table.add_row(*(_cell(fmt, row[field]) for _, field, fmt in columns))
     if len(rows) > TOP_ROWS:

@@ -31,9 +31,9 @@ from ..model import (
     ScopeUsage,
     Totals,
 )
+from ..periods import period_end
 from .errors import BadResponse, NoApiAccess
 from .http import ApiClient
-from ..periods import period_end
 
 SOFT_RATE_LIMIT_PER_MINUTE = 300
 """Pubrio documents a soft limit of 300 requests/min on the API; it sends no header."""

@@ -19,7 +19,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
-from .catalogue import Endpoint, endpoints as catalogue_endpoints
+from .catalogue import Endpoint
+from .catalogue import endpoints as catalogue_endpoints
 from .daytime import WorkspaceDays
 
 HISTORY_DAYS = 400

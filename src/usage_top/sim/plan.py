@@ -14,8 +14,8 @@ import math
 import random
 from dataclasses import dataclass
 
-from .daytime import next_month
 from .data import UsageData
+from .daytime import next_month
 
 SEATS = 3
 PERIODS = ("monthly", "daily", "hourly")

@@ -21,6 +21,9 @@ WAL_AUTOCHECKPOINT_PAGES = 1000
 #: After a checkpoint resets the WAL, the file is truncated back to this size.
 JOURNAL_SIZE_LIMIT_BYTES = 64 * 1024 * 1024
 
+#: Page cache per connection: a 30-day query over every key stays in memory.
+CACHE_KIB = 32 * 1024
+
 _SETTINGS = (
     f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}",
     "PRAGMA journal_mode = WAL",
@@ -29,6 +32,7 @@ _SETTINGS = (
     f"PRAGMA wal_autocheckpoint = {WAL_AUTOCHECKPOINT_PAGES}",
     f"PRAGMA journal_size_limit = {JOURNAL_SIZE_LIMIT_BYTES}",
     "PRAGMA temp_store = MEMORY",
+    f"PRAGMA cache_size = -{CACHE_KIB}",
 )
 
 

@@ -14,7 +14,14 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Iterable
 
-from usage_top.model import Breakdown, DailyUsage, EndpointDaily, KeyDaily, PollResult, ScopeUsage
+from usage_top.model import (
+    Breakdown,
+    DailyUsage,
+    EndpointDaily,
+    KeyDaily,
+    PollResult,
+    ScopeUsage,
+)
 
 from .codec import day_to_db, optional_ts_to_db, optional_ts_to_micros, ts_to_db
 

@@ -16,7 +16,15 @@ from contextlib import contextmanager
 from pathlib import Path
 from types import TracebackType
 
-from usage_top.model import DailyPoint, EndpointUsage, KeyUsage, Period, PollResult, ScopeUsage, Totals
+from usage_top.model import (
+    DailyPoint,
+    EndpointUsage,
+    KeyUsage,
+    Period,
+    PollResult,
+    ScopeUsage,
+    Totals,
+)
 
 from . import polls, queries
 from .connection import open_database
@@ -41,6 +49,7 @@ class Store:
         self._conn = self._db.conn
         self._lock = threading.RLock()
         self._ids = Interner()
+        self._key_names = queries.KeyNames()
 
     def __enter__(self) -> Store:
         return self
@@ -122,7 +131,7 @@ class Store:
 
     def key_breakdown(self, start: dt.date, end: dt.date) -> list[KeyUsage]:
         with self._read() as conn:
-            return queries.key_breakdown(conn, start, end)
+            return queries.key_breakdown(conn, self._key_names, start, end)
 
     def totals(self, start: dt.date, end: dt.date, key: str | None = None) -> Totals:
         with self._read() as conn:

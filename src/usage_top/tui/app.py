@@ -11,14 +11,16 @@ the real code against the simulator with frozen time.
 from __future__ import annotations
 
 import datetime as dt
+import sys
 from collections.abc import Awaitable, Callable, Iterable
 
+from rich.text import Text
 from textual import work
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
 from textual.events import Resize
 from textual.geometry import Size
-from textual.containers import Horizontal, Vertical
 from textual.reactive import reactive
 from textual.screen import Screen
 from textual.timer import Timer
@@ -26,10 +28,11 @@ from textual.widgets import Footer, Static
 
 from ..collector import Clock, Collector, PollOutcome, utc_now
 from ..config import Settings
-from ..runtime import Runtime
+from ..crash import crash_line
 from ..format import age_text, count, short_key
 from ..model import Period
 from ..periods import HISTORY_DAYS, Range, local_today, period_start
+from ..runtime import Runtime
 from ..store import Store, StoreError
 from ..views import RangeView, ScopeView, range_view, scope_views
 from ..widgets.daily_chart import DailyChart
@@ -135,6 +138,14 @@ class UsageTopApp(App[None]):
 
     def on_resize(self, event: Resize) -> None:
         self._apply_size(event.size)
+
+    def _fatal_error(self) -> None:
+        """A bug: exit with one line and the traceback in a file, never a traceback
+        with local variables (which may hold secrets) on the user's screen."""
+        error = sys.exc_info()[1] or self._exception or RuntimeError("unknown error")
+        self.bell()
+        self._exit_renderables.append(Text(crash_line(error)))
+        self._close_messages_no_wait()
 
     async def on_unmount(self) -> None:
         """Close the HTTP client inside the loop that used it."""
