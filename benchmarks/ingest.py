@@ -25,6 +25,7 @@ The machine is noisy: read the ratios, measured side by side, not the absolute t
 from __future__ import annotations
 
 import argparse
+import itertools
 import datetime as dt
 import random
 import sqlite3
@@ -49,6 +50,7 @@ from usage_top.model import (
     Totals,
 )
 from usage_top.store import PollRecord, Store
+from usage_top.store.connection import CACHE_KIB
 
 LAST_DAY = dt.date(2025, 12, 31)
 FETCHED_AT = dt.datetime(2026, 1, 1, 3, 0, tzinfo=dt.UTC)
@@ -100,58 +102,64 @@ def masked_key(index: int) -> str:
 
 
 def build_dataset(size: Size) -> Dataset:
-    rng = random.Random(42)
+    usage = _usage_values()
     days = [LAST_DAY - dt.timedelta(days=n) for n in range(size.days - 1, -1, -1)]
     keys = [masked_key(i) for i in range(size.keys)]
     slugs = [f"endpoint_{i:03d}" for i in range(size.endpoints)]
     results: list[PollResult] = []
     raw: list[dict[str, list[tuple]]] = []
     for day in days:
-        result, rows = _day_breakdown_chunk(rng, day, keys)
+        result, rows = _day_breakdown_chunk(usage, day, keys)
         results.append(result)
         raw.append(rows)
-    result, rows = _account_daily_chunk(rng, days, slugs)
+    result, rows = _account_daily_chunk(usage, days, slugs)
     results.append(result)
     raw.append(rows)
     for key_index in range(size.drilled_keys):
-        result, rows = _key_daily_chunk(rng, days, slugs, keys[key_index], key_index + 1)
+        result, rows = _key_daily_chunk(usage, days, slugs, keys[key_index], key_index + 1)
         results.append(result)
         raw.append(rows)
     return Dataset(keys, slugs, results, raw)
 
 
-def _usage(rng: random.Random) -> tuple[int, float]:
-    requests = rng.randint(1, 60)
-    return requests, requests * rng.choice((1.0, 3.0, 15.0))
+def _usage_values() -> Iterator[tuple[int, float]]:
+    """Endless (requests, credits) pairs: a fixed random pool, cycled (drawing millions is slow)."""
+    rng = random.Random(42)
+    pool = []
+    for _ in range(4099):
+        requests = rng.randint(1, 60)
+        pool.append((requests, requests * rng.choice((1.0, 3.0, 15.0))))
+    return itertools.cycle(pool)
 
 
 def _day_breakdown_chunk(
-    rng: random.Random, day: dt.date, keys: list[str]
+    usage: Iterator[tuple[int, float]], day: dt.date, keys: list[str]
 ) -> tuple[PollResult, dict[str, list[tuple]]]:
     last_used = dt.datetime.combine(day, dt.time(17, 30), dt.UTC)
     by_key = []
     for key in keys:
-        requests, credits = _usage(rng)
+        requests, credits = next(usage)
         by_key.append(KeyUsage(key=key, requests=requests, credits=credits, last_used=last_used))
     totals = Totals(requests=sum(k.requests for k in by_key), credits=sum(k.credits for k in by_key))
     breakdown = Breakdown(start=day, end=day, by_key=tuple(by_key), by_endpoint=(), totals=totals)
-    stamp = last_used.isoformat(timespec="microseconds")
+    micros = int(last_used.timestamp()) * 1_000_000
     rows = {
-        "day_key": [(day.toordinal(), i + 1, k.requests, k.credits, stamp) for i, k in enumerate(by_key)],
+        "day_key": [(day.toordinal(), i + 1, k.requests, k.credits, micros)
+                    for i, k in enumerate(by_key)],
         "day_total": [(day.toordinal(), totals.requests, totals.credits)],
     }
     return PollResult(fetched_at=FETCHED_AT, day_breakdowns=(breakdown,)), rows
 
 
 def _endpoint_series(
-    rng: random.Random, days: list[dt.date], slugs: list[str]
+    usage: Iterator[tuple[int, float]], days: list[dt.date], slugs: list[str]
 ) -> tuple[EndpointDaily, ...]:
     return tuple(
         EndpointDaily(
             slug=slug,
             name=slug.replace("_", " ").title(),
             series=tuple(DailyPoint(day=day, requests=r, credits=c)
-                         for day in days for r, c in [_usage(rng)]),
+                         for day, (r, c) in zip(days, usage)),
         )
         for slug in slugs
     )
@@ -182,9 +190,9 @@ def _endpoint_rows_in_pk_order(by_endpoint: tuple[EndpointDaily, ...], *lead: in
 
 
 def _account_daily_chunk(
-    rng: random.Random, days: list[dt.date], slugs: list[str]
+    usage: Iterator[tuple[int, float]], days: list[dt.date], slugs: list[str]
 ) -> tuple[PollResult, dict[str, list[tuple]]]:
-    daily = _daily_usage(days, _endpoint_series(rng, days, slugs))
+    daily = _daily_usage(days, _endpoint_series(usage, days, slugs))
     rows = {
         "day_total": [(p.day.toordinal(), p.requests, p.credits) for p in daily.series],
         "day_endpoint": _endpoint_rows_in_pk_order(daily.by_endpoint),
@@ -193,9 +201,9 @@ def _account_daily_chunk(
 
 
 def _key_daily_chunk(
-    rng: random.Random, days: list[dt.date], slugs: list[str], key: str, key_id: int
+    usage: Iterator[tuple[int, float]], days: list[dt.date], slugs: list[str], key: str, key_id: int
 ) -> tuple[PollResult, dict[str, list[tuple]]]:
-    by_endpoint = _endpoint_series(rng, days, slugs)
+    by_endpoint = _endpoint_series(usage, days, slugs)
     daily = DailyUsage(start=days[0], end=days[-1], series=(), by_endpoint=by_endpoint,
                        totals=Totals())
     rows = {"day_key_endpoint": _endpoint_rows_in_pk_order(by_endpoint, key_id)}
@@ -227,7 +235,7 @@ def time_raw_ingest(path: Path, data: Dataset) -> float:
     """executemany into the store's schema, opened with the store's settings."""
     Store(path).close()
     conn = sqlite3.connect(path, isolation_level=None)
-    for pragma in ("synchronous = NORMAL", "foreign_keys = ON", "busy_timeout = 5000"):
+    for pragma in ("synchronous = NORMAL", "foreign_keys = ON", f"cache_size = -{CACHE_KIB}"):
         conn.execute(f"PRAGMA {pragma}")
     conn.executemany("INSERT INTO key (id, masked) VALUES (?, ?)",
                      [(i + 1, key) for i, key in enumerate(data.keys)])
@@ -253,7 +261,7 @@ def bench_ingest(workdir: Path, size: Size, data: Dataset) -> tuple[list[str], P
         store_path = workdir / f"store{run}.db"
         store_times.append(time_store_ingest(store_path, data))
         print(f"  run {run + 1}: store {store_times[-1]:.2f} s, raw {raw_times[-1]:.2f} s",
-              file=sys.stderr)
+              flush=True)
     store_s, raw_s = statistics.median(store_times), statistics.median(raw_times)
     ratio = raw_s / store_s
     lines = [
@@ -284,6 +292,7 @@ def bench_queries(store: Store, size: Size, data: Dataset) -> list[str]:
         start = LAST_DAY - dt.timedelta(days=days - 1)
         cases: dict[str, Callable[[], object]] = {
             "key_breakdown (all keys)": lambda: store.key_breakdown(start, LAST_DAY),
+            "key_breakdown (top 100)": lambda: store.key_breakdown(start, LAST_DAY, limit=100),
             "endpoint_breakdown (account)": lambda: store.endpoint_breakdown(start, LAST_DAY),
             "endpoint_breakdown (one key)": lambda: store.endpoint_breakdown(start, LAST_DAY, key),
             "daily_series (one key)": lambda: store.daily_series(start, LAST_DAY, key),

@@ -488,6 +488,15 @@ def test_faults_switch_at_runtime_over_http(client: httpx.Client, control: httpx
     assert stats == {"total": 3, "requests": {PROFILE_USAGE: 3}}
 
 
+def test_fault_options_are_validated(control: httpx.Client) -> None:
+    for bad in ({"status": 42}, {"latency": -1}, {"count": -2}, {"paths": "/profile"}):
+        with pytest.raises(ValueError):
+            Faults.from_dict(bad)
+        assert control.post("/_sim/faults", json=bad).status_code == 400
+    faults = {"status": 502, "count": 2, "paths": [PROFILE]}
+    assert control.post("/_sim/faults", json=faults).json()["faults"]["paths"] == [PROFILE]
+
+
 def test_soft_rate_limit_of_300_a_minute(clock: Clock) -> None:
     sim = Simulator(clock=clock)
     statuses = [sim.handle("POST", "/nowhere", {}, b"")[0] for _ in range(300)]

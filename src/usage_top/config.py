@@ -73,7 +73,8 @@ class _FileSource(PydanticBaseSettingsSource):
         given = {str(name).lower() for name in self.current_state}
         for name, field in self.settings_cls.model_fields.items():
             alias = field.validation_alias
-            names = {name, *(alias.choices if isinstance(alias, AliasChoices) else [alias] if alias else [])}
+            aliases = alias.choices if isinstance(alias, AliasChoices) else [alias] if alias else []
+            names = {name, *aliases}
             if any(isinstance(n, str) and n.lower() in given for n in names):
                 for n in names:
                     data.pop(n, None)

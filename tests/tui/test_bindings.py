@@ -155,6 +155,7 @@ async def test_enter_on_a_key_row_filters_by_that_key(make_app, store):
     async with make_app().run_test(size=SIZE) as pilot:
         await settle(pilot)
         await pilot.press("tab")
+        await pilot.pause()
         keys = pilot.app.query_one(KeyTable)
         assert keys.has_focus
         await pilot.press("j", "j", "k")  # vim keys move the cursor: second row
@@ -164,15 +165,32 @@ async def test_enter_on_a_key_row_filters_by_that_key(make_app, store):
         assert pilot.app.key_filter == chosen
 
 
+async def test_compact_layout_tab_shows_the_keys_table(make_app):
+    async with make_app().run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        assert pilot.app.screen.has_class("-compact")
+        keys, endpoints = pilot.app.query_one(KeyTable), pilot.app.query_one(EndpointTable)
+        pane = pilot.app.query_one("#endpoints-pane")
+        assert pane.display and not keys.display
+        await pilot.press("tab")
+        await pilot.pause()
+        assert pilot.app.focused is keys and keys.display and not pane.display
+        await pilot.press("tab", "tab")
+        await pilot.pause()
+        assert pilot.app.focused is endpoints and pane.display and not keys.display
+
+
 async def test_tab_cycles_panes(make_app):
     async with make_app().run_test(size=SIZE) as pilot:
         await settle(pilot)
         order = []
         for _ in range(3):
             await pilot.press("tab")
+            await pilot.pause()
             order.append(type(pilot.app.focused).__name__)
         assert order == ["KeyTable", "DailyChart", "EndpointTable"]
         await pilot.press("shift+tab")
+        await pilot.pause()
         assert isinstance(pilot.app.focused, DailyChart)
 
 

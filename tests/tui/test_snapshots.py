@@ -32,6 +32,7 @@ def test_compact_keys_table(snap_compare, make_app):
     async def run_before(pilot):
         await settle(pilot)
         await pilot.press("tab")
+        await pilot.pause()
 
     assert snap_compare(make_app(), terminal_size=NARROW, run_before=run_before)
 
@@ -47,7 +48,9 @@ def test_sorted_by_calls_ascending(snap_compare, make_app):
 def test_filtered_by_key(snap_compare, make_app):
     async def run_before(pilot):
         await settle(pilot)
-        await pilot.press("tab", "down", "enter")  # keys table, second key
+        await pilot.press("tab")
+        await pilot.pause()
+        await pilot.press("down", "enter")  # keys table, second key
         await settle(pilot)
 
     assert snap_compare(make_app(), terminal_size=WIDE, run_before=run_before)

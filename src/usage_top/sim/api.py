@@ -255,11 +255,11 @@ class Simulator:
         return endpoints.daily(self.data, endpoints.parse_range(body), at)
 
     def _profile_usage(self, body: bytes, at: dt.datetime) -> dict[str, Any]:
-        endpoints.json_object(body)
+        endpoints.json_object(body)  # the body is ignored, but malformed JSON is a 400
         return endpoints.profile_usage(self.data, self.plan, at)
 
     def _profile(self, body: bytes, at: dt.datetime) -> dict[str, Any]:
-        endpoints.json_object(body)
+        endpoints.json_object(body)  # the body is ignored, but malformed JSON is a 400
         return endpoints.profile(self.data, self.plan, at)
 
     # Control (out-of-process tests) ----------------------------------------

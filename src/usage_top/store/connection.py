@@ -16,13 +16,19 @@ from . import schema
 from .errors import StoreError, sqlite_errors
 
 BUSY_TIMEOUT_MS = 5000
-#: A passive checkpoint runs at commit once the WAL holds this many pages (~4 MB).
+#: A passive checkpoint runs at commit once the WAL holds this many pages (~4 MB),
+#: which keeps the WAL bounded without paying for a checkpoint (and its fsyncs)
+#: on every poll.
 WAL_AUTOCHECKPOINT_PAGES = 1000
 #: After a checkpoint resets the WAL, the file is truncated back to this size.
 JOURNAL_SIZE_LIMIT_BYTES = 64 * 1024 * 1024
-
 #: Page cache per connection: a 30-day query over every key stays in memory.
 CACHE_KIB = 32 * 1024
+#: ANALYZE samples this many rows per index instead of reading them all, so
+#: refreshing the planner's statistics stays fast on a large database.
+ANALYSIS_LIMIT = 1000
+
+_SQLITE_HEADER = b"SQLite format 3\x00"
 
 _SETTINGS = (
     f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}",
@@ -33,6 +39,7 @@ _SETTINGS = (
     f"PRAGMA journal_size_limit = {JOURNAL_SIZE_LIMIT_BYTES}",
     "PRAGMA temp_store = MEMORY",
     f"PRAGMA cache_size = -{CACHE_KIB}",
+    f"PRAGMA analysis_limit = {ANALYSIS_LIMIT}",
 )
 
 
@@ -49,16 +56,34 @@ def open_database(path: Path) -> sqlite_utils.Database:
         path.parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise StoreError(f"cannot create {path.parent}: {exc.strerror}") from exc
+    _refuse_non_sqlite(path)
     with sqlite_errors(path):
         conn = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
     try:
         with sqlite_errors(path):
-            conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-            schema.check_compatible(conn, path)
+            db = sqlite_utils.Database(conn, execute_plugins=False)
+            db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+            schema.check_compatible(db, path)
             for setting in _SETTINGS:
-                conn.execute(setting)
-            schema.migrate(conn, path)
+                db.execute(setting)
+            schema.migrate(db, path)
     except BaseException:
         conn.close()
         raise
-    return sqlite_utils.Database(conn)
+    return db
+
+def _refuse_non_sqlite(path: Path) -> None:
+    """Refuse a non-empty file that does not start with SQLite's header.
+
+    SQLite itself takes some tiny files (a single byte, say) for an empty
+    database and would then write a schema over them.
+    """
+    try:
+        with path.open("rb") as file:
+            head = file.read(len(_SQLITE_HEADER))
+    except FileNotFoundError:
+        return
+    except OSError as exc:
+        raise StoreError(f"cannot read {path}: {exc.strerror}") from exc
+    if head and head != _SQLITE_HEADER:
+        raise StoreError(f"{path} is not an SQLite database; it was left untouched")

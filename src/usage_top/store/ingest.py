@@ -203,12 +203,11 @@ def endpoint_rows(
     by_endpoint: Iterable[EndpointDaily],
     *lead: int,
 ) -> list[Row]:
-    """``(*lead, day, endpoint_id, requests, credits)`` rows in primary-key order.
+    """``(*lead, day, endpoint_id, requests, credits)`` rows of per-endpoint series.
 
     Days with neither requests nor credits are skipped: the vendor's stacked
     series repeats every endpoint on every day, mostly as zeros, and the range
-    was cleared before, so a missing row reads as zero. Sorting makes the
-    inserts append to the b-tree instead of splitting pages all over it.
+    was cleared before, so a missing row reads as zero.
     """
     rows: list[Row] = []
     for series in by_endpoint:
@@ -218,7 +217,6 @@ def endpoint_rows(
             for point in series.series
             if point.requests or point.credits
         )
-    rows.sort()
     return rows
 
 

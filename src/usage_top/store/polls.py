@@ -8,15 +8,14 @@ API key from it (the collector's errors never include one).
 from __future__ import annotations
 
 import datetime as dt
-import sqlite3
 from dataclasses import dataclass, replace
 from typing import Literal
+
+from sqlite_utils import Database
 
 from .codec import ts_from_db, ts_to_db
 
 Outcome = Literal["ok", "error"]
-
-_COLUMNS = "id, started_at, finished_at, outcome, error, requests"
 
 
 @dataclass(frozen=True)
@@ -39,32 +38,38 @@ class PollRecord:
         return round((self.finished_at - self.started_at).total_seconds() * 1000)
 
 
-def insert_poll(conn: sqlite3.Connection, poll: PollRecord) -> PollRecord:
+def insert_poll(db: Database, poll: PollRecord) -> PollRecord:
     """Store ``poll`` and return it with its id."""
-    cursor = conn.execute(
-        "INSERT INTO poll (started_at, finished_at, outcome, latency_ms, error, requests)"
-        " VALUES (?, ?, ?, ?, ?, ?)",
-        (ts_to_db(poll.started_at), ts_to_db(poll.finished_at), poll.outcome,
-         poll.latency_ms, poll.error, poll.requests),
+    table = db["poll"].insert(
+        {
+            "started_at": ts_to_db(poll.started_at),
+            "finished_at": ts_to_db(poll.finished_at),
+            "outcome": poll.outcome,
+            "latency_ms": poll.latency_ms,
+            "error": poll.error,
+            "requests": poll.requests,
+        }
     )
-    return replace(poll, id=cursor.lastrowid)
+    return replace(poll, id=table.last_pk)
 
 
-def last_poll(conn: sqlite3.Connection) -> PollRecord | None:
-    row = conn.execute(f"SELECT {_COLUMNS} FROM poll ORDER BY id DESC LIMIT 1").fetchone()
-    return _record(row)
+def last_poll(db: Database) -> PollRecord | None:
+    return _first(db, "SELECT * FROM poll ORDER BY id DESC LIMIT 1")
 
 
-def last_success(conn: sqlite3.Connection) -> PollRecord | None:
-    row = conn.execute(
-        f"SELECT {_COLUMNS} FROM poll WHERE outcome = 'ok' ORDER BY id DESC LIMIT 1"
-    ).fetchone()
-    return _record(row)
+def last_success(db: Database) -> PollRecord | None:
+    return _first(db, "SELECT * FROM poll WHERE outcome = 'ok' ORDER BY id DESC LIMIT 1")
 
 
-def _record(row: tuple | None) -> PollRecord | None:
+def _first(db: Database, sql: str) -> PollRecord | None:
+    row = next(db.query(sql), None)
     if row is None:
         return None
-    poll_id, started_at, finished_at, outcome, error, requests = row
-    return PollRecord(ts_from_db(started_at), ts_from_db(finished_at), outcome, error,
-                      requests, poll_id)
+    return PollRecord(
+        started_at=ts_from_db(row["started_at"]),
+        finished_at=ts_from_db(row["finished_at"]),
+        outcome=row["outcome"],
+        error=row["error"],
+        requests=row["requests"],
+        id=row["id"],
+    )

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import sqlite3
 from collections.abc import Iterable
+from typing import Literal
 
 from usage_top.model import (
     DailyPoint,
@@ -29,7 +30,9 @@ from .codec import (
     ts_to_db,
 )
 
-_BY_ORDER = "ORDER BY credits DESC, requests DESC"
+#: What a ``fetch`` row records: a single-day breakdown of all keys, the account
+#: daily series, or one key's daily series.
+FetchKind = Literal["breakdown", "daily", "key_daily"]
 
 
 def latest_scopes(conn: sqlite3.Connection) -> list[tuple[ScopeUsage, dt.datetime]]:
@@ -78,18 +81,13 @@ def daily_series(
     conn: sqlite3.Connection, start: dt.date, end: dt.date, key: str | None = None
 ) -> list[DailyPoint]:
     """One point per day of the range, zero where nothing was recorded."""
-    if key is None:
-        rows = conn.execute(
-            "SELECT day, requests, credits FROM day_total WHERE day BETWEEN ? AND ?",
-            (day_to_db(start), day_to_db(end)),
+    rows, params = _rows_in_range("day_total" if key is None else "day_key", key, start, end)
+    recorded = {
+        day: (requests, credits)
+        for day, requests, credits in conn.execute(
+            f"SELECT day, requests, credits FROM {rows}", params
         )
-    else:
-        rows = conn.execute(
-            "SELECT day, requests, credits FROM day_key"
-            " WHERE key_id = (SELECT id FROM key WHERE masked = ?) AND day BETWEEN ? AND ?",
-            (key, day_to_db(start), day_to_db(end)),
-        )
-    recorded = {day: (requests, credits) for day, requests, credits in rows}
+    }
     points = []
     for day in range(day_to_db(start), day_to_db(end) + 1):
         requests, credits = recorded.get(day, (0, 0.0))
@@ -101,31 +99,20 @@ def endpoint_breakdown(
     conn: sqlite3.Connection, start: dt.date, end: dt.date, key: str | None = None
 ) -> list[EndpointUsage]:
     """Requests and credits per endpoint, biggest first, with shares of the range total."""
-    if key is None:
-        rows = conn.execute(
-            f"""
-            SELECT e.slug, e.name, t.requests, t.credits
-            FROM (SELECT endpoint_id, sum(requests) AS requests, sum(credits) AS credits
-                  FROM day_endpoint WHERE day BETWEEN ? AND ? GROUP BY endpoint_id) AS t
-            JOIN endpoint AS e ON e.id = t.endpoint_id
-            {_BY_ORDER}, e.slug
-            """,
-            (day_to_db(start), day_to_db(end)),
-        ).fetchall()
-    else:
-        rows = conn.execute(
-            f"""
-            SELECT e.slug, e.name, t.requests, t.credits
-            FROM (SELECT endpoint_id, sum(requests) AS requests, sum(credits) AS credits
-                  FROM day_key_endpoint
-                  WHERE key_id = (SELECT id FROM key WHERE masked = ?) AND day BETWEEN ? AND ?
-                  GROUP BY endpoint_id) AS t
-            JOIN endpoint AS e ON e.id = t.endpoint_id
-            {_BY_ORDER}, e.slug
-            """,
-            (key, day_to_db(start), day_to_db(end)),
-        ).fetchall()
-    all_requests, all_credits = _sums(rows, 2, 3)
+    rows, params = _rows_in_range(
+        "day_endpoint" if key is None else "day_key_endpoint", key, start, end
+    )
+    found = conn.execute(
+        f"""
+        SELECT e.slug, e.name, t.requests, t.credits
+        FROM (SELECT endpoint_id, sum(requests) AS requests, sum(credits) AS credits
+              FROM {rows} GROUP BY endpoint_id) AS t
+        JOIN endpoint AS e ON e.id = t.endpoint_id
+        ORDER BY t.credits DESC, t.requests DESC, e.slug
+        """,
+        params,
+    ).fetchall()
+    all_requests, all_credits = _sums(found, 2, 3)
     return [
         EndpointUsage(
             slug=slug,
@@ -135,7 +122,7 @@ def endpoint_breakdown(
             percent_of_requests=_percent(requests, all_requests),
             percent_of_credits=_percent(credits, all_credits),
         )
-        for slug, name, requests, credits in rows
+        for slug, name, requests, credits in found
     ]
 
 
@@ -158,12 +145,19 @@ class KeyNames:
 
 
 def key_breakdown(
-    conn: sqlite3.Connection, names: KeyNames, start: dt.date, end: dt.date
+    conn: sqlite3.Connection,
+    names: KeyNames,
+    start: dt.date,
+    end: dt.date,
+    limit: int | None = None,
 ) -> list[KeyUsage]:
     """Requests, credits and last use per key, biggest first, with shares of the range total.
 
     This is the heaviest query (one row per key per day of the range): it reads
     the covering index ``day_key_by_key`` in key order, so grouping needs no sort.
+    ``limit`` keeps only the biggest keys (as the vendor's top 100 does); the
+    shares stay relative to all keys. It saves building a model per hidden key,
+    which costs about as much as the SQL for a week of a thousand keys.
     """
     rows = conn.execute(
         "SELECT key_id, sum(requests), sum(credits), max(last_used) FROM day_key"
@@ -182,35 +176,28 @@ def key_breakdown(
             percent_of_requests=_percent(requests, all_requests),
             percent_of_credits=_percent(credits, all_credits),
         )
-        for key_id, requests, credits, last_used in rows
+        for key_id, requests, credits, last_used in rows[:limit]
     ]
 
 
 def totals(
     conn: sqlite3.Connection, start: dt.date, end: dt.date, key: str | None = None
 ) -> Totals:
-    if key is None:
-        row = conn.execute(
-            "SELECT sum(requests), sum(credits) FROM day_total WHERE day BETWEEN ? AND ?",
-            (day_to_db(start), day_to_db(end)),
-        ).fetchone()
-    else:
-        row = conn.execute(
-            "SELECT sum(requests), sum(credits) FROM day_key"
-            " WHERE key_id = (SELECT id FROM key WHERE masked = ?) AND day BETWEEN ? AND ?",
-            (key, day_to_db(start), day_to_db(end)),
-        ).fetchone()
-    requests, credits = row
+    rows, params = _rows_in_range("day_total" if key is None else "day_key", key, start, end)
+    requests, credits = conn.execute(
+        f"SELECT sum(requests), sum(credits) FROM {rows}", params
+    ).fetchone()
     return Totals(requests=requests or 0, credits=credits or 0.0)
 
 
 def fetched_days(
-    conn: sqlite3.Connection, kind: str, key: str | None, start: dt.date, end: dt.date
+    conn: sqlite3.Connection, kind: FetchKind, key: str | None, start: dt.date, end: dt.date
 ) -> dict[dt.date, dt.datetime]:
     """When each day of the range was last fetched, for days that ever were.
 
-    ``kind`` is 'breakdown', 'daily' or 'key_daily'; ``key`` is the masked key
-    for 'key_daily' and None (or '') otherwise.
+    ``key`` is the masked key for 'key_daily' and None (or '') otherwise. The
+    collector skips past days already fetched after they ended; the UI says how
+    old a figure is.
     """
     rows = conn.execute(
         "SELECT day, fetched_at FROM fetch WHERE kind = ? AND key = ? AND day BETWEEN ? AND ?",
@@ -225,6 +212,19 @@ def has_data(conn: sqlite3.Connection) -> bool:
         "SELECT EXISTS (SELECT 1 FROM fetch) OR EXISTS (SELECT 1 FROM scope_reading)"
     ).fetchone()
     return bool(row[0])
+
+
+def _rows_in_range(
+    table: str, key: str | None, start: dt.date, end: dt.date
+) -> tuple[str, tuple[object, ...]]:
+    """``table WHERE ...`` selecting the range, and one key's rows when ``key`` is given."""
+    days = (day_to_db(start), day_to_db(end))
+    if key is None:
+        return f"{table} WHERE day BETWEEN ? AND ?", days
+    return (
+        f"{table} WHERE key_id = (SELECT id FROM key WHERE masked = ?) AND day BETWEEN ? AND ?",
+        (key, *days),
+    )
 
 
 def _sums(rows: list[tuple], requests_at: int, credits_at: int) -> tuple[int, float]:

@@ -25,8 +25,9 @@ express WITHOUT ROWID tables or CHECK constraints.
 
 from __future__ import annotations
 
-import sqlite3
 from pathlib import Path
+
+from sqlite_utils import Database
 
 from .errors import StoreError
 
@@ -113,15 +114,15 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (_V1,)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
-def check_compatible(conn: sqlite3.Connection, path: Path) -> int:
+def check_compatible(db: Database, path: Path) -> int:
     """Return the file's schema version, refusing files usage-top must not touch.
 
     Only reads: on a file that is not SQLite the first read raises, before
     anything has been written to it.
     """
-    version = conn.execute("PRAGMA user_version").fetchone()[0]
-    app_id = conn.execute("PRAGMA application_id").fetchone()[0]
-    if app_id != APPLICATION_ID and (app_id or version or _has_tables(conn)):
+    version = db.execute("PRAGMA user_version").fetchone()[0]
+    app_id = db.execute("PRAGMA application_id").fetchone()[0]
+    if app_id != APPLICATION_ID and (app_id or version or db.table_names()):
         raise StoreError(f"{path} is an SQLite database of another program; it was left untouched")
     if version > SCHEMA_VERSION:
         raise StoreError(
@@ -131,28 +132,23 @@ def check_compatible(conn: sqlite3.Connection, path: Path) -> int:
     return version
 
 
-def migrate(conn: sqlite3.Connection, path: Path) -> None:
+def migrate(db: Database, path: Path) -> None:
     """Apply the missing migrations in one write transaction.
 
     The version is read again under the write lock, because another process may
     have migrated the file between our first look and taking the lock.
     """
-    if check_compatible(conn, path) == SCHEMA_VERSION:
+    if check_compatible(db, path) == SCHEMA_VERSION:
         return
-    conn.execute("BEGIN IMMEDIATE")
+    db.execute("BEGIN IMMEDIATE")
     try:
-        version = check_compatible(conn, path)
+        version = check_compatible(db, path)
         for migration in MIGRATIONS[version:]:
             for statement in migration:
-                conn.execute(statement)
-        conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
-        conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
-        conn.execute("COMMIT")
+                db.execute(statement)
+        db.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+        db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+        db.commit()
     except BaseException:
-        if conn.in_transaction:
-            conn.execute("ROLLBACK")
+        db.rollback()
         raise
-
-
-def _has_tables(conn: sqlite3.Connection) -> bool:
-    return conn.execute("SELECT EXISTS (SELECT 1 FROM sqlite_schema)").fetchone()[0] == 1

@@ -32,10 +32,13 @@ from .errors import sqlite_errors
 from .ingest import Interner, write_result
 from .paths import default_db_path
 from .polls import Outcome, PollRecord
+from .queries import FetchKind
 
-#: ``PRAGMA optimize`` on close samples this many rows per index instead of reading
-#: them all, so closing stays fast on a large database.
-_ANALYSIS_LIMIT = 1000
+#: An ingest that changes more rows than this (a backfill) refreshes the planner's
+#: statistics: the by-key query only gets its fast plan (a skip-scan of
+#: ``day_key_by_key``) once they show many days per key. With the connection's
+#: ``analysis_limit`` this takes a few milliseconds even on a year of data.
+_REANALYZE_AFTER_ROWS = 10_000
 #: On close, wait at most this long for locks: closing must not hang the UI.
 _CLOSE_BUSY_TIMEOUT_MS = 200
 
@@ -65,16 +68,16 @@ class Store:
     def close(self) -> None:
         """Refresh the planner's statistics, fold the WAL into the file and close.
 
-        Both steps are best effort: if another process holds the database, they
-        are left for a later close rather than making this one wait.
+        Both steps are best effort: if another process holds the database (or
+        it is damaged, which the query that met it has reported), they are left
+        for a later close rather than making this one wait or fail.
         """
         with self._lock:
             try:
                 self._conn.execute(f"PRAGMA busy_timeout = {_CLOSE_BUSY_TIMEOUT_MS}")
-                self._conn.execute(f"PRAGMA analysis_limit = {_ANALYSIS_LIMIT}")
                 self._conn.execute("PRAGMA optimize")
                 self._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-            except sqlite3.OperationalError:
+            except sqlite3.Error:
                 pass
             finally:
                 self._db.close()
@@ -89,8 +92,12 @@ class Store:
         stored poll record (with its id), if one was given.
         """
         with self._write() as conn:
+            changes_before = conn.total_changes
             write_result(conn, self._ids, result)
-            return polls.insert_poll(conn, poll) if poll is not None else None
+            stored = polls.insert_poll(self._db, poll) if poll is not None else None
+            if conn.total_changes - changes_before > _REANALYZE_AFTER_ROWS:
+                conn.execute("ANALYZE")
+        return stored
 
     def record_poll(
         self,
@@ -102,8 +109,8 @@ class Store:
     ) -> PollRecord:
         """Log a poll on its own, typically a failed one that fetched nothing."""
         poll = PollRecord(started_at, finished_at, outcome, error, requests)
-        with self._write() as conn:
-            return polls.insert_poll(conn, poll)
+        with self._write():
+            return polls.insert_poll(self._db, poll)
 
     # Reading
 
@@ -129,27 +136,29 @@ class Store:
         with self._read() as conn:
             return queries.endpoint_breakdown(conn, start, end, key)
 
-    def key_breakdown(self, start: dt.date, end: dt.date) -> list[KeyUsage]:
+    def key_breakdown(
+        self, start: dt.date, end: dt.date, limit: int | None = None
+    ) -> list[KeyUsage]:
         with self._read() as conn:
-            return queries.key_breakdown(conn, self._key_names, start, end)
+            return queries.key_breakdown(conn, self._key_names, start, end, limit)
 
     def totals(self, start: dt.date, end: dt.date, key: str | None = None) -> Totals:
         with self._read() as conn:
             return queries.totals(conn, start, end, key)
 
     def fetched_days(
-        self, kind: str, key: str | None, start: dt.date, end: dt.date
+        self, kind: FetchKind, key: str | None, start: dt.date, end: dt.date
     ) -> dict[dt.date, dt.datetime]:
         with self._read() as conn:
             return queries.fetched_days(conn, kind, key, start, end)
 
     def last_poll(self) -> PollRecord | None:
-        with self._read() as conn:
-            return polls.last_poll(conn)
+        with self._read():
+            return polls.last_poll(self._db)
 
     def last_success(self) -> PollRecord | None:
-        with self._read() as conn:
-            return polls.last_success(conn)
+        with self._read():
+            return polls.last_success(self._db)
 
     def has_data(self) -> bool:
         with self._read() as conn:
@@ -164,8 +173,12 @@ class Store:
 
     @contextmanager
     def _write(self) -> Iterator[sqlite3.Connection]:
-        """One ``BEGIN IMMEDIATE`` transaction: take the write lock up front,
-        so a reader-turned-writer can never deadlock with another writer."""
+        """One ``BEGIN IMMEDIATE`` transaction.
+
+        Taking the write lock up front (waiting up to ``busy_timeout`` for it)
+        means a transaction that reads before it writes cannot fail half-way
+        with SQLITE_BUSY when another process wrote in between.
+        """
         with self._lock, sqlite_errors(self.path):
             self._conn.execute("BEGIN IMMEDIATE")
             try:

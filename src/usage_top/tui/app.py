@@ -70,8 +70,9 @@ class UsageTopApp(App[None]):
         Binding("K", "pick_key", "Key filter", id="pick_key"),
         Binding("escape", "clear_key", "All keys", show=False, id="all_keys"),
         Binding("c", "toggle_metric", "Req/credits", id="metric"),
-        Binding("tab", "cycle_focus(1)", "Next pane", show=False, id="next_pane"),
-        Binding("shift+tab", "cycle_focus(-1)", "Previous pane", show=False, id="previous_pane"),
+        Binding("tab", "cycle_focus(1)", "Next pane", show=False, priority=True, id="next_pane"),
+        Binding("shift+tab", "cycle_focus(-1)", "Previous pane", show=False, priority=True,
+                id="previous_pane"),
     ]
 
     range_: reactive[Range] = reactive(Range.WEEK, init=False)
@@ -392,11 +393,14 @@ class UsageTopApp(App[None]):
 
     def action_cycle_focus(self, step: int) -> None:
         """Tab through chart, endpoints and keys; in the compact layout show the focused table."""
+        if self.screen is not self.screen_stack[0]:  # a modal: ordinary focus movement
+            (self.screen.focus_next if step > 0 else self.screen.focus_previous)()
+            return
         panes = [self.query_one(DailyChart), self.query_one(EndpointTable), self.query_one(KeyTable)]
         current = self.focused if self.focused in panes else panes[1]
         target = panes[(panes.index(current) + step) % len(panes)]
         self.screen.set_class(isinstance(target, KeyTable), "-keys-shown")
-        target.focus()
+        self.call_after_refresh(target.focus)  # a table hidden by the compact layout shows first
 
     def on_data_table_row_selected(self, event: KeyTable.RowSelected) -> None:
         if isinstance(event.data_table, KeyTable):

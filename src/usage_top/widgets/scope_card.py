@@ -114,17 +114,17 @@ class ScopeCard(Widget):
         return Text("\n").join(lines)
 
     def _one_line(self, width: int, style) -> Text:
-        """Compact layout: 'API monthly ▕████━━━━▏ 61.7% 12.3k/20k'."""
+        """Compact layout: 'API monthly    ████━━━━  62.1%  78.9k/127k', aligned across cards."""
         usage = self.view.usage
         name = f"{SCOPE_NAMES.get(usage.scope, usage.scope)} {usage.period.value}"
-        percent = "  n/a" if usage.percent is None else f"{usage.percent:5.1f}%"
+        percent = "  n/a " if usage.percent is None else f"{usage.percent:5.1f}%"
         limit = "∞" if usage.limit is None else compact(usage.limit)
-        figures = f" {percent} {compact(usage.used)}/{limit}"
+        figures = f" {percent} {compact(usage.used) + '/' + limit:>10}"
         if self.is_stale:
-            figures += " stale"
-        bar_width = max(3, width - 15 - len(figures))
-        line = Text(f"{name:<15}"[:15])
+            figures = f" stale{figures}"
+        bar_width = max(3, width - 14 - len(figures))
         fraction = 0.0 if usage.percent is None else usage.percent / 100
+        line = Text(f"{name:<14}"[:14])
         line.append_text(bar(fraction, bar_width, style, self.get_component_rich_style("scope-card--track")))
         line.append(figures, style=style)
         return line
