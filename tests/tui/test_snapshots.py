@@ -37,10 +37,10 @@ def test_compact_keys_table(snap_compare, make_app):
     assert snap_compare(make_app(), terminal_size=NARROW, run_before=run_before)
 
 
-def test_sorted_by_calls_ascending(snap_compare, make_app):
+def test_sorted_by_cost_per_call_ascending(snap_compare, make_app):
     async def run_before(pilot):
         await settle(pilot)
-        await pilot.press("s", "S")  # next column (calls), then reverse: fewest calls first
+        await pilot.press("s", "S")  # next column (cost per call), then reverse: cheapest first
 
     assert snap_compare(make_app(), terminal_size=WIDE, run_before=run_before)
 

@@ -113,7 +113,9 @@ class UsageTable(DataTable, Generic[Row]):
     def fit_columns(self) -> None:
         """Give the first column the width the others leave, so nothing scrolls sideways."""
         first = self.columns_spec[0]
-        available = self.scrollable_content_region.width - self.fixed_width - 1
+        # Border and a cell for the scrollbar are always reserved, so the width does
+        # not depend on whether the rows happen to overflow at this moment.
+        available = self.size.width - self.styles.gutter.width - 1 - self.fixed_width - 1
         width = max(first.width, available)
         column = self.columns.get(first.key)
         if column is None or column.width == width:
