@@ -45,11 +45,24 @@ db = "/tmp/from-file.db"
 
 
 def test_defaults_without_file_or_env(config, isolated_env):
-    settings = load_settings(isolated_env / "missing.toml")
+    settings = load_settings()  # the XDG default path, which does not exist
     assert settings.base_url == DEFAULT_BASE_URL
     assert settings.interval == 30 and settings.timezone == "UTC"
     assert settings.api_key is None and settings.simulated is True
     assert (settings.amber, settings.red) == (75, 90)
+
+
+def test_a_named_config_file_that_does_not_exist_is_an_error(isolated_env, monkeypatch):
+    with pytest.raises(ConfigError, match="no such config file"):
+        load_settings(isolated_env / "missing.toml")
+    monkeypatch.setenv("USAGE_TOP_CONFIG", str(isolated_env / "also-missing.toml"))
+    with pytest.raises(ConfigError, match="no such config file"):
+        load_settings()
+
+
+def test_an_empty_key_means_no_account(isolated_env, monkeypatch):
+    monkeypatch.setenv("PUBRIO_API_KEY", "  ")
+    assert load_settings().simulated is True
 
 
 def test_file_values_apply(config):
@@ -183,7 +196,7 @@ def test_an_unreadable_file_is_a_config_error(config, isolated_env):
 )
 def test_bad_flags_are_one_line_naming_the_setting(config, isolated_env, flags, names):
     with pytest.raises(ConfigError) as caught:
-        load_settings(isolated_env / "missing.toml", **flags)
+        load_settings(**flags)
     assert "\n" not in str(caught.value) and names in str(caught.value)
 
 
@@ -200,7 +213,7 @@ def test_bad_environment_values_are_one_line_naming_the_setting(
 ):
     monkeypatch.setenv(variable, value)
     with pytest.raises(ConfigError) as caught:
-        load_settings(isolated_env / "missing.toml")
+        load_settings()
     assert "\n" not in str(caught.value) and names.lower() in str(caught.value).lower()
 
 
@@ -210,7 +223,7 @@ def test_bad_environment_values_are_one_line_naming_the_setting(
      "http://[::1]:8765", "http://127.1.2.3:9", "https://api.pubrio.com", "https://example.com/v1/"],
 )
 def test_https_anywhere_and_http_only_on_loopback(config, isolated_env, url):
-    settings = load_settings(isolated_env / "missing.toml", base_url=url)
+    settings = load_settings(base_url=url)
     assert settings.base_url == url.rstrip("/")
 
 
@@ -237,8 +250,8 @@ def test_no_warning_for_a_private_file_or_one_without_a_key(config, isolated_env
 
 
 def test_simulated_without_a_key_or_when_asked(config, isolated_env, monkeypatch):
-    assert load_settings(isolated_env / "missing.toml").simulated is True
+    assert load_settings().simulated is True
     monkeypatch.setenv("PUBRIO_API_KEY", KEY)
-    assert load_settings(isolated_env / "missing.toml").simulated is False
-    assert load_settings(isolated_env / "missing.toml", demo=True).simulated is True
+    assert load_settings().simulated is False
+    assert load_settings(demo=True).simulated is True
     assert Settings(demo=False).simulated is False

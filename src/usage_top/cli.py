@@ -190,8 +190,8 @@ async def _collect(settings: Settings, clock: Clock | None, once: bool) -> int:
             if outcome.ok:
                 return EXIT_OK
             return EXIT_USAGE if outcome.needs_user else EXIT_UNREACHABLE
-        await runtime.collector.run(stop, on_poll=report)
-        return EXIT_OK
+        fatal = await runtime.collector.run(stop, on_poll=report)
+        return EXIT_USAGE if fatal else EXIT_OK
     finally:
         await runtime.aclose()
 

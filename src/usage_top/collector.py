@@ -21,7 +21,7 @@ from zoneinfo import ZoneInfo
 
 from .model import Breakdown, DailyUsage, KeyDaily, PollResult, ScopeUsage
 from .periods import HISTORY_DAYS, day_end, local_today
-from .providers.errors import AuthError, ForbiddenError, ProviderError
+from .providers.errors import AuthError, BadRequest, ForbiddenError, ProviderError
 from .store import PollRecord, Store, StoreError
 
 Clock = Callable[[], dt.datetime]
@@ -55,7 +55,7 @@ class PollOutcome:
     error: str | None = None
     requests: int = 0
     needs_user: bool = False
-    """The error will not go away by retrying (wrong key, no API access on the plan)."""
+    """The error will not go away by retrying (wrong key, no API access, wrong base URL)."""
 
     @property
     def ok(self) -> bool:
@@ -94,22 +94,31 @@ class Collector:
 
     async def fetch_key(self, key: str, start: dt.date, end: dt.date) -> PollOutcome:
         """Fetch one key's per-endpoint daily series, unless the store has it fresh."""
-        if self._key_is_fresh(key, start, end):
-            now = self.clock()
-            return PollOutcome(started_at=now, finished_at=now)
-        async with self._lock:
+        async with self._lock:  # checked inside the lock: a second caller reuses the first's fetch
+            if self._key_is_fresh(key, start, end):
+                now = self.clock()
+                return PollOutcome(started_at=now, finished_at=now)
             return await self._guarded(lambda now: self._fetch_key(key, start, end, now))
 
-    async def run(self, stop: asyncio.Event, on_poll: Callable[[PollOutcome], object] | None = None) -> None:
-        """Poll every ``interval`` seconds until ``stop`` is set; polls never overlap."""
+    async def run(
+        self, stop: asyncio.Event, on_poll: Callable[[PollOutcome], object] | None = None
+    ) -> PollOutcome | None:
+        """Poll every ``interval`` seconds until ``stop`` is set; polls never overlap.
+
+        Stops early, returning that poll, on an error retrying cannot fix (a rejected
+        key, a plan without API access, a wrong base URL): the user must act.
+        """
         while not stop.is_set():
             outcome = await self.poll_once()
             if on_poll:
                 on_poll(outcome)
+            if outcome.needs_user:
+                return outcome
             try:
                 await asyncio.wait_for(stop.wait(), timeout=self.interval)
             except TimeoutError:
                 pass
+        return None
 
     def days_to_fetch(self, now: dt.datetime) -> list[dt.date]:
         """Today, plus every day of the history window not fetched since it ended."""
@@ -172,7 +181,7 @@ class Collector:
             self.store.ingest(result, poll=poll)
             return PollOutcome(started, poll.finished_at, None, requests)
         except ProviderError as exc:
-            error, needs_user = str(exc), isinstance(exc, (AuthError, ForbiddenError))
+            error, needs_user = str(exc), isinstance(exc, (AuthError, ForbiddenError, BadRequest))
         except StoreError as exc:
             error = f"database: {exc}"
         except Exception as exc:  # a bug must not kill a monitor left open all day

@@ -107,6 +107,12 @@ class Settings(BaseSettings):
     red: float = Field(default=90.0, gt=0, le=100, description="Red threshold, percent.")
     poll: bool = Field(default=True, description="False: only read the database (--no-poll).")
 
+    @field_validator("api_key", mode="before")
+    @classmethod
+    def _empty_key_is_no_key(cls, value: Any) -> Any:
+        """``PUBRIO_API_KEY=`` (set but empty) means no account, not a key that will get 401s."""
+        return None if isinstance(value, str) and not value.strip() else value
+
     @field_validator("timezone")
     @classmethod
     def _known_timezone(cls, value: str) -> str:
@@ -187,7 +193,10 @@ def load_settings(config_path: Path | None = None, **flags: Any) -> Settings:
     ``flags`` are command-line values; ``None`` means "not given" and is dropped so
     that lower sources still apply.
     """
-    path = config_path or Path(os.environ.get("USAGE_TOP_CONFIG") or default_config_path())
+    named = config_path or os.environ.get("USAGE_TOP_CONFIG")
+    path = Path(named) if named else default_config_path()
+    if named and not path.is_file():
+        raise ConfigError(f"{path}: no such config file")
     token = _config_file.set(_read_file(path))
     try:
         return Settings(**{name: value for name, value in flags.items() if value is not None})

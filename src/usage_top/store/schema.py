@@ -8,11 +8,12 @@ Why the tables look the way they do:
 
 * Each figure is stored at the grain it is fetched and queried at (per key per
   day, per endpoint per day, per key per endpoint per day, account per day), so
-  no dashboard query has to GROUP BY the large key x endpoint table.
+  no query aggregates more of the large key x endpoint table than one key's rows.
 * Days are integer ordinals and keys and endpoints are interned as small integer
   ids, which keeps the big tables narrow.
 * The per-day tables are WITHOUT ROWID: the primary key *is* the b-tree, so a
-  range scan reads the row itself and no separate rowid lookup is needed.
+  range scan reads the rows themselves, and each row is stored once rather than
+  in a rowid table plus a primary-key index.
 * ``day_key_by_key`` exists because every per-key query ranges over days for one
   key, while the primary key is ordered by day so that a single day's rows (the
   unit a breakdown replaces) are contiguous.
@@ -20,7 +21,7 @@ Why the tables look the way they do:
   each scope" is a handful of index seeks instead of a scan of every reading.
 
 The DDL is SQL rather than sqlite-utils' ``create_table`` because that cannot
-express WITHOUT ROWID tables or CHECK constraints.
+express WITHOUT ROWID tables.
 """
 
 from __future__ import annotations

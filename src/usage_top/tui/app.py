@@ -183,7 +183,8 @@ class UsageTopApp(App[None]):
         self.last_outcome = outcome
         if not self.paused:
             self.refresh_view()
-            self._arm_timer()
+            if not outcome.needs_user:  # a rejected key stays rejected: wait for `r`
+                self._arm_timer()
         self._update_status()
 
     async def _fetch_key(self, key: str) -> PollOutcome:
@@ -302,7 +303,7 @@ class UsageTopApp(App[None]):
             return
         if outcome.needs_user:
             banner.set_classes("-error")
-            banner.update(f"{outcome.error}. Fix the key or plan, then press r to retry.")
+            banner.update(Text(f"{outcome.error}. Polling stopped: fix this, then press r to retry."))
             return
         last = self.store.last_success()
         shown = (
@@ -310,8 +311,8 @@ class UsageTopApp(App[None]):
             if last else "no data stored yet"
         )
         banner.set_classes("-warning")
-        banner.update(f"Last poll failed: {outcome.error}. {shown}; retrying every "
-                      f"{self.settings.interval:g}s.")
+        banner.update(Text(f"Last poll failed: {outcome.error}. {shown}; retrying every "
+                           f"{self.settings.interval:g}s."))
 
     def _update_status(self) -> None:
         last = None
