@@ -151,7 +151,7 @@ async def test_key_picker_filters_everything_and_escape_clears(make_app, store):
         assert pilot.app.key_filter is None
 
 
-async def test_enter_on_a_key_row_filters_by_that_key(make_app, store):
+async def test_f_on_a_key_row_filters_the_dashboard_by_that_key(make_app, store):
     async with make_app().run_test(size=SIZE) as pilot:
         await settle(pilot)
         await pilot.press("tab")
@@ -160,7 +160,7 @@ async def test_enter_on_a_key_row_filters_by_that_key(make_app, store):
         assert keys.has_focus
         await pilot.press("j", "j", "k")  # vim keys move the cursor: second row
         chosen = keys.current_row.key
-        await pilot.press("enter")
+        await pilot.press("f")
         await settle(pilot)
         assert pilot.app.key_filter == chosen
 
@@ -211,14 +211,21 @@ async def test_chart_cursor_moves_with_keys_and_mouse(make_app):
         assert chart.selected.day.strftime("%Y-%m-%d") in chart.render().plain
 
 
-async def test_metric_toggle(make_app):
+async def test_c_switches_every_view_between_cost_and_activity(make_app, store):
     async with make_app().run_test(size=SIZE) as pilot:
         await settle(pilot)
         chart = pilot.app.query_one(DailyChart)
-        await pilot.press("c")
-        assert chart.metric == "credits" and "credits" in chart.border_title
-        await pilot.press("c")
-        assert chart.metric == "requests"
+        endpoints, keys = pilot.app.query_one(EndpointTable), pilot.app.query_one(KeyTable)
+        assert chart.metric == "credits" and endpoints.sort_column == "credits"
+        await pilot.press("c")  # activity view
+        assert chart.metric == "requests" and "requests" in chart.border_title
+        assert endpoints.sort_column == "calls" and keys.sort_column == "requests"
+        start, end = Range.WEEK.dates(TODAY)
+        expected = sorted(store.endpoint_breakdown(start, end), key=lambda r: r.requests, reverse=True)
+        shares = [cell.split()[-1] for cell in _column(endpoints, "share")]
+        assert shares == [f"{r.percent_of_requests:.1f}%" for r in expected]
+        await pilot.press("c")  # back to cost
+        assert chart.metric == "credits" and endpoints.sort_column == "credits" and keys.sort_column == "credits"
 
 
 async def test_help_lists_every_binding(make_app):

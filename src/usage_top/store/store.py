@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from types import TracebackType
+from typing import Self
 
 from usage_top.model import (
     DailyPoint,
@@ -47,6 +48,12 @@ class Store:
     """Persists ``PollResult`` objects and answers the dashboard's queries."""
 
     def __init__(self, path: Path | str | None = None) -> None:
+        """Open (creating it and its directory if needed) the database at ``path``,
+        ``default_db_path()`` by default.
+
+        Raises ``StoreError`` for a file that is not a usage-top database, is
+        damaged, or was written by a newer usage-top; such a file is not modified.
+        """
         self.path = Path(path) if path is not None else default_db_path()
         self._db = open_database(self.path)
         self._conn = self._db.conn
@@ -54,7 +61,7 @@ class Store:
         self._ids = Interner()
         self._key_names = queries.KeyNames()
 
-    def __enter__(self) -> Store:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(

@@ -1,11 +1,12 @@
-"""The dashboard: scope cards, daily chart, endpoint and key tables, live.
+"""The App: state, polling, navigation; the screens render what the store holds.
 
 The App owns the state (range, key filter, metric, paused, last poll outcome)
-and pushes it down; widgets render and never fetch. It starts from what the
-store already holds, then a single exclusive worker polls through the
-collector and re-arms the timer only when a poll has finished, so polls never
-overlap. Store, collector and clock come in through ``__init__`` so tests run
-the real code against the simulator with frozen time.
+and tells the current screen to refresh; screens render and never fetch. It
+starts from what the store already holds, then a single exclusive worker polls
+through the collector and re-arms the timer only when a poll has finished, so
+polls never overlap. Drilldown data (a key's endpoints, an endpoint's keys) is
+fetched on demand by other workers. Store, collector and clock come in through
+``__init__`` so tests run the real code against the simulator with frozen time.
 """
 
 from __future__ import annotations
@@ -16,40 +17,35 @@ from collections.abc import Awaitable, Callable, Iterable
 
 from rich.text import Text
 from textual import work
-from textual.app import App, ComposeResult, SystemCommand
+from textual.app import App, SystemCommand
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical
 from textual.events import Resize
 from textual.geometry import Size
 from textual.reactive import reactive
 from textual.screen import Screen
 from textual.timer import Timer
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from ..collector import Clock, Collector, PollOutcome, utc_now
 from ..config import Settings
 from ..crash import crash_line
-from ..format import age_text, count, short_key
-from ..model import Period
-from ..periods import HISTORY_DAYS, Range, local_today, period_start
+from ..format import age_text, short_key
+from ..periods import HISTORY_DAYS, Range, local_today
 from ..runtime import Runtime
 from ..store import Store, StoreError
-from ..views import RangeView, ScopeView, range_view, scope_views
 from ..widgets.daily_chart import DailyChart
-from ..widgets.scope_card import ScopeCard
-from ..widgets.status_bar import Status, StatusBar
-from ..widgets.tables import EndpointTable, KeyTable
+from ..widgets.status_bar import Status
+from ..widgets.tables import EndpointTable, KeyTable, UsageTable
+from .dashboard import RANGE_LABELS, DashboardScreen
+from .drilldown import EndpointScreen, KeyScreen
+from .frame import DataScreen
 from .screens import HelpScreen, KeyPicker
 
-RANGE_LABELS = {
-    Range.TODAY: "today",
-    Range.WEEK: "last 7 days",
-    Range.DAYS30: "last 30 days",
-    Range.MONTH: "this month",
-}
-CHART_DAYS = 30
 MIN_SIZE = (60, 20)
 COMPACT_BELOW = (110, 32)
+
+Location = tuple
+"""Where the user is: ('dashboard',), ('key', key), ('endpoint', slug, key or None)."""
 
 
 class UsageTopApp(App[None]):
@@ -68,8 +64,12 @@ class UsageTopApp(App[None]):
         Binding("3", "set_range('30d')", "30 days", id="range_30d"),
         Binding("4", "set_range('month')", "Month", show=False, id="range_month"),
         Binding("K", "pick_key", "Key filter", id="pick_key"),
-        Binding("escape", "clear_key", "All keys", show=False, id="all_keys"),
         Binding("c", "toggle_metric", "Req/credits", id="metric"),
+        Binding("escape", "back", "Back / all keys", show=False, id="back"),
+        Binding("left_square_bracket", "history(-1)", "History back", key_display="[",
+                show=False, id="history_back"),
+        Binding("right_square_bracket", "history(1)", "History forward", key_display="]",
+                show=False, id="history_forward"),
         Binding("tab", "cycle_focus(1)", "Next pane", show=False, priority=True, id="next_pane"),
         Binding("shift+tab", "cycle_focus(-1)", "Previous pane", show=False, priority=True,
                 id="previous_pane"),
@@ -79,10 +79,11 @@ class UsageTopApp(App[None]):
     """The date range of the tables."""
 
     key_filter: reactive[str | None] = reactive(None, init=False)
-    """A masked key, or None for all keys."""
+    """A masked key the dashboard is narrowed to, or None for all keys."""
 
-    metric: reactive[str] = reactive("requests", init=False)
-    """What the chart counts: 'requests' or 'credits'."""
+    metric: reactive[str] = reactive("credits", init=False)
+    """Cost view ('credits', the default) or activity view ('requests'): what charts
+    count, what shares are of, and what tables sort by."""
 
     paused: reactive[bool] = reactive(False, init=False)
     """Paused: no polling and no data changes; scrolling and sorting still work."""
@@ -106,39 +107,31 @@ class UsageTopApp(App[None]):
         self.clock = clock
         self.last_outcome: PollOutcome | None = None
         self.loading_key: str | None = None
+        self.loading_endpoint: str | None = None
+        self.history: list[Location] = [("dashboard",)]
+        self.position = 0
         self._timer: Timer | None = None
         self._next_poll: dt.datetime | None = None
         self._in_flight = False
-        self._view: RangeView | None = None
 
-    # ----------------------------------------------------------------- layout
-    def compose(self) -> ComposeResult:
-        yield StatusBar(id="status")
-        yield Static(id="banner")
-        with Horizontal(id="cards"):
-            yield Static("No scope readings yet: they appear after the first successful poll.",
-                         id="no-scopes")
-        yield DailyChart(id="chart")
-        with Horizontal(id="tables"):
-            with Vertical(id="endpoints-pane"):
-                yield EndpointTable(id="endpoints")
-                yield Static(id="empty")
-            yield KeyTable(now=self.clock, tz=self.settings.tz, id="keys")
-        yield Static(id="too-small")
-        yield Footer()
+    # --------------------------------------------------------------- lifecycle
+    def get_default_screen(self) -> Screen:
+        return DashboardScreen()
 
     def on_mount(self) -> None:
-        self.refresh_view()
-        self.query_one(EndpointTable).focus()
         self.set_interval(1.0, self._tick)
         if self.collector is None:
             self.set_interval(self.settings.interval, self.refresh_view)
         else:
             self.poll()
-        self._apply_size(self.size)
 
     def on_resize(self, event: Resize) -> None:
-        self._apply_size(event.size)
+        self.apply_size(event.size)
+
+    async def on_unmount(self) -> None:
+        """Close the HTTP client inside the loop that used it."""
+        if self._on_close is not None:
+            await self._on_close()
 
     def _fatal_error(self) -> None:
         """A bug: exit with one line and the traceback in a file, never a traceback
@@ -148,24 +141,22 @@ class UsageTopApp(App[None]):
         self._exit_renderables.append(Text(crash_line(error)))
         self._close_messages_no_wait()
 
-    async def on_unmount(self) -> None:
-        """Close the HTTP client inside the loop that used it."""
-        if self._on_close is not None:
-            await self._on_close()
-
-    def _apply_size(self, size: Size) -> None:
+    def apply_size(self, size: Size) -> None:
         """Switch the compact and too-small layouts (the app's own size lags a resize)."""
+        screen = self.screen
+        if not isinstance(screen, DataScreen):
+            return
         width, height = size
         too_small = width < MIN_SIZE[0] or height < MIN_SIZE[1]
-        self.screen.set_class(too_small, "-too-small")
-        self.screen.set_class(width < COMPACT_BELOW[0] or height < COMPACT_BELOW[1], "-compact")
+        screen.set_class(too_small, "-too-small")
+        screen.set_class(width < COMPACT_BELOW[0] or height < COMPACT_BELOW[1], "-compact")
         if too_small:
-            self.query_one("#too-small", Static).update(
+            screen.query_one("#too-small", Static).update(
                 f"usage-top needs a terminal of at least {MIN_SIZE[0]}×{MIN_SIZE[1]}; "
                 f"this one is {width}×{height}."
             )
 
-    # ---------------------------------------------------------------- polling
+    # ----------------------------------------------------------------- polling
     @work(exclusive=True, group="poll", exit_on_error=False)
     async def poll(self) -> None:
         """Poll once through the collector, then re-arm the timer."""
@@ -187,23 +178,40 @@ class UsageTopApp(App[None]):
                 self._arm_timer()
         self._update_status()
 
-    async def _fetch_key(self, key: str) -> PollOutcome:
+    def _history_range(self) -> tuple[dt.date, dt.date]:
         today = local_today(self.clock(), self.settings.tz)
-        start = today - dt.timedelta(days=HISTORY_DAYS - 1)
-        return await self.collector.fetch_key(key, start, today)
+        return today - dt.timedelta(days=HISTORY_DAYS - 1), today
 
-    @work(exclusive=True, group="key", exit_on_error=False)
-    async def load_key(self, key: str) -> None:
-        """Fetch a key's per-endpoint series on demand, then show it."""
+    async def _fetch_key(self, key: str) -> PollOutcome:
+        return await self.collector.fetch_key(key, *self._history_range())
+
+    @work(group="key", exit_on_error=False)
+    async def fetch_key(self, key: str) -> None:
+        """Fetch a key's per-endpoint series on demand (cached while fresh), then show it."""
         if self.collector is None:
             return
         self.loading_key = key
         self.refresh_view()
         outcome = await self._fetch_key(key)
         self.loading_key = None
+        self._note_fetch(outcome)
+
+    @work(group="endpoint", exit_on_error=False)
+    async def fetch_endpoint(self, slug: str) -> None:
+        """Fetch which keys call an endpoint over the range (cached while fresh)."""
+        if self.collector is None:
+            return
+        self.loading_endpoint = slug
+        self.refresh_view()
+        start, end = self.range_.dates(local_today(self.clock(), self.settings.tz))
+        outcome = await self.collector.fetch_endpoint(slug, start, end)
+        self.loading_endpoint = None
+        self._note_fetch(outcome)
+
+    def _note_fetch(self, outcome: PollOutcome) -> None:
         if not outcome.ok:
             self.last_outcome = outcome
-        if self.key_filter == key:
+        if not self.paused:
             self.refresh_view()
 
     def _arm_timer(self) -> None:
@@ -218,136 +226,88 @@ class UsageTopApp(App[None]):
         self._next_poll = None
 
     def _tick(self) -> None:
-        now = self.clock()
-        self.query_one(StatusBar).now = now
-        if now.second % 15 == 0:
-            for card in self.query(ScopeCard):
-                card.now = now
+        if isinstance(self.screen, DataScreen) and self.screen.is_mounted:
+            self.screen.tick(self.clock())
 
-    # ------------------------------------------------------------------ state
+    # ------------------------------------------------------------------- state
     def refresh_view(self) -> None:
-        """Read the store for the current range and filter and push it to the widgets."""
+        """Have the current screen read the store, and update header and banner."""
+        screen = self.screen
+        if not isinstance(screen, DataScreen) or not screen.is_mounted:
+            return  # a screen being pushed refreshes itself when it resumes
+        now = self.clock()
         try:
-            self._push(self.clock())
+            screen.refresh_data(now)
         except StoreError as exc:
             self.notify(f"database: {exc}", severity="error", timeout=8)
         self._update_status()
+        screen.show_banner(*self._banner(now))
 
-    def _push(self, now: dt.datetime) -> None:
-        today = local_today(now, self.settings.tz)
-        start, end = self.range_.dates(today)
-        key = self.key_filter
-        self._view = view = range_view(self.store, start, end, key)
-        self._push_cards(scope_views(self.store, self.settings.amber, self.settings.red), now, today)
-        chart = self.query_one(DailyChart)
-        chart.points = tuple(self.store.daily_series(today - dt.timedelta(days=CHART_DAYS - 1), today, key))
-        chart.highlight_from = start
-        chart.metric = self.metric
-        endpoints = self.query_one(EndpointTable)
-        endpoints.show_endpoints(view.by_endpoint)
-        endpoints.set_caption(RANGE_LABELS[self.range_] + (f" · key {key}" if key else ""))
-        keys = self.query_one(KeyTable)
-        keys.show_keys(view.by_key)
-        keys.set_caption(RANGE_LABELS[self.range_])
-        self._push_empty(view)
-        self._push_banner(now)
-
-    def _push_cards(self, scopes: list[ScopeView], now: dt.datetime, today: dt.date) -> None:
-        container = self.query_one("#cards", Horizontal)
-        self.query_one("#no-scopes").display = not scopes
-        cards = {card.id: card for card in self.query(ScopeCard)}
-        stale_after = 3 * self.settings.interval
-        for scope in scopes:
-            card_id = "scope-" + scope.usage.name.replace(".", "-")
-            card = cards.get(card_id)
-            if card is None:
-                card = ScopeCard(id=card_id)
-                container.mount(card)
-            card.stale_after = stale_after
-            card.now = now
-            card.view = scope
-            card.key_share = self._key_share(scope, now, today)
-
-    def _key_share(self, scope: ScopeView, now: dt.datetime, today: dt.date) -> str:
-        """The filtered key's part of a daily or monthly scope (hourly is not split by key)."""
-        key = self.key_filter
-        if key is None:
-            return ""
-        usage = scope.usage
-        if usage.scope != "api":
-            return ""  # portal usage is not made with API keys
-        if usage.period not in (Period.DAILY, Period.MONTHLY):
-            return "key: not split by key"
-        first = period_start(usage.period, now, self.settings.tz).astimezone(self.settings.tz).date()
-        used = self.store.totals(first, today, key).requests
-        share = f" ({100 * used / usage.used:.1f}%)" if usage.used else ""
-        return f"key: {count(used)}{share}"
-
-    def _push_empty(self, view: RangeView) -> None:
-        empty = self.query_one("#empty", Static)
-        if self.key_filter and self.loading_key == self.key_filter and not view.by_endpoint:
-            message = f"Fetching usage of key {self.key_filter}…"
-        elif view.empty:
-            message = "No API activity in this range"
-        else:
-            message = ""
-        empty.update(message)
-        self.query_one("#endpoints-pane").set_class(bool(message), "-empty")
-
-    def _push_banner(self, now: dt.datetime) -> None:
-        banner = self.query_one("#banner", Static)
+    def _banner(self, now: dt.datetime) -> tuple[str, str]:
         outcome = self.last_outcome
         if outcome is None or outcome.ok:
-            banner.set_classes("")
-            banner.update("")
-            return
+            return "", ""
         if outcome.needs_user:
-            banner.set_classes("-error")
-            banner.update(Text(f"{outcome.error}. Polling stopped: fix this, then press r to retry."))
-            return
-        last = self.store.last_success()
-        shown = (
-            f"showing data from {age_text((now - last.finished_at).total_seconds())} ago"
-            if last else "no data stored yet"
-        )
-        banner.set_classes("-warning")
-        banner.update(Text(f"Last poll failed: {outcome.error}. {shown}; retrying every "
-                           f"{self.settings.interval:g}s."))
+            return "-error", f"{outcome.error}. Polling stopped: fix this, then press r to retry."
+        try:
+            last = self.store.last_success()
+        except StoreError:
+            last = None
+        shown = (f"showing data from {age_text((now - last.finished_at).total_seconds())} ago"
+                 if last else "no data stored yet")
+        return "-warning", (f"Last poll failed: {outcome.error}. {shown}; retrying every "
+                            f"{self.settings.interval:g}s.")
 
     def _update_status(self) -> None:
-        last = None
+        screen = self.screen
+        if not isinstance(screen, DataScreen) or not screen.is_mounted:
+            return
         try:
             record = self.store.last_success()
-            last = record.finished_at if record else None
         except StoreError:
-            pass
-        bar = self.query_one(StatusBar)
-        bar.status = Status(
+            record = None
+        status = Status(
             provider=self.collector.provider.name if self.collector else self.settings.provider,
             account=self.account,
             demo=self.settings.simulated,
             paused=self.paused,
             polling=self.collector is not None,
             error=None if self.last_outcome is None else self.last_outcome.error,
-            last_success=last,
+            last_success=record.finished_at if record else None,
             next_poll=self._next_poll,
             in_flight=self._in_flight,
-            scope=f"key {short_key(self.key_filter)}" if self.key_filter else "All keys",
-            range_label=RANGE_LABELS[self.range_],
+            scope=self._scope_label(),
+            range_label=RANGE_LABELS[self.range_.value],
         )
-        bar.now = self.clock()
+        screen.show_status(status, self.clock())
 
-    # ---------------------------------------------------------------- actions
+    def _scope_label(self) -> str:
+        """The breadcrumb: where the user is, and the key filter on the dashboard."""
+        crumbs = [self._crumb(location) for location in self.history[: self.position + 1]]
+        if self.position == 0:
+            crumbs = [f"key {short_key(self.key_filter)}" if self.key_filter else "All keys"]
+        return " › ".join(crumbs)
+
+    @staticmethod
+    def _crumb(location: Location) -> str:
+        if location[0] == "key":
+            return f"key {short_key(location[1])}"
+        if location[0] == "endpoint":
+            return f"endpoint {location[1] or '(unmapped)'}"
+        return "dashboard"
+
     def watch_range_(self) -> None:
         self.refresh_view()
+        if isinstance(self.screen, EndpointScreen):
+            self.fetch_endpoint(self.screen.slug)
 
     def watch_metric(self) -> None:
-        self.query_one(DailyChart).metric = self.metric
+        self.refresh_view()
 
     def watch_key_filter(self, key: str | None) -> None:
         self.refresh_view()
         if key is not None:
-            self.load_key(key)
+            self.fetch_key(key)
 
     def watch_paused(self, paused: bool) -> None:
         if paused:
@@ -356,6 +316,40 @@ class UsageTopApp(App[None]):
             self.poll()
         self._update_status()
 
+    # -------------------------------------------------------------- navigation
+    def drill(self, location: Location) -> None:
+        """Open a drilldown; what was ahead in the history is dropped, as in a browser."""
+        del self.history[self.position + 1:]
+        self.history.append(location)
+        self.position += 1
+        self.push_screen(self._screen_for(location))
+
+    def _screen_for(self, location: Location) -> Screen:
+        if location[0] == "key":
+            return KeyScreen(location[1])
+        return EndpointScreen(location[1], location[2])
+
+    def action_back(self) -> None:
+        """Esc: back one drilldown; on the dashboard, back to all keys."""
+        if self.position > 0:
+            self.action_history(-1)
+        else:
+            self.key_filter = None
+
+    def action_history(self, step: int) -> None:
+        """``[`` and ``]``: move through the drilldown history."""
+        target = self.position + step
+        if not 0 <= target < len(self.history):
+            self.bell()
+            return
+        if step < 0:
+            self.position = target
+            self.pop_screen()
+        else:
+            self.position = target
+            self.push_screen(self._screen_for(self.history[target]))
+
+    # ----------------------------------------------------------------- actions
     def action_set_range(self, name: str) -> None:
         self.range_ = Range(name)
 
@@ -376,43 +370,42 @@ class UsageTopApp(App[None]):
             self.poll()
 
     def action_pick_key(self) -> None:
-        keys = self._view.by_key if self._view and not self.key_filter else self._all_keys()
-        self.push_screen(KeyPicker(keys, self.key_filter), self._set_key)
-
-    def _all_keys(self):
         today = local_today(self.clock(), self.settings.tz)
-        return self.store.key_breakdown(*self.range_.dates(today))
+        keys = self.store.key_breakdown(*self.range_.dates(today))
+        self.push_screen(KeyPicker(keys, self.key_filter), self._set_key)
 
     def _set_key(self, key: str | None) -> None:
         self.key_filter = key
-
-    def action_clear_key(self) -> None:
-        self.key_filter = None
 
     def action_help(self) -> None:
         self.push_screen(HelpScreen(self._help_sections()))
 
     def action_cycle_focus(self, step: int) -> None:
-        """Tab through chart, endpoints and keys; in the compact layout show the focused table."""
-        if self.screen is not self.screen_stack[0]:  # a modal: ordinary focus movement
-            (self.screen.focus_next if step > 0 else self.screen.focus_previous)()
+        """Tab through the panes; in the compact layout show the focused table."""
+        screen = self.screen
+        if not isinstance(screen, DataScreen) or not screen.panes:
+            (screen.focus_next if step > 0 else screen.focus_previous)()
             return
-        panes = [self.query_one(DailyChart), self.query_one(EndpointTable), self.query_one(KeyTable)]
-        current = self.focused if self.focused in panes else panes[1]
+        panes = screen.panes
+        current = self.focused if self.focused in panes else panes[-1 if step > 0 else 0]
         target = panes[(panes.index(current) + step) % len(panes)]
-        self.screen.set_class(isinstance(target, KeyTable), "-keys-shown")
+        screen.set_class(isinstance(target, KeyTable), "-keys-shown")
         self.call_after_refresh(target.focus)  # a table hidden by the compact layout shows first
 
-    def on_data_table_row_selected(self, event: KeyTable.RowSelected) -> None:
-        if isinstance(event.data_table, KeyTable):
-            self.key_filter = event.row_key.value
+    def on_key_table_filter_by_key(self, event: KeyTable.FilterByKey) -> None:
+        """``f`` on a key row: narrow the dashboard to that key."""
+        if self.position:
+            self.pop_screen()
+            del self.history[1:]
+            self.position = 0
+        self.key_filter = event.key
 
-    # --------------------------------------------------------- help & palette
+    # ------------------------------------------------------------ help, palette
     def _keys_text(self, binding: Binding) -> str:
         """'← h' for a binding on 'left,h'."""
-        keys = binding.key.split(",")
         if binding.key_display:
             return binding.key_display
+        keys = binding.key.split(",")
         return " ".join(self.get_key_display(Binding(key, binding.action)) for key in keys)
 
     def _help_sections(self) -> list[tuple[str, list[tuple[str, str]]]]:
@@ -421,10 +414,11 @@ class UsageTopApp(App[None]):
                     if binding.action not in ("cursor_up", "cursor_down")]
 
         return [
-            ("Dashboard", rows(self.BINDINGS)),
-            ("Tables (endpoints, keys)", rows(EndpointTable.BINDINGS)
-             + [("↑ ↓ j k", "Move the cursor"), ("enter", "Keys table: filter by this key"),
+            ("Everywhere", rows(self.BINDINGS)),
+            ("Tables", rows(UsageTable.BINDINGS)
+             + [("↑ ↓ j k", "Move the cursor"), ("enter", "Open this key or endpoint"),
                 ("click header", "Sort by it; click again to reverse")]),
+            ("Keys table", rows(KeyTable.BINDINGS)),
             ("Chart", rows(DailyChart.BINDINGS) + [("mouse", "Hover a bar to see its day")]),
             ("Anywhere", [("ctrl+p", "Command palette: every action"), ("ctrl+q", "Quit")]),
         ]
@@ -434,18 +428,22 @@ class UsageTopApp(App[None]):
         for binding in self.BINDINGS:
             yield SystemCommand(
                 binding.description,
-                f"{binding.description} ({self.get_key_display(binding)})",
+                f"{binding.description} ({self._keys_text(binding)})",
                 lambda action=binding.action: self.run_action(action),
             )
-        table = (EndpointTable, KeyTable)
-        yield SystemCommand("Sort column", "Sort the focused table by its next column (s)",
-                            lambda: self._on_table("sort_next", table))
-        yield SystemCommand("Reverse sort", "Reverse the focused table's sort (S)",
-                            lambda: self._on_table("sort_reverse", table))
+        for binding in UsageTable.BINDINGS:
+            if binding.action not in ("cursor_up", "cursor_down", "clear_filter"):
+                yield SystemCommand(
+                    binding.description,
+                    f"{binding.description} in the focused table ({self._keys_text(binding)})",
+                    lambda action=binding.action: self._on_table(action),
+                )
 
-    def _on_table(self, action: str, kinds) -> None:
-        focused = self.focused if isinstance(self.focused, kinds) else self.query_one(EndpointTable)
-        getattr(focused, f"action_{action}")()
+    def _on_table(self, action: str) -> None:
+        tables = self.screen.query(UsageTable)
+        table = self.focused if isinstance(self.focused, UsageTable) else (tables.first() if tables else None)
+        if table is not None:
+            getattr(table, f"action_{action}")()
 
 
 def run_dashboard(runtime: Runtime) -> int:

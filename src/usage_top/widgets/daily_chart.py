@@ -51,7 +51,7 @@ class DailyChart(Widget, can_focus=True):
     points: reactive[tuple[DailyPoint, ...]] = reactive(())
     """The days shown, oldest first."""
 
-    metric: reactive[str] = reactive("requests")
+    metric: reactive[str] = reactive("credits")
     """'requests' or 'credits'."""
 
     cursor: reactive[int] = reactive(-1)

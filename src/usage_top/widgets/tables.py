@@ -9,11 +9,13 @@ sort is one-off and keeps the cursor on an index, not a row).
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Generic, TypeVar
 
 from rich.text import Text
+from textual.actions import SkipAction
 from textual.binding import Binding
 from textual.message import Message
 from textual.widgets import DataTable
@@ -61,12 +63,16 @@ class UsageTable(DataTable, Generic[Row]):
     """A keyed, sortable table of usage rows.
 
     Sort from the keyboard with ``s`` (next column) and ``S`` (reverse), or click a
-    header: clicking the sorted column again reverses it.
+    header: clicking the sorted column again reverses it. ``/`` asks for a filter
+    (substring, or a regular expression after ``re:``) on the first column and the
+    row key; ``Esc`` clears it.
     """
 
     BINDINGS = [
         Binding("s", "sort_next", "Sort column", tooltip="Sort by the next column"),
         Binding("S", "sort_reverse", "Reverse sort", tooltip="Reverse the sort order"),
+        Binding("slash", "start_filter", "Filter", key_display="/", tooltip="Filter rows"),
+        Binding("escape", "clear_filter", "Clear filter", show=False),
         Binding("j", "cursor_down", "Down", show=False),
         Binding("k", "cursor_up", "Up", show=False),
     ]
@@ -85,6 +91,13 @@ class UsageTable(DataTable, Generic[Row]):
     class Sorted(Message):
         """The sort column or direction changed."""
 
+    class FilterRequested(Message):
+        """The user asked to type a filter for this table."""
+
+        def __init__(self, table: UsageTable) -> None:
+            super().__init__()
+            self.table = table
+
     title = "Table"
     columns_spec: tuple[Column, ...] = ()
     default_sort = ""
@@ -93,9 +106,12 @@ class UsageTable(DataTable, Generic[Row]):
         super().__init__(id=id, classes=classes, cursor_type="row", zebra_stripes=False, cell_padding=0)
         self.sort_column = self.default_sort
         self.sort_reverse = True
+        self._all: dict[str, Row] = {}
         self._rows: dict[str, Row] = {}
         self._cells: dict[str, tuple[Cell, ...]] = {}
         self.caption = ""
+        self.filter_text = ""
+        self._matches: Callable[[str], bool] | None = None
 
     def on_mount(self) -> None:
         for column in self.columns_spec:
@@ -138,7 +154,44 @@ class UsageTable(DataTable, Generic[Row]):
 
     def show_rows(self, rows: Iterable[tuple[str, Row]]) -> None:
         """Make the table show ``rows`` (key, row), changing only what changed."""
-        rows = dict(rows)
+        self._all = dict(rows)
+        self._show(self._filtered())
+
+    def _filtered(self) -> dict[str, Row]:
+        if self._matches is None:
+            return self._all
+        first = self.columns_spec[0]
+        return {key: row for key, row in self._all.items()
+                if self._matches(f"{first.show(row)}\n{key}")}
+
+    def set_filter(self, text: str) -> str | None:
+        """Show only matching rows; returns an error for a bad regular expression."""
+        text = text.strip()
+        if not text:
+            self._matches = None
+        elif text.startswith("re:"):
+            try:
+                pattern = re.compile(text[3:], re.IGNORECASE)
+            except re.error as exc:
+                return f"bad regular expression: {exc}"
+            self._matches = lambda value: pattern.search(value) is not None
+        else:
+            needle = text.lower()
+            self._matches = lambda value: needle in value.lower()
+        self.filter_text = text
+        self._show(self._filtered())
+        self._update_title()
+        return None
+
+    def action_start_filter(self) -> None:
+        self.post_message(self.FilterRequested(self))
+
+    def action_clear_filter(self) -> None:
+        if not self.filter_text:
+            raise SkipAction()  # nothing to clear: let Esc mean what it means around us
+        self.set_filter("")
+
+    def _show(self, rows: dict[str, Row]) -> None:
         keep = self._cursor_key()
         with self.app.batch_update():
             for gone in self._cells.keys() - rows.keys():
@@ -156,6 +209,8 @@ class UsageTable(DataTable, Generic[Row]):
                 self._cells[key] = cells
             self._rows = rows
             self._resort(keep)
+        if self.filter_text:
+            self._update_title()  # the match count
 
     def _cursor_key(self) -> str | None:
         if not self._cells or self.row_count == 0:
@@ -208,7 +263,10 @@ class UsageTable(DataTable, Generic[Row]):
     def _update_title(self) -> None:
         label = next((c.label for c in self.columns_spec if c.key == self.sort_column), "")
         order = "▼" if self.sort_reverse else "▲"
-        self.border_title = f"{self.title}{' · ' + self.caption if self.caption else ''}"
+        title = f"{self.title}{' · ' + self.caption if self.caption else ''}"
+        if self.filter_text:
+            title += f" · filter “{self.filter_text}” {len(self._rows)}/{len(self._all)}"
+        self.border_title = title
         self.border_subtitle = f"sort: {label.lower()} {order} · s/S" if label else ""
 
     def set_caption(self, caption: str) -> None:
@@ -232,15 +290,40 @@ class EndpointTable(UsageTable[EndpointUsage]):
     default_sort = "credits"
 
     def __init__(self, *, id: str | None = None) -> None:
+        self._metric = "credits"
         self.columns_spec = (
             Column("name", "Endpoint", 16, lambda r: r.name.lower(), lambda r: r.name, numeric=False),
             Column("calls", "Calls", 8, lambda r: r.requests, lambda r: count(r.requests)),
             Column("credits", "Credits", 9, lambda r: r.credits, lambda r: count(r.credits)),
             Column("cost", "Cost/call", 10, lambda r: r.cost_per_call, lambda r: f"{r.cost_per_call:.2f}"),
-            Column("share", "% of credits", 14, lambda r: r.percent_of_credits,
-                   lambda r: percent_bar(r.percent_of_credits, self.get_component_rich_style("usage-table--bar"))),
+            Column("share", "% of total", 14, self._share,
+                   lambda r: percent_bar(self._share(r), self.get_component_rich_style("usage-table--bar"))),
         )
         super().__init__(id=id)
+
+    def _share(self, row: EndpointUsage) -> float:
+        return row.percent_of_credits if self._metric == "credits" else row.percent_of_requests
+
+    @property
+    def metric(self) -> str:
+        """What the share column is a share of: 'requests' or 'credits'."""
+        return self._metric
+
+    @metric.setter
+    def metric(self, metric: str) -> None:
+        if metric != self._metric:
+            self._metric = metric
+            self.show_rows(self._all.items())
+            if self.sort_column in ("calls", "credits"):
+                self.sort_by("calls" if metric == "requests" else "credits", reverse=self.sort_reverse)
+            if "share" in self.columns:
+                self.columns["share"].label = self._label(self.columns_spec[-1])
+                self.refresh()
+
+    def _label(self, column: Column) -> Text:
+        if column.key == "share":
+            column = replace(column, label="% of reqs" if self._metric == "requests" else "% of credits")
+        return super()._label(column)
 
     def show_endpoints(self, rows: list[EndpointUsage]) -> None:
         self.show_rows((row.slug or "(unmapped)", row) for row in rows)
@@ -251,6 +334,20 @@ class KeyTable(UsageTable[KeyUsage]):
 
     title = "API keys"
     default_sort = "credits"
+
+    BINDINGS = [Binding("f", "filter_by_key", "Filter by key", tooltip="Narrow the dashboard to this key")]
+
+    class FilterByKey(Message):
+        """Narrow the dashboard to this key."""
+
+        def __init__(self, key: str) -> None:
+            super().__init__()
+            self.key = key
+
+    def action_filter_by_key(self) -> None:
+        row = self.current_row
+        if row is not None:
+            self.post_message(self.FilterByKey(row.key))
 
     def __init__(self, *, now: Callable[[], dt.datetime], tz, id: str | None = None) -> None:
         self._now, self._tz = now, tz
@@ -265,6 +362,16 @@ class KeyTable(UsageTable[KeyUsage]):
                    lambda r: f"{r.percent_of_credits:.1f}%"),
         )
         super().__init__(id=id)
+
+    @property
+    def metric(self) -> str:
+        return "requests" if self.sort_column == "requests" else "credits"
+
+    @metric.setter
+    def metric(self, metric: str) -> None:
+        """Follow the activity/cost switch when sorted by requests or credits."""
+        if self.sort_column in ("requests", "credits") and metric != self.sort_column:
+            self.sort_by(metric, reverse=self.sort_reverse)
 
     def _last_used(self, row: KeyUsage) -> str:
         return last_used_text(row.last_used, self._now(), self._tz)

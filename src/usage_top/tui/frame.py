@@ -1,0 +1,70 @@
+"""What every usage-top screen has: header, banner, body, filter bar and footer.
+
+Screens only read the store and render; the App owns polling and state and asks
+the current screen to ``refresh_data`` after each poll or change of range, key
+or metric.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.screen import Screen
+from textual.widget import Widget
+from textual.widgets import Footer, Static
+
+from ..widgets.filter_bar import FilterBar
+from ..widgets.status_bar import Status, StatusBar
+from ..widgets.tables import UsageTable
+
+
+class DataScreen(Screen):
+    """Base of the dashboard and drilldown screens."""
+
+    crumb = "usage-top"
+    """This screen's label in the breadcrumb."""
+
+    def compose(self) -> ComposeResult:
+        yield StatusBar(id="status")
+        yield Static(id="banner")
+        yield from self.compose_body()
+        yield FilterBar(id="filter")
+        yield Static(id="too-small")
+        yield Footer()
+
+    def compose_body(self) -> ComposeResult:
+        raise NotImplementedError
+
+    @property
+    def panes(self) -> list[Widget]:
+        """The panes Tab cycles through, in order."""
+        return []
+
+    def refresh_data(self, now: dt.datetime) -> None:
+        """Read the store for the app's range, key and metric, and push it to the widgets."""
+        raise NotImplementedError
+
+    def show_status(self, status: Status, now: dt.datetime) -> None:
+        bar = self.query_one(StatusBar)
+        bar.status = status
+        bar.now = now
+
+    def tick(self, now: dt.datetime) -> None:
+        """Once a second: only the header's ages change."""
+        self.query_one(StatusBar).now = now
+
+    def show_banner(self, kind: str, message: str) -> None:
+        """``kind`` is '', '-warning' or '-error'; an empty message hides the banner."""
+        banner = self.query_one("#banner", Static)
+        banner.set_classes(kind if message else "")
+        banner.update(Text(message))
+
+    def on_usage_table_filter_requested(self, event: UsageTable.FilterRequested) -> None:
+        self.query_one(FilterBar).open_for(event.table)
+
+    def on_screen_resume(self) -> None:
+        """Shown (again): fit the layout to the terminal and show what the store has now."""
+        self.app.apply_size(self.app.size)
+        self.app.refresh_view()
