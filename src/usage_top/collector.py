@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import Protocol, Sequence
 from zoneinfo import ZoneInfo
 
-from .model import Breakdown, DailyUsage, KeyDaily, PollResult, ScopeUsage
+from .model import Breakdown, DailyUsage, EndpointKeys, KeyDaily, PollResult, ScopeUsage
 from .periods import HISTORY_DAYS, day_end, local_today
 from .providers.errors import AuthError, BadRequest, ForbiddenError, ProviderError
 from .store import PollRecord, Store, StoreError
@@ -100,6 +100,21 @@ class Collector:
                 return PollOutcome(started_at=now, finished_at=now)
             return await self._guarded(lambda now: self._fetch_key(key, start, end, now))
 
+    async def fetch_endpoint(self, slug: str, start: dt.date, end: dt.date) -> PollOutcome:
+        """Fetch which keys called an endpoint over a range, unless the store has it fresh."""
+        async with self._lock:
+            cached = self.store.endpoint_keys(slug, start, end)
+            if cached is not None and self._still_valid(cached[1], end):
+                now = self.clock()
+                return PollOutcome(started_at=now, finished_at=now)
+            return await self._guarded(lambda now: self._fetch_endpoint(slug, start, end, now))
+
+    def _still_valid(self, fetched_at: dt.datetime, end: dt.date) -> bool:
+        """Fresh within a poll interval, or for good once fetched after the range ended."""
+        if fetched_at >= day_end(end, self.tz) + COMPLETE_AFTER:
+            return True
+        return self.clock() - fetched_at < dt.timedelta(seconds=self.interval)
+
     async def run(
         self, stop: asyncio.Event, on_poll: Callable[[PollOutcome], object] | None = None
     ) -> PollOutcome | None:
@@ -161,6 +176,10 @@ class Collector:
     async def _fetch_key(self, key: str, start: dt.date, end: dt.date, now: dt.datetime):
         daily = await self._limited(lambda: self.provider.daily(start, end, keys=[key]))
         return PollResult(fetched_at=now, key_daily=(KeyDaily(key=key, daily=daily),)), 1
+
+    async def _fetch_endpoint(self, slug: str, start: dt.date, end: dt.date, now: dt.datetime):
+        breakdown = await self._limited(lambda: self.provider.breakdown(start, end, slugs=[slug]))
+        return PollResult(fetched_at=now, endpoint_keys=(EndpointKeys(slug=slug, breakdown=breakdown),)), 1
 
     async def _limited(self, request: Callable[[], Awaitable]):
         """At most ``concurrency`` requests in flight; the call starts once admitted."""

@@ -128,13 +128,21 @@ class KeyDaily(_Frozen):
     daily: DailyUsage
 
 
+class EndpointKeys(_Frozen):
+    """Which keys called one endpoint over a range (the drilldown of one endpoint)."""
+
+    slug: str
+    breakdown: Breakdown
+
+
 class PollResult(_Frozen):
     """Everything one poll fetched; the store ingests it in one transaction.
 
     ``day_breakdowns`` each cover exactly one day (start == end) for all keys:
     they are how per-key figures for any range are built from the store.
     ``account_daily`` is the account-wide per-day and per-endpoint series.
-    ``key_daily`` holds per-key per-endpoint series fetched for drilldowns.
+    ``key_daily`` holds per-key per-endpoint series fetched for drilldowns, and
+    ``endpoint_keys`` the keys of an endpoint over a range.
     """
 
     fetched_at: dt.datetime
@@ -142,3 +150,4 @@ class PollResult(_Frozen):
     day_breakdowns: tuple[Breakdown, ...] = ()
     account_daily: DailyUsage | None = None
     key_daily: tuple[KeyDaily, ...] = ()
+    endpoint_keys: tuple[EndpointKeys, ...] = ()

@@ -48,7 +48,7 @@ class Runtime:
 
             sim = Simulator(seed=7, tz=settings.timezone, clock=sim_clock)
             server = SimServer(sim).start()
-            base_url, key, account = server.url, DEMO_API_KEY, "demo workspace (simulated)"
+            base_url, key, account = server.url, DEMO_API_KEY, "demo workspace"
         else:
             base_url = settings.base_url
             key = settings.api_key.get_secret_value()

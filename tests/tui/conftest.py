@@ -28,7 +28,7 @@ def make_app(sim_server, store, clock, isolated_env):
             settings=settings,
             store=store,
             collector=collector if poll else None,
-            account="demo workspace (simulated)" if demo else "api.example.com",
+            account="demo workspace" if demo else "api.example.com",
             clock=clock,
             on_close=client.aclose,
         )

@@ -110,3 +110,38 @@ def test_api_down_shows_stale_data(snap_compare, make_app, sim, clock):
 
 def test_too_small(snap_compare, make_app):
     assert snap_compare(make_app(), terminal_size=(50, 14), run_before=_ready)
+
+
+def test_key_screen(snap_compare, make_app):
+    async def run_before(pilot):
+        await settle(pilot)
+        await pilot.press("tab")
+        await pilot.pause()
+        await pilot.press("enter")  # the busiest key
+        await settle(pilot)
+
+    assert snap_compare(make_app(), terminal_size=WIDE, run_before=run_before)
+
+
+def test_endpoint_screen_from_a_key(snap_compare, make_app):
+    async def run_before(pilot):
+        await settle(pilot)
+        await pilot.press("tab")
+        await pilot.pause()
+        await pilot.press("enter")  # the busiest key
+        await settle(pilot)
+        await pilot.press("enter")  # its costliest endpoint
+        await settle(pilot)
+
+    assert snap_compare(make_app(), terminal_size=WIDE, run_before=run_before)
+
+
+def test_filter_active(snap_compare, make_app):
+    async def run_before(pilot):
+        await settle(pilot)
+        await pilot.press("slash", *"lookup")
+        await pilot.pause()
+        pilot.app.screen.query_one(Input).cursor_blink = False
+        await pilot.pause()
+
+    assert snap_compare(make_app(), terminal_size=WIDE, run_before=run_before)

@@ -18,6 +18,7 @@ from usage_top.model import (
     Breakdown,
     DailyUsage,
     EndpointDaily,
+    EndpointKeys,
     KeyDaily,
     PollResult,
     ScopeUsage,
@@ -106,6 +107,8 @@ def write_result(conn: sqlite3.Connection, ids: Interner, result: PollResult) ->
         write_account_daily(conn, ids, result.account_daily, fetched_at)
     for key_daily in result.key_daily:
         write_key_daily(conn, ids, key_daily, fetched_at)
+    for endpoint_keys in result.endpoint_keys:
+        write_endpoint_keys(conn, ids, endpoint_keys, fetched_at)
 
 
 def write_scopes(conn: sqlite3.Connection, scopes: Iterable[ScopeUsage], fetched_at: str) -> None:
@@ -195,6 +198,34 @@ def write_key_daily(
     )
     conn.executemany(_ADD_DAY_KEY_ENDPOINT, endpoint_rows(conn, ids, daily.by_endpoint, key_id))
     _mark_fetched(conn, "key_daily", key_daily.key, first, last, fetched_at)
+
+
+def write_endpoint_keys(
+    conn: sqlite3.Connection, ids: Interner, endpoint_keys: EndpointKeys, fetched_at: str
+) -> None:
+    """Replace the keys of one endpoint over one range."""
+    breakdown = endpoint_keys.breakdown
+    name = next((row.name for row in breakdown.by_endpoint if row.slug == endpoint_keys.slug),
+                endpoint_keys.slug)
+    span = (ids.endpoint_id(conn, endpoint_keys.slug, name),
+            day_to_db(breakdown.start), day_to_db(breakdown.end))
+    conn.execute(
+        "DELETE FROM endpoint_key_range WHERE endpoint_id = ? AND first_day = ? AND last_day = ?",
+        span,
+    )
+    conn.executemany(
+        "INSERT INTO endpoint_key_range VALUES (?, ?, ?, ?, ?, ?, ?)",
+        [
+            (*span, ids.key_id(conn, usage.key), usage.requests, usage.credits,
+             optional_ts_to_micros(usage.last_used))
+            for usage in breakdown.by_key
+        ],
+    )
+    conn.execute(
+        "INSERT INTO endpoint_range_fetch VALUES (?, ?, ?, ?)"
+        " ON CONFLICT DO UPDATE SET fetched_at = excluded.fetched_at",
+        (*span, fetched_at),
+    )
 
 
 def endpoint_rows(

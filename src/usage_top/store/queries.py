@@ -88,6 +88,10 @@ def daily_series(
             f"SELECT day, requests, credits FROM {rows}", params
         )
     }
+    return _zero_filled(recorded, start, end)
+
+
+def _zero_filled(recorded: dict[int, tuple[int, float]], start: dt.date, end: dt.date) -> list[DailyPoint]:
     points = []
     for day in range(day_to_db(start), day_to_db(end) + 1):
         requests, credits = recorded.get(day, (0, 0.0))
@@ -124,6 +128,45 @@ def endpoint_breakdown(
         )
         for slug, name, requests, credits in found
     ]
+
+
+def endpoint_series(
+    conn: sqlite3.Connection, slug: str, start: dt.date, end: dt.date, key: str | None = None
+) -> list[DailyPoint]:
+    """One endpoint's requests and credits per day (of one key when given), zero-filled."""
+    table = "day_endpoint" if key is None else "day_key_endpoint"
+    rows, params = _rows_in_range(table, key, start, end)
+    recorded = {
+        day: (requests, credits)
+        for day, requests, credits in conn.execute(
+            f"SELECT day, requests, credits FROM {rows}"
+            " AND endpoint_id = (SELECT id FROM endpoint WHERE slug = ?)",
+            (*params, slug),
+        )
+    }
+    return _zero_filled(recorded, start, end)
+
+
+def endpoint_keys(
+    conn: sqlite3.Connection, names: KeyNames, slug: str, start: dt.date, end: dt.date
+) -> tuple[list[KeyUsage], dt.datetime] | None:
+    """The keys that called an endpoint over exactly this range, and when that was
+    fetched; None if it never was."""
+    span = (slug, day_to_db(start), day_to_db(end))
+    fetched = conn.execute(
+        "SELECT f.fetched_at FROM endpoint_range_fetch AS f JOIN endpoint AS e ON e.id = f.endpoint_id"
+        " WHERE e.slug = ? AND f.first_day = ? AND f.last_day = ?",
+        span,
+    ).fetchone()
+    if fetched is None:
+        return None
+    rows = conn.execute(
+        "SELECT r.key_id, r.requests, r.credits, r.last_used FROM endpoint_key_range AS r"
+        " JOIN endpoint AS e ON e.id = r.endpoint_id"
+        " WHERE e.slug = ? AND r.first_day = ? AND r.last_day = ?",
+        span,
+    ).fetchall()
+    return _key_usages(conn, names, rows), ts_from_db(fetched[0])
 
 
 class KeyNames:
@@ -164,6 +207,13 @@ def key_breakdown(
         " WHERE day BETWEEN ? AND ? GROUP BY key_id",
         (day_to_db(start), day_to_db(end)),
     ).fetchall()
+    return _key_usages(conn, names, rows, limit)
+
+
+def _key_usages(
+    conn: sqlite3.Connection, names: KeyNames, rows: list[tuple], limit: int | None = None
+) -> list[KeyUsage]:
+    """``(key_id, requests, credits, last_used)`` rows as models, biggest first, with shares."""
     masked = names.of(conn, (row[0] for row in rows))
     rows.sort(key=lambda row: (-row[2], -row[1], masked[row[0]]))
     all_requests, all_credits = _sums(rows, 1, 2)

@@ -110,8 +110,31 @@ _V1 = (
     "CREATE INDEX poll_by_outcome ON poll (outcome, id)",
 )
 
+_V2 = (
+    # The keys that called one endpoint over a range, as the vendor's breakdown
+    # with a log-type filter reports them: a range aggregate, cached per range
+    # (per-day figures would cost a request per day).
+    """CREATE TABLE endpoint_key_range (
+        endpoint_id INTEGER NOT NULL REFERENCES endpoint (id),
+        first_day INTEGER NOT NULL,
+        last_day INTEGER NOT NULL,
+        key_id INTEGER NOT NULL REFERENCES key (id),
+        requests INTEGER NOT NULL,
+        credits REAL NOT NULL,
+        last_used INTEGER,
+        PRIMARY KEY (endpoint_id, first_day, last_day, key_id)
+    ) WITHOUT ROWID, STRICT""",
+    """CREATE TABLE endpoint_range_fetch (
+        endpoint_id INTEGER NOT NULL REFERENCES endpoint (id),
+        first_day INTEGER NOT NULL,
+        last_day INTEGER NOT NULL,
+        fetched_at TEXT NOT NULL,
+        PRIMARY KEY (endpoint_id, first_day, last_day)
+    ) WITHOUT ROWID, STRICT""",
+)
+
 #: Migration N (1-based) brings the schema from version N-1 to version N.
-MIGRATIONS: tuple[tuple[str, ...], ...] = (_V1,)
+MIGRATIONS: tuple[tuple[str, ...], ...] = (_V1, _V2)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

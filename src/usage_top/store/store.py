@@ -149,6 +149,18 @@ class Store:
         with self._read() as conn:
             return queries.key_breakdown(conn, self._key_names, start, end, limit)
 
+    def endpoint_series(
+        self, slug: str, start: dt.date, end: dt.date, key: str | None = None
+    ) -> list[DailyPoint]:
+        with self._read() as conn:
+            return queries.endpoint_series(conn, slug, start, end, key)
+
+    def endpoint_keys(
+        self, slug: str, start: dt.date, end: dt.date
+    ) -> tuple[list[KeyUsage], dt.datetime] | None:
+        with self._read() as conn:
+            return queries.endpoint_keys(conn, self._key_names, slug, start, end)
+
     def totals(self, start: dt.date, end: dt.date, key: str | None = None) -> Totals:
         with self._read() as conn:
             return queries.totals(conn, start, end, key)

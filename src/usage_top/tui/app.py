@@ -199,8 +199,8 @@ class UsageTopApp(App[None]):
     @work(group="endpoint", exit_on_error=False)
     async def fetch_endpoint(self, slug: str) -> None:
         """Fetch which keys call an endpoint over the range (cached while fresh)."""
-        if self.collector is None:
-            return
+        if self.collector is None or not slug:
+            return  # unmapped requests cannot be filtered by log type at the vendor
         self.loading_endpoint = slug
         self.refresh_view()
         start, end = self.range_.dates(local_today(self.clock(), self.settings.tz))

@@ -124,10 +124,12 @@ class EndpointScreen(DataScreen):
         chart.metric = app.metric
         keys = self.query_one(KeyTable)
         cached = store.endpoint_keys(self.slug, start, end)
-        keys.show_keys(cached or [])
-        fetching = app.loading_endpoint == self.slug and not cached
+        rows = cached[0] if cached else []
+        keys.metric = app.metric
+        keys.show_keys(rows)
+        fetching = app.loading_endpoint == self.slug and cached is None
         keys.set_caption(f"{label} · {'fetching…' if fetching else 'keys calling it'}")
-        if self.key and self.key in {r.key for r in cached or []}:
+        if self.key and any(row.key == self.key for row in rows):
             keys.move_cursor(row=keys.get_row_index(self.key), animate=False)
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:

@@ -60,12 +60,15 @@ class StatusBar(Widget):
         status, now = self.status, self.now
         if status is None or now is None:
             return Text("usage-top", style=self._style("title"))
+        text = self._line(status, now, with_account=True)
+        if text.cell_len > self.content_region.width:  # the account goes first when short of room
+            text = self._line(status, now, with_account=False)
+        return text
+
+    def _line(self, status: Status, now: dt.datetime, with_account: bool) -> Text:
         text = Text()
         text.append("usage-top", style=self._style("title"))
-        if self.size.width >= 100:
-            text.append(f"  {status.provider} · {status.account}  ")
-        else:
-            text.append("  ")
+        text.append(f"  {status.provider} · {status.account}  " if with_account else "  ")
         if status.demo:
             text.append(" DEMO ", style=self._style("demo"))
             text.append(" ")
