@@ -163,7 +163,7 @@ def test_report_demo_json(isolated_env, capsys, clock):
     assert err == ""
     report = json.loads(out)
     assert report["simulated"] is True and report["stale"] is False
-    assert report["account"] == "demo workspace (simulated)"
+    assert report["account"] == "demo workspace"
     assert report["generated_at"] == "2026-11-18T14:37:00Z"
     assert report["range"]["end"] == "2026-11-18"
     assert report["totals"]["requests"] > 0 and report["totals"]["credits"] > 0
