@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import Protocol, Sequence
 from zoneinfo import ZoneInfo
 
-from .model import Breakdown, DailyUsage, EndpointKeys, KeyDaily, PollResult, ScopeUsage
+from .model import Billing, Breakdown, DailyUsage, EndpointKeys, KeyDaily, PollResult, ScopeUsage
 from .periods import HISTORY_DAYS, day_end, local_today
 from .providers.errors import AuthError, BadRequest, ForbiddenError, ProviderError
 from .store import PollRecord, Store, StoreError
@@ -44,6 +44,8 @@ class Provider(Protocol):
     async def daily(
         self, start: dt.date, end: dt.date, keys: Sequence[str] = (), slugs: Sequence[str] = ()
     ) -> DailyUsage: ...
+
+    async def profile(self) -> Billing: ...
 
 
 @dataclass(frozen=True)
@@ -139,13 +141,34 @@ class Collector:
         """Today, plus every day of the history window not fetched since it ended."""
         today = local_today(now, self.tz)
         first = today - dt.timedelta(days=HISTORY_DAYS - 1)
-        fetched = self.store.fetched_days("breakdown", "", first, today)
-        days = [
-            first + dt.timedelta(days=offset)
-            for offset in range(HISTORY_DAYS - 1)
-            if not self._final(first + dt.timedelta(days=offset), fetched)
-        ]
-        return days + [today]
+        return self._unfinished_days(first, today - dt.timedelta(days=1)) + [today]
+
+    def _unfinished_days(self, first: dt.date, last: dt.date) -> list[dt.date]:
+        """Days in [first, last] whose breakdown was never fetched after the day ended."""
+        fetched = self.store.fetched_days("breakdown", "", first, last)
+        days = (first + dt.timedelta(days=offset) for offset in range((last - first).days + 1))
+        return [day for day in days if not self._final(day, fetched)]
+
+    async def ensure_days(self, first: dt.date, last: dt.date) -> PollOutcome:
+        """Fetch older history on demand (a previous billing cycle, an export): every
+        day of the range that is not final in the store yet. Past days never change
+        once final, so each is fetched at most once."""
+        async with self._lock:
+            today = local_today(self.clock(), self.tz)
+            days = self._unfinished_days(first, min(last, today))
+            if not days:
+                now = self.clock()
+                return PollOutcome(started_at=now, finished_at=now)
+            return await self._guarded(lambda now: self._fetch_days(days, now))
+
+    async def fetch_billing(self) -> PollOutcome:
+        """The profile's balance and billing cycle, unless fetched within the interval."""
+        async with self._lock:
+            cached = self.store.latest_billing()
+            if cached is not None and self.clock() - cached[1] < dt.timedelta(seconds=self.interval):
+                now = self.clock()
+                return PollOutcome(started_at=now, finished_at=now)
+            return await self._guarded(self._fetch_billing)
 
     def _final(self, day: dt.date, fetched: dict[dt.date, dt.datetime]) -> bool:
         stamp = fetched.get(day)
@@ -162,16 +185,29 @@ class Collector:
         days = self.days_to_fetch(now)
         async with asyncio.TaskGroup() as group:  # the first failure cancels the rest
             scopes = group.create_task(self._limited(lambda: self.provider.scopes(now)))
-            breakdowns = [
-                group.create_task(self._limited(lambda day=day: self.provider.breakdown(day, day)))
-                for day in days
-            ]
+            breakdowns = self._breakdown_tasks(group, days)
         result = PollResult(
             fetched_at=now,
             scopes=tuple(scopes.result()),
             day_breakdowns=tuple(task.result() for task in breakdowns),
         )
         return result, 1 + len(days)
+
+    async def _fetch_days(self, days: list[dt.date], now: dt.datetime) -> tuple[PollResult, int]:
+        async with asyncio.TaskGroup() as group:
+            breakdowns = self._breakdown_tasks(group, days)
+        return PollResult(fetched_at=now, day_breakdowns=tuple(t.result() for t in breakdowns)), len(days)
+
+    def _breakdown_tasks(self, group: asyncio.TaskGroup, days: list[dt.date]) -> list[asyncio.Task]:
+        """One single-day breakdown request per day, at most ``concurrency`` at a time."""
+        return [
+            group.create_task(self._limited(lambda day=day: self.provider.breakdown(day, day)))
+            for day in days
+        ]
+
+    async def _fetch_billing(self, now: dt.datetime) -> tuple[PollResult, int]:
+        billing = await self._limited(self.provider.profile)
+        return PollResult(fetched_at=now, billing=billing), 1
 
     async def _fetch_key(self, key: str, start: dt.date, end: dt.date, now: dt.datetime):
         daily = await self._limited(lambda: self.provider.daily(start, end, keys=[key]))

@@ -135,6 +135,19 @@ class EndpointKeys(_Frozen):
     breakdown: Breakdown
 
 
+class Billing(_Frozen):
+    """The account's credit balance and billing cycle, from the provider's profile."""
+
+    plan: str | None = None
+    credit_balance: NonNegativeFloat | None = None
+    topup_credit: NonNegativeFloat | None = None
+    cycle_allowance: NonNegativeFloat | None = Field(
+        default=None, description="Credits granted at each refill, when the plan says.")
+    last_refill: dt.date | None = None
+    next_refill: dt.date | None = None
+    credit_costs: dict[str, NonNegativeFloat] = Field(default_factory=dict)
+
+
 class PollResult(_Frozen):
     """Everything one poll fetched; the store ingests it in one transaction.
 
@@ -151,3 +164,4 @@ class PollResult(_Frozen):
     account_daily: DailyUsage | None = None
     key_daily: tuple[KeyDaily, ...] = ()
     endpoint_keys: tuple[EndpointKeys, ...] = ()
+    billing: Billing | None = None

@@ -21,6 +21,7 @@ from zoneinfo import ZoneInfo
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from ..model import (
+    Billing,
     Breakdown,
     DailyPoint,
     DailyUsage,
@@ -99,6 +100,31 @@ class _DailyData(_Lenient):
     totals: _Totals = _Totals()
 
 
+class _Subscription(_Lenient):
+    name: str | None = None
+    monthly_credit: float | None = None
+
+
+class _ProfileData(_Lenient):
+    credit: float | None = None
+    topup_credit: float | None = None
+    subscription: _Subscription = _Subscription()
+    credit_costs: dict[str, float] = {}
+    last_refill_date: dt.date | None = None
+    next_refill_date: dt.date | None = None
+
+    def billing(self) -> Billing:
+        return Billing(
+            plan=self.subscription.name,
+            credit_balance=self.credit,
+            topup_credit=self.topup_credit,
+            cycle_allowance=self.subscription.monthly_credit,
+            last_refill=self.last_refill_date,
+            next_refill=self.next_refill_date,
+            credit_costs=self.credit_costs,
+        )
+
+
 class _Envelope(_Lenient):
     data: dict[str, Any]
 
@@ -118,6 +144,12 @@ class PubrioProvider:
         if data.get("is_api_access_available") is False:
             raise NoApiAccess()
         return _parse(lambda: list(self._scopes(data, now)), "/profile/usage")
+
+    async def profile(self) -> Billing:
+        """Credit balance, top-up credit, plan and refill dates (``/profile``; item
+        fields beyond those documented are inferred and read defensively)."""
+        data = await self._data("/profile", {})
+        return _parse(lambda: _ProfileData.model_validate(data).billing(), "/profile")
 
     async def breakdown(
         self,

@@ -11,10 +11,12 @@ sqlite3 module offers.
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from collections.abc import Iterable
 
 from usage_top.model import (
+    Billing,
     Breakdown,
     DailyUsage,
     EndpointDaily,
@@ -109,6 +111,8 @@ def write_result(conn: sqlite3.Connection, ids: Interner, result: PollResult) ->
         write_key_daily(conn, ids, key_daily, fetched_at)
     for endpoint_keys in result.endpoint_keys:
         write_endpoint_keys(conn, ids, endpoint_keys, fetched_at)
+    if result.billing is not None:
+        write_billing(conn, result.billing, fetched_at)
 
 
 def write_scopes(conn: sqlite3.Connection, scopes: Iterable[ScopeUsage], fetched_at: str) -> None:
@@ -225,6 +229,19 @@ def write_endpoint_keys(
         "INSERT INTO endpoint_range_fetch VALUES (?, ?, ?, ?)"
         " ON CONFLICT DO UPDATE SET fetched_at = excluded.fetched_at",
         (*span, fetched_at),
+    )
+
+
+def write_billing(conn: sqlite3.Connection, billing: Billing, fetched_at: str) -> None:
+    conn.execute(
+        "INSERT INTO billing VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+        (
+            fetched_at, billing.plan, billing.credit_balance, billing.topup_credit,
+            billing.cycle_allowance,
+            None if billing.last_refill is None else day_to_db(billing.last_refill),
+            None if billing.next_refill is None else day_to_db(billing.next_refill),
+            json.dumps(billing.credit_costs, sort_keys=True),
+        ),
     )
 
 

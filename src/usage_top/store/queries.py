@@ -8,11 +8,13 @@ a 30-day range touches at most a few tens of thousands of narrow rows.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import sqlite3
 from collections.abc import Iterable
 from typing import Literal
 
 from usage_top.model import (
+    Billing,
     DailyPoint,
     EndpointUsage,
     KeyUsage,
@@ -167,6 +169,45 @@ def endpoint_keys(
         span,
     ).fetchall()
     return _key_usages(conn, names, rows), ts_from_db(fetched[0])
+
+
+def latest_billing(conn: sqlite3.Connection) -> tuple[Billing, dt.datetime] | None:
+    row = conn.execute(
+        "SELECT fetched_at, plan, credit_balance, topup_credit, cycle_allowance, last_refill,"
+        " next_refill, credit_costs FROM billing ORDER BY fetched_at DESC LIMIT 1"
+    ).fetchone()
+    if row is None:
+        return None
+    fetched_at, plan, balance, topup, allowance, last_refill, next_refill, costs = row
+    billing = Billing(
+        plan=plan,
+        credit_balance=balance,
+        topup_credit=topup,
+        cycle_allowance=allowance,
+        last_refill=None if last_refill is None else day_from_db(last_refill),
+        next_refill=None if next_refill is None else day_from_db(next_refill),
+        credit_costs=json.loads(costs),
+    )
+    return billing, ts_from_db(fetched_at)
+
+
+def key_endpoint_days(
+    conn: sqlite3.Connection, start: dt.date, end: dt.date, key: str | None = None
+) -> list[tuple[dt.date, str, str, str, int, float]]:
+    """(day, key, endpoint slug, endpoint name, requests, credits) of every key (or one)
+    with drilled-down per-endpoint figures in the range, by day, key and endpoint."""
+    where, params = "d.day BETWEEN ? AND ?", [day_to_db(start), day_to_db(end)]
+    if key is not None:
+        where = "d.key_id = (SELECT id FROM key WHERE masked = ?) AND " + where
+        params.insert(0, key)
+    rows = conn.execute(
+        "SELECT d.day, k.masked, e.slug, e.name, d.requests, d.credits"
+        " FROM day_key_endpoint AS d"
+        " JOIN key AS k ON k.id = d.key_id JOIN endpoint AS e ON e.id = d.endpoint_id"
+        f" WHERE {where} ORDER BY d.day, k.masked, e.slug",
+        params,
+    )
+    return [(day_from_db(day), *rest) for day, *rest in rows]
 
 
 class KeyNames:

@@ -133,8 +133,22 @@ _V2 = (
     ) WITHOUT ROWID, STRICT""",
 )
 
+_V3 = (
+    # Every profile reading: balance, top-up and the billing cycle's dates.
+    """CREATE TABLE billing (
+        fetched_at TEXT PRIMARY KEY,
+        plan TEXT,
+        credit_balance REAL,
+        topup_credit REAL,
+        cycle_allowance REAL,
+        last_refill INTEGER,
+        next_refill INTEGER,
+        credit_costs TEXT NOT NULL  -- JSON object: slug -> credits per call
+    ) STRICT""",
+)
+
 #: Migration N (1-based) brings the schema from version N-1 to version N.
-MIGRATIONS: tuple[tuple[str, ...], ...] = (_V1, _V2)
+MIGRATIONS: tuple[tuple[str, ...], ...] = (_V1, _V2, _V3)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

@@ -18,6 +18,7 @@ from types import TracebackType
 from typing import Self
 
 from usage_top.model import (
+    Billing,
     DailyPoint,
     EndpointUsage,
     KeyUsage,
@@ -160,6 +161,16 @@ class Store:
     ) -> tuple[list[KeyUsage], dt.datetime] | None:
         with self._read() as conn:
             return queries.endpoint_keys(conn, self._key_names, slug, start, end)
+
+    def latest_billing(self) -> tuple[Billing, dt.datetime] | None:
+        with self._read() as conn:
+            return queries.latest_billing(conn)
+
+    def key_endpoint_days(
+        self, start: dt.date, end: dt.date, key: str | None = None
+    ) -> list[tuple[dt.date, str, str, str, int, float]]:
+        with self._read() as conn:
+            return queries.key_endpoint_days(conn, start, end, key)
 
     def totals(self, start: dt.date, end: dt.date, key: str | None = None) -> Totals:
         with self._read() as conn:
