@@ -255,3 +255,9 @@ def test_simulated_without_a_key_or_when_asked(config, isolated_env, monkeypatch
     assert load_settings().simulated is False
     assert load_settings(demo=True).simulated is True
     assert Settings(demo=False).simulated is False
+
+
+def test_keymap_table_in_the_config_file(isolated_env):
+    path = isolated_env / "keys.toml"
+    path.write_text('[keymap]\nbilling = "B"\nquit = "ctrl+c"\n')
+    assert load_settings(path).keymap == {"billing": "B", "quit": "ctrl+c"}

@@ -66,6 +66,16 @@ def build_parser() -> argparse.ArgumentParser:
                         help="date range (default 7d)")
     report.add_argument("--key", help="only this masked API key, e.g. 0••••f39")
 
+    export = commands.add_parser(
+        "export", parents=[common],
+        help="daily usage per key and endpoint (at most 60 days) as CSV or JSON",
+    )
+    export.add_argument("--since", required=True, type=_date, help="first day, YYYY-MM-DD")
+    export.add_argument("--until", type=_date, help="last day, YYYY-MM-DD (default today)")
+    export.add_argument("--format", choices=("csv", "json"), default="csv", help="default csv")
+    export.add_argument("--key", help="only this masked API key")
+    export.add_argument("--output", "-o", type=Path, help="file to write (default: standard output)")
+
     collect = commands.add_parser("collect", parents=[common], help="poll into the database, headless")
     collect.add_argument("--once", action="store_true", help="poll once and exit")
 
@@ -76,6 +86,13 @@ def build_parser() -> argparse.ArgumentParser:
     sim.add_argument("--timezone", default="UTC", help="workspace timezone of the simulated account")
     sim.add_argument("--keys", type=int, default=36, help="number of API keys (default 36)")
     return parser
+
+
+def _date(text: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date (YYYY-MM-DD)") from None
 
 
 def _settings(args: argparse.Namespace) -> Settings:
@@ -109,6 +126,8 @@ def main(argv: list[str] | None = None, clock: Clock | None = None) -> int:
             return asyncio.run(_report(settings, clock, Range(args.range), args.key, args.json))
         if args.command == "collect":
             return asyncio.run(_collect(settings, clock, args.once))
+        if args.command == "export":
+            return asyncio.run(_export(settings, clock, args))
         return _dashboard(settings, clock)
     except (UsageError, ConfigError) as exc:
         print(f"usage-top: {exc}", file=sys.stderr)
@@ -194,6 +213,54 @@ async def _collect(settings: Settings, clock: Clock | None, once: bool) -> int:
         return EXIT_USAGE if fatal else EXIT_OK
     finally:
         await runtime.aclose()
+
+
+async def _export(settings: Settings, clock: Clock | None, args: argparse.Namespace) -> int:
+    """Fetch what the range needs (cached days are not fetched again), then write it."""
+    from .export import DAILY_COLUMNS, MAX_EXPORT_DAYS, daily_rows, render, utc_text
+    from .periods import local_today
+
+    runtime = _open_runtime(settings, clock)
+    try:
+        now = runtime.now()
+        until = args.until or local_today(now, settings.tz)
+        if args.since > until:
+            raise UsageError(f"--since {args.since} is after --until {until}")
+        if (until - args.since).days + 1 > MAX_EXPORT_DAYS:
+            raise UsageError(f"at most {MAX_EXPORT_DAYS} days per export (asked for "
+                             f"{(until - args.since).days + 1})")
+        error = await _fetch_for_export(runtime, args.since, until, args.key)
+        rows = daily_rows(runtime.store, args.since, until, settings.tz, args.key)
+        if error and not rows:
+            print(f"usage-top: {error}", file=sys.stderr)
+            return EXIT_UNREACHABLE
+        if error:
+            print(f"usage-top: {error}; exporting what is stored", file=sys.stderr)
+        meta = {"since": args.since.isoformat(), "until": until.isoformat(), "timezone": settings.timezone,
+                "key": args.key, "exported_at_utc": utc_text(now), "complete": error is None}
+        text = render(rows, DAILY_COLUMNS, args.format, meta)
+        if args.output:
+            args.output.write_text(text, encoding="utf-8")
+            print(f"wrote {len(rows)} rows to {args.output}", file=sys.stderr)
+        else:
+            sys.stdout.write(text)
+        return EXIT_OK
+    finally:
+        await runtime.aclose()
+
+
+async def _fetch_for_export(runtime, since: dt.date, until: dt.date, key: str | None) -> str | None:
+    """Days (to learn the keys), then each key's per-endpoint series; the first error, if any."""
+    collector = runtime.collector
+    outcome = await collector.ensure_days(since, until)
+    if not outcome.ok:
+        return outcome.error
+    keys = [key] if key else [row.key for row in runtime.store.key_breakdown(since, until)]
+    for masked in keys:
+        outcome = await collector.fetch_key(masked, since, until)
+        if not outcome.ok:
+            return outcome.error
+    return None
 
 
 def _run_sim(args: argparse.Namespace) -> int:

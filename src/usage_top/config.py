@@ -106,6 +106,10 @@ class Settings(BaseSettings):
     amber: float = Field(default=75.0, gt=0, le=100, description="Amber threshold, percent.")
     red: float = Field(default=90.0, gt=0, le=100, description="Red threshold, percent.")
     poll: bool = Field(default=True, description="False: only read the database (--no-poll).")
+    keymap: dict[str, str] = Field(
+        default_factory=dict,
+        description="Remapped bindings: binding id -> keys, e.g. {quit = 'ctrl+c', billing = 'B'}.",
+    )
 
     @field_validator("api_key", mode="before")
     @classmethod

@@ -9,6 +9,7 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
+from .export import utc_text
 from .periods import Range, local_today
 from .runtime import Runtime
 from .views import ScopeView, range_view, scope_views
@@ -37,8 +38,8 @@ def build_report(runtime: Runtime, range_: Range, key: str | None, error: str | 
         "key": key,
         "scopes": [_scope_json(scope) for scope in scope_views(store, settings.amber, settings.red)],
         "totals": view.totals.model_dump(),
-        "by_endpoint": [_endpoint_json(row) for row in view.by_endpoint],
-        "by_key": [_key_json(row) for row in view.by_key],
+        "by_endpoint": [endpoint_json(row) for row in view.by_endpoint],
+        "by_key": [key_json(row) for row in view.by_key],
     }
 
 
@@ -123,7 +124,7 @@ def _cell(fmt: str, value: Any) -> str:
 
 
 def _iso(stamp: dt.datetime | None) -> str | None:
-    return stamp.astimezone(dt.UTC).isoformat().replace("+00:00", "Z") if stamp else None
+    return utc_text(stamp) if stamp else None
 
 
 def _scope_json(view: ScopeView) -> dict[str, Any]:
@@ -142,7 +143,7 @@ def _scope_json(view: ScopeView) -> dict[str, Any]:
     }
 
 
-def _endpoint_json(row) -> dict[str, Any]:
+def endpoint_json(row) -> dict[str, Any]:
     return {
         "slug": row.slug or None,
         "name": row.name,
@@ -154,7 +155,7 @@ def _endpoint_json(row) -> dict[str, Any]:
     }
 
 
-def _key_json(row) -> dict[str, Any]:
+def key_json(row) -> dict[str, Any]:
     return {
         "key": row.key,
         "requests": row.requests,

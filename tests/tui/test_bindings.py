@@ -234,7 +234,7 @@ async def test_help_lists_every_binding(make_app):
         await pilot.press("question_mark")
         await pilot.pause()
         assert isinstance(pilot.app.screen, HelpScreen)
-        listed = {description for _, rows in pilot.app._help_sections() for _, description in rows}
+        listed = {row[1] for _, rows in pilot.app._help_sections() for row in rows}
         for binding in [*pilot.app.BINDINGS, *EndpointTable.BINDINGS, *DailyChart.BINDINGS]:
             if binding.action not in ("cursor_up", "cursor_down"):
                 assert binding.description in listed
@@ -277,3 +277,19 @@ async def test_read_only_viewer_sends_no_requests(make_app, sim, store, collecto
         await pilot.pause()
         assert len(sim.requests) == sent
         assert pilot.app.query_one(EndpointTable).row_count > 0
+
+
+async def test_keymap_from_the_config_remaps_bindings(make_app):
+    app = make_app()
+    app.settings = app.settings.model_copy(update={"keymap": {"billing": "B", "bogus": "x"}})
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("b")  # no longer billing
+        await pilot.pause()
+        assert pilot.app.position == 0
+        await pilot.press("B")
+        await settle(pilot)
+        assert pilot.app.history[pilot.app.position] == ("billing",)
+        assert any("bogus" in str(n.message) for n in pilot.app._notifications)
+        billing_row = next(row for _, rows in pilot.app._help_sections() for row in rows if row[2] == "billing")
+        assert billing_row[0] == "B"

@@ -145,3 +145,12 @@ def test_filter_active(snap_compare, make_app):
         await pilot.pause()
 
     assert snap_compare(make_app(), terminal_size=WIDE, run_before=run_before)
+
+
+def test_billing_screen(snap_compare, make_app):
+    async def run_before(pilot):
+        await settle(pilot)
+        await pilot.press("b")
+        await settle(pilot)
+
+    assert snap_compare(make_app(), terminal_size=WIDE, run_before=run_before)

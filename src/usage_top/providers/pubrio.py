@@ -14,11 +14,20 @@ ones take defaults, and anything that cannot make valid model objects becomes a
 from __future__ import annotations
 
 import datetime as dt
+import math
 from collections.abc import Sequence
-from typing import Any
+from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    TypeAdapter,
+    ValidationError,
+)
 
 from ..model import (
     Billing,
@@ -44,32 +53,55 @@ UNNAMED_KEY = "(unnamed key)"
 
 _SCOPE_PERIODS = (Period.MONTHLY, Period.DAILY, Period.HOURLY)
 
+MAX_COUNT = 10**12
+"""Largest request or credit count taken from the vendor. Far above any real figure,
+and small enough that SQLite's 64-bit sums over years of rows cannot overflow."""
+
+
+def _share(value: Any) -> Any:
+    """A percentage is only shown, never stored: an unusable one reads as absent
+    rather than failing the poll (shares that do not sum to 100 are kept as sent)."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    return float(value) if math.isfinite(value) and 0 <= value <= MAX_COUNT else None
+
+
+def _utf8(text: str) -> str:
+    """JSON may carry lone surrogates (``"\\ud800"``) that SQLite cannot store."""
+    return text.encode("utf-8", "replace").decode("utf-8")
+
+
+Count = Annotated[int, Field(ge=0, le=MAX_COUNT)]
+Credits = Annotated[float, Field(ge=0, le=MAX_COUNT, allow_inf_nan=False)]
+Share = Annotated[float | None, BeforeValidator(_share)]
+Text = Annotated[str, AfterValidator(_utf8)]
+
 
 class _Lenient(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
 
 class _Totals(_Lenient):
-    requests: int = 0
-    credits: float = 0
+    requests: Count = 0
+    credits: Credits = 0
 
 
 class _KeyRow(_Lenient):
-    name: str | None = None
-    requests: int = 0
-    credits: float = 0
+    name: Text | None = None
+    requests: Count = 0
+    credits: Credits = 0
     last_used: str | None = None
-    percent_of_requests: float | None = None
-    percent_of_credits: float | None = None
+    percent_of_requests: Share = None
+    percent_of_credits: Share = None
 
 
 class _EndpointRow(_Lenient):
-    slug: str | None = None
-    name: str | None = None
-    requests: int = 0
-    credits: float = 0
-    percent_of_requests: float | None = None
-    percent_of_credits: float | None = None
+    slug: Text | None = None
+    name: Text | None = None
+    requests: Count = 0
+    credits: Credits = 0
+    percent_of_requests: Share = None
+    percent_of_credits: Share = None
 
 
 class _BreakdownData(_Lenient):
@@ -82,15 +114,15 @@ class _DayRow(_Lenient):
     """A daily series item. Its fields are not public: inferred as {date, requests, credits}."""
 
     date: dt.date
-    requests: int = 0
-    credits: float = 0
+    requests: Count = 0
+    credits: Credits = 0
 
 
 class _LogTypeSeries(_Lenient):
     """A ``by_log_type`` item; shape inferred as {slug, name, series: [day rows]}."""
 
-    slug: str | None = None
-    name: str | None = None
+    slug: Text | None = None
+    name: Text | None = None
     series: list[_DayRow] = []
 
 
@@ -101,15 +133,15 @@ class _DailyData(_Lenient):
 
 
 class _Subscription(_Lenient):
-    name: str | None = None
-    monthly_credit: float | None = None
+    name: Text | None = None
+    monthly_credit: Credits | None = None
 
 
 class _ProfileData(_Lenient):
-    credit: float | None = None
-    topup_credit: float | None = None
+    credit: Credits | None = None
+    topup_credit: Credits | None = None
     subscription: _Subscription = _Subscription()
-    credit_costs: dict[str, float] = {}
+    credit_costs: dict[Text, Credits] = {}
     last_refill_date: dt.date | None = None
     next_refill_date: dt.date | None = None
 
@@ -184,11 +216,11 @@ class PubrioProvider:
         for scope in ("api", "portal"):
             refreshed = _iso_time(data.get(f"{scope}_last_refreshed"))
             for period in _SCOPE_PERIODS:
-                used = data.get(f"{scope}_{period.value}_usage")
+                used = _reading(data, f"{scope}_{period.value}_usage")
                 if used is None:
                     continue
-                seat_limit = data.get(f"max_{scope}_{period.value}_query")
-                total_limit = data.get(f"total_max_{scope}_{period.value}_query")
+                seat_limit = _reading(data, f"max_{scope}_{period.value}_query")
+                total_limit = _reading(data, f"total_max_{scope}_{period.value}_query")
                 limit = total_limit if quota_shared and total_limit else seat_limit
                 yield ScopeUsage(
                     scope=scope,
@@ -225,11 +257,11 @@ class PubrioProvider:
             return None
         try:
             stamp = dt.datetime.fromisoformat(text)
-        except ValueError:
+            if stamp.tzinfo is None:
+                stamp = stamp.replace(tzinfo=self._tz)
+            return stamp.astimezone(dt.UTC)
+        except (ValueError, OverflowError):  # year 1 or 9999 shifted out of range
             return None
-        if stamp.tzinfo is None:
-            stamp = stamp.replace(tzinfo=self._tz)
-        return stamp.astimezone(dt.UTC)
 
 
 def _range_body(start: dt.date, end: dt.date, keys: Sequence[str], slugs: Sequence[str]) -> dict:
@@ -249,18 +281,39 @@ def _parse(build, path: str):
         error = exc.errors()[0]
         where = ".".join(str(part) for part in error["loc"])
         raise BadResponse(f"{path} returned data usage-top cannot use ({where}: {error['msg']})") from None
-    except (TypeError, AttributeError, ValueError) as exc:
+    except _Unusable as exc:
+        raise BadResponse(f"{path} returned data usage-top cannot use ({exc})") from None
+    except (TypeError, AttributeError, ValueError, OverflowError, RecursionError) as exc:
         raise BadResponse(f"{path} returned data usage-top cannot use ({type(exc).__name__})") from None
 
 
+_COUNT = TypeAdapter(Count)
+
+
+class _Unusable(ValueError):
+    """A value out of range, with a message naming its field."""
+
+
+def _reading(data: dict[str, Any], field: str) -> int | None:
+    """One count of ``/profile/usage`` (absent: None), in range, or _Unusable naming it."""
+    value = data.get(field)
+    if value is None:
+        return None
+    try:
+        return _COUNT.validate_python(value)
+    except ValidationError as exc:
+        raise _Unusable(f"{field}: {exc.errors()[0]['msg']}") from None
+
+
 def _iso_time(text: Any) -> dt.datetime | None:
+    """An ISO timestamp as aware UTC; None when absent, unreadable or out of range."""
     if not isinstance(text, str):
         return None
     try:
         stamp = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
+        return stamp.astimezone(dt.UTC) if stamp.tzinfo else stamp.replace(tzinfo=dt.UTC)
+    except (ValueError, OverflowError):
         return None
-    return stamp if stamp.tzinfo else stamp.replace(tzinfo=dt.UTC)
 
 
 def _endpoint_usage(row: _EndpointRow) -> EndpointUsage:

@@ -204,8 +204,10 @@ class Simulator:
         return Exchange(*response, faults)
 
     def _faulty(self, faults: Faults) -> Response | None:
-        """The response a status or invalid-JSON fault replaces the answer with."""
+        """The response a status, body or invalid-JSON fault replaces the answer with."""
         retry = {"Retry-After": faults.retry_after} if faults.retry_after else {}
+        if faults.body is not None:
+            return faults.status or 200, {"Content-Type": JSON_TYPE, **retry}, faults.body.encode()
         if faults.status == 429:
             return error(429, RATE_LIMIT_MESSAGE, retry)
         if faults.status:

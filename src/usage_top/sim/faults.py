@@ -28,6 +28,8 @@ class Faults:
     truncate: the server sends the full ``Content-Length`` but only half the
         body, then closes the connection.
     invalid_json: answer 200 with a body that is not JSON.
+    body: answer with this text as the body instead (status ``status``, or
+        200), sent verbatim as JSON: canned odd-but-valid or broken answers.
     ratelimit_headers: add ``X-RateLimit-*`` and IETF ``RateLimit`` /
         ``RateLimit-Policy`` headers describing the soft per-minute limit.
     count: how many matching requests get the faults (-1: all of them).
@@ -39,6 +41,7 @@ class Faults:
     latency: float = 0.0
     truncate: bool = False
     invalid_json: bool = False
+    body: str | None = None
     ratelimit_headers: bool = False
     count: int = -1
     paths: tuple[str, ...] | None = None
@@ -50,6 +53,8 @@ class Faults:
             raise ValueError("latency must not be negative")
         if self.count < -1:
             raise ValueError("count must be -1 (always) or a number of requests")
+        if self.body is not None and not isinstance(self.body, str):
+            raise ValueError("body must be a string (the exact text to send)")
         if isinstance(self.paths, str):
             raise ValueError("paths must be a list of paths, not one string")
         if self.paths is not None:
@@ -59,7 +64,7 @@ class Faults:
     def active(self) -> bool:
         """Whether any fault is switched on."""
         switches = (self.status, self.latency, self.truncate, self.invalid_json)
-        return any(switches) or self.ratelimit_headers
+        return any(switches) or self.ratelimit_headers or self.body is not None
 
     def matches(self, path: str) -> bool:
         """Whether a request to ``path`` is one these faults target."""

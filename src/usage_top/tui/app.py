@@ -19,6 +19,7 @@ from rich.text import Text
 from textual import work
 from textual.app import App, SystemCommand
 from textual.binding import Binding
+from textual.css.query import NoMatches
 from textual.events import Resize
 from textual.geometry import Size
 from textual.reactive import reactive
@@ -29,13 +30,16 @@ from textual.widgets import Static
 from ..collector import Clock, Collector, PollOutcome, utc_now
 from ..config import Settings
 from ..crash import crash_line
+from ..export import render, utc_text, whole, write_export
 from ..format import age_text, short_key
 from ..periods import HISTORY_DAYS, Range, local_today
+from ..report import endpoint_json, key_json
 from ..runtime import Runtime
 from ..store import Store, StoreError
 from ..widgets.daily_chart import DailyChart
 from ..widgets.status_bar import Status
 from ..widgets.tables import EndpointTable, KeyTable, UsageTable
+from .billing import BillingScreen
 from .dashboard import RANGE_LABELS, DashboardScreen
 from .drilldown import EndpointScreen, KeyScreen
 from .frame import DataScreen
@@ -45,7 +49,7 @@ MIN_SIZE = (60, 20)
 COMPACT_BELOW = (110, 32)
 
 Location = tuple
-"""Where the user is: ('dashboard',), ('key', key), ('endpoint', slug, key or None)."""
+"""Where the user is: ('dashboard',), ('key', key), ('endpoint', slug, key or None), ('billing',)."""
 
 
 class UsageTopApp(App[None]):
@@ -65,6 +69,9 @@ class UsageTopApp(App[None]):
         Binding("4", "set_range('month')", "Month", show=False, id="range_month"),
         Binding("K", "pick_key", "Key filter", id="pick_key"),
         Binding("c", "toggle_metric", "Req/credits", id="metric"),
+        Binding("b", "billing", "Billing", id="billing"),
+        Binding("e", "export('csv')", "Export CSV", id="export_csv"),
+        Binding("E", "export('json')", "Export JSON", show=False, id="export_json"),
         Binding("escape", "back", "Back / all keys", show=False, id="back"),
         Binding("left_square_bracket", "history(-1)", "History back", key_display="[",
                 show=False, id="history_back"),
@@ -119,6 +126,7 @@ class UsageTopApp(App[None]):
         return DashboardScreen()
 
     def on_mount(self) -> None:
+        self._apply_keymap()
         self.set_interval(1.0, self._tick)
         if self.collector is None:
             self.set_interval(self.settings.interval, self.refresh_view)
@@ -140,6 +148,19 @@ class UsageTopApp(App[None]):
         self.bell()
         self._exit_renderables.append(Text(crash_line(error)))
         self._close_messages_no_wait()
+
+    def _apply_keymap(self) -> None:
+        """Remap bindings by id from the config's [keymap]; unknown ids are named, not fatal."""
+        keymap = self.settings.keymap
+        known = {binding.id for binding in self._all_bindings() if binding.id}
+        unknown = sorted(set(keymap) - known)
+        if unknown:
+            self.notify(f"keymap: no binding called {', '.join(unknown)} (see ? for the names)",
+                        severity="warning", timeout=10)
+        self.set_keymap({name: keys for name, keys in keymap.items() if name in known})
+
+    def _all_bindings(self) -> list[Binding]:
+        return [*self.BINDINGS, *UsageTable.BINDINGS, *KeyTable.BINDINGS, *DailyChart.BINDINGS]
 
     def apply_size(self, size: Size) -> None:
         """Switch the compact and too-small layouts (the app's own size lags a resize)."""
@@ -208,6 +229,17 @@ class UsageTopApp(App[None]):
         self.loading_endpoint = None
         self._note_fetch(outcome)
 
+    @work(group="billing", exit_on_error=False)
+    async def fetch_billing(self) -> None:
+        """The profile (balance, refill dates), then the previous cycle's days if missing."""
+        if self.collector is None:
+            return
+        outcome = await self.collector.fetch_billing()
+        self._note_fetch(outcome)
+        screen = self.screen
+        if outcome.ok and isinstance(screen, BillingScreen):
+            self._note_fetch(await self.collector.ensure_days(*screen.previous_cycle_range(self.clock())))
+
     def _note_fetch(self, outcome: PollOutcome) -> None:
         if not outcome.ok:
             self.last_outcome = outcome
@@ -238,6 +270,8 @@ class UsageTopApp(App[None]):
         now = self.clock()
         try:
             screen.refresh_data(now)
+        except NoMatches:
+            return  # still composing: it refreshes when it resumes
         except StoreError as exc:
             self.notify(f"database: {exc}", severity="error", timeout=8)
         self._update_status()
@@ -294,7 +328,7 @@ class UsageTopApp(App[None]):
             return f"key {short_key(location[1])}"
         if location[0] == "endpoint":
             return f"endpoint {location[1] or '(unmapped)'}"
-        return "dashboard"
+        return location[0]
 
     def watch_range_(self) -> None:
         self.refresh_view()
@@ -327,6 +361,8 @@ class UsageTopApp(App[None]):
     def _screen_for(self, location: Location) -> Screen:
         if location[0] == "key":
             return KeyScreen(location[1])
+        if location[0] == "billing":
+            return BillingScreen()
         return EndpointScreen(location[1], location[2])
 
     def action_back(self) -> None:
@@ -352,6 +388,41 @@ class UsageTopApp(App[None]):
     # ----------------------------------------------------------------- actions
     def action_set_range(self, name: str) -> None:
         self.range_ = Range(name)
+
+    def action_billing(self) -> None:
+        if self.history[self.position] != ("billing",):
+            self.drill(("billing",))
+
+    def action_export(self, fmt: str) -> None:
+        """Write the focused pane of the current view, as shown, and say where."""
+        rows, name = self._export_rows()
+        if rows is None:
+            self.notify("Nothing to export here: focus a table or a chart", severity="warning")
+            return
+        now = self.clock()
+        today = local_today(now, self.settings.tz)
+        start, end = self.range_.dates(today)
+        meta = {"view": self._scope_label(), "range": self.range_.value, "start": start.isoformat(),
+                "end": end.isoformat(), "timezone": self.settings.timezone, "key_filter": self.key_filter,
+                "metric": self.metric, "exported_at_utc": utc_text(now)}
+        columns = list(rows[0]) if rows else ["empty"]
+        try:
+            path = write_export(render(rows, columns, fmt, meta), name, fmt, now)
+        except OSError as exc:
+            self.notify(f"Export failed: {exc.strerror or exc}", severity="error")
+            return
+        self.notify(f"Exported {len(rows)} rows to {path}", title="Export", timeout=10)
+
+    def _export_rows(self) -> tuple[list[dict] | None, str]:
+        focused = self.focused
+        if isinstance(focused, EndpointTable):
+            return [endpoint_json(row) for row in focused.visible_rows()], "endpoints"
+        if isinstance(focused, KeyTable):
+            return [key_json(row) for row in focused.visible_rows()], "keys"
+        if isinstance(focused, DailyChart):
+            return [{"day": p.day.isoformat(), "requests": p.requests, "credits": whole(p.credits)}
+                    for p in focused.points], "daily"
+        return None, ""
 
     def action_toggle_metric(self) -> None:
         self.metric = "credits" if self.metric == "requests" else "requests"
@@ -402,25 +473,26 @@ class UsageTopApp(App[None]):
 
     # ------------------------------------------------------------ help, palette
     def _keys_text(self, binding: Binding) -> str:
-        """'← h' for a binding on 'left,h'."""
-        if binding.key_display:
+        """'← h' for a binding on 'left,h', after the config's keymap."""
+        remapped = self.settings.keymap.get(binding.id or "")
+        if binding.key_display and not remapped:
             return binding.key_display
-        keys = binding.key.split(",")
+        keys = (remapped or binding.key).split(",")
         return " ".join(self.get_key_display(Binding(key, binding.action)) for key in keys)
 
-    def _help_sections(self) -> list[tuple[str, list[tuple[str, str]]]]:
-        def rows(bindings: Iterable[Binding]) -> list[tuple[str, str]]:
-            return [(self._keys_text(binding), binding.description) for binding in bindings
-                    if binding.action not in ("cursor_up", "cursor_down")]
+    def _help_sections(self) -> list[tuple[str, list[tuple[str, str, str]]]]:
+        def rows(bindings: Iterable[Binding]) -> list[tuple[str, str, str]]:
+            return [(self._keys_text(binding), binding.description, binding.id or "")
+                    for binding in bindings if binding.action not in ("cursor_up", "cursor_down")]
 
         return [
             ("Everywhere", rows(self.BINDINGS)),
             ("Tables", rows(UsageTable.BINDINGS)
-             + [("↑ ↓ j k", "Move the cursor"), ("enter", "Open this key or endpoint"),
-                ("click header", "Sort by it; click again to reverse")]),
+             + [("↑ ↓ j k", "Move the cursor", ""), ("enter", "Open this key or endpoint", ""),
+                ("click header", "Sort by it; click again to reverse", "")]),
             ("Keys table", rows(KeyTable.BINDINGS)),
-            ("Chart", rows(DailyChart.BINDINGS) + [("mouse", "Hover a bar to see its day")]),
-            ("Anywhere", [("ctrl+p", "Command palette: every action"), ("ctrl+q", "Quit")]),
+            ("Chart", rows(DailyChart.BINDINGS) + [("mouse", "Hover a bar to see its day", "")]),
+            ("Anywhere", [("ctrl+p", "Command palette: every action", ""), ("ctrl+q", "Quit", "")]),
         ]
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:

@@ -47,19 +47,20 @@ class DataScreen(Screen):
         raise NotImplementedError
 
     def show_status(self, status: Status, now: dt.datetime) -> None:
-        bar = self.query_one(StatusBar)
-        bar.status = status
-        bar.now = now
+        for bar in self.query(StatusBar):  # none yet while the screen is being composed
+            bar.status = status
+            bar.now = now
 
     def tick(self, now: dt.datetime) -> None:
         """Once a second: only the header's ages change."""
-        self.query_one(StatusBar).now = now
+        for bar in self.query(StatusBar):
+            bar.now = now
 
     def show_banner(self, kind: str, message: str) -> None:
         """``kind`` is '', '-warning' or '-error'; an empty message hides the banner."""
-        banner = self.query_one("#banner", Static)
-        banner.set_classes(kind if message else "")
-        banner.update(Text(message))
+        for banner in self.query("#banner").results(Static):
+            banner.set_classes(kind if message else "")
+            banner.update(Text(message))
 
     def on_usage_table_filter_requested(self, event: UsageTable.FilterRequested) -> None:
         self.query_one(FilterBar).open_for(event.table)

@@ -22,7 +22,7 @@ class HelpScreen(ModalScreen[None]):
 
     BINDINGS = [Binding("escape,q,question_mark", "dismiss", "Close help")]
 
-    def __init__(self, sections: list[tuple[str, list[tuple[str, str]]]]) -> None:
+    def __init__(self, sections: list[tuple[str, list[tuple[str, str, str]]]]) -> None:
         super().__init__()
         self._sections = sections
 
@@ -31,16 +31,16 @@ class HelpScreen(ModalScreen[None]):
             yield Static("usage-top · keys", id="help-title")
             table = DataTable(id="help-table", cursor_type="none", show_header=False, zebra_stripes=False)
             yield table
-            yield Static("Esc, q or ? closes · every action is also in the command palette (Ctrl+P)",
-                         id="help-footer")
+            yield Static("Esc, q or ? closes · every action is also in the command palette (Ctrl+P) · "
+                         "remap a key by its name in the config file's [keymap]", id="help-footer")
 
     def on_mount(self) -> None:
         table = self.query_one(DataTable)
-        table.add_columns("key", "action")
+        table.add_columns("key", "action", "name")
         for title, rows in self._sections:
-            table.add_row(Text(title, style="bold"), "")
-            for keys, description in rows:
-                table.add_row(Text(f"  {keys}", style="bold"), description)
+            table.add_row(Text(title, style="bold"), "", "")
+            for keys, description, name in rows:
+                table.add_row(Text(f"  {keys}", style="bold"), description, Text(name, style="dim"))
 
     def action_dismiss(self) -> None:
         self.dismiss(None)

@@ -31,10 +31,10 @@ class DailyChart(Widget, can_focus=True):
     """
 
     BINDINGS = [
-        Binding("left,h", "move(-1)", "Previous day", show=False),
-        Binding("right,l", "move(1)", "Next day", show=False),
-        Binding("home", "jump(0)", "First day", show=False),
-        Binding("end", "jump(-1)", "Last day", show=False),
+        Binding("left,h", "move(-1)", "Previous day", show=False, id="chart_previous"),
+        Binding("right,l", "move(1)", "Next day", show=False, id="chart_next"),
+        Binding("home", "jump(0)", "First day", show=False, id="chart_first"),
+        Binding("end", "jump(-1)", "Last day", show=False, id="chart_last"),
     ]
 
     COMPONENT_CLASSES = {"daily-chart--bar", "daily-chart--outside", "daily-chart--cursor", "daily-chart--axis"}

@@ -69,10 +69,10 @@ class UsageTable(DataTable, Generic[Row]):
     """
 
     BINDINGS = [
-        Binding("s", "sort_next", "Sort column", tooltip="Sort by the next column"),
-        Binding("S", "sort_reverse", "Reverse sort", tooltip="Reverse the sort order"),
-        Binding("slash", "start_filter", "Filter", key_display="/", tooltip="Filter rows"),
-        Binding("escape", "clear_filter", "Clear filter", show=False),
+        Binding("s", "sort_next", "Sort column", tooltip="Sort by the next column", id="sort_next"),
+        Binding("S", "sort_reverse", "Reverse sort", tooltip="Reverse the sort order", id="sort_reverse"),
+        Binding("slash", "start_filter", "Filter", key_display="/", tooltip="Filter rows", id="filter"),
+        Binding("escape", "clear_filter", "Clear filter", show=False, id="clear_filter"),
         Binding("j", "cursor_down", "Down", show=False),
         Binding("k", "cursor_up", "Up", show=False),
     ]
@@ -141,6 +141,11 @@ class UsageTable(DataTable, Generic[Row]):
         # for recomputation, as add_column does.
         self._require_update_dimensions = True
         self.refresh()
+    def visible_rows(self) -> list[Row]:
+        """The rows as shown: filtered, in the current sort order."""
+        return [self._rows[self.coordinate_to_cell_key((index, 0)).row_key.value]
+                for index in range(self.row_count)]
+
     def row_for_key(self, key: str) -> Row | None:
         return self._rows.get(key)
 
@@ -335,7 +340,8 @@ class KeyTable(UsageTable[KeyUsage]):
     title = "API keys"
     default_sort = "credits"
 
-    BINDINGS = [Binding("f", "filter_by_key", "Filter by key", tooltip="Narrow the dashboard to this key")]
+    BINDINGS = [Binding("f", "filter_by_key", "Filter by key", tooltip="Narrow the dashboard to this key",
+                        id="filter_by_key")]
 
     class FilterByKey(Message):
         """Narrow the dashboard to this key."""
