@@ -20,6 +20,7 @@ import asyncio
 import datetime as dt
 import email.utils
 import json
+import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -361,3 +362,37 @@ class Restartable:
 
     def close(self) -> None:
         self.down()
+
+
+def build_history(path, now: dt.datetime) -> None:
+    """A database after one good poll at ``now`` (31 days backfilled), to copy per test."""
+    from usage_top.collector import Collector
+    from usage_top.providers.http import ApiClient
+    from usage_top.providers.pubrio import PubrioProvider
+    from usage_top.sim import SimServer
+    from usage_top.store import Store
+
+    sim = Simulator(seed=7, clock=lambda: now, tz="UTC")
+
+    async def poll(url: str, store: Store) -> None:
+        async with ApiClient(url, {AUTH_HEADER: DEMO_API_KEY}) as client:
+            collector = Collector(PubrioProvider(client, dt.UTC), store, tz=dt.UTC,
+                                  clock=lambda: now)
+            assert (await collector.poll_once()).ok
+
+    with SimServer(sim).start() as server, Store(path) as store:
+        asyncio.run(poll(server.url, store))
+
+
+SOAK = os.environ.get("USAGE_TOP_SOAK") == "1"
+"""``USAGE_TOP_SOAK=1``: every case everywhere, and the long crash and concurrency runs."""
+
+CORE = frozenset({
+    "429", "429-retry-after-date", "429-retry-after-too-long", "503", "slow", "refused",
+    "closed-mid-body", "invalid-json", "huge-counts", "null-empty-names", "250-rows", "odd-scopes",
+})
+"""The cases the dashboard runs in CI (one of each kind; the collector runs them all)."""
+
+
+def tui_cases() -> tuple[Case, ...]:
+    return CASES if SOAK else tuple(case for case in CASES if case.id in CORE)

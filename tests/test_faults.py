@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import json
+import shutil
 
 import pytest
 
@@ -23,6 +24,7 @@ from usage_top.periods import HISTORY_DAYS
 from usage_top.providers.http import ApiClient
 from usage_top.providers.pubrio import AUTH_HEADER, PubrioProvider
 from usage_top.sim import DEMO_API_KEY, Faults, Simulator
+from usage_top.store import Store
 
 from .conftest import FROZEN
 from .faults_table import (
@@ -34,12 +36,30 @@ from .faults_table import (
     ScaledTime,
     attempts_gaps,
     case_ids,
+    build_history,
     client_options,
     one_line,
 )
 
 TODAY = FROZEN.date()
 FIRST_DAY = TODAY - dt.timedelta(days=HISTORY_DAYS - 1)
+
+
+@pytest.fixture(scope="module")
+def history(tmp_path_factory):
+    """One good poll at FROZEN (31 days backfilled): each test starts from a copy."""
+    path = tmp_path_factory.mktemp("history") / "usage.db"
+    build_history(path, FROZEN)
+    return path
+
+
+@pytest.fixture
+def stored(history, isolated_env):
+    """A copy of the history database, where ``settings``/``report`` expect it."""
+    path = isolated_env / "usage.db"
+    shutil.copyfile(history, path)
+    with Store(path) as store:
+        yield store
 
 
 @pytest.fixture
@@ -82,13 +102,14 @@ def check_hold(case: Case, sim: Simulator, mark: int) -> None:
 
 
 @pytest.mark.parametrize("case", CASES, ids=case_ids())
-async def test_collector_fault_matrix(case: Case, server, store, clock):
+async def test_collector_fault_matrix(case: Case, server, stored, clock):
+    store = stored  # one good poll at FROZEN, 31 days of history
     scaled = ScaledTime()
     async with ApiClient(server.url, {AUTH_HEADER: DEMO_API_KEY}, **client_options(scaled)) as client:
         collector = Collector(PubrioProvider(client, dt.UTC), store, tz=dt.UTC, clock=clock,
                               interval=30)
-        assert (await collector.poll_once()).ok
         before, good = snapshot(store), store.last_success()
+        assert good.started_at == FROZEN
 
         clock.advance(seconds=30)
         server.apply(case)  # (building a canned body asks the simulator: count after)
@@ -158,8 +179,10 @@ def _report(capsys, clock) -> tuple[int, dict | None, str]:
 
 
 @pytest.mark.parametrize("case", CASES, ids=case_ids())
-def test_report_fault_matrix(case: Case, report_env, capsys, clock):
+def test_report_fault_matrix(case: Case, report_env, isolated_env, history, capsys, clock):
     server = report_env
+    shutil.copyfile(history, isolated_env / "usage.db")
+    clock.advance(seconds=30)
     code, good, err = _report(capsys, clock)
     assert code == 0 and err == "" and good["stale"] is False
 

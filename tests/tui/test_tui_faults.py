@@ -6,6 +6,9 @@ For each: the app is still running with no traceback, the last good figures
 stay in the tables, the header says ERROR and the banner gives the one-line
 reason and the data's age, the scope cards turn stale once the data is older
 than three intervals, and the next poll after recovery clears all of it.
+
+CI runs one case of each kind (``faults_table.CORE``; the collector and report
+tests run every case); ``USAGE_TOP_SOAK=1`` runs the whole table here too.
 """
 
 from __future__ import annotations
@@ -26,7 +29,7 @@ from usage_top.widgets.scope_card import ScopeCard
 from usage_top.widgets.status_bar import StatusBar
 from usage_top.widgets.tables import EndpointTable, KeyTable
 
-from ..faults_table import CASES, Restartable, ScaledTime, client_options, one_line
+from ..faults_table import Restartable, ScaledTime, client_options, one_line, tui_cases
 from .conftest import settle
 
 SIZE = (120, 36)
@@ -76,7 +79,7 @@ async def test_the_dashboard_survives_every_fault_and_recovers(faulty, clock):
         status = app.screen.query_one(StatusBar)
         assert app.last_outcome.ok and str(banner.content) == ""
 
-        for case in CASES:
+        for case in tui_cases():  # USAGE_TOP_SOAK=1: all of them
             good_endpoints = _rows(app.screen.query_one(EndpointTable))
             good_keys = _rows(app.screen.query_one(KeyTable))
             clock.advance(minutes=2)  # older than three intervals: the cards turn stale
