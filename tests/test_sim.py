@@ -20,8 +20,9 @@ import pytest
 
 from usage_top.sim import DEMO_API_KEY, FREE_PLAN_KEY, Faults, SimServer, Simulator
 
+from .conftest import FROZEN, Clock
+
 UTC = dt.timezone.utc
-FROZEN = dt.datetime(2026, 11, 18, 14, 37, tzinfo=UTC)
 TODAY = FROZEN.date()
 BREAKDOWN = "/api_keys/usage/breakdown"
 DAILY = "/api_keys/usage/daily"
@@ -35,19 +36,6 @@ TLS = ssl.create_default_context()
 """Shared by every client: loading CA certificates per client costs ~0.1 s."""
 
 
-class Clock:
-    """A frozen clock that tests can move."""
-
-    def __init__(self, now: dt.datetime = FROZEN) -> None:
-        self.now = now
-
-    def __call__(self) -> dt.datetime:
-        return self.now
-
-    def advance(self, **delta: float) -> None:
-        self.now += dt.timedelta(**delta)
-
-
 def days_ago(n: int) -> str:
     return (TODAY - dt.timedelta(days=n)).isoformat()
 
@@ -58,19 +46,9 @@ def last_days(n: int) -> dict[str, str]:
 
 
 @pytest.fixture
-def clock() -> Clock:
-    return Clock()
-
-
-@pytest.fixture
-def sim(clock: Clock) -> Simulator:
-    return Simulator(seed=7, clock=clock)
-
-
-@pytest.fixture
-def server(sim: Simulator) -> Iterator[SimServer]:
-    with SimServer(sim).start() as server:
-        yield server
+def server(sim_server: SimServer) -> SimServer:
+    """The shared simulator (seed 7, frozen clock) under this file's shorter name."""
+    return sim_server
 
 
 def connect(server: SimServer, key: str | None = DEMO_API_KEY) -> httpx.Client:

@@ -19,6 +19,19 @@ async def _ready(pilot) -> None:
     await settle(pilot)
 
 
+def pressing(*keys: str):
+    """A ``run_before`` that waits for the first poll, then presses ``keys`` one by one,
+    letting each finish (workers included) before the next."""
+
+    async def run_before(pilot) -> None:
+        await settle(pilot)
+        for key in keys:
+            await pilot.press(key)
+            await settle(pilot)
+
+    return run_before
+
+
 def test_default_view_wide(snap_compare, make_app):
     """Cards (API daily amber, API hourly red), chart, both tables."""
     assert snap_compare(make_app(), terminal_size=WIDE, run_before=_ready)
@@ -29,31 +42,17 @@ def test_default_view_compact(snap_compare, make_app):
 
 
 def test_compact_keys_table(snap_compare, make_app):
-    async def run_before(pilot):
-        await settle(pilot)
-        await pilot.press("tab")
-        await pilot.pause()
-
-    assert snap_compare(make_app(), terminal_size=NARROW, run_before=run_before)
+    assert snap_compare(make_app(), terminal_size=NARROW, run_before=pressing("tab"))
 
 
 def test_sorted_by_cost_per_call_ascending(snap_compare, make_app):
-    async def run_before(pilot):
-        await settle(pilot)
-        await pilot.press("s", "S")  # next column (cost per call), then reverse: cheapest first
-
-    assert snap_compare(make_app(), terminal_size=WIDE, run_before=run_before)
+    """s: the next column (cost per call); S: reversed, cheapest first."""
+    assert snap_compare(make_app(), terminal_size=WIDE, run_before=pressing("s", "S"))
 
 
 def test_filtered_by_key(snap_compare, make_app):
-    async def run_before(pilot):
-        await settle(pilot)
-        await pilot.press("tab")
-        await pilot.pause()
-        await pilot.press("down", "f")  # keys table, second key: filter by it
-        await settle(pilot)
-
-    assert snap_compare(make_app(), terminal_size=WIDE, run_before=run_before)
+    """The keys table, its second key, f: the dashboard narrowed to that key."""
+    assert snap_compare(make_app(), terminal_size=WIDE, run_before=pressing("tab", "down", "f"))
 
 
 def test_key_picker(snap_compare, make_app):
@@ -69,21 +68,11 @@ def test_key_picker(snap_compare, make_app):
 
 
 def test_paused(snap_compare, make_app):
-    async def run_before(pilot):
-        await settle(pilot)
-        await pilot.press("p")
-        await pilot.pause()
-
-    assert snap_compare(make_app(), terminal_size=WIDE, run_before=run_before)
+    assert snap_compare(make_app(), terminal_size=WIDE, run_before=pressing("p"))
 
 
 def test_help(snap_compare, make_app):
-    async def run_before(pilot):
-        await settle(pilot)
-        await pilot.press("question_mark")
-        await pilot.pause()
-
-    assert snap_compare(make_app(), terminal_size=WIDE, run_before=run_before)
+    assert snap_compare(make_app(), terminal_size=WIDE, run_before=pressing("question_mark"))
 
 
 def test_empty_database_read_only(snap_compare, make_app):
@@ -113,27 +102,13 @@ def test_too_small(snap_compare, make_app):
 
 
 def test_key_screen(snap_compare, make_app):
-    async def run_before(pilot):
-        await settle(pilot)
-        await pilot.press("tab")
-        await pilot.pause()
-        await pilot.press("enter")  # the busiest key
-        await settle(pilot)
-
-    assert snap_compare(make_app(), terminal_size=WIDE, run_before=run_before)
+    """Tab to the keys table, Enter on the busiest key."""
+    assert snap_compare(make_app(), terminal_size=WIDE, run_before=pressing("tab", "enter"))
 
 
 def test_endpoint_screen_from_a_key(snap_compare, make_app):
-    async def run_before(pilot):
-        await settle(pilot)
-        await pilot.press("tab")
-        await pilot.pause()
-        await pilot.press("enter")  # the busiest key
-        await settle(pilot)
-        await pilot.press("enter")  # its costliest endpoint
-        await settle(pilot)
-
-    assert snap_compare(make_app(), terminal_size=WIDE, run_before=run_before)
+    """The busiest key, then its costliest endpoint."""
+    assert snap_compare(make_app(), terminal_size=WIDE, run_before=pressing("tab", "enter", "enter"))
 
 
 def test_filter_active(snap_compare, make_app):
@@ -148,9 +123,4 @@ def test_filter_active(snap_compare, make_app):
 
 
 def test_billing_screen(snap_compare, make_app):
-    async def run_before(pilot):
-        await settle(pilot)
-        await pilot.press("b")
-        await settle(pilot)
-
-    assert snap_compare(make_app(), terminal_size=WIDE, run_before=run_before)
+    assert snap_compare(make_app(), terminal_size=WIDE, run_before=pressing("b"))
