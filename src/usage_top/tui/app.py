@@ -171,11 +171,9 @@ class UsageTopApp(App[None]):
         too_small = width < MIN_SIZE[0] or height < MIN_SIZE[1]
         screen.set_class(too_small, "-too-small")
         screen.set_class(width < COMPACT_BELOW[0] or height < COMPACT_BELOW[1], "-compact")
-        if too_small:
-            screen.query_one("#too-small", Static).update(
-                f"usage-top needs a terminal of at least {MIN_SIZE[0]}×{MIN_SIZE[1]}; "
-                f"this one is {width}×{height}."
-            )
+        for message in screen.query("#too-small").results(Static):  # none while composing
+            message.update(f"usage-top needs a terminal of at least {MIN_SIZE[0]}×{MIN_SIZE[1]}; "
+                           f"this one is {width}×{height}." if too_small else "")
 
     # ----------------------------------------------------------------- polling
     @work(exclusive=True, group="poll", exit_on_error=False)
