@@ -9,6 +9,7 @@ import json
 import httpx
 
 from usage_top.export import exports_dir
+from usage_top.format import short_key
 from usage_top.sim import DEMO_API_KEY
 from usage_top.tui.billing import BillingScreen
 from usage_top.widgets.tables import EndpointTable, KeyTable
@@ -49,7 +50,8 @@ async def test_shift_e_exports_json_with_the_views_context(make_app, isolated_en
         await pilot.pause()
         document = json.loads(_latest_export("json").read_text())
         keys = pilot.app.screen.query_one(KeyTable)
-        assert [row["key"][-3:] for row in document["rows"]] == [k[-3:] for k in _column(keys, "key")]
+        shown = [cell.removesuffix(" ⚑") for cell in _column(keys, "key")]
+        assert [short_key(row["key"]) for row in document["rows"]] == shown
         assert document["meta"]["range"] == "7d" and document["meta"]["exported_at_utc"].endswith("Z")
         assert str(isolated_env) in str(_latest_export("json"))
 

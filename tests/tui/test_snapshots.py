@@ -16,7 +16,10 @@ WIDE, NARROW = (120, 36), (80, 24)
 
 
 async def _ready(pilot) -> None:
+    """The first poll done, its alert toasts dismissed (they have their own snapshot)."""
     await settle(pilot)
+    pilot.app.clear_notifications()
+    await pilot.pause()
 
 
 def pressing(*keys: str):
@@ -24,12 +27,44 @@ def pressing(*keys: str):
     letting each finish (workers included) before the next."""
 
     async def run_before(pilot) -> None:
-        await settle(pilot)
+        await _ready(pilot)
         for key in keys:
             await pilot.press(key)
             await settle(pilot)
 
     return run_before
+
+
+async def _three_polls(pilot, clock) -> None:
+    """Readings ten minutes apart, so burn rates and projections exist."""
+    await _ready(pilot)
+    for _ in range(2):
+        clock.advance(minutes=10)
+        await pilot.press("r")
+        await settle(pilot)
+    pilot.app.clear_notifications()
+    await pilot.pause()
+
+
+def test_alert_toasts_on_the_first_poll(snap_compare, make_app):
+    """API daily crosses amber, API hourly red, and the spiking key is an anomaly."""
+    assert snap_compare(make_app(), terminal_size=WIDE, run_before=settle)
+
+
+def test_cards_with_projections(snap_compare, make_app, clock):
+    async def run_before(pilot):
+        await _three_polls(pilot, clock)
+
+    assert snap_compare(make_app(), terminal_size=WIDE, run_before=run_before)
+
+
+def test_events_pane(snap_compare, make_app, clock):
+    async def run_before(pilot):
+        await _three_polls(pilot, clock)
+        await pilot.press("v")
+        await settle(pilot)
+
+    assert snap_compare(make_app(), terminal_size=WIDE, run_before=run_before)
 
 
 def test_default_view_wide(snap_compare, make_app):
@@ -57,7 +92,7 @@ def test_filtered_by_key(snap_compare, make_app):
 
 def test_key_picker(snap_compare, make_app):
     async def run_before(pilot):
-        await settle(pilot)
+        await _ready(pilot)
         await pilot.press("K")
         await pilot.pause()
         pilot.app.screen.query_one(Input).cursor_blink = False
@@ -88,7 +123,7 @@ def test_api_down_shows_stale_data(snap_compare, make_app, sim, clock):
     """Data from a good poll, then 5 minutes of 503s: kept, marked stale, error shown."""
 
     async def run_before(pilot):
-        await settle(pilot)
+        await _ready(pilot)
         clock.advance(minutes=5)
         sim.set_faults(Faults(status=503, count=-1))
         await pilot.press("r")
@@ -113,7 +148,7 @@ def test_endpoint_screen_from_a_key(snap_compare, make_app):
 
 def test_filter_active(snap_compare, make_app):
     async def run_before(pilot):
-        await settle(pilot)
+        await _ready(pilot)
         await pilot.press("slash", *"lookup")
         await pilot.pause()
         pilot.app.screen.query_one(Input).cursor_blink = False

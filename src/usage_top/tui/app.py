@@ -11,6 +11,7 @@ fetched on demand by other workers. Store, collector and clock come in through
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import sys
 from collections.abc import Awaitable, Callable, Iterable
@@ -27,6 +28,7 @@ from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import Static
 
+from ..alerts import AlertEngine, AlertEvent
 from ..collector import Clock, Collector, PollOutcome, utc_now
 from ..config import Settings
 from ..crash import crash_line
@@ -42,6 +44,7 @@ from ..widgets.tables import EndpointTable, KeyTable, UsageTable
 from .billing import BillingScreen
 from .dashboard import RANGE_LABELS, DashboardScreen
 from .drilldown import EndpointScreen, KeyScreen
+from .events import EventsScreen, EventTable
 from .frame import DataScreen
 from .screens import HelpScreen, KeyPicker
 
@@ -70,6 +73,7 @@ class UsageTopApp(App[None]):
         Binding("K", "pick_key", "Key filter", id="pick_key"),
         Binding("c", "toggle_metric", "Req/credits", id="metric"),
         Binding("b", "billing", "Billing", id="billing"),
+        Binding("v", "events", "Events", id="events"),
         Binding("e", "export('csv')", "Export CSV", id="export_csv"),
         Binding("E", "export('json')", "Export JSON", show=False, id="export_json"),
         Binding("escape", "back", "Back / all keys", show=False, id="back"),
@@ -120,6 +124,7 @@ class UsageTopApp(App[None]):
         self._timer: Timer | None = None
         self._next_poll: dt.datetime | None = None
         self._in_flight = False
+        self.alerts = AlertEngine.from_settings(store, settings, clock, on_hook_error=self._hook_failed)
 
     # --------------------------------------------------------------- lifecycle
     def get_default_screen(self) -> Screen:
@@ -160,7 +165,8 @@ class UsageTopApp(App[None]):
         self.set_keymap({name: keys for name, keys in keymap.items() if name in known})
 
     def _all_bindings(self) -> list[Binding]:
-        return [*self.BINDINGS, *UsageTable.BINDINGS, *KeyTable.BINDINGS, *DailyChart.BINDINGS]
+        return [*self.BINDINGS, *UsageTable.BINDINGS, *KeyTable.BINDINGS, *DailyChart.BINDINGS,
+                *EventTable.BINDINGS]
 
     def apply_size(self, size: Size) -> None:
         """Switch the compact and too-small layouts (the app's own size lags a resize)."""
@@ -186,6 +192,9 @@ class UsageTopApp(App[None]):
         self._update_status()
         try:
             outcome = await self.collector.poll_once()
+            if outcome.ok:
+                # the hook may run a command: keep it off the event loop
+                self._announce(await asyncio.to_thread(self.alerts.evaluate))
             if outcome.ok and self.key_filter:
                 outcome = await self._fetch_key(self.key_filter)
         finally:
@@ -196,6 +205,28 @@ class UsageTopApp(App[None]):
             if not outcome.needs_user:  # a rejected key stays rejected: wait for `r`
                 self._arm_timer()
         self._update_status()
+
+    def _announce(self, events: list[AlertEvent]) -> None:
+        """A toast per new event (not for snoozed scopes), and the bell if configured."""
+        loud = [event for event in events if not event.snoozed]
+        for event in loud:
+            severity = ("information" if event.state == "cleared"
+                        else "error" if event.level == "red" else "warning")
+            self.notify(event.message, title=f"{event.scope} {event.level}", severity=severity,
+                        timeout=15)
+        if self.settings.bell and any(event.state == "raised" for event in loud):
+            self.bell()
+
+    def _hook_failed(self, message: str) -> None:
+        """Called from the alert worker thread when the configured command fails."""
+        self.call_from_thread(self.notify, f"alert command: {message}", severity="warning")
+
+    def snooze(self, scope: str) -> None:
+        """``a``: acknowledge a scope's alerts for the configured time."""
+        until = self.alerts.acknowledge(scope)
+        local = until.astimezone(self.settings.tz).strftime("%H:%M")
+        self.notify(f"{scope}: alerts snoozed until {local}")
+        self.refresh_view()
 
     def _history_range(self) -> tuple[dt.date, dt.date]:
         today = local_today(self.clock(), self.settings.tz)
@@ -361,6 +392,8 @@ class UsageTopApp(App[None]):
             return KeyScreen(location[1])
         if location[0] == "billing":
             return BillingScreen()
+        if location[0] == "events":
+            return EventsScreen()
         return EndpointScreen(location[1], location[2])
 
     def action_back(self) -> None:
@@ -388,8 +421,14 @@ class UsageTopApp(App[None]):
         self.range_ = Range(name)
 
     def action_billing(self) -> None:
-        if self.history[self.position] != ("billing",):
-            self.drill(("billing",))
+        self._open(("billing",))
+
+    def action_events(self) -> None:
+        self._open(("events",))
+
+    def _open(self, location: Location) -> None:
+        if self.history[self.position] != location:
+            self.drill(location)
 
     def action_export(self, fmt: str) -> None:
         """Write the focused pane of the current view, as shown, and say where."""
@@ -489,6 +528,7 @@ class UsageTopApp(App[None]):
              + [("↑ ↓ j k", "Move the cursor", ""), ("enter", "Open this key or endpoint", ""),
                 ("click header", "Sort by it; click again to reverse", "")]),
             ("Keys table", rows(KeyTable.BINDINGS)),
+            ("Events", rows(EventTable.BINDINGS)),
             ("Chart", rows(DailyChart.BINDINGS) + [("mouse", "Hover a bar to see its day", "")]),
             ("Anywhere", [("ctrl+p", "Command palette: every action", ""), ("ctrl+q", "Quit", "")]),
         ]

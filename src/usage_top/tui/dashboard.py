@@ -10,8 +10,10 @@ from textual.widget import Widget
 from textual.widgets import DataTable, Static
 
 from ..format import count
+from ..anomaly import anomalous_keys
 from ..model import Period
 from ..periods import local_today, period_start
+from ..projection import first_to_run_out, projections
 from ..views import RangeView, ScopeView, range_view, scope_views
 from ..widgets.daily_chart import DailyChart
 from ..widgets.scope_card import ScopeCard
@@ -71,6 +73,7 @@ class DashboardScreen(DataScreen):
         endpoints.set_caption(label)
         keys = self.query_one(KeyTable)
         keys.metric = app.metric
+        keys.flagged = set(anomalous_keys(app.store, today, app.settings.anomaly_multiple))
         keys.show_keys(view.by_key)
         keys.set_caption(label)
         self._push_empty(view)
@@ -86,6 +89,8 @@ class DashboardScreen(DataScreen):
         self.query_one("#no-scopes").display = not scopes
         cards = {card.id: card for card in self.query(ScopeCard)}
         stale_after = 3 * self.app.settings.interval
+        outlook = projections(self.app.store, now)
+        first = first_to_run_out(outlook)
         for scope in scopes:
             card_id = "scope-" + scope.usage.name.replace(".", "-")
             card = cards.get(card_id)
@@ -96,6 +101,9 @@ class DashboardScreen(DataScreen):
             card.now = now
             card.view = scope
             card.key_share = self._key_share(scope, now, today)
+            projection = outlook.get(scope.usage.name)
+            card.projection = projection.text if projection else ""
+            card.first_out = scope.usage.name == first
 
     def _key_share(self, scope: ScopeView, now: dt.datetime, today: dt.date) -> str:
         """The filtered key's part of a daily or monthly scope (hourly is not split by key)."""

@@ -68,6 +68,15 @@ class ScopeCard(Widget):
     key_share: reactive[str] = reactive("")
     """With a key filter: that key's part of this scope, e.g. 'key 1,204 (9.8%)'."""
 
+    projection: reactive[str] = reactive("")
+    """At the current burn rate: 'limit in 3d 4h', 'ok until reset'… ('' when unknown)."""
+
+    first_out: reactive[bool] = reactive(False)
+    """This scope's limit is the first to run out at the current rates."""
+
+    def watch_first_out(self) -> None:
+        self._update_stale()
+
     def watch_view(self, view: ScopeView | None) -> None:
         if view is None:
             return
@@ -86,7 +95,7 @@ class ScopeCard(Widget):
         if stale and self.view and self.now:
             self.border_subtitle = f"stale {age_text((self.now - self.view.fetched_at).total_seconds())}"
         else:
-            self.border_subtitle = ""
+            self.border_subtitle = "runs out first" if self.first_out else ""
 
     @property
     def is_stale(self) -> bool:
@@ -109,8 +118,8 @@ class ScopeCard(Widget):
             bar(fraction, width, style, self.get_component_rich_style("scope-card--track")),
             _spread(Text(self._reset_text(), style=dim), Text(self._rate_text(), style=dim), width),
         ]
-        if self.key_share:
-            lines.append(Text(self.key_share, style=dim))
+        if self.key_share or self.projection:  # the key's part when narrowed, else the outlook
+            lines.append(Text(self.key_share or self.projection, style=dim if self.key_share else style))
         return Text("\n").join(lines)
 
     def _one_line(self, width: int, style) -> Text:

@@ -357,8 +357,10 @@ class KeyTable(UsageTable[KeyUsage]):
 
     def __init__(self, *, now: Callable[[], dt.datetime], tz, id: str | None = None) -> None:
         self._now, self._tz = now, tz
+        self.flagged: set[str] = set()
+        """Keys flagged as anomalous (credits today far above their 7-day median): ⚑."""
         self.columns_spec = (
-            Column("key", "Key", 9, lambda r: r.key, lambda r: short_key(r.key), numeric=False),
+            Column("key", "Key", 11, lambda r: r.key, self._key_text, numeric=False),
             Column("requests", "Requests", 9, lambda r: r.requests, lambda r: count(r.requests)),
             Column("credits", "Credits", 9, lambda r: r.credits, lambda r: count(r.credits)),
             Column("last_used", "Last used", 10, lambda r: r.last_used, self._last_used),
@@ -378,6 +380,12 @@ class KeyTable(UsageTable[KeyUsage]):
         """Follow the activity/cost switch when sorted by requests or credits."""
         if self.sort_column in ("requests", "credits") and metric != self.sort_column:
             self.sort_by(metric, reverse=self.sort_reverse)
+
+    def _key_text(self, row: KeyUsage) -> Text:
+        text = Text(short_key(row.key))
+        if row.key in self.flagged:
+            text.append(" ⚑", style="bold red")
+        return text
 
     def _last_used(self, row: KeyUsage) -> str:
         return last_used_text(row.last_used, self._now(), self._tz)

@@ -1,0 +1,89 @@
+"""The events pane (``v``): threshold crossings and anomalies, newest first."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.widget import Widget
+from textual.widgets import DataTable, Static
+
+from ..alerts import AlertEvent
+from ..format import age_text
+from ..widgets.tables import Column, UsageTable
+from .frame import DataScreen
+
+_LEVEL_STYLE = {"red": "bold red", "amber": "bold yellow", "normal": "green"}
+
+
+def _level(event: AlertEvent) -> Text:
+    label = "cleared" if event.state == "cleared" else event.level
+    return Text(label, style=_LEVEL_STYLE.get(event.level, ""))
+
+
+class EventTable(UsageTable[AlertEvent]):
+    """One row per event; ``a`` snoozes the scope of the event under the cursor."""
+
+    title = "Events"
+    default_sort = "at"
+
+    BINDINGS = [Binding("a", "snooze", "Ack/snooze scope", id="snooze")]
+
+    def __init__(self, *, tz, id: str | None = None) -> None:
+        self._tz = tz
+        self.columns_spec = (
+            Column("message", "Event", 30, lambda e: e.message, lambda e: e.message, numeric=False),
+            Column("at", "When", 13, lambda e: e.at, lambda e: e.at.astimezone(tz).strftime("%b %d %H:%M")),
+            Column("scope", "Scope", 22, lambda e: e.scope, lambda e: e.scope, numeric=False),
+            Column("level", "Level", 9, lambda e: e.level, _level, numeric=False),
+            Column("percent", "Usage", 8, lambda e: e.percent,
+                   lambda e: "" if e.percent is None else f"{e.percent:.1f}%"),
+        )
+        super().__init__(id=id)
+
+    def action_snooze(self) -> None:
+        event = self.current_row
+        if event is not None:
+            self.app.snooze(event.scope)
+
+
+class EventsScreen(DataScreen):
+    """Every recorded event; the header of the list says which scopes are snoozed."""
+
+    crumb = "events"
+
+    def compose_body(self) -> ComposeResult:
+        yield Static(id="summary")
+        yield EventTable(tz=self.app.settings.tz, id="events")
+
+    def on_mount(self) -> None:
+        self.query_one(EventTable).focus()
+
+    @property
+    def panes(self) -> list[Widget]:
+        return [self.query_one(EventTable)]
+
+    def refresh_data(self, now: dt.datetime) -> None:
+        app = self.app
+        events = app.store.events()
+        table = self.query_one(EventTable)
+        table.show_rows((str(event.id), event) for event in events)
+        table.set_caption(f"{len(events)} recorded")
+        active = app.store.active_alerts()
+        parts = [f"{scope} {level}" for scope, level in sorted(active.items())] or ["none"]
+        summary = Text.assemble(("Active: ", "dim"), ", ".join(parts))
+        snoozed = []
+        for scope in sorted({event.scope for event in events}):
+            until = app.alerts.snoozed_until(scope) if app.alerts else None
+            if until and until > now:
+                snoozed.append(f"{scope} for {age_text((until - now).total_seconds())}")
+        if snoozed:
+            summary.append("   Snoozed: ", style="dim")
+            summary.append(", ".join(snoozed))
+        summary.append("   a: ack/snooze the scope under the cursor", style="dim")
+        self.query_one("#summary", Static).update(summary)
+
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        event.stop()

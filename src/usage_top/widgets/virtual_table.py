@@ -1,0 +1,869 @@
+"""A virtualised, keyed, sortable and filterable table: only the visible rows are drawn.
+
+Textual's ``DataTable`` builds renderables for, and measures, every cell of every
+row it is given, and removes rows one at a time: ten thousand rows take seconds
+to show and minutes to filter. This table keeps the rows as they come (a dict
+of row key to row object) plus the current order (a list of row keys), and
+turns a row into cells and cells into a line only when that line is on screen
+(``render_line``). Showing, sorting, filtering and updating 100,000 rows is then
+a sort of 100,000 values, and a refresh repaints only the lines whose content
+changed, which matters over SSH.
+
+It has the API the usage tables had on top of ``DataTable`` (``show_rows``,
+``sort_by``, ``set_filter``, ``current_row``, ``row_for_key``, ``visible_rows``,
+``set_caption``, ``metric``) and the parts of ``DataTable``'s that the app and its
+tests use (``row_count``, ``cursor_row``, ``move_cursor``, ``get_row_index``,
+``get_cell``, ``coordinate_to_cell_key``, ``columns``), and it draws like a
+``DataTable`` with ``cursor_type="row"``, ``cell_padding=0`` and no zebra stripes.
+``RowSelected`` and ``RowHighlighted`` keep ``DataTable``'s handler names
+(``on_data_table_row_selected``) and attributes (``data_table``, ``cursor_row``,
+``row_key.value``), so screens written for the ``DataTable`` version need no change.
+
+Columns are ``Column`` objects (key, label, width, how to read, show and sort a
+row); the first column takes the width the others leave.
+"""
+
+from __future__ import annotations
+
+import operator
+import re
+from collections.abc import Callable, Iterable, Sequence
+from functools import lru_cache
+from itertools import islice
+from dataclasses import dataclass
+from typing import Any, ClassVar, Generic, NamedTuple, TypeVar
+
+from rich.console import RenderableType
+from rich.padding import Padding
+from rich.segment import Segment
+from rich.style import Style
+from textual.renderables.styled import Styled
+from rich.text import Text
+from textual import events
+from textual.actions import SkipAction
+from textual.binding import Binding, BindingType
+from textual.geometry import Size
+from textual.message import Message
+from textual.reactive import reactive
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
+
+Row = TypeVar("Row")
+
+HEADER = -1
+"""The row index of the header line (as in ``DataTable``)."""
+
+
+@dataclass(frozen=True, eq=True)
+class Cell:
+    """A table cell: what to sort by and what to show."""
+
+    value: Any
+    text: Text
+
+    def __rich__(self) -> Text:
+        return self.text
+
+
+@dataclass(frozen=True)
+class Column(Generic[Row]):
+    """How one column reads, shows and sorts a row."""
+
+    key: str
+    label: str
+    width: int
+    value: Callable[[Row], Any]
+    show: Callable[[Row], str | Text]
+    numeric: bool = True
+
+    def cell(self, row: Row) -> Cell:
+        shown = self.show(row)
+        text = shown if isinstance(shown, Text) else Text(shown)
+        text.justify = "right" if self.numeric else "left"
+        text.no_wrap = True
+        text.overflow = "ellipsis"
+        value = self.value(row)
+        return Cell(value=(value is None, value), text=text)
+
+
+@dataclass(frozen=True)
+class RowKey:
+    """A row's key, as ``DataTable`` events carry it: the string is ``.value``."""
+
+    value: str
+
+
+@dataclass(frozen=True)
+class ColumnKey:
+    value: str
+
+
+class CellKey(NamedTuple):
+    row_key: RowKey
+    column_key: ColumnKey
+
+
+@dataclass
+class ColumnState:
+    """A shown column: its header label and width (both may change)."""
+
+    key: str
+    label: Text
+    width: int
+
+
+_OUT_OF_BOUNDS = Style.from_meta({"column": 0, "out_of_bounds": True})
+
+
+@lru_cache(maxsize=64)
+def _column_meta(column_index: int) -> Style:
+    return Style.from_meta({"column": column_index})
+
+
+def _in_order(values: list[Any], descending: bool) -> bool:
+    """Whether ``values`` are already sorted (a C-speed pass; None never is)."""
+    try:
+        return all(map(operator.ge if descending else operator.le, values, islice(values, 1, None)))
+    except TypeError:  # None against a number: sort, with None first
+        return False
+
+
+class VirtualTable(ScrollView, Generic[Row], can_focus=True):
+    """Rows keyed by a string, shown in sort order, filtered, drawn on demand.
+
+    Subclasses set ``columns_spec`` (a tuple of ``Column``), ``default_sort`` (a
+    column key) and ``title``. Numbers sort biggest first, names A to Z; sorting
+    and updates keep the cursor on the same row key. A filter (substring, or a
+    regular expression after ``re:``) matches the first column's text and the
+    row key.
+    """
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("enter", "select_cursor", "Select", show=False),
+        Binding("up", "cursor_up", "Cursor up", show=False),
+        Binding("down", "cursor_down", "Cursor down", show=False),
+        Binding("pageup", "page_up", "Page up", show=False),
+        Binding("pagedown", "page_down", "Page down", show=False),
+        Binding("ctrl+home,home", "scroll_top", "Top", show=False),
+        Binding("ctrl+end,end", "scroll_bottom", "Bottom", show=False),
+        Binding("j", "cursor_down", "Down", show=False),
+        Binding("k", "cursor_up", "Up", show=False),
+        # The ids are those of the usage tables' bindings, so that a keymap (which
+        # remaps by id) moves these too when a subclass re-declares them.
+        Binding("s", "sort_next", "Sort column", tooltip="Sort by the next column", id="sort_next"),
+        Binding("S", "sort_reverse", "Reverse sort", tooltip="Reverse the sort order",
+                id="sort_reverse"),
+        Binding("slash", "start_filter", "Filter", key_display="/", tooltip="Filter rows", id="filter"),
+        Binding("escape", "clear_filter", "Clear filter", show=False, id="clear_filter"),
+    ]
+
+    COMPONENT_CLASSES: ClassVar[set[str]] = {
+        "virtual-table--header",
+        "virtual-table--cursor",
+        "virtual-table--hover",
+        "virtual-table--header-hover",
+    }
+
+    DEFAULT_CSS = """
+    VirtualTable {
+        background: $surface;
+        color: $foreground;
+        height: auto;
+        max-height: 100%;
+        &:focus {
+            background-tint: $foreground 5%;
+            & > .virtual-table--cursor {
+                background: $block-cursor-background;
+                color: $block-cursor-foreground;
+                text-style: $block-cursor-text-style;
+            }
+            & > .virtual-table--header {
+                background-tint: $foreground 5%;
+            }
+        }
+        & > .virtual-table--header {
+            text-style: bold;
+            background: $panel;
+            color: $foreground;
+        }
+        &:ansi > .virtual-table--header {
+            background: ansi_bright_blue;
+            color: ansi_default;
+        }
+        & > .virtual-table--cursor {
+            background: $block-cursor-blurred-background;
+            color: $block-cursor-blurred-foreground;
+            text-style: $block-cursor-blurred-text-style;
+        }
+        & > .virtual-table--header-hover {
+            background: $accent 30%;
+        }
+        & > .virtual-table--hover {
+            background: $block-hover-background;
+        }
+    }
+    """
+
+    # Messages. RowSelected and RowHighlighted use DataTable's names and fields.
+
+    class RowSelected(Message, namespace="data_table"):
+        """Enter (or a click on the highlighted row): handled as ``on_data_table_row_selected``."""
+
+        def __init__(self, data_table: VirtualTable, cursor_row: int, row_key: RowKey) -> None:
+            super().__init__()
+            self.data_table = data_table
+            self.cursor_row = cursor_row
+            self.row_key = row_key
+
+        @property
+        def control(self) -> VirtualTable:
+            return self.data_table
+
+    class RowHighlighted(Message, namespace="data_table"):
+        """The cursor moved to another row: ``on_data_table_row_highlighted``."""
+
+        def __init__(self, data_table: VirtualTable, cursor_row: int, row_key: RowKey) -> None:
+            super().__init__()
+            self.data_table = data_table
+            self.cursor_row = cursor_row
+            self.row_key = row_key
+
+        @property
+        def control(self) -> VirtualTable:
+            return self.data_table
+
+    class Sorted(Message):
+        """The sort column or direction changed."""
+
+    class FilterRequested(Message):
+        """The user asked to type a filter for this table."""
+
+        def __init__(self, table: VirtualTable) -> None:
+            super().__init__()
+            self.table = table
+
+    title = "Table"
+    columns_spec: tuple[Column, ...] = ()
+    default_sort = ""
+
+    cursor_row: reactive[int] = reactive(0, repaint=False, always_update=False)
+    """Index (in the shown order) of the row under the cursor."""
+
+    def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
+        super().__init__(id=id, classes=classes)
+        self.sort_column = self.default_sort
+        self.sort_reverse = True
+        self.caption = ""
+        self.filter_text = ""
+        self._matches: Callable[[str, str], bool] | None = None
+        # The rows as parallel lists, in the order given; positions index into them.
+        self._keys: list[str] = []
+        self._items: list[Row] = []
+        self._kept: Sequence[int] = range(0)
+        """Positions (in ``_keys``) of the rows that pass the filter, in the order given."""
+        self._shown: Sequence[int] = range(0)
+        """The same positions in display order."""
+        self._values: dict[str, list[Any]] = {}
+        """Sort values of every row, per column key, for the current rows."""
+        self._key_index: dict[str, int] | None = None
+        """Key -> position in ``_keys``, built when first needed after a change."""
+        self._shown_set: set[int] | None = None
+        self._haystacks: dict[str, tuple[Any, str, str]] = {}
+        """Per row key: the first column's value, and its text and the key lower-cased,
+        which filters match (recomputed when that value changes)."""
+        self.columns: dict[str, ColumnState] = {
+            column.key: ColumnState(column.key, self._label(column), column.width)
+            for column in self.columns_spec
+        }
+        self._lines: dict[str, tuple[Row, tuple[Cell, ...], tuple, Strip, int]] = {}
+        """Per row key: the row, its cells, the render state, the line drawn from them
+        and the data generation they were computed in."""
+        self._painted: dict[int, Strip] = {}
+        """What ``render_line`` last returned for each line on screen."""
+        self._generation = 0
+        """Bumped by every ``show_rows`` and filter: cells are computed again."""
+        self._hover_row: int | None = None
+        self._show_hover = False
+        self._pseudo_state: Any = None
+
+    # ----------------------------------------------------------------- layout
+
+    def on_mount(self) -> None:
+        self._update_title()
+        self._update_virtual_size()
+
+    def on_resize(self) -> None:
+        self.fit_columns()
+
+    @property
+    def fixed_width(self) -> int:
+        """Cells used by every column but the first (which takes what is left)."""
+        return sum(column.width for column in self.columns_spec[1:])
+
+    def fit_columns(self) -> None:
+        """Give the first column the width the others leave, so nothing scrolls sideways."""
+        if not self.columns_spec:
+            return
+        first = self.columns_spec[0]
+        # Border and a cell for the scrollbar are always reserved, so the width does
+        # not depend on whether the rows happen to overflow at this moment.
+        available = self.size.width - self.styles.gutter.width - 1 - self.fixed_width - 1
+        width = max(first.width, available)
+        column = self.columns.get(first.key)
+        if column is None or column.width == width:
+            return
+        column.width = width
+        self._clear_caches()
+        self._update_virtual_size()
+        self.refresh()
+
+    @property
+    def table_width(self) -> int:
+        return sum(column.width for column in self.columns.values())
+
+    def _update_virtual_size(self) -> None:
+        self.virtual_size = Size(self.table_width, 1 + len(self._shown))
+
+    # ------------------------------------------------------------------- rows
+
+    @property
+    def row_count(self) -> int:
+        """How many rows are shown (after the filter)."""
+        return len(self._shown)
+
+    def _position(self, key: str) -> int | None:
+        """Position of a key among all rows (shown or filtered out), or None."""
+        if self._key_index is None:
+            self._key_index = {key: position for position, key in enumerate(self._keys)}
+        return self._key_index.get(key)
+
+    def _is_shown(self, position: int) -> bool:
+        if self._matches is None:
+            return True
+        if self._shown_set is None:
+            self._shown_set = set(self._shown)
+        return position in self._shown_set
+
+    def row_for_key(self, key: str) -> Row | None:
+        """The shown row with this key, or None."""
+        position = self._position(key)
+        if position is None or not self._is_shown(position):
+            return None
+        return self._items[position]
+
+    @property
+    def current_row(self) -> Row | None:
+        """The row under the cursor."""
+        if 0 <= self.cursor_row < len(self._shown):
+            return self._items[self._shown[self.cursor_row]]
+        return None
+
+    def visible_rows(self) -> list[Row]:
+        """The rows as shown: filtered, in the current sort order."""
+        items = self._items
+        return [items[position] for position in self._shown]
+
+    @property
+    def _all(self) -> dict[str, Row]:
+        """Every row given to ``show_rows``, by key, in the order given."""
+        return dict(zip(self._keys, self._items))
+
+    @property
+    def _rows(self) -> dict[str, Row]:
+        """The rows that pass the filter, by key."""
+        keys, items = self._keys, self._items
+        return {keys[position]: items[position] for position in sorted(self._shown)}
+
+    def show_rows(self, rows: Iterable[tuple[str, Row]]) -> None:
+        """Make the table show ``rows`` (key, row); only lines that change are redrawn.
+
+        One pass over the rows keeps them and reads their sort values (touching each
+        row once: at 100,000 rows, memory traffic is most of the cost).
+        """
+        keep = self._cursor_key()
+        keys: list[str] = []
+        items: list[Row] = []
+        values: list[Any] = []
+        spec = self._spec(self.sort_column)
+        add_key, add_item, add_value = keys.append, items.append, values.append
+        if spec is None:
+            for key, row in rows:
+                add_key(key)
+                add_item(row)
+            self._values = {}
+        else:
+            read = spec.value
+            for key, row in rows:
+                add_key(key)
+                add_item(row)
+                add_value(read(row))
+            self._values = {spec.key: values}
+        self._keys, self._items = keys, items
+        self._key_index = None
+        self._show(keep)
+
+    def _filter(self) -> Sequence[int]:
+        """Positions of the rows that pass the filter, in the order given (a ``range``
+        with no filter: nothing to build, and ``index`` is arithmetic)."""
+        matches = self._matches
+        if matches is None:
+            return range(len(self._keys))
+        first = self.columns_spec[0]
+        value, show = first.value, first.show
+        cache = self._haystacks
+        kept = []
+        for position, (key, row) in enumerate(zip(self._keys, self._items)):
+            read = value(row)
+            entry = cache.get(key)
+            if entry is None or entry[0] != read:
+                entry = cache[key] = (read, str(show(row)).lower(), key.lower())
+            if matches(entry[1], entry[2]):
+                kept.append(position)
+        if len(cache) > 2 * len(self._keys) + 1024:  # keys come and go: forget the gone
+            self._haystacks = {key: cache[key] for key in self._keys if key in cache}
+        return kept
+
+    def set_filter(self, text: str) -> str | None:
+        """Show only matching rows; returns an error for a bad regular expression."""
+        text = text.strip()
+        if not text:
+            matches = None
+        elif text.startswith("re:"):
+            try:
+                pattern = re.compile(text[3:], re.IGNORECASE)
+            except re.error as exc:
+                return f"bad regular expression: {exc}"
+            search = pattern.search  # case-insensitive: the lower-cased text matches alike
+            matches = lambda shown, key: search(f"{shown}\n{key}") is not None  # noqa: E731
+        else:
+            needle = text.lower()
+            matches = lambda shown, key: needle in shown or needle in key  # noqa: E731
+        keep = self._cursor_key()
+        self._matches = matches
+        self.filter_text = text
+        self._show(keep)
+        self._update_title()
+        return None
+
+    def _show(self, keep: str | None) -> None:
+        """Filter, sort and draw the rows now held, the cursor on ``keep`` if shown."""
+        self._generation += 1  # the same row objects may show differently (a metric, the time)
+        self._kept = self._filter()
+        self._shown = self._sorted(self._kept)
+        self._shown_set = None
+        self._update_virtual_size()
+        self._restore_cursor(keep)
+        self._repaint_changed()
+        if self.filter_text:
+            self._update_title()  # the match count
+
+    def _sorted(self, positions: Sequence[int]) -> Sequence[int]:
+        """``positions`` in the order of the sort column (stable: ties keep the given order)."""
+        spec = self._spec(self.sort_column)
+        if spec is None or len(positions) < 2:
+            return positions
+        values = self._values.get(spec.key)
+        if values is None:
+            read = spec.value
+            values = self._values[spec.key] = [read(row) for row in self._items]
+        if isinstance(positions, range) and _in_order(values, self.sort_reverse):
+            return positions  # rows often come in the table's order (the store sorts too)
+        if None in values:  # as Cell.value: (is None, value), so None sorts above all
+            values = [(value is None, value) for value in values]
+        return sorted(positions, key=values.__getitem__, reverse=self.sort_reverse)
+
+    def _spec(self, column_key: str) -> Column | None:
+        return next((column for column in self.columns_spec if column.key == column_key), None)
+
+    # ----------------------------------------------------------------- cursor
+
+    def _key_at(self, index: int) -> str:
+        """Key of the row at an index of the shown order."""
+        return self._keys[self._shown[index]]
+
+    def _cursor_key(self) -> str | None:
+        if 0 <= self.cursor_row < len(self._shown):
+            return self._key_at(self.cursor_row)
+        return None
+
+    def _restore_cursor(self, keep: str | None) -> None:
+        """Put the cursor back on ``keep`` if it is still shown, else keep it in range."""
+        index = self._shown_index(keep) if keep is not None else None
+        self.move_cursor(row=self.cursor_row if index is None else index)
+
+    def _shown_index(self, key: str) -> int | None:
+        """Index of a key in the shown order: two scans (a few ms at 100,000 rows), which
+        is cheaper than building an index per update for one lookup."""
+        if self._key_index is not None:
+            position = self._key_index.get(key)
+        else:
+            try:
+                position = self._keys.index(key)
+            except ValueError:
+                position = None
+        if position is None or not self._is_shown(position):
+            return None
+        return self._shown.index(position)
+
+    def get_row_index(self, row_key: str | RowKey) -> int:
+        """Index of a row in the shown order; ``KeyError`` if it is not shown."""
+        key = row_key.value if isinstance(row_key, RowKey) else row_key
+        index = self._shown_index(key)
+        if index is None:
+            raise KeyError(key)
+        return index
+
+    def move_cursor(self, *, row: int | None = None, column: int | None = None,
+                    animate: bool = False, scroll: bool = True) -> None:
+        """Move the cursor to a row index (``column`` is accepted for DataTable parity)."""
+        if row is not None:
+            self.cursor_row = row
+        if scroll:
+            self._scroll_cursor_into_view()
+
+    def validate_cursor_row(self, row: int) -> int:
+        return max(0, min(row, len(self._shown) - 1))
+
+    def watch_cursor_row(self, old: int, new: int) -> None:
+        self._refresh_row(old)
+        self._refresh_row(new)
+        self._scroll_cursor_into_view()
+        key = self._cursor_key()
+        if key is not None and old != new:
+            self.post_message(self.RowHighlighted(self, new, RowKey(key)))
+
+    def _scroll_cursor_into_view(self) -> None:
+        """Scroll so the cursor row shows below the header: now, and again once the
+        layout has caught up with rows just shown (the widget may not have grown yet)."""
+        if not self.is_mounted:
+            return
+        self._scroll_now()
+        self.call_after_refresh(self._scroll_now)
+
+    def _scroll_now(self) -> None:
+        height = self.scrollable_content_region.height - 1  # below the header
+        if height <= 0:
+            return
+        top = round(self.scroll_y)
+        row = self.cursor_row
+        # force: the scrollbars may not be laid out yet for rows just shown
+        if row < top:
+            self.scroll_to(y=row, animate=False, force=True)
+        elif row >= top + height:
+            self.scroll_to(y=row - height + 1, animate=False, force=True)
+
+    def coordinate_to_cell_key(self, coordinate: tuple[int, int]) -> CellKey:
+        """The keys of the cell at (row index, column index), as ``DataTable`` has it."""
+        row, column = coordinate
+        if not 0 <= row < len(self._shown):
+            raise IndexError(f"no row {row}")
+        return CellKey(RowKey(self._key_at(row)), ColumnKey(self.columns_spec[column].key))
+
+    def get_row_at(self, row_index: int) -> list[Cell]:
+        """The cells of the row at an index in the shown order."""
+        if not 0 <= row_index < len(self._shown):
+            raise IndexError(f"no row {row_index}")
+        row = self._items[self._shown[row_index]]
+        return [column.cell(row) for column in self.columns_spec]
+
+    def get_cell(self, row_key: str | RowKey, column_key: str | ColumnKey) -> Cell:
+        """The cell (value and text) of a shown row in a column."""
+        key = row_key.value if isinstance(row_key, RowKey) else row_key
+        name = column_key.value if isinstance(column_key, ColumnKey) else column_key
+        row = self.row_for_key(key)
+        if row is None:
+            raise KeyError(key)
+        spec = self._spec(name)
+        if spec is None:
+            raise KeyError(name)
+        return spec.cell(row)
+
+    # ---------------------------------------------------------------- sorting
+
+    def sort_by(self, column_key: str, reverse: bool | None = None) -> None:
+        """Sort by a column; the same column again flips the direction."""
+        if reverse is None:
+            reverse = not self.sort_reverse if column_key == self.sort_column else self._natural(column_key)
+        self.sort_column, self.sort_reverse = column_key, reverse
+        keep = self._cursor_key()
+        self._shown = self._sorted(self._kept)
+        self._restore_cursor(keep)
+        for column in self.columns_spec:
+            self.columns[column.key].label = self._label(column)
+        self._update_title()
+        self.refresh()
+        self.post_message(self.Sorted())
+
+    def _natural(self, column_key: str) -> bool:
+        """Numbers sort biggest first, names A to Z."""
+        spec = self._spec(column_key)
+        return spec.numeric if spec is not None else True
+
+    def _label(self, column: Column) -> Text:
+        label = column.label if column.key != self.sort_column else (
+            f"{column.label}{'▼' if self.sort_reverse else '▲'}")
+        return Text(label, justify="right" if column.numeric else "left", style="bold")
+
+    @property
+    def metric(self) -> str:
+        """What the table counts ('requests' or 'credits'); subclasses act on a change."""
+        return getattr(self, "_metric", "credits")
+
+    @metric.setter
+    def metric(self, metric: str) -> None:
+        self._metric = metric
+
+    # ----------------------------------------------------------------- titles
+
+    def _update_title(self) -> None:
+        label = next((c.label for c in self.columns_spec if c.key == self.sort_column), "")
+        order = "▼" if self.sort_reverse else "▲"
+        title = f"{self.title}{' · ' + self.caption if self.caption else ''}"
+        if self.filter_text:
+            title += f" · filter “{self.filter_text}” {len(self._shown)}/{len(self._keys)}"
+        subtitle = f"sort: {label.lower()} {order} · s/S" if label else ""
+        # Setting a border title repaints the whole widget: only when it changed.
+        if title != getattr(self, "_shown_title", None):
+            self._shown_title = title
+            self.border_title = title
+        if subtitle != getattr(self, "_shown_subtitle", None):
+            self._shown_subtitle = subtitle
+            self.border_subtitle = subtitle
+
+    def set_caption(self, caption: str) -> None:
+        self.caption = caption
+        self._update_title()
+
+    # ---------------------------------------------------------------- actions
+
+    def action_sort_next(self) -> None:
+        keys = [column.key for column in self.columns_spec]
+        index = keys.index(self.sort_column) if self.sort_column in keys else -1
+        self.sort_by(keys[(index + 1) % len(keys)])
+
+    def action_sort_reverse(self) -> None:
+        self.sort_by(self.sort_column or self.columns_spec[0].key, not self.sort_reverse)
+
+    def action_start_filter(self) -> None:
+        self.post_message(self.FilterRequested(self))
+
+    def action_clear_filter(self) -> None:
+        if not self.filter_text:
+            raise SkipAction()  # nothing to clear: let Esc mean what it means around us
+        self.set_filter("")
+
+    def _hide_hover(self) -> None:
+        """The keyboard moves the cursor: the mouse's row is no longer highlighted."""
+        if self._show_hover:
+            self._show_hover = False
+            self._refresh_row(self._hover_row)
+
+    def action_cursor_up(self) -> None:
+        self._hide_hover()
+        self.cursor_row -= 1
+
+    def action_cursor_down(self) -> None:
+        self._hide_hover()
+        self.cursor_row += 1
+
+    def _page(self) -> int:
+        return max(1, self.scrollable_content_region.height - 1)
+
+    def action_page_up(self) -> None:
+        self._hide_hover()
+        self.cursor_row -= self._page()
+
+    def action_page_down(self) -> None:
+        self._hide_hover()
+        self.cursor_row += self._page()
+
+    def action_scroll_top(self) -> None:
+        self._hide_hover()
+        self.cursor_row = 0
+
+    def action_scroll_bottom(self) -> None:
+        self._hide_hover()
+        self.cursor_row = len(self._shown) - 1
+
+    def action_select_cursor(self) -> None:
+        self._hide_hover()
+        key = self._cursor_key()
+        if key is not None:
+            self.post_message(self.RowSelected(self, self.cursor_row, RowKey(key)))
+
+    # ------------------------------------------------------------------ mouse
+
+    def _row_at(self, event: events.MouseEvent) -> int | None:
+        """Row index under the pointer, HEADER for the header line, None elsewhere."""
+        offset = event.get_content_offset(self)
+        if offset is None:
+            return None
+        if offset.y == 0:
+            return HEADER
+        row = offset.y - 1 + round(self.scroll_y)
+        return row if 0 <= row < len(self._shown) else None
+
+    def _column_at(self, x: int) -> int | None:
+        x += round(self.scroll_x)
+        for index, column in enumerate(self.columns.values()):
+            if x < column.width:
+                return index
+            x -= column.width
+        return None
+
+    async def _on_click(self, event: events.Click) -> None:
+        row = self._row_at(event)
+        if row is None:
+            return
+        if row == HEADER:
+            offset = event.get_content_offset(self)
+            index = self._column_at(offset.x) if offset is not None else None
+            if index is not None:
+                event.stop()
+                self.sort_by(self.columns_spec[index].key)
+            return
+        event.stop()
+        self._show_hover = True
+        if row == self.cursor_row:
+            self.action_select_cursor()
+        else:
+            self.cursor_row = row
+
+    def _on_mouse_move(self, event: events.MouseMove) -> None:
+        row = self._row_at(event)
+        self._show_hover = True
+        if row != self._hover_row:
+            old, self._hover_row = self._hover_row, row
+            self._refresh_row(old)
+            self._refresh_row(row)
+
+    def _on_leave(self, event: events.Leave) -> None:
+        if self._hover_row is not None:
+            old, self._hover_row = self._hover_row, None
+            self._refresh_row(old)
+
+    # -------------------------------------------------------------- rendering
+
+    def notify_style_update(self) -> None:
+        super().notify_style_update()
+        self._clear_caches()
+        self.refresh()
+
+    def _clear_caches(self) -> None:
+        self._lines.clear()
+        self._painted.clear()
+
+    def _refresh_row(self, row: int | None) -> None:
+        """Repaint the line of a row index (or the header) if it is on screen."""
+        if row is None or not self.is_mounted:
+            return
+        y = 0 if row == HEADER else row + 1 - round(self.scroll_y)
+        if 0 <= y < self.size.height:
+            self.refresh_line(y + round(self.scroll_y))
+
+    def refresh_line(self, y: int) -> None:
+        """Refresh one line on screen; ``y`` counts from the top of the scrolled content."""
+        super().refresh_line(y)
+        self._painted.pop(y - round(self.scroll_y), None)
+
+    def _repaint_changed(self) -> None:
+        """After new data or a new order: repaint the lines whose content changed."""
+        if not self.is_mounted:
+            return
+        if not self._painted:
+            self.refresh()
+            return
+        height = self.size.height
+        for y in range(1, height):
+            strip = self._line(y)
+            if self._painted.get(y) != strip:
+                self.refresh_line(y + round(self.scroll_y))
+
+    def render_line(self, y: int) -> Strip:
+        state = self.get_pseudo_class_state()
+        if state != self._pseudo_state:  # focus, hover, dark/light: other styles
+            self._pseudo_state = state
+            self._lines.clear()
+        strip = self._line(y)
+        self._painted[y] = strip
+        return strip
+
+    def _line(self, y: int) -> Strip:
+        """Line ``y`` of the widget: the header, a row or blank."""
+        width = self.size.width
+        base_style = self.rich_style
+        scroll_x = round(self.scroll_x)
+        if y == 0:
+            strip = self._header_line(base_style)
+        else:
+            index = y - 1 + round(self.scroll_y)
+            if index >= len(self._shown):
+                return Strip.blank(width, base_style)
+            strip = self._row_line(index, base_style)
+        if scroll_x:
+            strip = strip.crop(scroll_x, scroll_x + width)
+        return strip.adjust_cell_length(width, base_style)
+
+    def _header_line(self, base_style: Style) -> Strip:
+        hover = self._show_hover and self._hover_row == HEADER
+        labels = [column.label for column in self.columns.values()]
+        return self._draw(HEADER, labels, False, hover, base_style)
+
+    def _row_line(self, index: int, base_style: Style) -> Strip:
+        position = self._shown[index]
+        key, row = self._keys[position], self._items[position]
+        cursor = index == self.cursor_row
+        hover = self._show_hover and index == self._hover_row
+        state = (cursor, hover, base_style, self.size.width)  # not the index: lines move with sorts
+        cached = self._lines.get(key)
+        if (cached is not None and cached[0] is row and cached[2] == state
+                and cached[4] == self._generation):
+            return cached[3]
+        cells = tuple(column.cell(row) for column in self.columns_spec)
+        if cached is not None and cached[2] == state and cached[1] == cells:
+            strip = cached[3]
+        else:
+            strip = self._draw(index, cells, cursor, hover, base_style)
+        self._lines[key] = (row, cells, state, strip, self._generation)
+        return strip
+
+    def _cell_styles(self, header: bool, hover: bool, cursor: bool, css_priority: bool = True
+                     ) -> tuple[Style, Style]:
+        """(style under the cell, style over it): as DataTable, with the cursor's
+        foreground taking priority over the cell's own colours."""
+        component = Style()
+        if hover:
+            component += self.get_component_rich_style("virtual-table--hover")
+            if header:
+                component += self.get_component_rich_style("virtual-table--header-hover")
+        if cursor:
+            component += self.get_component_rich_style("virtual-table--cursor")
+        post = Style.from_color(color=component.color) if css_priority else Style.null()
+        return component, post
+
+    def _draw(self, index: int, cells: Sequence[RenderableType], cursor: bool, hover: bool,
+              base_style: Style) -> Strip:
+        """One line of cells, drawn as DataTable draws it (same styles and segments).
+
+        Each cell's style carries its column in its meta, as DataTable's do (so the
+        segments, and screenshots, are the same), but not its row: a row's line does
+        not depend on where it is, and sorting reuses the lines already drawn.
+        """
+        header = index == HEADER
+        row_style = (self.get_component_styles("virtual-table--header").rich_style
+                     if header else base_style)
+        component, post = self._cell_styles(header, hover, cursor)
+        console = self.app.console
+        options = self.app.console_options.update(no_wrap=True)
+        segments: list[Segment] = []
+        for column_index, (column, cell) in enumerate(zip(self.columns.values(), cells)):
+            pre = row_style + _column_meta(column_index) + component
+            lines = console.render_lines(
+                Styled(Padding(cell, (0, 0)), pre_style=pre, post_style=post),
+                options.update_dimensions(column.width, 1),
+            )
+            segments.extend(lines[0])
+        extend, _ = self._cell_styles(header, hover, cursor, css_priority=False)
+        remaining = max(0, self.size.width - self.table_width)
+        segments.append(Segment(" " * remaining, row_style + extend + _OUT_OF_BOUNDS))
+        return Strip(segments).adjust_cell_length(self.size.width, base_style).simplify()

@@ -1,0 +1,65 @@
+"""Alerts in the dashboard: toasts once per crossing, the events pane, snoozing, the bell."""
+
+from __future__ import annotations
+
+from usage_top.tui.events import EventsScreen, EventTable
+from usage_top.widgets.scope_card import ScopeCard
+
+from .conftest import settle
+from .test_bindings import _column
+
+SIZE = (120, 36)
+
+
+def _toasts(app) -> list[str]:
+    return [str(notification.title) for notification in app._notifications]
+
+
+async def test_crossings_toast_once(make_app, clock):
+    async with make_app().run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        assert set(_toasts(pilot.app)) >= {"api.daily amber", "api.hourly red"}
+        pilot.app.clear_notifications()
+        clock.advance(minutes=5)
+        await pilot.press("r")
+        await settle(pilot)
+        assert not any(title.startswith("api.") for title in _toasts(pilot.app))  # no re-fire
+
+
+async def test_events_pane_and_snooze(make_app, store, clock):
+    async with make_app().run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("v")
+        await settle(pilot)
+        assert isinstance(pilot.app.screen, EventsScreen)
+        table = pilot.app.screen.query_one(EventTable)
+        assert len(_column(table, "scope")) == len(store.events()) >= 2
+        while table.current_row.scope != "api.daily":
+            await pilot.press("down")
+        await pilot.press("a")
+        await pilot.pause()
+        assert store.snoozes()["api.daily"] > clock()
+        assert "api.daily" in pilot.app.screen.query_one("#summary").render().plain
+
+
+async def test_cards_show_projections_and_what_runs_out_first(make_app, clock):
+    async with make_app().run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        for _ in range(2):
+            clock.advance(minutes=10)
+            await pilot.press("r")
+            await settle(pilot)
+        cards = {card.view.usage.name: card for card in pilot.app.screen.query(ScopeCard)}
+        assert cards["api.daily"].projection.startswith("limit in")
+        assert [name for name, card in cards.items() if card.first_out] == ["api.hourly"]
+        assert cards["api.hourly"].border_subtitle == "runs out first"
+
+
+async def test_bell_when_configured(make_app):
+    app = make_app()
+    app.settings = app.settings.model_copy(update={"bell": True})
+    rang = []
+    app.bell = lambda: rang.append(True)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        assert rang
