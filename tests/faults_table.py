@@ -391,8 +391,24 @@ CORE = frozenset({
     "429", "429-retry-after-date", "429-retry-after-too-long", "503", "slow", "refused",
     "closed-mid-body", "invalid-json", "huge-counts", "null-empty-names", "250-rows", "odd-scopes",
 })
-"""The cases the dashboard runs in CI (one of each kind; the collector runs them all)."""
+"""The cases ``report`` and the dashboard run in CI (one of each kind; the collector
+runs them all, and so does everything with USAGE_TOP_SOAK=1)."""
 
 
 def tui_cases() -> tuple[Case, ...]:
+    """The cases for the front ends above the collector (report, dashboard)."""
     return CASES if SOAK else tuple(case for case in CASES if case.id in CORE)
+
+
+def scale_runtime_client(monkeypatch, scaled: ScaledTime) -> None:
+    """The one seam of the CLI tests: the ApiClient a ``Runtime`` builds gets scaled
+    sleeps and clock (the client, the socket and the server are all real)."""
+    import functools
+
+    from usage_top import runtime
+    from usage_top.providers import http
+
+    scaled_client = functools.partial(http.ApiClient, sleep=scaled.sleep, clock=scaled.clock)
+    monkeypatch.setattr(http, "ApiClient", scaled_client)
+    if hasattr(runtime, "ApiClient"):  # imported at module level by older runtimes
+        monkeypatch.setattr(runtime, "ApiClient", scaled_client)

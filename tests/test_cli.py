@@ -140,7 +140,9 @@ def test_collect_once_against_the_simulator(settings, sim, capsys, clock):
     code, out, err = _run(capsys, clock, "collect", "--once")
 
     assert code == 0 and out == ""
-    assert err.splitlines() == ["2026-11-18T14:37:00Z poll ok (32 requests)"]
+    poll, *alerts = err.splitlines()
+    assert poll == "2026-11-18T14:37:00Z poll ok (32 requests)"
+    assert all(line.startswith("2026-11-18T14:37:00Z alert ") for line in alerts)  # see test_hooks
     assert sim.request_count() == HISTORY_DAYS + 1
     with Store(settings.db) as store:
         assert store.last_success() is not None

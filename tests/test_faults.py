@@ -6,18 +6,20 @@ the error is one line that says what happened, the last good data stays (and
 ``report`` marks it stale), the server saw no more requests than the retry policy
 allows and never sooner than the backoff or ``Retry-After`` it asked for, and the
 next poll after the server recovers is whole again.
+
+The collector runs every case; ``report`` runs one case of each kind in CI
+(``faults_table.CORE``: it polls through the same collector) and every case with
+``USAGE_TOP_SOAK=1``.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import json
 import shutil
 
 import pytest
 
-from usage_top import runtime
 from usage_top.cli import main
 from usage_top.collector import Collector
 from usage_top.periods import HISTORY_DAYS
@@ -37,6 +39,8 @@ from .faults_table import (
     attempts_gaps,
     case_ids,
     build_history,
+    scale_runtime_client,
+    tui_cases,
     client_options,
     one_line,
 )
@@ -165,9 +169,7 @@ def report_env(server, isolated_env, monkeypatch):
     monkeypatch.setenv("PUBRIO_BASE_URL", server.url)
     monkeypatch.setenv("USAGE_TOP_DB", str(isolated_env / "usage.db"))
     monkeypatch.setenv("USAGE_TOP_TIMEOUT", str(TIMEOUT))
-    # The one seam: the runtime's client gets scaled sleeps and clock (nothing else changes).
-    monkeypatch.setattr(runtime, "ApiClient",
-                        functools.partial(ApiClient, sleep=scaled.sleep, clock=scaled.clock))
+    scale_runtime_client(monkeypatch, scaled)
     return server
 
 
@@ -178,7 +180,7 @@ def _report(capsys, clock) -> tuple[int, dict | None, str]:
     return code, (json.loads(out) if out else None), err
 
 
-@pytest.mark.parametrize("case", CASES, ids=case_ids())
+@pytest.mark.parametrize("case", tui_cases(), ids=lambda case: case.id)
 def test_report_fault_matrix(case: Case, report_env, isolated_env, history, capsys, clock):
     server = report_env
     shutil.copyfile(history, isolated_env / "usage.db")

@@ -1,9 +1,11 @@
-"""Command line: the dashboard (default), ``report``, ``collect`` and ``sim``.
+"""Command line: the dashboard (default), ``report``, ``collect``, ``check`` and ``sim``.
 
 Every failure a user can cause or meet (a bad flag, a bad config, an unreadable
 database, an unreachable API) ends in one line on stderr and a documented exit
 code, never a traceback: 0 ok, 2 usage or configuration error, 3 API unreachable
-with no stored data to show.
+with no stored data to show. ``check`` is the exception: it follows the
+Nagios/Icinga plugin convention (0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN, the last
+one for every error including a bad flag) and reports on standard output.
 """
 
 from __future__ import annotations
@@ -22,6 +24,8 @@ from .crash import crash_line
 from .periods import Range
 
 EXIT_OK, EXIT_USAGE, EXIT_UNREACHABLE = 0, 2, 3
+CHECK_DEADLINE = 30.0
+"""Seconds ``check`` may spend polling (the HTTP client retries with backoff)."""
 
 Clock = Callable[[], dt.datetime]
 
@@ -76,8 +80,29 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--key", help="only this masked API key")
     export.add_argument("--output", "-o", type=Path, help="file to write (default: standard output)")
 
-    collect = commands.add_parser("collect", parents=[common], help="poll into the database, headless")
+    collect = commands.add_parser(
+        "collect", parents=[common],
+        help="poll into the database, headless (alert events and the alert command included)")
     collect.add_argument("--once", action="store_true", help="poll once and exit")
+
+    check = commands.add_parser(
+        "check", parents=[common],
+        help="poll once and exit 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN (for cron, Nagios, Icinga)",
+        description="Poll once and judge every scope against its thresholds, as a Nagios/Icinga "
+        "plugin: prints one line (status, summary, performance data) and exits 0 OK, 1 WARNING, "
+        "2 CRITICAL, or 3 UNKNOWN when usage-top cannot tell: the API unreachable or refusing the "
+        "key, and also a bad flag or configuration (unlike the other commands, which exit 2 for "
+        "those).",
+    )
+    check.add_argument("--warn", type=_percent, metavar="PERCENT",
+                       help="warning threshold for every scope (default: each scope's amber)")
+    check.add_argument("--crit", type=_percent, metavar="PERCENT",
+                       help="critical threshold for every scope (default: each scope's red)")
+    check.add_argument("--json", action="store_true",
+                       help="print JSON: each scope's state, usage, projection and ETA")
+    check.add_argument("--deadline", type=_seconds, default=CHECK_DEADLINE, metavar="SECONDS",
+                       help=f"UNKNOWN if the poll (retries included) takes longer "
+                       f"(default {CHECK_DEADLINE:g}; keep it under the monitor's own timeout)")
 
     sim = commands.add_parser("sim", help="serve the Pubrio API simulator on a loopback port")
     sim.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
@@ -86,6 +111,26 @@ def build_parser() -> argparse.ArgumentParser:
     sim.add_argument("--timezone", default="UTC", help="workspace timezone of the simulated account")
     sim.add_argument("--keys", type=int, default=36, help="number of API keys (default 36)")
     return parser
+
+
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
+    if not 0 < value <= 3600:
+        raise argparse.ArgumentTypeError(f"{text!r} is not between 0 and 3600 seconds")
+    return value
+
+
+def _percent(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not 0 < value <= 1000:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a percentage above 0")
+    return value
 
 
 def _date(text: str) -> dt.date:
@@ -110,9 +155,28 @@ def _reject_key_flags(argv: list[str]) -> None:
             )
 
 
+_VALUE_OPTIONS = ("--db", "--config", "--base-url", "--interval", "--timezone")
+
+
+def _command_of(argv: list[str]) -> str | None:
+    """The command word of ``argv`` (skipping the common options and their values),
+    known before parsing so that ``check`` can report even a bad flag as UNKNOWN."""
+    skip = False
+    for arg in argv:
+        if skip:
+            skip = False
+        elif arg in _VALUE_OPTIONS:
+            skip = True
+        elif not arg.startswith("-"):
+            return arg
+    return None
+
+
 def main(argv: list[str] | None = None, clock: Clock | None = None) -> int:
     """Run usage-top; ``clock`` lets tests freeze time for the app and the simulator."""
     argv = sys.argv[1:] if argv is None else argv
+    if _command_of(argv) == "check":
+        return _main_check(argv, clock)
     try:
         _reject_key_flags(argv)
         args = build_parser().parse_args(argv)
@@ -128,6 +192,8 @@ def main(argv: list[str] | None = None, clock: Clock | None = None) -> int:
             return asyncio.run(_collect(settings, clock, args.once))
         if args.command == "export":
             return asyncio.run(_export(settings, clock, args))
+        if args.command == "check":  # pragma: no cover - routed by _main_check
+            return _main_check(argv, clock)
         return _dashboard(settings, clock)
     except (UsageError, ConfigError) as exc:
         print(f"usage-top: {exc}", file=sys.stderr)
@@ -191,16 +257,39 @@ async def _report(
 
 
 async def _collect(settings: Settings, clock: Clock | None, once: bool) -> int:
+    from .alerts import AlertEngine, event_line
+    from .store import StoreError
+
     runtime = _open_runtime(settings, clock)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
 
+    def stamp() -> str:
+        return runtime.now().astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+    engine = AlertEngine.from_settings(
+        runtime.store, settings, runtime.now,
+        on_hook_error=lambda error: print(f"{stamp()} {error}", file=sys.stderr, flush=True),
+    )
+
     def report(outcome) -> None:
         status = "ok" if outcome.ok else f"error: {outcome.error}"
         stamp = outcome.finished_at.strftime("%Y-%m-%dT%H:%M:%SZ")
         print(f"{stamp} poll {status} ({outcome.requests} requests)", file=sys.stderr, flush=True)
+        if outcome.ok:
+            alert()
+
+    def alert() -> None:
+        """The same events (and alert command) as the dashboard's, one line each."""
+        try:
+            events = engine.evaluate()
+        except StoreError as exc:
+            print(f"{stamp()} alerts not evaluated: {exc}", file=sys.stderr, flush=True)
+            return
+        for event in sorted(events, key=lambda event: event.id or 0):
+            print(event_line(event), file=sys.stderr, flush=True)
 
     try:
         if once:
@@ -211,6 +300,65 @@ async def _collect(settings: Settings, clock: Clock | None, once: bool) -> int:
             return EXIT_USAGE if outcome.needs_user else EXIT_UNREACHABLE
         fatal = await runtime.collector.run(stop, on_poll=report)
         return EXIT_USAGE if fatal else EXIT_OK
+    finally:
+        await runtime.aclose()
+
+
+def _main_check(argv: list[str], clock: Clock | None) -> int:
+    """``check``: every failure, a bad flag included, is UNKNOWN (3) on standard output."""
+    from .check import EXIT_CODES, UNKNOWN, CheckUsageError, summary, to_json, unknown
+
+    now = (clock or _utc_now)()
+    as_json = "--json" in argv
+
+    def fail(error: str) -> int:
+        result = unknown(now, error)
+        print(to_json(result) if as_json else summary(result), flush=True)
+        return EXIT_CODES[UNKNOWN]
+
+    try:
+        _reject_key_flags(argv)
+        args = build_parser().parse_args(argv)
+        settings = _settings(args)
+        warning = file_warning(getattr(args, "config", None) or _config_path())
+        if warning:
+            print(warning, file=sys.stderr)
+        return asyncio.run(_check(settings, clock, args.warn, args.crit, args.json, args.deadline))
+    except (UsageError, ConfigError, CheckUsageError) as exc:
+        return fail(str(exc))
+    except KeyboardInterrupt:
+        return 130
+    except Exception as exc:  # a bug: UNKNOWN (1 would read as WARNING), the traceback to a file
+        return fail(crash_line(exc))
+
+
+def _utc_now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+async def _check(
+    settings: Settings, clock: Clock | None, warn: float | None, crit: float | None, as_json: bool,
+    deadline: float = CHECK_DEADLINE,
+) -> int:
+    from .check import evaluate, summary, to_json, unknown
+
+    if warn is not None and crit is not None and warn >= crit:
+        raise UsageError(f"--warn ({warn:g}) must be below --crit ({crit:g})")
+    runtime = _open_runtime(settings, clock)
+    try:
+        try:
+            outcome = await asyncio.wait_for(runtime.collector.poll_once(), timeout=deadline)
+        except TimeoutError:
+            outcome = None
+        now = runtime.now()
+        if outcome is None:
+            result = unknown(now, f"no answer from the API within {deadline:g}s")
+        elif outcome.ok:
+            result = evaluate(runtime.store, settings, now, warn, crit)
+        else:
+            result = unknown(now, outcome.error or "poll failed")
+        print(to_json(result) if as_json else summary(result), flush=True)
+        return result.exit_code
     finally:
         await runtime.aclose()
 

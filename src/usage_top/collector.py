@@ -237,8 +237,8 @@ class Collector:
             return PollOutcome(started, poll.finished_at, None, requests)
         except ProviderError as exc:
             error, needs_user = str(exc), isinstance(exc, (AuthError, ForbiddenError, BadRequest))
-        except StoreError as exc:
-            error = f"database: {exc}"
+        except StoreError as exc:  # a damaged or foreign file will not heal by polling again
+            error, needs_user = f"database: {exc}", exc.permanent
         except Exception as exc:  # a bug must not kill a monitor left open all day
             error = f"internal error: {type(exc).__name__}: {exc}"
         finished = self.clock()

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import re
 import stat
 import tomllib
 from contextvars import ContextVar
@@ -19,6 +20,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
     AliasChoices,
+    BaseModel,
+    ConfigDict,
     Field,
     SecretStr,
     ValidationError,
@@ -32,6 +35,8 @@ from pydantic_settings import (
 )
 
 DEFAULT_BASE_URL = "https://api.pubrio.com"
+_HOST = re.compile(r"[a-z0-9]([a-z0-9.-]*[a-z0-9])?|[0-9a-f:.]+")
+"""A host name (ASCII; punycode for others), IPv4 address, or IPv6 address (no brackets)."""
 
 _config_file: ContextVar[dict[str, Any]] = ContextVar("usage_top_config_file", default={})
 
@@ -81,6 +86,18 @@ class _FileSource(PydanticBaseSettingsSource):
         return data
 
 
+_PERIODS = ("minute", "hourly", "daily", "monthly")
+
+
+class Thresholds(BaseModel):
+    """One scope's amber and red thresholds in percent; an unset one is the global one."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    amber: float | None = Field(default=None, gt=0, le=100)
+    red: float | None = Field(default=None, gt=0, le=100)
+
+
 class Settings(BaseSettings):
     """Everything usage-top can be told, with the default a new user gets."""
 
@@ -100,12 +117,32 @@ class Settings(BaseSettings):
     )
     demo: bool = Field(default=False, description="Run on the built-in simulator.")
     db: Path | None = Field(default=None, description="SQLite file; default in the XDG data dir.")
-    interval: float = Field(default=30.0, ge=5.0, description="Seconds between polls (min 5).")
+    interval: float = Field(default=30.0, ge=5.0, le=86400.0,
+                            description="Seconds between polls (5 to 86400).")
     timeout: float = Field(default=10.0, gt=0, le=120, description="HTTP timeout in seconds.")
     timezone: str = Field(default="UTC", description="Workspace timezone (IANA name).")
     amber: float = Field(default=75.0, gt=0, le=100, description="Amber threshold, percent.")
     red: float = Field(default=90.0, gt=0, le=100, description="Red threshold, percent.")
     poll: bool = Field(default=True, description="False: only read the database (--no-poll).")
+    thresholds: dict[str, Thresholds] = Field(
+        default_factory=dict,
+        description="Per-scope thresholds: 'api.hourly' (scope.period) or 'api' (every period "
+        "of a scope) -> {amber, red}; unset values fall back to amber and red.",
+    )
+    clear_margin: float = Field(
+        default=5.0, ge=0, lt=100,
+        description="Percentage points below a threshold before its alert clears.")
+    bell: bool = Field(default=False, description="Ring the terminal bell on a new alert.")
+    alert_command: str | None = Field(
+        default=None,
+        description="Shell command run for each alert event, with USAGE_TOP_EVENT_* variables.")
+    alert_timeout: float = Field(
+        default=10.0, gt=0, le=300, description="Seconds before the alert command is killed.")
+    anomaly_multiple: float = Field(
+        default=3.0, gt=1,
+        description="Flag a key whose credits today exceed this multiple of its 7-day median.")
+    snooze_minutes: float = Field(
+        default=60.0, gt=0, le=7 * 24 * 60, description="How long acknowledging a scope silences it.")
     keymap: dict[str, str] = Field(
         default_factory=dict,
         description="Remapped bindings: binding id -> keys, e.g. {quit = 'ctrl+c', billing = 'B'}.",
@@ -114,8 +151,21 @@ class Settings(BaseSettings):
     @field_validator("api_key", mode="before")
     @classmethod
     def _empty_key_is_no_key(cls, value: Any) -> Any:
-        """``PUBRIO_API_KEY=`` (set but empty) means no account, not a key that will get 401s."""
-        return None if isinstance(value, str) and not value.strip() else value
+        """``PUBRIO_API_KEY=`` (set but empty) means no account, not a key that will get 401s.
+
+        A key pasted with a trailing newline or spaces is taken without them; one
+        with a line break or a non-ASCII character inside cannot go in an HTTP
+        header, and is refused here (without echoing it) rather than on first use.
+        """
+        if not isinstance(value, str):
+            return value
+        value = value.strip()
+        if not value:
+            return None
+        if not (value.isascii() and value.isprintable()):
+            raise ValueError("contains a line break, a control or a non-ASCII character "
+                             "(check how it was pasted)")
+        return value
 
     @field_validator("timezone")
     @classmethod
@@ -132,15 +182,52 @@ class Settings(BaseSettings):
         parts = urlsplit(value)
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise ValueError(f"{value!r} is not an http(s) URL")
+        if not _HOST.fullmatch(parts.hostname):
+            raise ValueError(f"{parts.hostname!r} is not a valid host name")
+        try:
+            parts.port  # noqa: B018 - raises on a port out of range or not a number
+        except ValueError:
+            raise ValueError(f"{value!r} has an invalid port") from None
         if parts.scheme == "http" and not _is_loopback(parts.hostname):
             raise ValueError("must be https:// (plain http is only allowed on loopback)")
         return value.rstrip("/")
+
+    @field_validator("alert_command", mode="before")
+    @classmethod
+    def _empty_command_is_none(cls, value: Any) -> Any:
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("thresholds")
+    @classmethod
+    def _known_scope_names(cls, value: dict[str, Thresholds]) -> dict[str, Thresholds]:
+        for name in value:
+            scope, _, period = name.partition(".")
+            if not scope or (period and period not in _PERIODS):
+                raise ValueError(
+                    f"{name!r} is not a scope name: use 'api' or 'api.hourly' "
+                    f"(periods: {', '.join(_PERIODS)})")
+        return value
 
     @model_validator(mode="after")
     def _amber_below_red(self) -> Settings:
         if self.amber >= self.red:
             raise ValueError(f"amber ({self.amber:g}) must be below red ({self.red:g})")
+        for name in self.thresholds:
+            amber, red = self.thresholds_for(name)
+            if amber >= red:
+                raise ValueError(f"thresholds.{name}: amber ({amber:g}) must be below red ({red:g})")
         return self
+
+    def thresholds_for(self, name: str) -> tuple[float, float]:
+        """(amber, red) percent for a scope name such as ``api.hourly``: its own entry,
+        then its scope's (``api``), then the global ``amber`` and ``red``."""
+        amber, red = self.amber, self.red
+        scope = name.partition(".")[0]
+        for entry in (self.thresholds.get(scope), self.thresholds.get(name)):
+            if entry is not None:
+                amber = entry.amber if entry.amber is not None else amber
+                red = entry.red if entry.red is not None else red
+        return amber, red
 
     @property
     def tz(self) -> ZoneInfo:

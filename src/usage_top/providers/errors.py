@@ -20,23 +20,52 @@ MAX_MESSAGE = 400
 REDACTED = "[redacted]"
 
 
+PIECE = 8
+"""Any run of this many characters of a secret is redacted, not just the whole
+secret: vendors echo a key's prefix ("Invalid key pk_live_7Hq2…")."""
+
+
 def sanitize(text: str, secrets: Iterable[str] = (), limit: int = MAX_DETAIL) -> str:
     """Make untrusted text safe to show on one line of a terminal.
 
-    Secrets are replaced before anything else so that truncation can never
-    leave a recognisable prefix of one behind. Non-printable characters
-    (escape sequences, line breaks) become spaces and runs of whitespace
-    collapse, so the result is always a single line of at most ``limit``
-    characters.
+    Secrets are replaced before anything else, and then any piece of one that is
+    ``PIECE`` characters or longer, so that neither truncation nor a vendor that
+    echoes part of a key can leave a recognisable piece behind. Non-printable
+    characters (escape sequences, line breaks) become spaces and runs of
+    whitespace collapse, so the result is always a single line of at most
+    ``limit`` characters.
     """
+    secrets = [secret for secret in secrets if secret]
     for secret in secrets:
-        if secret:
-            text = text.replace(secret, REDACTED)
+        text = text.replace(secret, REDACTED)
     text = "".join(ch if ch.isprintable() else " " for ch in text)
     text = " ".join(text.split())
+    if secrets:
+        text = _redact_pieces(text[: 4 * limit + 64], secrets)
     if len(text) > limit:
         text = text[: limit - 1].rstrip() + "…"
     return text
+
+
+def _redact_pieces(text: str, secrets: list[str]) -> str:
+    """Replace every run of text made of ``PIECE``-character pieces of a secret."""
+    pieces = {secret[i : i + PIECE] for secret in secrets for i in range(len(secret) - PIECE + 1)}
+    hidden = [False] * len(text)
+    for i in range(len(text) - PIECE + 1):
+        if text[i : i + PIECE] in pieces:
+            hidden[i : i + PIECE] = [True] * PIECE
+    if not any(hidden):
+        return text
+    out, i = [], 0
+    while i < len(text):
+        if hidden[i]:
+            while i < len(text) and hidden[i]:
+                i += 1
+            out.append(REDACTED)
+        else:
+            out.append(text[i])
+            i += 1
+    return "".join(out)
 
 
 def human_seconds(seconds: float) -> str:

@@ -82,6 +82,7 @@ class Simulator:
     usage is derived from it, so a frozen or stepped clock gives reproducible
     answers. ``tz`` is the workspace timezone that request dates are read in.
     ``rate_limit`` is the soft per-minute limit (None: never refuse).
+    ``api_key`` is the key it accepts (secrets tests use a distinctive one).
     """
 
     def __init__(
@@ -92,8 +93,10 @@ class Simulator:
         keys: int = 36,
         endpoints: int = 20,
         rate_limit: int | None = SOFT_LIMIT,
+        api_key: str = DEMO_API_KEY,
     ) -> None:
         self.seed = seed
+        self.api_key = api_key
         self._clock = clock or (lambda: dt.datetime.now(UTC))
         self.days = WorkspaceDays(ZoneInfo(tz))
         now = self.now()
@@ -243,7 +246,7 @@ class Simulator:
         key = next((v for k, v in headers.items() if k.lower() == AUTH_HEADER), None)
         if key == FREE_PLAN_KEY:
             return error(403, NO_API_ACCESS)
-        if key != DEMO_API_KEY:
+        if key != self.api_key:
             return error(401, INVALID_API_KEY)
         try:
             return json_response(200, route(body, self.now()))

@@ -13,10 +13,16 @@ from pathlib import Path
 
 
 class StoreError(Exception):
-    """The database cannot be opened, read or written; the message is one line."""
+    """The database cannot be opened, read or written; the message is one line.
 
-    def __init__(self, message: str) -> None:
+    ``permanent``: retrying will not help (a damaged, foreign or unreadable file),
+    as opposed to a database another process held too long.
+    """
+
+    def __init__(self, message: str, *, permanent: bool = True, corrupt: bool = False) -> None:
         super().__init__(" ".join(message.split()))
+        self.permanent = permanent
+        self.corrupt = corrupt
 
 
 def describe(path: Path, exc: sqlite3.Error) -> str:
@@ -39,4 +45,9 @@ def sqlite_errors(path: Path) -> Iterator[None]:
     try:
         yield
     except sqlite3.Error as exc:
-        raise StoreError(describe(path, exc)) from exc
+        reason = str(exc)
+        raise StoreError(
+            describe(path, exc),
+            permanent=not ("locked" in reason or "busy" in reason),
+            corrupt="malformed" in reason or reason == "file is not a database",
+        ) from exc

@@ -147,8 +147,46 @@ _V3 = (
     ) STRICT""",
 )
 
+_V4 = (
+    # Alert events (threshold crossings and anomalies), newest by id. ``day`` is
+    # set for anomalies only: one event per key and workspace day.
+    """CREATE TABLE alert_event (
+        id INTEGER PRIMARY KEY,
+        at TEXT NOT NULL,
+        kind TEXT NOT NULL CHECK (kind IN ('threshold', 'anomaly')),
+        scope TEXT NOT NULL,  -- 'api.daily', or 'key:<masked>' for anomalies
+        level TEXT NOT NULL CHECK (level IN ('normal', 'amber', 'red')),
+        state TEXT NOT NULL CHECK (state IN ('raised', 'cleared')),
+        percent REAL,
+        used INTEGER,
+        "limit" INTEGER,
+        message TEXT NOT NULL,
+        snoozed INTEGER NOT NULL DEFAULT 0,
+        day INTEGER
+    ) STRICT""",
+    """CREATE UNIQUE INDEX alert_event_anomaly_once_a_day
+        ON alert_event (scope, day) WHERE kind = 'anomaly'""",
+    # Each scope's alert level as of the last reading evaluated: the hysteresis
+    # state, shared by every process that evaluates (and kept across restarts).
+    """CREATE TABLE alert_state (
+        scope TEXT PRIMARY KEY,
+        level TEXT NOT NULL CHECK (level IN ('normal', 'amber', 'red')),
+        since TEXT NOT NULL,
+        fetched_at TEXT NOT NULL,
+        used INTEGER NOT NULL,
+        resets_at TEXT
+    ) WITHOUT ROWID, STRICT""",
+    # Acknowledged scopes: their events are recorded but not notified until
+    # ``until``, unless they escalate above ``level``.
+    """CREATE TABLE alert_snooze (
+        scope TEXT PRIMARY KEY,
+        until TEXT NOT NULL,
+        level TEXT NOT NULL CHECK (level IN ('normal', 'amber', 'red'))
+    ) WITHOUT ROWID, STRICT""",
+)
+
 #: Migration N (1-based) brings the schema from version N-1 to version N.
-MIGRATIONS: tuple[tuple[str, ...], ...] = (_V1, _V2, _V3)
+MIGRATIONS: tuple[tuple[str, ...], ...] = (_V1, _V2, _V3, _V4)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

@@ -28,9 +28,16 @@ from usage_top.model import (
     Totals,
 )
 
+from . import events as alert_rows
 from . import polls, queries
-from .connection import open_database
-from .errors import sqlite_errors
+from .connection import (
+    BUSY_TIMEOUT_MS,
+    CHECKPOINT_BUSY_TIMEOUT_MS,
+    WAL_TRUNCATE_BYTES,
+    open_database,
+)
+from .errors import StoreError, sqlite_errors
+from .events import AlertEvent, AlertTransaction
 from .ingest import Interner, write_result
 from .paths import default_db_path
 from .polls import Outcome, PollRecord
@@ -56,9 +63,12 @@ class Store:
         damaged, or was written by a newer usage-top; such a file is not modified.
         """
         self.path = Path(path) if path is not None else default_db_path()
+        self._wal = Path(f"{self.path}-wal")
         self._db = open_database(self.path)
         self._conn = self._db.conn
         self._lock = threading.RLock()
+        self._corrupt = False
+        """Set once SQLite reports damage: from then on nothing is written to the file."""
         self._ids = Interner()
         self._key_names = queries.KeyNames()
 
@@ -82,6 +92,8 @@ class Store:
         """
         with self._lock:
             try:
+                if self._corrupt:
+                    return  # (finally closes) no ANALYZE, no checkpoint into a damaged file
                 self._conn.execute(f"PRAGMA busy_timeout = {_CLOSE_BUSY_TIMEOUT_MS}")
                 self._conn.execute("PRAGMA optimize")
                 self._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
@@ -120,7 +132,38 @@ class Store:
         with self._write():
             return polls.insert_poll(self._db, poll)
 
+    @contextmanager
+    def alert_transaction(self) -> Iterator[AlertTransaction]:
+        """One write transaction for the alert engine: it reads the latest readings and
+        the alert state and records events atomically, so that two processes
+        evaluating the same readings never both record an event."""
+        with self._write() as conn:
+            yield AlertTransaction(conn)
+
     # Reading
+
+    def events(self, limit: int = 200, after: int | None = None) -> list[AlertEvent]:
+        """Recorded alert events, newest first; with ``after``, only those with a larger id
+        (what a viewer has not shown yet)."""
+        with self._read() as conn:
+            return alert_rows.events(conn, limit, after)
+
+    def active_alerts(self) -> dict[str, str]:
+        """Scope name -> ``amber`` or ``red`` for each threshold alert currently raised."""
+        with self._read() as conn:
+            return alert_rows.active_alerts(conn)
+
+    def snoozes(self) -> dict[str, dt.datetime]:
+        """Scope -> until when it was acknowledged (past ones included)."""
+        with self._read() as conn:
+            return {scope: snooze.until for scope, snooze in alert_rows.snoozes(conn).items()}
+
+    def key_day_credits(
+        self, start: dt.date, end: dt.date
+    ) -> dict[str, dict[dt.date, float]]:
+        """Credits per masked key and day over the range (days without usage are absent)."""
+        with self._read() as conn:
+            return alert_rows.key_day_credits(conn, start, end)
 
     def latest_scopes(self) -> list[tuple[ScopeUsage, dt.datetime]]:
         with self._read() as conn:
@@ -194,11 +237,40 @@ class Store:
         with self._read() as conn:
             return queries.has_data(conn)
 
+    @contextmanager
+    def snapshot(self) -> Iterator[None]:
+        """Answer every query inside the block from one state of the file.
+
+        Each query alone always sees whole polls; several in a row (a screen
+        refresh) can straddle a poll another process commits between them, and
+        show today's total of one poll with the key rows of the next. Inside
+        the block they all see the file as of the first one. Read-only, and
+        keep it short: an open snapshot holds back the WAL checkpoint.
+        """
+        with self._lock, self._errors():
+            self._conn.execute("BEGIN")
+            try:
+                yield
+            finally:
+                if self._conn.in_transaction:
+                    self._conn.execute("COMMIT")
+
     # Plumbing
 
     @contextmanager
+    def _errors(self) -> Iterator[None]:
+        """SQLite errors as StoreError; damage, once seen, stops all writing."""
+        try:
+            with sqlite_errors(self.path):
+                yield
+        except StoreError as exc:
+            if exc.corrupt:
+                self._corrupt = True
+            raise
+
+    @contextmanager
     def _read(self) -> Iterator[sqlite3.Connection]:
-        with self._lock, sqlite_errors(self.path):
+        with self._lock, self._errors():
             yield self._conn
 
     @contextmanager
@@ -209,7 +281,10 @@ class Store:
         means a transaction that reads before it writes cannot fail half-way
         with SQLITE_BUSY when another process wrote in between.
         """
-        with self._lock, sqlite_errors(self.path):
+        with self._lock, self._errors():
+            if self._corrupt:
+                raise StoreError(f"{self.path} is damaged; nothing more is written to it",
+                                 corrupt=True)
             self._conn.execute("BEGIN IMMEDIATE")
             try:
                 yield self._conn
@@ -219,3 +294,23 @@ class Store:
                     self._conn.execute("ROLLBACK")
                 self._ids.forget()
                 raise
+            self._bound_wal()
+
+    def _bound_wal(self) -> None:
+        """Empty the WAL once it outgrows ``WAL_TRUNCATE_BYTES`` (see connection.py).
+
+        Best effort: a checkpoint that cannot finish in time leaves the WAL as it
+        is, whole and valid, for the next write to try again.
+        """
+        try:
+            if self._wal.stat().st_size <= WAL_TRUNCATE_BYTES:
+                return
+        except OSError:
+            return
+        try:
+            self._conn.execute(f"PRAGMA busy_timeout = {CHECKPOINT_BUSY_TIMEOUT_MS}")
+            self._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
+        except sqlite3.Error:
+            pass
+        finally:
+            self._conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")

@@ -1,0 +1,360 @@
+"""usage-top's performance budgets, measured side by side in one run.
+
+    python benchmarks/run.py            # full: a year of 1,000 keys x 200 endpoints (~7 min)
+    python benchmarks/run.py --quick    # smoke run: smaller year, shorter windows (~1.5 min)
+    python benchmarks/run.py --only startup,watch --workdir /tmp/ut-bench   # some sections
+
+Sections (see BENCHMARKS.md for what each figure means):
+
+  storage  ingest of the year against raw executemany, range queries, one poll's
+           write (benchmarks/ingest.py's code); leaves the year database behind
+  startup  cold start to first frame of ``usage-top --no-poll --db <year>`` against
+           a bare Textual app with the same widgets (goal <= 1.2x)
+  memory   peak RSS of that process once the year is on screen (goal <= 100 MB)
+  tables   key and endpoint tables at 1k/10k/100k rows in the running app, on
+           DataTable and on VirtualTable (goal <= 150 ms per operation at 100k)
+  watch    bytes/s and CPU in a 120x36 pty at a 5 s interval, unchanged and
+           changing data, against ``htop -d 50`` (goals <= 1/3 of htop's bytes/s
+           with unchanged data, CPU <= 1% of a core)
+
+The machine may be noisy: every comparison runs its candidates alternately or at
+the same time, and the figures are medians; read the ratios.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import gc
+import json
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+import ingest  # noqa: E402  (benchmarks/ingest.py)
+import yeardb  # noqa: E402
+
+SECTIONS = ("storage", "startup", "memory", "tables", "watch")
+
+STARTUP_GOAL = 1.2
+RSS_GOAL_MB = 100.0
+TABLE_GOAL_MS = 150.0
+BYTES_GOAL_FRACTION = 1 / 3
+CPU_GOAL_PERCENT = 1.0
+
+
+class Report:
+    """Prints as it goes and keeps the goal verdicts for the summary."""
+
+    def __init__(self) -> None:
+        self.verdicts: list[tuple[str, str, str, bool | None]] = []
+        self.data: dict[str, object] = {}
+
+    def section(self, title: str) -> None:
+        print(f"\n== {title}", flush=True)
+
+    def line(self, text: str = "") -> None:
+        print(text, flush=True)
+
+    def goal(self, name: str, measured: str, goal: str, passed: bool | None) -> None:
+        self.verdicts.append((name, measured, goal, passed))
+        verdict = {True: "PASS", False: "MISS", None: "n/a"}[passed]
+        print(f"  {name:<50}{measured:>14}   goal {goal:<14} {verdict}", flush=True)
+
+
+def machine() -> dict[str, str]:
+    model = ""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    import textual
+
+    htop = ""
+    if shutil.which("htop"):
+        htop = subprocess.run(["htop", "--version"], capture_output=True, text=True).stdout.split("\n")[0]
+    return {
+        "date": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "nproc": str(os.cpu_count()),
+        "cpu": model or platform.processor() or "unknown",
+        "python": platform.python_version(),
+        "textual": getattr(textual, "__version__", "?"),
+        "sqlite": __import__("sqlite3").sqlite_version,
+        "htop": htop,
+        "load": " ".join(f"{x:.2f}" for x in os.getloadavg()),
+    }
+
+
+def ms(seconds: float) -> str:
+    return f"{seconds * 1000:.0f} ms"
+
+
+# ----------------------------------------------------------------------- storage
+
+
+def run_storage(report: Report, workdir: Path, size: ingest.Size) -> Path:
+    """ingest.py's three benchmarks on the year; returns the year database."""
+    report.section(f"4. Storage: {size.days} days x {size.keys:,} keys x {size.endpoints} endpoints, "
+                   f"{size.drilled_keys} drilled-down keys ({size.rows:,} rows)")
+    last_day = yeardb.anchor_to_today(size)
+    started = time.perf_counter()
+    data = ingest.build_dataset(size)
+    report.line(f"  building the PollResult objects (untimed): {time.perf_counter() - started:.1f} s")
+    gc.freeze()
+    ingest_dir = workdir / "ingest"
+    ingest_dir.mkdir(parents=True, exist_ok=True)
+    report.line(f"  ingest, {size.ingest_runs} run(s) of each path, alternating:")
+    lines, store_path = ingest.bench_ingest(ingest_dir, size, data)
+    for text in lines:
+        report.line("  " + text)
+    keys = data.keys
+    del data
+    gc.unfreeze()
+    gc.collect()
+    from usage_top.store import Store
+
+    with Store(store_path) as store:
+        report.line(f"  range queries ending on the last day, median of {size.query_runs}:")
+        query_lines = ingest.bench_queries(store, size, keys)
+        for text in query_lines:
+            report.line("  " + text)
+        poll_lines = ingest.bench_poll_write(store, size, keys)
+        for text in poll_lines:
+            report.line("  " + text)
+    for text in (*lines[-1:], *query_lines, *poll_lines):
+        passed = text.rstrip().endswith("PASS")
+        name = text[:44].strip()
+        measured = text[44:56].strip()
+        goal = text.split("goal", 1)[1].rsplit(None, 1)[0].strip()
+        report.verdicts.append((f"storage: {name}", measured, goal, passed))
+    year = workdir / yeardb.db_name(size, last_day)
+    for stale in workdir.glob(year.name + "*"):
+        stale.unlink()
+    store_path.rename(year)
+    for leftover in ingest_dir.glob("*.db*"):
+        leftover.unlink()
+    report.data["storage"] = {"lines": lines + query_lines + poll_lines}
+    return year
+
+
+# ----------------------------------------------------------------------- startup
+
+
+def run_startup(report: Report, year: Path, runs: int) -> None:
+    from startup import bench_startup
+
+    report.section(f"1. Cold start to first frame, 120x36 pty, {runs} alternating runs (+1 warm-up)")
+    result = bench_startup(year, runs)
+    for failure in result.failures:
+        report.line(f"  failed run: {failure}")
+    if not result.bare_frame:
+        report.goal("start-up", "no runs", f"<= {STARTUP_GOAL}x", False)
+        return
+    med = statistics.median
+    report.line(f"  bare Textual app, same widgets, first frame   {ms(med(result.bare_frame)):>9}")
+    report.line(f"  usage-top --no-poll, first frame               {ms(med(result.app_frame)):>9}")
+    report.line(f"  usage-top --no-poll, first frame with data     {ms(med(result.app_data)):>9}")
+    if result.virtual_data:
+        report.line(f"  same, tables on VirtualTable (after the swap)  {ms(med(result.virtual_data)):>9}"
+                    f"   ratio {result.virtual_ratio:.2f}x (projection)")
+    report.goal("start-up: usage-top data / bare frame", f"{result.ratio:.2f}x", f"<= {STARTUP_GOAL}x",
+                result.ratio <= STARTUP_GOAL)
+    report.data["startup"] = {
+        "bare_frame_s": result.bare_frame, "app_frame_s": result.app_frame,
+        "app_data_s": result.app_data, "virtual_data_s": result.virtual_data,
+        "ratio": result.ratio, "virtual_ratio": result.virtual_ratio if result.virtual_data else None,
+    }
+
+
+# ------------------------------------------------------------------------ memory
+
+
+def run_memory(report: Report, year: Path, runs: int) -> None:
+    from memory import MemoryResult, bench_memory
+
+    report.section(f"4b. Peak RSS with the year on screen (--no-poll), median of {runs}")
+    result = bench_memory(year, runs)
+    for failure in result.failures:
+        report.line(f"  failed run: {failure}")
+    peak = MemoryResult.mib(result.app_peak)
+    report.line(f"  bare Textual app, same widgets: peak {MemoryResult.mib(result.bare_peak):.1f} MiB")
+    report.line(f"  usage-top: resident {MemoryResult.mib(result.app_now):.1f} MiB, peak {peak:.1f} MiB")
+    report.goal("peak RSS, usage-top --no-poll on the year", f"{peak:.1f} MiB", f"<= {RSS_GOAL_MB:.0f} MB",
+                peak * 1.048576 <= RSS_GOAL_MB)
+    report.data["memory"] = {"app_peak_kib": result.app_peak, "app_now_kib": result.app_now,
+                             "bare_peak_kib": result.bare_peak}
+
+
+# ------------------------------------------------------------------------ tables
+
+
+def run_tables(report: Report, quick: bool) -> None:
+    sizes = "1000,10000,100000"
+    report.section("3. Tables in the running app (headless, 120x36): median ms per operation")
+    records = []
+    plans = [("datatable", 1 if quick else 3, 5.0 if quick else 20.0),
+             ("virtual", 3 if quick else 5, 60.0)]
+    for impl, repeats, cap in plans:
+        command = [sys.executable, str(HERE / "tables.py"), "--impl", impl, "--sizes", sizes,
+                   "--repeats", str(repeats), "--cap", str(cap)]
+        done = subprocess.run(command, capture_output=True, text=True)
+        if done.returncode:
+            report.line(f"  {impl}: failed\n{done.stderr[-2000:]}")
+            continue
+        records += [json.loads(line) for line in done.stdout.splitlines() if line.startswith("{")]
+    from tables import OPS
+
+    report.line(f"  {'':<11}{'table':<10}{'rows':>8}  " + "".join(f"{op:>13}" for op in OPS))
+    for record in records:
+        cells = []
+        for op in OPS:
+            times = record[op]
+            cells.append(f"{statistics.median(times) * 1000:>10.1f} ms" if times else
+                         f"{'skipped':>13}")
+        report.line(f"  {record['impl']:<11}{record['table']:<10}{record['rows']:>8}  " + "".join(cells))
+    by = {(r["impl"], r["table"], r["rows"]): r for r in records}
+    for table in ("keys", "endpoints"):
+        virtual = by.get(("virtual", table, 100000))
+        datatable = by.get(("datatable", table, 1000))
+        if virtual:
+            worst = max(statistics.median(virtual[op]) for op in OPS if virtual[op])
+            report.goal(f"tables: {table}, 100k rows, VirtualTable, worst op", ms(worst),
+                        f"<= {TABLE_GOAL_MS:.0f} ms", worst * 1000 <= TABLE_GOAL_MS)
+        if datatable:
+            done_ops = [op for op in OPS if by.get(("datatable", table, 100000), {}).get(op)]
+            report.goal(f"tables: {table}, 100k rows, DataTable", "not run" if not done_ops else "run",
+                        f"<= {TABLE_GOAL_MS:.0f} ms", False if not done_ops else None)
+    for (impl, table, rows), record in by.items():
+        if impl == "virtual" and (("datatable", table, rows) in by):
+            other = by[("datatable", table, rows)]
+            ratios = [f"{op} {statistics.median(other[op]) / statistics.median(record[op]):.0f}x"
+                      for op in OPS if other[op] and record[op]]
+            if ratios:
+                report.line(f"  DataTable / VirtualTable at {table} {rows}: {', '.join(ratios)}")
+    report.data["tables"] = records
+
+
+# ------------------------------------------------------------------------- watch
+
+
+def run_watch(report: Report, year: Path, window: float, warmup: float, trace_dir: Path) -> None:
+    from watch import bench_watch, repaints
+
+    report.section(f"2. Watching in a 120x36 pty, 5 s interval: {window:.0f} s window after "
+                   f"{warmup:.0f} s warm-up, all at once")
+    results = bench_watch(year, window, warmup, trace_dir=trace_dir)
+    htop = next((r for r in results if r.name.startswith("htop") and not r.error), None)
+    for result in results:
+        if result.error:
+            report.line(f"  {result.name:<52} error: {result.error}")
+            continue
+        ratio = f"{result.bytes_per_s / htop.bytes_per_s:5.2f}x htop" if htop and htop.bytes_per_s else ""
+        report.line(f"  {result.name:<52}{result.bytes_per_s:>9.0f} B/s {ratio:>12}"
+                    f"{result.cpu_percent:>7.2f}% CPU  {result.note}")
+    baseline = next((r for r in results if r.name.startswith("usage-top demo, unchanged")), None)
+    if baseline is not None and not baseline.error:
+        top = repaints(baseline)[:8]
+        if top:
+            report.line("  what repaints with unchanged data (usage-top demo; requests/s, cells/s):")
+            for name, calls, cells in top:
+                report.line(f"    {name:<36}{calls:>6.2f}/s {cells:>8.0f} cells/s")
+    for result in results:
+        if result.error or not result.name.startswith("usage-top"):
+            continue
+        if "unchanged" in result.name and htop:
+            limit = htop.bytes_per_s * BYTES_GOAL_FRACTION
+            report.goal(f"bytes/s: {result.name.removeprefix('usage-top ')}",
+                        f"{result.bytes_per_s:.0f} B/s", f"<= {limit:.0f} B/s", result.bytes_per_s <= limit)
+        report.goal(f"CPU: {result.name.removeprefix('usage-top ')}", f"{result.cpu_percent:.2f}%",
+                    f"<= {CPU_GOAL_PERCENT:.0f}% core", result.cpu_percent <= CPU_GOAL_PERCENT)
+    report.data["watch"] = [
+        {"name": r.name, "bytes_per_s": r.bytes_per_s, "cpu_percent": r.cpu_percent, "error": r.error,
+         "repaints": repaints(r)} for r in results
+    ]
+
+
+# -------------------------------------------------------------------------- main
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0],
+                                     formatter_class=argparse.RawDescriptionHelpFormatter, epilog=__doc__)
+    parser.add_argument("--quick", action="store_true", help="a ~1.5 minute smoke run")
+    parser.add_argument("--only", help=f"comma-separated sections of {','.join(SECTIONS)}")
+    parser.add_argument("--workdir", type=Path,
+                        help="keep the year database (and traces) here; reused when storage is skipped")
+    parser.add_argument("--ingest-runs", type=int, help="ingest runs per path (default 1)")
+    parser.add_argument("--json", type=Path, help="also write every figure to this JSON file")
+    args = parser.parse_args()
+    sections = SECTIONS if not args.only else tuple(s.strip() for s in args.only.split(","))
+    unknown = set(sections) - set(SECTIONS)
+    if unknown:
+        parser.error(f"unknown sections: {', '.join(sorted(unknown))}")
+    size = yeardb.QUICK_YEAR if args.quick else yeardb.FULL_YEAR
+    if args.ingest_runs:
+        size = ingest.Size(**{**size.__dict__, "ingest_runs": args.ingest_runs})
+
+    report = Report()
+    info = machine()
+    report.data["machine"] = info
+    print(f"usage-top benchmarks ({'quick' if args.quick else 'full'}) on {info['date']}")
+    print(f"  {info['nproc']} CPUs, {info['cpu']}; Python {info['python']}, Textual {info['textual']}, "
+          f"SQLite {info['sqlite']}; {info['htop']}; load average {info['load']}")
+    started = time.perf_counter()
+
+    temporary = None
+    if args.workdir is None:
+        temporary = tempfile.TemporaryDirectory(prefix="usage-top-bench-")
+        workdir = Path(temporary.name)
+    else:
+        workdir = args.workdir
+        workdir.mkdir(parents=True, exist_ok=True)
+    try:
+        year = None
+        if "storage" in sections:
+            year = run_storage(report, workdir, size)
+        needs_year = {"startup", "memory", "watch"} & set(sections)
+        if needs_year and year is None:
+            report.section("The year database (cached, or built untimed)")
+            year = yeardb.year_db(workdir, size)
+        if "startup" in sections:
+            run_startup(report, year, runs=4 if args.quick else 10)
+        if "memory" in sections:
+            run_memory(report, year, runs=2 if args.quick else 3)
+        if "tables" in sections:
+            run_tables(report, args.quick)
+        if "watch" in sections:
+            trace_dir = workdir / "traces"
+            trace_dir.mkdir(exist_ok=True)
+            # The demo's first polls backfill and settle: three polls of warm-up.
+            run_watch(report, year, window=12 if args.quick else 30, warmup=11 if args.quick else 16,
+                      trace_dir=trace_dir)
+    finally:
+        if temporary is not None:
+            temporary.cleanup()
+
+    info_end = " ".join(f"{x:.2f}" for x in os.getloadavg())
+    report.section(f"Summary ({time.perf_counter() - started:.0f} s; load average at the end {info_end})")
+    for name, measured, goal, passed in report.verdicts:
+        verdict = {True: "PASS", False: "MISS", None: "n/a"}[passed]
+        print(f"  {name:<58}{measured:>14}   {goal:<14} {verdict}")
+    if args.json:
+        report.data["verdicts"] = report.verdicts
+        args.json.write_text(json.dumps(report.data, indent=1, default=str))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

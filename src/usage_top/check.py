@@ -1,0 +1,182 @@
+"""``usage-top check``: one fresh poll judged like a Nagios/Icinga plugin.
+
+Exit codes follow the plugin convention: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN.
+UNKNOWN means the tool could not tell (the API unreachable or refusing the key,
+a bad flag or configuration, a bug), never that a limit was hit. The output is
+one line, ``USAGE <STATUS> - <summary> | <performance data>``, the performance
+data being each limited scope's percentage with its thresholds
+(``'api.daily'=81.1%;75;90;0;100``); or, with ``--json``, every scope's state,
+figures, projection and ETA.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from .config import Settings
+from .model import Period, ScopeUsage
+from .projection import Projection, first_to_run_out, projections
+from .store import Store
+
+OK, WARNING, CRITICAL, UNKNOWN = "OK", "WARNING", "CRITICAL", "UNKNOWN"
+EXIT_CODES = {OK: 0, WARNING: 1, CRITICAL: 2, UNKNOWN: 3}
+_ORDER = {Period.MONTHLY: 0, Period.DAILY: 1, Period.HOURLY: 2, Period.MINUTE: 3}
+
+
+class CheckUsageError(ValueError):
+    """Thresholds that cannot be used (warn not below crit)."""
+
+
+@dataclass(frozen=True)
+class ScopeCheck:
+    usage: ScopeUsage
+    fetched_at: dt.datetime
+    warn: float
+    crit: float
+    projection: Projection | None
+
+    @property
+    def name(self) -> str:
+        return self.usage.name
+
+    @property
+    def state(self) -> str:
+        percent = self.usage.percent
+        if percent is None or percent < self.warn:
+            return OK
+        return CRITICAL if percent >= self.crit else WARNING
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    status: str
+    checked_at: dt.datetime
+    scopes: list[ScopeCheck]
+    first_to_run_out: str | None = None
+    error: str | None = None
+
+    @property
+    def exit_code(self) -> int:
+        return EXIT_CODES[self.status]
+
+
+def thresholds(settings: Settings, name: str, warn: float | None, crit: float | None) -> tuple[float, float]:
+    """The flags where given, else the scope's configured amber and red."""
+    amber, red = settings.thresholds_for(name)
+    warn = amber if warn is None else warn
+    crit = red if crit is None else crit
+    if warn >= crit:
+        raise CheckUsageError(f"for {name}, warn ({warn:g}) must be below crit ({crit:g})")
+    return warn, crit
+
+
+def evaluate(
+    store: Store, settings: Settings, now: dt.datetime,
+    warn: float | None = None, crit: float | None = None,
+) -> CheckResult:
+    """Judge the latest reading of every scope (the caller has just polled)."""
+    projs = projections(store, now)
+    checks = []
+    latest = sorted(store.latest_scopes(),
+                    key=lambda item: (item[0].scope != "api", item[0].scope, _ORDER[item[0].period]))
+    for usage, fetched_at in latest:
+        scope_warn, scope_crit = thresholds(settings, usage.name, warn, crit)
+        checks.append(ScopeCheck(usage, fetched_at, scope_warn, scope_crit, projs.get(usage.name)))
+    if not any(check.usage.percent is not None for check in checks):
+        return CheckResult(UNKNOWN, now, checks, error="the API reported no scope with a limit")
+    states = {check.state for check in checks}
+    status = CRITICAL if CRITICAL in states else WARNING if WARNING in states else OK
+    return CheckResult(status, now, checks, first_to_run_out(projs))
+
+
+def unknown(now: dt.datetime, error: str) -> CheckResult:
+    return CheckResult(UNKNOWN, now, [], error=error)
+
+
+def summary(result: CheckResult) -> str:
+    """The one plugin line: status, what matters, then the performance data."""
+    if result.error is not None:
+        return f"USAGE {UNKNOWN} - {_one_line(result.error)}"
+    limited = [check for check in result.scopes if check.usage.percent is not None]
+    bad = [check for check in limited if check.state != OK]
+    bad.sort(key=lambda check: -check.usage.percent)
+    if bad:
+        text = ", ".join(
+            f"{check.name} {check.usage.percent:.1f}% >= "
+            f"{check.crit if check.state == CRITICAL else check.warn:g}%"
+            for check in bad)
+    else:
+        top = max(limited, key=lambda check: check.usage.percent)
+        text = (f"{len(limited)} scopes under their thresholds "
+                f"(highest {top.name} {top.usage.percent:.1f}%)")
+    first = result.first_to_run_out
+    if first is not None:
+        projection = next(check.projection for check in result.scopes if check.name == first)
+        text += f"; first to run out: {first} ({projection.text})"
+    perf = " ".join(
+        f"'{check.name}'={check.usage.percent:.1f}%;{check.warn:g};{check.crit:g};0;100"
+        for check in limited)
+    return f"USAGE {result.status} - {text} | {perf}"
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split()).replace("|", "/")
+
+
+def _utc(moment: dt.datetime | None) -> str | None:
+    if moment is None:
+        return None
+    return moment.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _round(value: float | None, digits: int = 2) -> float | None:
+    return None if value is None else round(value, digits)
+
+
+def _projection(projection: Projection | None) -> dict[str, Any]:
+    if projection is None:
+        return {"rate_per_hour": None, "projected_at_reset": None, "projected_percent": None,
+                "limit_at": None}
+    return {
+        "rate_per_hour": _round(projection.rate_per_hour),
+        "projected_at_reset": _round(projection.projected_at_reset),
+        "projected_percent": _round(projection.projected_percent),
+        "limit_at": _utc(projection.limit_at),
+    }
+
+
+def to_json(result: CheckResult) -> str:
+    """Every scope's state, used, limit, percent, thresholds, projection and ETA."""
+    scopes = []
+    for check in result.scopes:
+        usage, projection = check.usage, check.projection
+        eta = projection.eta if projection is not None else None
+        scopes.append({
+            "name": check.name,
+            "scope": usage.scope,
+            "period": usage.period.value,
+            "state": check.state,
+            "used": usage.used,
+            "limit": usage.limit,
+            "percent": _round(usage.percent),
+            "warn": check.warn,
+            "crit": check.crit,
+            "fetched_at": _utc(check.fetched_at),
+            "resets_at": _utc(usage.resets_at),
+            "projection": _projection(projection),
+            "eta": projection.text if projection is not None else "",
+            "eta_seconds": None if eta is None else round(eta.total_seconds()),
+        })
+    document = {
+        "status": result.status,
+        "exit_code": result.exit_code,
+        "checked_at": _utc(result.checked_at),
+        "summary": summary(result),
+        "error": result.error,
+        "first_to_run_out": result.first_to_run_out,
+        "scopes": scopes,
+    }
+    return json.dumps(document, indent=2, ensure_ascii=False)
