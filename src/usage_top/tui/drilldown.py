@@ -9,12 +9,14 @@ store and reused while fresh; the screens only read the store.
 from __future__ import annotations
 
 import datetime as dt
+import statistics
 
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.widget import Widget
 from textual.widgets import DataTable, Static
 
+from ..anomaly import baseline_range
 from ..format import count, last_used_text, short_key
 from ..model import Totals
 from ..periods import local_today
@@ -63,9 +65,11 @@ class KeyScreen(DataScreen):
             f"  ·  {_share(mine.credits, account.credits)} of the account's credits",
             f"  ·  last used {last_used_text(row.last_used, now, app.settings.tz) if row else 'never'}",
         )
+        points = store.daily_series(chart_start(today), today, self.key)
+        summary.append_text(self._burn(points, today))
         self.query_one("#summary", Static).update(summary)
         chart = self.query_one(DailyChart)
-        chart.points = tuple(store.daily_series(chart_start(today), today, self.key))
+        chart.points = tuple(points)
         chart.highlight_from = start
         chart.metric = app.metric
         endpoints = self.query_one(EndpointTable)
@@ -73,6 +77,18 @@ class KeyScreen(DataScreen):
         endpoints.show_endpoints(store.endpoint_breakdown(start, end, self.key))
         loading = app.loading_key == self.key and not endpoints.row_count
         endpoints.set_caption(f"{label} · {'fetching…' if loading else 'this key'}")
+
+    def _burn(self, points, today: dt.date) -> Text:
+        """The key's burn rate: its 7-day average and today's pace against its median."""
+        first, last = baseline_range(today)
+        week = [p.credits for p in points if first <= p.day <= last]
+        today_credits = next((p.credits for p in points if p.day == today), 0.0)
+        text = Text(f"\nBurn: {count(sum(week) / len(week)) if week else 0} credits/day "
+                    f"(7-day average), {count(today_credits)} so far today")
+        median = statistics.median(week) if week else 0.0
+        if median and today_credits > self.app.settings.anomaly_multiple * median:
+            text.append(f"  ⚑ {today_credits / median:.1f}× its 7-day median", style="bold red")
+        return text
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
         event.stop()
