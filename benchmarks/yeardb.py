@@ -39,7 +39,8 @@ def anchor_to_today(size: ingest.Size, now: dt.datetime | None = None) -> dt.dat
 
 
 def db_name(size: ingest.Size, last_day: dt.date) -> str:
-    return f"year-{size.keys}k{size.endpoints}e{size.drilled_keys}d-{last_day.isoformat()}.db"
+    return (f"year-{size.keys}keys-{size.endpoints}endpoints-{size.drilled_keys}drilled-"
+            f"{last_day.isoformat()}.db")
 
 
 def build_year_db(path: Path, size: ingest.Size) -> Path:

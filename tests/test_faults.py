@@ -92,6 +92,8 @@ def check_requests(case: Case, sim: Simulator, since: int) -> int:
     gaps = attempts_gaps(sim, since)
     if case.gap:
         assert gaps and min(gaps) >= case.gap, f"{case.id}: retried after {min(gaps):.2f} s"
+    shortest = f", retried after >= {min(gaps):.2f} s" if gaps else ""
+    print(f"\n  {case.id}: the server saw {seen} requests{shortest}", end="")  # (pytest -s)
     return seen
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import json
 import sqlite3
 from pathlib import Path
 
@@ -186,13 +187,11 @@ def _other_program(path: Path, current: Path) -> None:
         (_newer, f"was written by a newer usage-top (schema v{SCHEMA_VERSION + 1} > "
                  f"v{SCHEMA_VERSION}); upgrade usage-top"),
         (_truncated, "untouched"),
-        (_damaged_pages, "untouched"),
         (_garbage_after_header, "untouched"),
         (_zero_filled, "untouched"),
         (_other_program, "another program; it was left untouched"),
     ],
-    ids=["newer-version", "truncated", "damaged-pages", "garbage-after-header", "zero-filled",
-         "other-program"],
+    ids=["newer-version", "truncated", "garbage-after-header", "zero-filled", "other-program"],
 )
 @pytest.mark.parametrize("command", [["report", "--json"], ["collect", "--once"], ["--no-poll"]])
 def test_a_file_usage_top_must_not_touch_is_refused_and_left_byte_for_byte(
@@ -219,6 +218,30 @@ def test_a_migration_is_reported_in_no_output(tmp_path, current, settings, capsy
     assert main(["report", "--json", "--db", str(old)], clock=clock) == 0
     out, err = capsys.readouterr()
     assert err == "" and out.startswith("{")
+
+
+def test_damaged_pages_are_found_before_the_first_write(current, tmp_path, settings, capsys,
+                                                         clock, monkeypatch):
+    """Damage SQLite does not meet on opening (cell pointers of some pages): the check
+    before a store's first write finds it. ``collect`` stops with exit 2; ``report``
+    shows what it can still read, saying the file is damaged; the file is never written."""
+    _no_dashboard(monkeypatch)
+    path = tmp_path / "damaged.db"
+    _damaged_pages(path, current)
+    before = _files(path)
+
+    assert main(["collect", "--once", "--db", str(path)], clock=clock) == 2
+    out, err = capsys.readouterr()
+    line = one_line(err.removesuffix("\n"))
+    assert "poll error: database:" in line and "is corrupt (" in line and str(path) in line
+    assert "left untouched" in line
+
+    code = main(["report", "--json", "--db", str(path)], clock=clock)
+    out, err = capsys.readouterr()
+    assert code == 0 and json.loads(out)["stale"] is True
+    line = one_line(err.removesuffix("\n"))
+    assert line.startswith(f"usage-top: database: {path} is corrupt (") and "showing stored data" in line
+    assert _files(path) == before
 
 
 def _damage_tables(path: Path, current: Path) -> None:

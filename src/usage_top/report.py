@@ -36,7 +36,7 @@ def build_report(runtime: Runtime, range_: Range, key: str | None, error: str | 
         "range": {"name": range_.value, "start": start.isoformat(), "end": end.isoformat(),
                   "timezone": settings.timezone},
         "key": key,
-        "scopes": [_scope_json(scope) for scope in scope_views(store, settings.amber, settings.red)],
+        "scopes": [_scope_json(scope) for scope in scope_views(store, settings.thresholds_for)],
         "totals": view.totals.model_dump(),
         "by_endpoint": [endpoint_json(row) for row in view.by_endpoint],
         "by_key": [key_json(row) for row in view.by_key],

@@ -8,6 +8,7 @@ the CLI and the TUI can never disagree about a number or a colour.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -83,13 +84,16 @@ class ScopeView:
 _PERIOD_ORDER = {Period.MONTHLY: 0, Period.DAILY: 1, Period.HOURLY: 2, Period.MINUTE: 3}
 
 
-def scope_views(store: Store, amber: float = 75.0, red: float = 90.0) -> list[ScopeView]:
-    """Latest reading per scope: API scopes first, longest period first."""
+def scope_views(
+    store: Store, thresholds: Callable[[str], tuple[float, float]] = lambda name: (75.0, 90.0)
+) -> list[ScopeView]:
+    """Latest reading per scope, API scopes first, longest period first, each coloured by
+    its own (amber, red) thresholds (``Settings.thresholds_for``), as its alerts are."""
     readings = sorted(
         store.latest_scopes(),
         key=lambda item: (item[0].scope != "api", item[0].scope, _PERIOD_ORDER[item[0].period]),
     )
     return [
-        ScopeView(usage=usage, fetched_at=fetched_at, level=level(usage.percent, amber, red))
+        ScopeView(usage=usage, fetched_at=fetched_at, level=level(usage.percent, *thresholds(usage.name)))
         for usage, fetched_at in readings
     ]

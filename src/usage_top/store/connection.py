@@ -31,10 +31,11 @@ WAL_TRUNCATE_BYTES = 16 * 1024 * 1024
 #: How long that checkpoint may wait for old snapshots; if they outlast it,
 #: the next write tries again (a viewer's snapshot lasts milliseconds).
 CHECKPOINT_BUSY_TIMEOUT_MS = 1000
-#: A file up to this size gets ``PRAGMA quick_check`` when opened, before anything
-#: can write to it, so that a damaged file is refused and left as it was. The
-#: check reads every page (~6 ms per MB); larger files skip it, and damage there
-#: is reported when a query meets it (after which the store writes nothing).
+#: Before the first write to a file (a store's first ingest, or a migration), a file
+#: up to this size gets ``PRAGMA quick_check``, so that a damaged file is reported
+#: and left as it was rather than written over. Read-only viewers never pay for it.
+#: It reads every page (~6 ms per MB); larger files skip it, and damage there is
+#: reported when a query meets it (after which the store writes nothing).
 QUICK_CHECK_MAX_BYTES = 32 * 1024 * 1024
 #: Page cache per connection: a 30-day query over every key stays in memory.
 CACHE_KIB = 32 * 1024
@@ -77,8 +78,8 @@ def open_database(path: Path) -> sqlite_utils.Database:
         with sqlite_errors(path):
             db = sqlite_utils.Database(conn, execute_plugins=False)
             db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-            schema.check_compatible(db, path)
-            _check_structure(db, path)
+            if schema.check_compatible(db, path) < schema.SCHEMA_VERSION:
+                check_structure(db, path)  # a migration is about to write
             for setting in _SETTINGS:
                 db.execute(setting)
             schema.migrate(db, path)
@@ -87,8 +88,8 @@ def open_database(path: Path) -> sqlite_utils.Database:
         raise
     return db
 
-def _check_structure(db: sqlite_utils.Database, path: Path) -> None:
-    """Refuse a damaged file before the first write (only reads; see QUICK_CHECK_MAX_BYTES)."""
+def check_structure(db: sqlite_utils.Database, path: Path) -> None:
+    """Refuse a damaged file before writing to it (only reads; see QUICK_CHECK_MAX_BYTES)."""
     try:
         size = path.stat().st_size
     except OSError:

@@ -34,6 +34,7 @@ from .connection import (
     BUSY_TIMEOUT_MS,
     CHECKPOINT_BUSY_TIMEOUT_MS,
     WAL_TRUNCATE_BYTES,
+    check_structure,
     open_database,
 )
 from .errors import StoreError, sqlite_errors
@@ -69,6 +70,8 @@ class Store:
         self._lock = threading.RLock()
         self._corrupt = False
         """Set once SQLite reports damage: from then on nothing is written to the file."""
+        self._checked = False
+        """Whether the file's structure was checked (before this store's first write)."""
         self._ids = Interner()
         self._key_names = queries.KeyNames()
 
@@ -285,6 +288,9 @@ class Store:
             if self._corrupt:
                 raise StoreError(f"{self.path} is damaged; nothing more is written to it",
                                  corrupt=True)
+            if not self._checked:
+                check_structure(self._db, self.path)
+                self._checked = True
             self._conn.execute("BEGIN IMMEDIATE")
             try:
                 yield self._conn

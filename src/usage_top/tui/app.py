@@ -28,7 +28,7 @@ from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import Static
 
-from ..alerts import AlertEngine, AlertEvent
+from ..alerts import AlertEngine
 from ..collector import Clock, Collector, PollOutcome, utc_now
 from ..config import Settings
 from ..crash import crash_line
@@ -125,12 +125,15 @@ class UsageTopApp(App[None]):
         self._next_poll: dt.datetime | None = None
         self._in_flight = False
         self.alerts = AlertEngine.from_settings(store, settings, clock, on_hook_error=self._hook_failed)
+        self._last_event_id: int | None = None
 
     # --------------------------------------------------------------- lifecycle
     def get_default_screen(self) -> Screen:
         return DashboardScreen()
 
     def on_mount(self) -> None:
+        newest = self.store.events(limit=1)
+        self._last_event_id = newest[0].id if newest else 0  # toast only what happens from now on
         self._apply_keymap()
         self.set_interval(1.0, self._tick)
         if self.collector is None:
@@ -193,8 +196,8 @@ class UsageTopApp(App[None]):
         try:
             outcome = await self.collector.poll_once()
             if outcome.ok:
-                # the hook may run a command: keep it off the event loop
-                self._announce(await asyncio.to_thread(self.alerts.evaluate))
+                # records events and runs the hook (a command): keep it off the event loop
+                await asyncio.to_thread(self.alerts.evaluate)
             if outcome.ok and self.key_filter:
                 outcome = await self._fetch_key(self.key_filter)
         finally:
@@ -206,9 +209,17 @@ class UsageTopApp(App[None]):
                 self._arm_timer()
         self._update_status()
 
-    def _announce(self, events: list[AlertEvent]) -> None:
-        """A toast per new event (not for snoozed scopes), and the bell if configured."""
-        loud = [event for event in events if not event.snoozed]
+    def _announce_new_events(self) -> None:
+        """A toast per event recorded since the last look (by this process or by a
+        collector writing the same database), not for snoozed scopes; the bell if configured."""
+        try:
+            events = self.store.events(after=self._last_event_id)
+        except StoreError:
+            return
+        if not events:
+            return
+        self._last_event_id = max(event.id for event in events)
+        loud = [event for event in reversed(events) if not event.snoozed]
         for event in loud:
             severity = ("information" if event.state == "cleared"
                         else "error" if event.level == "red" else "warning")
@@ -297,6 +308,7 @@ class UsageTopApp(App[None]):
         if not isinstance(screen, DataScreen) or not screen.is_mounted:
             return  # a screen being pushed refreshes itself when it resumes
         now = self.clock()
+        self._announce_new_events()
         try:
             screen.refresh_data(now)
         except NoMatches:

@@ -61,7 +61,7 @@ class DashboardScreen(DataScreen):
         start, end = app.range_.dates(today)
         key = app.key_filter
         self.view = view = range_view(app.store, start, end, key)
-        self._push_cards(scope_views(app.store, app.settings.amber, app.settings.red), now, today)
+        self._push_cards(scope_views(app.store, app.settings.thresholds_for), now, today)
         chart = self.query_one(DailyChart)
         chart.points = tuple(app.store.daily_series(chart_start(today), today, key))
         chart.highlight_from = start

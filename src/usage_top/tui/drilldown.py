@@ -9,14 +9,13 @@ store and reused while fresh; the screens only read the store.
 from __future__ import annotations
 
 import datetime as dt
-import statistics
 
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.widget import Widget
 from textual.widgets import DataTable, Static
 
-from ..anomaly import baseline_range
+from ..anomaly import anomalous_keys, baseline_range
 from ..format import count, last_used_text, short_key
 from ..model import Totals
 from ..periods import local_today
@@ -85,9 +84,10 @@ class KeyScreen(DataScreen):
         today_credits = next((p.credits for p in points if p.day == today), 0.0)
         text = Text(f"\nBurn: {count(sum(week) / len(week)) if week else 0} credits/day "
                     f"(7-day average), {count(today_credits)} so far today")
-        median = statistics.median(week) if week else 0.0
-        if median and today_credits > self.app.settings.anomaly_multiple * median:
-            text.append(f"  ⚑ {today_credits / median:.1f}× its 7-day median", style="bold red")
+        flagged = anomalous_keys(self.app.store, today, self.app.settings.anomaly_multiple).get(self.key)
+        if flagged:
+            spent, median = flagged
+            text.append(f"  ⚑ {spent / median:.1f}× its 7-day median", style="bold red")
         return text
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
