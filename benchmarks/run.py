@@ -339,7 +339,9 @@ def main() -> int:
             trace_dir = workdir / "traces"
             trace_dir.mkdir(exist_ok=True)
             # The demo's first polls backfill and settle: three polls of warm-up.
-            run_watch(report, year, window=12 if args.quick else 30, warmup=11 if args.quick else 16,
+            # A minute-long window holds one turn of the minute, when ages and
+            # countdowns shown in minutes change.
+            run_watch(report, year, window=12 if args.quick else 60, warmup=11 if args.quick else 16,
                       trace_dir=trace_dir)
     finally:
         if temporary is not None:

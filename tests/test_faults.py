@@ -37,12 +37,13 @@ from .faults_table import (
     Restartable,
     ScaledTime,
     attempts_gaps,
-    case_ids,
     build_history,
-    scale_runtime_client,
-    tui_cases,
+    case_ids,
+    check_backoff,
     client_options,
     one_line,
+    scale_runtime_client,
+    tui_cases,
 )
 
 TODAY = FROZEN.date()
@@ -84,16 +85,16 @@ def snapshot(store) -> dict:
     }
 
 
-def check_requests(case: Case, sim: Simulator, since: int) -> int:
-    """The server saw as many requests as the retry policy allows, spaced as it asked."""
+def check_requests(case: Case, sim: Simulator, since: int, scaled: ScaledTime) -> int:
+    """The server saw as many requests as the retry policy allows, spaced as it asked,
+    and the client slept the backoff between them."""
     seen = len(sim.requests) - since
     low, high = case.requests
     assert low <= seen <= high, f"{case.id}: the server saw {seen} requests"
     gaps = attempts_gaps(sim, since)
     if case.gap:
         assert gaps and min(gaps) >= case.gap, f"{case.id}: retried after {min(gaps):.2f} s"
-    shortest = f", retried after >= {min(gaps):.2f} s" if gaps else ""
-    print(f"\n  {case.id}: the server saw {seen} requests{shortest}", end="")  # (pytest -s)
+    check_backoff(case, scaled.slept)
     return seen
 
 
@@ -121,7 +122,10 @@ async def test_collector_fault_matrix(case: Case, server, stored, clock):
         server.apply(case)  # (building a canned body asks the simulator: count after)
         since = len(server.sim.requests)
         outcome = await collector.poll_once()  # never raises, whatever the server does
-        check_requests(case, server.sim, since)
+        seen = check_requests(case, server.sim, since, scaled)
+        waits = ", ".join(f"{wait:.2f}" for wait in sorted(scaled.slept)[-4:])
+        print(f"\n  {case.id}: the server saw {seen} requests; longest client waits: {waits}",
+              end="")  # the figures of RELIABILITY.md (pytest -s)
         if case.fails:
             error = one_line(outcome.error)
             assert all(fragment in error for fragment in case.says), error
@@ -172,6 +176,7 @@ def report_env(server, isolated_env, monkeypatch):
     monkeypatch.setenv("USAGE_TOP_DB", str(isolated_env / "usage.db"))
     monkeypatch.setenv("USAGE_TOP_TIMEOUT", str(TIMEOUT))
     scale_runtime_client(monkeypatch, scaled)
+    server.scaled = scaled
     return server
 
 
@@ -193,8 +198,9 @@ def test_report_fault_matrix(case: Case, report_env, isolated_env, history, caps
     clock.advance(minutes=5)
     server.apply(case)
     since = len(server.sim.requests)
+    server.scaled.slept.clear()
     code, report, err = _report(capsys, clock)
-    check_requests(case, server.sim, since)
+    check_requests(case, server.sim, since, server.scaled)
     assert code == 0  # stored data to show: a report, not a failure
     if case.fails:
         line = one_line(err.removesuffix("\n"))

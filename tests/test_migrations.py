@@ -259,14 +259,7 @@ def _damage_tables(path: Path, current: Path) -> None:
     path.write_bytes(bytes(data))
 
 
-CLI_STORE_ERROR = pytest.mark.xfail(
-    strict=True,
-    reason="cli._report lets a StoreError raised while building the report escape to the "
-           "crash handler (exit 1, 'internal error'); it should be one line and exit 2")
-
-
-@pytest.mark.parametrize("command", [["collect", "--once"],
-                                     pytest.param(["report"], marks=CLI_STORE_ERROR)])
+@pytest.mark.parametrize("command", [["collect", "--once"], ["report"]])
 def test_damage_met_after_opening_stops_all_writing(command, current, tmp_path, settings, capsys,
                                                     clock, monkeypatch):
     """A file too big for the check at open (the check is skipped here) whose damage a

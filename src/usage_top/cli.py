@@ -22,6 +22,7 @@ from typing import NoReturn
 from .config import ConfigError, Settings, file_warning, load_settings
 from .crash import crash_line
 from .periods import Range
+from .store.errors import StoreError
 
 EXIT_OK, EXIT_USAGE, EXIT_UNREACHABLE = 0, 2, 3
 CHECK_DEADLINE = 30.0
@@ -195,7 +196,7 @@ def main(argv: list[str] | None = None, clock: Clock | None = None) -> int:
         if args.command == "check":  # pragma: no cover - routed by _main_check
             return _main_check(argv, clock)
         return _dashboard(settings, clock)
-    except (UsageError, ConfigError) as exc:
+    except (UsageError, ConfigError, StoreError) as exc:
         print(f"usage-top: {exc}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
@@ -216,12 +217,8 @@ def _config_path() -> Path:
 def _open_runtime(settings: Settings, clock: Clock | None):
     from .collector import utc_now
     from .runtime import Runtime
-    from .store import StoreError
 
-    try:
-        return Runtime.open(settings, clock or utc_now, sim_clock=clock)
-    except StoreError as exc:
-        raise ConfigError(str(exc)) from None
+    return Runtime.open(settings, clock or utc_now, sim_clock=clock)
 
 
 async def _report(

@@ -35,7 +35,7 @@ from pydantic_settings import (
 )
 
 DEFAULT_BASE_URL = "https://api.pubrio.com"
-_HOST = re.compile(r"[a-z0-9]([a-z0-9.-]*[a-z0-9])?|[0-9a-f:.]+")
+_HOST = re.compile(r"[a-z0-9_]([a-z0-9_.-]*[a-z0-9_])?|[0-9a-f:.]+")
 """A host name (ASCII; punycode for others), IPv4 address, or IPv6 address (no brackets)."""
 
 _config_file: ContextVar[dict[str, Any]] = ContextVar("usage_top_config_file", default={})

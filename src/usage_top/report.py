@@ -22,8 +22,10 @@ def build_report(runtime: Runtime, range_: Range, key: str | None, error: str | 
     settings, store = runtime.settings, runtime.store
     now = runtime.now()
     start, end = range_.dates(local_today(now, settings.tz))
-    view = range_view(store, start, end, key)
-    last = store.last_success()
+    with store.snapshot():  # every figure from the same poll
+        view = range_view(store, start, end, key)
+        scopes = scope_views(store, settings.thresholds_for)
+        last = store.last_success()
     as_of = last.finished_at if last else None
     return {
         "provider": runtime.collector.provider.name,
@@ -36,7 +38,7 @@ def build_report(runtime: Runtime, range_: Range, key: str | None, error: str | 
         "range": {"name": range_.value, "start": start.isoformat(), "end": end.isoformat(),
                   "timezone": settings.timezone},
         "key": key,
-        "scopes": [_scope_json(scope) for scope in scope_views(store, settings.thresholds_for)],
+        "scopes": [_scope_json(scope) for scope in scopes],
         "totals": view.totals.model_dump(),
         "by_endpoint": [endpoint_json(row) for row in view.by_endpoint],
         "by_key": [key_json(row) for row in view.by_key],

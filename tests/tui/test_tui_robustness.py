@@ -53,26 +53,19 @@ async def test_a_resize_storm_while_polling_and_navigating(make_app):
         assert app.is_running
 
 
-async def test_starting_in_a_1x1_terminal_then_growing(make_app):
+async def test_no_color_starting_in_a_1x1_terminal_then_growing(make_app, monkeypatch):
+    monkeypatch.setenv("NO_COLOR", "1")
     app = make_app()
+    assert app.no_color  # Textual drops colour (a monochrome filter) for the whole app
     async with app.run_test(size=(1, 1)) as pilot:
         await settle(pilot)
-        assert app.screen.has_class("-too-small")
+        assert app.screen.has_class("-too-small") and app.is_running
         await pilot.resize_terminal(120, 36)
         await settle(pilot)
         assert not app.screen.has_class("-too-small")
-        assert app.screen.query_one(EndpointTable).row_count > 0
-
-
-async def test_no_color(make_app, monkeypatch):
-    monkeypatch.setenv("NO_COLOR", "1")
-    app = make_app()
-    assert app.no_color
-    async with app.run_test(size=(120, 36)) as pilot:
-        await settle(pilot)
         text = screen_text(app)
-        assert app.is_running and "usage-top" in text and "%" in text
+        assert "usage-top" in text and "%" in text
         assert app.screen.query_one(EndpointTable).row_count > 0
         await pilot.resize_terminal(80, 24)
         await settle(pilot)
-        assert app.screen.has_class("-compact")
+        assert app.screen.has_class("-compact") and app.is_running

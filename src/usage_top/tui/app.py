@@ -310,7 +310,8 @@ class UsageTopApp(App[None]):
         now = self.clock()
         self._announce_new_events()
         try:
-            screen.refresh_data(now)
+            with self.store.snapshot():  # one poll's figures, even if a collector commits meanwhile
+                screen.refresh_data(now)
         except NoMatches:
             return  # still composing: it refreshes when it resumes
         except StoreError as exc:

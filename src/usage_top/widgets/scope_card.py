@@ -51,7 +51,7 @@ class ScopeCard(Widget):
     ScopeCard.-stale > .scope-card--red { text-style: dim; }
     ScopeCard > .scope-card--normal { color: $success; }
     ScopeCard > .scope-card--amber { color: $warning; text-style: bold; }
-    ScopeCard > .scope-card--red { color: $error; text-style: bold; }
+    ScopeCard > .scope-card--red { color: $error; text-style: bold reverse; }
     ScopeCard > .scope-card--track { color: $foreground 20%; }
     ScopeCard > .scope-card--dim { color: $text-muted; }
     """
