@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from rich.style import Style
 from rich.text import Text
 from textual.reactive import reactive
 from textual.widget import Widget
@@ -51,7 +52,7 @@ class ScopeCard(Widget):
     ScopeCard.-stale > .scope-card--red { text-style: dim; }
     ScopeCard > .scope-card--normal { color: $success; }
     ScopeCard > .scope-card--amber { color: $warning; text-style: bold; }
-    ScopeCard > .scope-card--red { color: $error; text-style: bold reverse; }
+    ScopeCard > .scope-card--red { color: $error; text-style: bold; }
     ScopeCard > .scope-card--track { color: $foreground 20%; }
     ScopeCard > .scope-card--dim { color: $text-muted; }
     """
@@ -113,8 +114,10 @@ class ScopeCard(Widget):
             return self._one_line(width, style)
         percent = "no limit" if usage.percent is None else f"{usage.percent:.1f}%"
         fraction = 0.0 if usage.percent is None else usage.percent / 100
+        # red also reads without colour (NO_COLOR): the percentage is reversed
+        emphasis = style + Style(reverse=True) if self.view.level is Level.RED else style
         lines = [
-            _spread(Text(self._used_text(width - len(percent) - 1)), Text(percent, style=style), width),
+            _spread(Text(self._used_text(width - len(percent) - 1)), Text(percent, style=emphasis), width),
             bar(fraction, width, style, self.get_component_rich_style("scope-card--track")),
             _spread(Text(self._reset_text(), style=dim), Text(self._rate_text(), style=dim), width),
         ]
