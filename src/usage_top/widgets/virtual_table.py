@@ -207,31 +207,24 @@ class VirtualTable(ScrollView, Generic[Row], can_focus=True):
 
     # Messages. RowSelected and RowHighlighted use DataTable's names and fields.
 
-    class RowSelected(Message, namespace="data_table"):
+    class _RowMessage(Message):
+        """A row event, with DataTable's fields so handlers work with either table."""
+
+        def __init__(self, data_table: VirtualTable, cursor_row: int, row_key: RowKey) -> None:
+            super().__init__()
+            self.data_table = data_table
+            self.cursor_row = cursor_row
+            self.row_key = row_key
+
+        @property
+        def control(self) -> VirtualTable:
+            return self.data_table
+
+    class RowSelected(_RowMessage, namespace="data_table"):
         """Enter (or a click on the highlighted row): handled as ``on_data_table_row_selected``."""
 
-        def __init__(self, data_table: VirtualTable, cursor_row: int, row_key: RowKey) -> None:
-            super().__init__()
-            self.data_table = data_table
-            self.cursor_row = cursor_row
-            self.row_key = row_key
-
-        @property
-        def control(self) -> VirtualTable:
-            return self.data_table
-
-    class RowHighlighted(Message, namespace="data_table"):
+    class RowHighlighted(_RowMessage, namespace="data_table"):
         """The cursor moved to another row: ``on_data_table_row_highlighted``."""
-
-        def __init__(self, data_table: VirtualTable, cursor_row: int, row_key: RowKey) -> None:
-            super().__init__()
-            self.data_table = data_table
-            self.cursor_row = cursor_row
-            self.row_key = row_key
-
-        @property
-        def control(self) -> VirtualTable:
-            return self.data_table
 
     class Sorted(Message):
         """The sort column or direction changed."""
