@@ -114,24 +114,23 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _seconds(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
-    if not 0 < value <= 3600:
-        raise argparse.ArgumentTypeError(f"{text!r} is not between 0 and 3600 seconds")
-    return value
+def _number_in(low: float, high: float, what: str, bounds: str):
+    """An argparse type: a number with ``low < value <= high``, else a one-line error."""
+
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a {what}") from None
+        if not low < value <= high:
+            raise argparse.ArgumentTypeError(f"{text!r} is not {bounds}")
+        return value
+
+    return parse
 
 
-def _percent(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
-    if not 0 < value <= 1000:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a percentage above 0")
-    return value
+_seconds = _number_in(0, 3600, "number of seconds", "between 0 and 3600 seconds")
+_percent = _number_in(0, 1000, "number", "a percentage above 0")
 
 
 def _date(text: str) -> dt.date:

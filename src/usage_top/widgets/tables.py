@@ -53,9 +53,6 @@ class UsageTable(VirtualTable[Row]):
     UsageTable > .usage-table--bar { color: $primary; }
     """
 
-    GAP = 1
-    """Columns carry their own one-cell gap (numbers right-aligned, names padded)."""
-
     class Sorted(Message):
         """The sort column or direction changed."""
 
