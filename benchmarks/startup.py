@@ -11,9 +11,7 @@ times, from just before the spawn, until the terminal shows:
 The programs alternate, run after run, so all see the same machine load. The
 figure that the goal (<= 1.2x) applies to is usage-top's *data* time over the
 bare app's *frame* time: what a user waits for against what any Textual app
-with these widgets costs. A third program, usage-top with its tables on
-``VirtualTable`` (``watch_app.py --virtual-tables``, which goes through a small
-wrapper script), projects the figure after the table swap.
+with these widgets costs.
 """
 
 from __future__ import annotations
@@ -59,16 +57,11 @@ class StartupResult:
     app_frame: list[float] = field(default_factory=list)
     app_data: list[float] = field(default_factory=list)
     bare_frame: list[float] = field(default_factory=list)
-    virtual_data: list[float] = field(default_factory=list)
     failures: list[str] = field(default_factory=list)
 
     @property
     def ratio(self) -> float:
         return statistics.median(self.app_data) / statistics.median(self.bare_frame)
-
-    @property
-    def virtual_ratio(self) -> float:
-        return statistics.median(self.virtual_data) / statistics.median(self.bare_frame)
 
 
 def run_once(argv: list[str], env: dict[str, str], markers: tuple[bytes, ...]) -> list[float | None]:
@@ -81,19 +74,17 @@ def run_once(argv: list[str], env: dict[str, str], markers: tuple[bytes, ...]) -
     return times
 
 
-def bench_startup(year_db: Path, runs: int, warmup: int = 1, virtual: bool = True) -> StartupResult:
+def bench_startup(year_db: Path, runs: int, warmup: int = 1) -> StartupResult:
     result = StartupResult()
     with tempfile.TemporaryDirectory(prefix="usage-top-start-") as home:
         env = bench_env(Path(home))
         args = ("--no-poll", "--db", str(year_db))
         app = usage_top_argv(*args)
         bare = [sys.executable, str(HERE / "bare_app.py")]
-        swapped = [sys.executable, str(HERE / "watch_app.py"), "--virtual-tables", "--", *args]
         for run in range(warmup + runs):
             try:
                 frame, data = run_once(app, env, (FRAME_MARKER, DATA_MARKER))
                 (bare_frame,) = run_once(bare, env, (FRAME_MARKER,))
-                (virtual_data,) = run_once(swapped, env, (DATA_MARKER,)) if virtual else (None,)
             except RuntimeError as exc:
                 result.failures.append(str(exc))
                 continue
@@ -101,6 +92,4 @@ def bench_startup(year_db: Path, runs: int, warmup: int = 1, virtual: bool = Tru
                 result.app_frame.append(frame)
                 result.app_data.append(data)
                 result.bare_frame.append(bare_frame)
-                if virtual_data is not None:
-                    result.virtual_data.append(virtual_data)
     return result

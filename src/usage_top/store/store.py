@@ -240,6 +240,15 @@ class Store:
         with self._read() as conn:
             return queries.has_data(conn)
 
+    def data_version(self) -> int:
+        """A number that changes when another connection commits to the file.
+
+        A read-only dashboard polls it to re-read the store only when a collector
+        wrote something, instead of re-running every query at each interval.
+        """
+        with self._read() as conn:
+            return conn.execute("PRAGMA data_version").fetchone()[0]
+
     @contextmanager
     def snapshot(self) -> Iterator[None]:
         """Answer every query inside the block from one state of the file.

@@ -122,8 +122,9 @@ class UsageTopApp(App[None]):
         self.history: list[Location] = [("dashboard",)]
         self.position = 0
         self._timer: Timer | None = None
-        self._next_poll: dt.datetime | None = None
         self._in_flight = False
+        self._seen: tuple | None = None
+        """Read-only: the store's data version and the minute at the last reload."""
         self.alerts = AlertEngine.from_settings(store, settings, clock, on_hook_error=self._hook_failed)
         self._last_event_id: int | None = None
 
@@ -137,7 +138,7 @@ class UsageTopApp(App[None]):
         self._apply_keymap()
         self.set_interval(1.0, self._tick)
         if self.collector is None:
-            self.set_interval(self.settings.interval, self.refresh_view)
+            self.set_interval(self.settings.interval, self._reload_if_changed)
         else:
             self.poll()
 
@@ -192,7 +193,8 @@ class UsageTopApp(App[None]):
             return
         self._cancel_timer()
         self._in_flight = True
-        self._update_status()
+        # say "polling…" only when it takes a while: two header repaints a poll cost bytes
+        slow = self.set_timer(1.0, self._update_status)
         try:
             outcome = await self.collector.poll_once()
             if outcome.ok:
@@ -202,6 +204,7 @@ class UsageTopApp(App[None]):
                 outcome = await self._fetch_key(self.key_filter)
         finally:
             self._in_flight = False
+            slow.stop()
         self.last_outcome = outcome
         if not self.paused:
             self.refresh_view()
@@ -288,14 +291,23 @@ class UsageTopApp(App[None]):
 
     def _arm_timer(self) -> None:
         self._cancel_timer()
-        self._next_poll = self.clock() + dt.timedelta(seconds=self.settings.interval)
         self._timer = self.set_timer(self.settings.interval, self.poll)
 
     def _cancel_timer(self) -> None:
         if self._timer is not None:
             self._timer.stop()
             self._timer = None
-        self._next_poll = None
+
+    def _reload_if_changed(self) -> None:
+        """Read-only (``--no-poll``): re-read when a collector committed, or the minute
+        turned (projections and the date move with the clock); else only the clock ticks."""
+        try:
+            state = (self.store.data_version(), self.clock().replace(second=0, microsecond=0))
+        except StoreError:
+            state = None  # refresh_view says what is wrong
+        if state is None or state != self._seen:
+            self._seen = state
+            self.refresh_view()
 
     def _tick(self) -> None:
         if isinstance(self.screen, DataScreen) and self.screen.is_mounted:
@@ -350,7 +362,8 @@ class UsageTopApp(App[None]):
             polling=self.collector is not None,
             error=None if self.last_outcome is None else self.last_outcome.error,
             last_success=record.finished_at if record else None,
-            next_poll=self._next_poll,
+            interval=self.settings.interval if self._timer is not None else None,
+            tz=self.settings.tz,
             in_flight=self._in_flight,
             scope=self._scope_label(),
             range_label=RANGE_LABELS[self.range_.value],

@@ -15,7 +15,7 @@ from ..format import age_text, count
 from ..model import Billing
 from ..periods import local_today
 from ..widgets.daily_chart import DailyChart
-from .frame import DataScreen
+from .frame import DataScreen, show_text
 
 
 def cycle_bounds(billing: Billing | None, today: dt.date) -> tuple[dt.date, dt.date, dt.date]:
@@ -79,8 +79,8 @@ class BillingScreen(DataScreen):
         previous, start, refill = cycle_bounds(billing, today)
         current = self._cycle("This cycle", start, today)
         last = self._cycle("Previous cycle", previous, start - dt.timedelta(days=1))
-        self.query_one("#summary", Static).update(self._summary(billing, fetched_at, now, refill))
-        self.query_one("#cycles", Static).update(self._cycles_table(current, last, today, refill))
+        show_text(self.query_one("#summary", Static), self._summary(billing, fetched_at, now, refill))
+        show_text(self.query_one("#cycles", Static), self._cycles_table(current, last, today, refill))
         chart = self.query_one(DailyChart)
         chart.points = tuple(store.daily_series(start, today))
         chart.metric = "credits"

@@ -18,7 +18,7 @@ from ..views import RangeView, ScopeView, range_view, scope_views
 from ..widgets.daily_chart import DailyChart
 from ..widgets.scope_card import ScopeCard
 from ..widgets.tables import EndpointTable, KeyTable
-from .frame import DataScreen
+from .frame import DataScreen, show_text
 
 CHART_DAYS = 30
 RANGE_LABELS = {"today": "today", "7d": "last 7 days", "30d": "last 30 days", "month": "this month"}
@@ -126,7 +126,7 @@ class DashboardScreen(DataScreen):
             message = "No API activity in this range"
         else:
             message = ""
-        self.query_one("#empty", Static).update(message)
+        show_text(self.query_one("#empty", Static), message)
         self.query_one("#endpoints-pane").set_class(bool(message), "-empty")
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:

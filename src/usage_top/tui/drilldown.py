@@ -22,7 +22,7 @@ from ..periods import local_today
 from ..widgets.daily_chart import DailyChart
 from ..widgets.tables import EndpointTable, KeyTable
 from .dashboard import RANGE_LABELS, chart_start
-from .frame import DataScreen
+from .frame import DataScreen, show_text
 
 
 def _share(part: float, whole: float) -> str:
@@ -66,7 +66,7 @@ class KeyScreen(DataScreen):
         )
         points = store.daily_series(chart_start(today), today, self.key)
         summary.append_text(self._burn(points, today))
-        self.query_one("#summary", Static).update(summary)
+        show_text(self.query_one("#summary", Static), summary)
         chart = self.query_one(DailyChart)
         chart.points = tuple(points)
         chart.highlight_from = start
@@ -133,7 +133,7 @@ class EndpointScreen(DataScreen):
             f"  ·  {row.percent_of_credits if row else 0:.1f}% of "
             + (f"key {short_key(self.key)}'s credits" if self.key else "the account's credits"),
         )
-        self.query_one("#summary", Static).update(summary)
+        show_text(self.query_one("#summary", Static), summary)
         chart = self.query_one(DailyChart)
         chart.points = tuple(store.endpoint_series(self.slug, chart_start(today), today, self.key))
         chart.highlight_from = start

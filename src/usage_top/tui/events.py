@@ -13,7 +13,7 @@ from textual.widgets import DataTable, Static
 from ..alerts import AlertEvent
 from ..format import age_text
 from ..widgets.tables import Column, UsageTable
-from .frame import DataScreen
+from .frame import DataScreen, show_text
 
 _LEVEL_STYLE = {"red": "bold red", "amber": "bold yellow", "normal": "green"}
 
@@ -83,7 +83,7 @@ class EventsScreen(DataScreen):
             summary.append("   Snoozed: ", style="dim")
             summary.append(", ".join(snoozed))
         summary.append("   a: ack/snooze the scope under the cursor", style="dim")
-        self.query_one("#summary", Static).update(summary)
+        show_text(self.query_one("#summary", Static), summary)
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
         event.stop()

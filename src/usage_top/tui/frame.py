@@ -20,6 +20,14 @@ from ..widgets.status_bar import Status, StatusBar
 from ..widgets.tables import UsageTable
 
 
+def show_text(static: Static, content: Text | str) -> None:
+    """``Static.update`` unless that content is already shown: every update asks
+    for a layout, and a layout repaints every scrollbar on the screen (bytes on
+    the wire at each poll, for nothing)."""
+    if static.content != content:
+        static.update(content)
+
+
 class DataScreen(Screen):
     """Base of the dashboard and drilldown screens."""
 
@@ -60,7 +68,7 @@ class DataScreen(Screen):
         """``kind`` is '', '-warning' or '-error'; an empty message hides the banner."""
         for banner in self.query("#banner").results(Static):
             banner.set_classes(kind if message else "")
-            banner.update(Text(message))
+            show_text(banner, Text(message))
 
     def on_usage_table_filter_requested(self, event: UsageTable.FilterRequested) -> None:
         self.query_one(FilterBar).open_for(event.table)

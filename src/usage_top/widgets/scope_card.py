@@ -7,16 +7,16 @@ import datetime as dt
 from rich.style import Style
 from rich.text import Text
 from textual.reactive import reactive
-from textual.widget import Widget
 
 from ..format import age_text, compact, count
 from ..views import Level, ScopeView
 from .bars import bar
+from .redraw import RedrawOnChange
 
 SCOPE_NAMES = {"api": "API", "portal": "Portal"}
 
 
-class ScopeCard(Widget):
+class ScopeCard(RedrawOnChange):
     """A scope's usage against its limit, coloured by level.
 
     The bar and the percentage take ``$success`` below the amber threshold,
@@ -57,46 +57,45 @@ class ScopeCard(Widget):
     ScopeCard > .scope-card--dim { color: $text-muted; }
     """
 
-    view: reactive[ScopeView | None] = reactive(None, layout=False)
+    view: reactive[ScopeView | None] = reactive(None, repaint=False)
     """The reading shown; None until the first poll lands."""
 
-    now: reactive[dt.datetime | None] = reactive(None)
+    now: reactive[dt.datetime | None] = reactive(None, repaint=False)
     """The clock as of the last data refresh, for reset and age texts."""
 
-    stale_after: reactive[float] = reactive(90.0)
+    stale_after: reactive[float] = reactive(90.0, repaint=False)
     """Seconds after which the reading is shown as stale (3 poll intervals)."""
 
-    key_share: reactive[str] = reactive("")
+    key_share: reactive[str] = reactive("", repaint=False)
     """With a key filter: that key's part of this scope, e.g. 'key 1,204 (9.8%)'."""
 
-    projection: reactive[str] = reactive("")
+    projection: reactive[str] = reactive("", repaint=False)
     """At the current burn rate: 'limit in 3d 4h', 'ok until reset'… ('' when unknown)."""
 
-    first_out: reactive[bool] = reactive(False)
+    first_out: reactive[bool] = reactive(False, repaint=False)
     """This scope's limit is the first to run out at the current rates."""
 
-    def watch_first_out(self) -> None:
-        self._update_stale()
+    def _watch_inputs(self) -> None:
+        self.redraw()
 
-    def watch_view(self, view: ScopeView | None) -> None:
+    watch_view = watch_now = watch_stale_after = watch_key_share = _watch_inputs
+    watch_projection = watch_first_out = _watch_inputs
+
+    def update_frame(self) -> None:
+        """Title, level and staleness: the border and the classes that colour it."""
+        view = self.view
         if view is None:
             return
-        usage = view.usage
-        self.border_title = f"{SCOPE_NAMES.get(usage.scope, usage.scope)} {usage.period.value}"
         for name in Level:
             self.set_class(view.level is name and name is not Level.NORMAL, f"-{name.value}")
-        self._update_stale()
-
-    def watch_now(self) -> None:
-        self._update_stale()
-
-    def _update_stale(self) -> None:
         stale = self.is_stale
         self.set_class(stale, "-stale")
-        if stale and self.view and self.now:
-            self.border_subtitle = f"stale {age_text((self.now - self.view.fetched_at).total_seconds())}"
+        if stale and self.now:
+            subtitle = f"stale {age_text((self.now - view.fetched_at).total_seconds())}"
         else:
-            self.border_subtitle = "runs out first" if self.first_out else ""
+            subtitle = "runs out first" if self.first_out else ""
+        usage = view.usage
+        self.set_border(f"{SCOPE_NAMES.get(usage.scope, usage.scope)} {usage.period.value}", subtitle)
 
     @property
     def is_stale(self) -> bool:

@@ -7,9 +7,9 @@ from dataclasses import dataclass
 
 from rich.text import Text
 from textual.reactive import reactive
-from textual.widget import Widget
 
 from ..format import age_text
+from .redraw import RedrawOnChange
 
 
 @dataclass(frozen=True)
@@ -23,13 +23,15 @@ class Status:
     polling: bool = True
     error: str | None = None
     last_success: dt.datetime | None = None
-    next_poll: dt.datetime | None = None
+    interval: float | None = None
+    """Seconds between polls; None while no poll is scheduled (a rejected key)."""
+    tz: dt.tzinfo = dt.UTC
     in_flight: bool = False
     scope: str = "All keys"
     range_label: str = "last 7 days"
 
 
-class StatusBar(Widget):
+class StatusBar(RedrawOnChange):
     """One line at the top. Badges use theme colours; ages are relative to ``now``.
 
     Component classes: ``status-bar--title``, ``status-bar--demo``,
@@ -53,8 +55,15 @@ class StatusBar(Widget):
     StatusBar > .status-bar--dim { color: $text-muted; }
     """
 
-    status: reactive[Status | None] = reactive(None)
-    now: reactive[dt.datetime | None] = reactive(None)
+    status: reactive[Status | None] = reactive(None, repaint=False)
+    now: reactive[dt.datetime | None] = reactive(None, repaint=False)
+    """Set every second; the line is repainted only when its text changes."""
+
+    def watch_status(self) -> None:
+        self.redraw()
+
+    def watch_now(self) -> None:
+        self.redraw()
 
     def render(self) -> Text:
         status, now = self.status, self.now
@@ -84,17 +93,27 @@ class StatusBar(Widget):
         return text
 
     def _timing(self, status: Status, now: dt.datetime) -> str:
+        """When the data is from, and how it is kept up to date.
+
+        The time of the last update rather than a seconds counter, and no countdown
+        to the next poll: either would repaint the header every second, which over
+        SSH costs more than everything else the dashboard draws (htop does not tick
+        either). The age is added at minute precision once it is a minute old.
+        """
         if status.last_success is None:
             age = "no data yet"
         else:
-            age = f"updated {age_text((now - status.last_success).total_seconds())} ago"
+            seconds = (now - status.last_success).total_seconds()
+            at = status.last_success.astimezone(status.tz).strftime("%H:%M:%S")
+            age = (f"updated {at}" if seconds < 60 else f"updated {at} ({age_text(seconds)} ago)"
+                   if seconds < 86400 else f"updated {age_text(seconds)} ago")
         if status.in_flight:
             return f"{age} · polling…"
         if not status.polling:
             return f"{age} · read-only"
-        if status.paused or status.next_poll is None:
+        if status.paused or status.interval is None:
             return age
-        return f"{age} · next {age_text((status.next_poll - now).total_seconds())}"
+        return f"{age} · every {age_text(status.interval)}"
 
     def _style(self, name: str):
         return self.get_component_rich_style(f"status-bar--{name}")
