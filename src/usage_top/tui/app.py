@@ -7,6 +7,9 @@ through the collector and re-arms the timer only when a poll has finished, so
 polls never overlap. Drilldown data (a key's endpoints, an endpoint's keys) is
 fetched on demand by other workers. Store, collector and clock come in through
 ``__init__`` so tests run the real code against the simulator with frozen time.
+
+What the dashboard's first frame does not need (the other screens, export,
+the alert engine) is imported when first used: start-up is a budget.
 """
 
 from __future__ import annotations
@@ -15,6 +18,8 @@ import asyncio
 import datetime as dt
 import sys
 from collections.abc import Awaitable, Callable, Iterable
+from functools import cached_property
+from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual import work
@@ -28,25 +33,21 @@ from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import Static
 
-from ..alerts import AlertEngine
 from ..collector import Clock, Collector, PollOutcome, utc_now
 from ..config import Settings
 from ..crash import crash_line
-from ..export import render, utc_text, whole, write_export
 from ..format import age_text, short_key
 from ..periods import HISTORY_DAYS, Range, local_today
-from ..report import endpoint_json, key_json
 from ..runtime import Runtime
 from ..store import Store, StoreError
 from ..widgets.daily_chart import DailyChart
 from ..widgets.status_bar import Status
 from ..widgets.tables import EndpointTable, KeyTable, UsageTable
-from .billing import BillingScreen
 from .dashboard import RANGE_LABELS, DashboardScreen
-from .drilldown import EndpointScreen, KeyScreen
-from .events import EventsScreen, EventTable
 from .frame import DataScreen
-from .screens import HelpScreen, KeyPicker
+
+if TYPE_CHECKING:
+    from ..alerts import AlertEngine
 
 MIN_SIZE = (60, 20)
 COMPACT_BELOW = (110, 32)
@@ -125,8 +126,14 @@ class UsageTopApp(App[None]):
         self._in_flight = False
         self._seen: tuple | None = None
         """Read-only: the store's data version and the minute at the last reload."""
-        self.alerts = AlertEngine.from_settings(store, settings, clock, on_hook_error=self._hook_failed)
         self._last_event_id: int | None = None
+
+    @cached_property
+    def alerts(self) -> AlertEngine:
+        from ..alerts import AlertEngine
+
+        return AlertEngine.from_settings(self.store, self.settings, self.clock,
+                                         on_hook_error=self._hook_failed)
 
     # --------------------------------------------------------------- lifecycle
     def get_default_screen(self) -> Screen:
@@ -161,6 +168,8 @@ class UsageTopApp(App[None]):
     def _apply_keymap(self) -> None:
         """Remap bindings by id from the config's [keymap]; unknown ids are named, not fatal."""
         keymap = self.settings.keymap
+        if not keymap:
+            return
         known = {binding.id for binding in self._all_bindings() if binding.id}
         unknown = sorted(set(keymap) - known)
         if unknown:
@@ -169,6 +178,8 @@ class UsageTopApp(App[None]):
         self.set_keymap({name: keys for name, keys in keymap.items() if name in known})
 
     def _all_bindings(self) -> list[Binding]:
+        from .events import EventTable
+
         return [*self.BINDINGS, *UsageTable.BINDINGS, *KeyTable.BINDINGS, *DailyChart.BINDINGS,
                 *EventTable.BINDINGS]
 
@@ -277,6 +288,8 @@ class UsageTopApp(App[None]):
         """The profile (balance, refill dates), then the previous cycle's days if missing."""
         if self.collector is None:
             return
+        from .billing import BillingScreen
+
         outcome = await self.collector.fetch_billing()
         self._note_fetch(outcome)
         screen = self.screen
@@ -387,6 +400,8 @@ class UsageTopApp(App[None]):
 
     def watch_range_(self) -> None:
         self.refresh_view()
+        from .drilldown import EndpointScreen
+
         if isinstance(self.screen, EndpointScreen):
             self.fetch_endpoint(self.screen.slug)
 
@@ -414,6 +429,10 @@ class UsageTopApp(App[None]):
         self.push_screen(self._screen_for(location))
 
     def _screen_for(self, location: Location) -> Screen:
+        from .billing import BillingScreen
+        from .drilldown import EndpointScreen, KeyScreen
+        from .events import EventsScreen
+
         if location[0] == "key":
             return KeyScreen(location[1])
         if location[0] == "billing":
@@ -458,6 +477,8 @@ class UsageTopApp(App[None]):
 
     def action_export(self, fmt: str) -> None:
         """Write the focused pane of the current view, as shown, and say where."""
+        from ..export import render, utc_text, write_export
+
         rows, name = self._export_rows()
         if rows is None:
             self.notify("Nothing to export here: focus a table or a chart", severity="warning")
@@ -477,6 +498,9 @@ class UsageTopApp(App[None]):
         self.notify(f"Exported {len(rows)} rows to {path}", title="Export", timeout=10)
 
     def _export_rows(self) -> tuple[list[dict] | None, str]:
+        from ..export import whole
+        from ..report import endpoint_json, key_json
+
         focused = self.focused
         if isinstance(focused, EndpointTable):
             return [endpoint_json(row) for row in focused.visible_rows()], "endpoints"
@@ -506,12 +530,16 @@ class UsageTopApp(App[None]):
     def action_pick_key(self) -> None:
         today = local_today(self.clock(), self.settings.tz)
         keys = self.store.key_breakdown(*self.range_.dates(today))
+        from .screens import KeyPicker
+
         self.push_screen(KeyPicker(keys, self.key_filter), self._set_key)
 
     def _set_key(self, key: str | None) -> None:
         self.key_filter = key
 
     def action_help(self) -> None:
+        from .screens import HelpScreen
+
         self.push_screen(HelpScreen(self._help_sections()))
 
     def action_cycle_focus(self, step: int) -> None:
@@ -544,6 +572,8 @@ class UsageTopApp(App[None]):
         return " ".join(self.get_key_display(Binding(key, binding.action)) for key in keys)
 
     def _help_sections(self) -> list[tuple[str, list[tuple[str, str, str]]]]:
+        from .events import EventTable
+
         def rows(bindings: Iterable[Binding]) -> list[tuple[str, str, str]]:
             return [(self._keys_text(binding), binding.description, binding.id or "")
                     for binding in bindings if binding.action not in ("cursor_up", "cursor_down")]
