@@ -11,8 +11,8 @@ Sections (see BENCHMARKS.md for what each figure means):
   startup  cold start to first frame of ``usage-top --no-poll --db <year>`` against
            a bare Textual app with the same widgets (goal <= 1.2x)
   memory   peak RSS of that process once the year is on screen (goal <= 100 MB)
-  tables   key and endpoint tables at 1k/10k/100k rows in the running app, on
-           DataTable and on VirtualTable (goal <= 150 ms per operation at 100k)
+  tables   key and endpoint tables at 1k/10k/100k rows in the running app
+           (goal <= 150 ms per operation at 100k)
   watch    bytes/s and CPU in a 120x36 pty at a 5 s interval, unchanged and
            changing data, against ``htop -d 50`` (goals <= 1/3 of htop's bytes/s
            with unchanged data, CPU <= 1% of a core)
@@ -197,48 +197,24 @@ def run_memory(report: Report, year: Path, runs: int) -> None:
 
 
 def run_tables(report: Report, quick: bool) -> None:
-    sizes = "1000,10000,100000"
     report.section("3. Tables in the running app (headless, 120x36): median ms per operation")
-    records = []
-    plans = [("datatable", 1 if quick else 3, 5.0 if quick else 20.0),
-             ("virtual", 3 if quick else 5, 60.0)]
-    for impl, repeats, cap in plans:
-        command = [sys.executable, str(HERE / "tables.py"), "--impl", impl, "--sizes", sizes,
-                   "--repeats", str(repeats), "--cap", str(cap)]
-        done = subprocess.run(command, capture_output=True, text=True)
-        if done.returncode:
-            report.line(f"  {impl}: failed\n{done.stderr[-2000:]}")
-            continue
-        records += [json.loads(line) for line in done.stdout.splitlines() if line.startswith("{")]
+    command = [sys.executable, str(HERE / "tables.py"), "--sizes", "1000,10000,100000",
+               "--repeats", "3" if quick else "5"]
+    done = subprocess.run(command, capture_output=True, text=True)
+    if done.returncode:
+        report.line(f"  failed\n{done.stderr[-2000:]}")
+        return
+    records = [json.loads(line) for line in done.stdout.splitlines() if line.startswith("{")]
     from tables import OPS
 
-    report.line(f"  {'':<11}{'table':<10}{'rows':>8}  " + "".join(f"{op:>13}" for op in OPS))
+    report.line(f"  {'table':<10}{'rows':>8}  " + "".join(f"{op:>13}" for op in OPS))
     for record in records:
-        cells = []
-        for op in OPS:
-            times = record[op]
-            cells.append(f"{statistics.median(times) * 1000:>10.1f} ms" if times else
-                         f"{'skipped':>13}")
-        report.line(f"  {record['impl']:<11}{record['table']:<10}{record['rows']:>8}  " + "".join(cells))
-    by = {(r["impl"], r["table"], r["rows"]): r for r in records}
-    for table in ("keys", "endpoints"):
-        virtual = by.get(("virtual", table, 100000))
-        datatable = by.get(("datatable", table, 1000))
-        if virtual:
-            worst = max(statistics.median(virtual[op]) for op in OPS if virtual[op])
-            report.goal(f"tables: {table}, 100k rows, VirtualTable, worst op", ms(worst),
+        cells = "".join(f"{statistics.median(record[op]) * 1000:>10.1f} ms" for op in OPS)
+        report.line(f"  {record['table']:<10}{record['rows']:>8}  {cells}")
+        if record["rows"] == 100_000:
+            worst = max(statistics.median(record[op]) for op in OPS)
+            report.goal(f"tables: {record['table']}, 100k rows, worst op", ms(worst),
                         f"<= {TABLE_GOAL_MS:.0f} ms", worst * 1000 <= TABLE_GOAL_MS)
-        if datatable:
-            done_ops = [op for op in OPS if by.get(("datatable", table, 100000), {}).get(op)]
-            report.goal(f"tables: {table}, 100k rows, DataTable", "not run" if not done_ops else "run",
-                        f"<= {TABLE_GOAL_MS:.0f} ms", False if not done_ops else None)
-    for (impl, table, rows), record in by.items():
-        if impl == "virtual" and (("datatable", table, rows) in by):
-            other = by[("datatable", table, rows)]
-            ratios = [f"{op} {statistics.median(other[op]) / statistics.median(record[op]):.0f}x"
-                      for op in OPS if other[op] and record[op]]
-            if ratios:
-                report.line(f"  DataTable / VirtualTable at {table} {rows}: {', '.join(ratios)}")
     report.data["tables"] = records
 
 

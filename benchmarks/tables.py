@@ -1,15 +1,14 @@
 """Key and endpoint tables at 1k, 10k and 100k rows inside the running dashboard.
 
-    python benchmarks/tables.py --impl datatable|virtual [--sizes 1000,10000] [--repeats 3]
+    python benchmarks/tables.py [--sizes 1000,10000,100000] [--repeats 5] [--scattered]
 
 The real ``UsageTopApp`` runs headless (Textual's ``run_test``, 120x36) on an
 empty database, read-only and with a one-hour refresh so nothing else touches
 the tables; the dashboard's ``EndpointTable`` and ``KeyTable`` are then given
 synthetic rows directly (``show_endpoints`` / ``show_keys``, as the dashboard's
-refresh does). ``--impl virtual`` runs the same app with the tables rebased on
-``VirtualTable`` (see ``swap.py``). Each figure is the time from the call until
-the screen has been laid out and drawn again (messages processed, idle work
-such as DataTable's column measuring done, dirty lines rendered):
+refresh does). Each figure is the time from the call until the screen has been
+laid out and drawn again (messages processed, idle work done, dirty lines
+rendered):
 
 - first paint: ``show_*`` of N rows into the empty table;
 - sort: ``sort_by`` another column (alternating two numeric columns);
@@ -17,9 +16,12 @@ such as DataTable's column measuring done, dirty lines rendered):
 - update: ``show_*`` of the same N keys where 1% of the rows changed figures
   (every row is a new object, as after a poll).
 
-An operation is skipped at a size when its time at the previous size, scaled by
-(size ratio)^1.5, exceeds ``--cap`` seconds (DataTable's row removal is
-quadratic: filtering 10k rows takes minutes). Prints one JSON object per line.
+The rows are built as the store builds them: sorted first, then made into
+models in that order, so consecutive rows sit next to each other in memory. At
+100,000 rows that matters: a pass over rows scattered in memory (built, then
+sorted) costs about three times as much, as every row is a cache miss.
+``--scattered`` builds them that way, the worst case. Prints one JSON object
+per line.
 """
 
 from __future__ import annotations
@@ -30,51 +32,61 @@ import datetime as dt
 import gc
 import json
 import random
-import statistics
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-HERE = Path(__file__).resolve().parent
 NOW = dt.datetime(2026, 11, 18, 14, 37, tzinfo=dt.UTC)
 OPS = ("first paint", "sort", "filter", "update")
-GROWTH = 1.5
 
 
-def key_rows(n: int, version: int = 0):
+def _figures(rng: random.Random, i: int, version: int) -> tuple[int, float]:
+    requests, credits = rng.randint(1, 50_000), float(rng.randint(1, 150_000))
+    if version and i % 100 == 0:
+        requests, credits = requests + version, credits + 3 * version
+    return requests, credits
+
+
+def _as_stored(fields: list[dict], name: str, model, scattered: bool) -> list:
+    """Models sorted as the store returns them (credits, requests, then name), built
+    after sorting as the store does, or before sorting (``scattered``)."""
+    def order(row: dict) -> tuple:
+        return -row["credits"], -row["requests"], row[name]
+
+    if scattered:
+        return sorted((model(**row) for row in fields), key=lambda row: order(vars(row)))
+    return [model(**row) for row in sorted(fields, key=order)]
+
+
+def key_rows(n: int, version: int = 0, scattered: bool = False):
     from usage_top.model import KeyUsage
 
     rng = random.Random(n)
-    rows = []
+    fields = []
     for i in range(n):
-        requests, credits = rng.randint(1, 50_000), float(rng.randint(1, 150_000))
-        if version and i % 100 == 0:
-            requests, credits = requests + version, credits + 3 * version
-        rows.append(KeyUsage(
-            key=f"{i % 10}••••••••••••••••{i:05x}", requests=requests, credits=credits,
-            last_used=NOW - dt.timedelta(minutes=rng.randint(0, 40_000)),
-            percent_of_requests=100 * rng.random() / n, percent_of_credits=100 * rng.random() / n,
-        ))
-    rows.sort(key=lambda r: (-r.credits, -r.requests, r.key))  # as the store returns them
-    return rows
+        requests, credits = _figures(rng, i, version)
+        fields.append({
+            "key": f"{i % 10}••••••••••••••••{i:05x}", "requests": requests, "credits": credits,
+            "last_used": NOW - dt.timedelta(minutes=rng.randint(0, 40_000)),
+            "percent_of_requests": 100 * rng.random() / n, "percent_of_credits": 100 * rng.random() / n,
+        })
+    return _as_stored(fields, "key", KeyUsage, scattered)
 
 
-def endpoint_rows(n: int, version: int = 0):
+def endpoint_rows(n: int, version: int = 0, scattered: bool = False):
     from usage_top.model import EndpointUsage
 
     rng = random.Random(n + 1)
-    rows = []
+    fields = []
     for i in range(n):
-        requests, credits = rng.randint(1, 50_000), float(rng.randint(1, 150_000))
-        if version and i % 100 == 0:
-            requests, credits = requests + version, credits + 3 * version
-        rows.append(EndpointUsage(
-            slug=f"endpoint_{i:06d}", name=f"Endpoint {i:06d}", requests=requests, credits=credits,
-            percent_of_requests=100 * rng.random() / n, percent_of_credits=100 * rng.random() / n,
-        ))
-    rows.sort(key=lambda r: (-r.credits, -r.requests, r.slug))  # as the store returns them
-    return rows
+        requests, credits = _figures(rng, i, version)
+        fields.append({
+            "slug": f"endpoint_{i:06d}", "name": f"Endpoint {i:06d}", "requests": requests,
+            "credits": credits, "percent_of_requests": 100 * rng.random() / n,
+            "percent_of_credits": 100 * rng.random() / n,
+        })
+    return _as_stored(fields, "slug", EndpointUsage, scattered)
 
 
 TABLES = {
@@ -86,7 +98,7 @@ TABLES = {
 
 async def drain(pump) -> None:
     """Until ``pump`` (a widget, screen or app) has handled what was queued before now,
-    and the idle work that follows (DataTable measures new rows when idle)."""
+    and the idle work that follows."""
     done = asyncio.Event()
     pump.call_later(done.set)
     await done.wait()
@@ -104,15 +116,9 @@ async def frame(pilot, table=None) -> None:
 
 
 def reset(table) -> None:
-    """Empty a table without timing it (DataTable removes rows one by one: use clear)."""
-    if hasattr(table, "clear") and hasattr(table, "_cells"):
-        table.clear()
-        table._cells.clear()
-        table._all, table._rows = {}, {}
-        table.filter_text, table._matches = "", None
-    else:
-        table.set_filter("")
-        table.show_rows([])
+    """Empty a table without timing it."""
+    table.set_filter("")
+    table.show_rows([])
 
 
 async def timed(pilot, table, action) -> tuple[float, float]:
@@ -123,9 +129,9 @@ async def timed(pilot, table, action) -> tuple[float, float]:
     return time.perf_counter() - started, time.process_time() - cpu
 
 
-async def bench_table(pilot, table, name: str, n: int, repeats: int, skip: set[str]) -> dict:
+async def bench_table(pilot, table, name: str, n: int, repeats: int, scattered: bool) -> dict:
     make_rows, show_name, sort_columns, needle = TABLES[name]
-    rows, changed = make_rows(n), make_rows(n, version=7)
+    rows, changed = make_rows(n, scattered=scattered), make_rows(n, version=7, scattered=scattered)
     show = getattr(table, show_name)
     gc.collect()
     result: dict[str, list[float]] = {op: [] for op in OPS}
@@ -136,29 +142,20 @@ async def bench_table(pilot, table, name: str, n: int, repeats: int, skip: set[s
         result[op].append(wall)
         cpu[op].append(used)
 
-    matched = None
     for repeat in range(repeats):
         reset(table)
         await frame(pilot, table)
-        if "first paint" in skip:
-            break
         await measure("first paint", lambda: show(rows))
         assert table.row_count == n, (table.row_count, n)
-        if "sort" not in skip:
-            column = sort_columns[repeat % 2]
-            await measure("sort", lambda: table.sort_by(column))
-        if "update" not in skip:
-            version = changed if repeat % 2 == 0 else rows
-            await measure("update", lambda: show(version))
-        if "filter" not in skip:
-            await measure("filter", lambda: table.set_filter(needle))
-            matched = table.row_count
-            if not hasattr(table, "_cells"):  # DataTable: leave it, reset() clears
-                table.set_filter("")
-                await frame(pilot, table)
+        column = sort_columns[repeat % 2]
+        await measure("sort", lambda: table.sort_by(column))
+        version = changed if repeat % 2 == 0 else rows
+        await measure("update", lambda: show(version))
+        await measure("filter", lambda: table.set_filter(needle))
+        matched = table.row_count
     reset(table)
     await frame(pilot, table)
-    return {"table": name, "rows": n, "matched": matched,
+    return {"table": name, "rows": n, "matched": matched, "scattered": scattered,
             **{op: result[op] for op in OPS}, "cpu": cpu}
 
 
@@ -174,13 +171,8 @@ def make_app(workdir: Path):
                        clock=lambda: NOW), store
 
 
-async def run(impl: str, sizes: list[int], repeats: int, cap: float, out) -> None:
-    if impl == "virtual":
-        sys.path.insert(0, str(HERE))
-        import swap
-
-        swap.patch_app()
-    from usage_top.tui import dashboard
+async def run(sizes: list[int], repeats: int, scattered: bool, out) -> None:
+    from usage_top.widgets.tables import EndpointTable, KeyTable
 
     with tempfile.TemporaryDirectory(prefix="usage-top-tables-") as workdir:
         app, store = make_app(Path(workdir))
@@ -191,37 +183,22 @@ async def run(impl: str, sizes: list[int], repeats: int, cap: float, out) -> Non
             app.screen.query_one("#endpoints-pane").set_class(False, "-empty")
             await frame(pilot)
             for name in TABLES:
-                table = app.screen.query_one(dashboard.KeyTable if name == "keys" else dashboard.EndpointTable)
-                previous: dict | None = None
+                table = app.screen.query_one(KeyTable if name == "keys" else EndpointTable)
                 for n in sizes:
-                    skip = set()
-                    if previous is not None:
-                        scale = (n / previous["rows"]) ** GROWTH
-                        for op in OPS:
-                            times = previous[op]
-                            if not times or statistics.median(times) * scale > cap:
-                                skip.add(op)
-                        if "first paint" in skip:
-                            skip = set(OPS)
-                    reps = repeats if impl == "virtual" or n <= 1000 else 1
-                    record = await bench_table(pilot, table, name, n, reps, skip)
-                    record["impl"] = impl
-                    record["skipped"] = sorted(skip)
+                    record = await bench_table(pilot, table, name, n, repeats, scattered)
                     print(json.dumps(record), file=out, flush=True)
-                    previous = record
         store.close()
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--impl", choices=("datatable", "virtual"), required=True)
     parser.add_argument("--sizes", default="1000,10000,100000")
     parser.add_argument("--repeats", type=int, default=5)
-    parser.add_argument("--cap", type=float, default=20.0,
-                        help="skip an operation predicted to take longer (seconds)")
+    parser.add_argument("--scattered", action="store_true",
+                        help="build the rows before sorting them: scattered in memory")
     args = parser.parse_args()
     sizes = [int(size) for size in args.sizes.split(",")]
-    asyncio.run(run(args.impl, sizes, args.repeats, args.cap, sys.stdout))
+    asyncio.run(run(sizes, args.repeats, args.scattered, sys.stdout))
     return 0
 
 

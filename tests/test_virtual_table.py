@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from dataclasses import dataclass
+from operator import attrgetter
 
 import pytest
 from textual.app import App, ComposeResult
 from textual.widgets import DataTable
 
-from usage_top.widgets.virtual_table import Column, RowKey, VirtualTable
+from usage_top.model import KeyUsage
+from usage_top.widgets.tables import KeyTable
+from usage_top.widgets.virtual_table import NEARBY, Column, RowKey, VirtualTable
 
 SIZE = (60, 16)
 
@@ -46,7 +50,7 @@ class FruitTable(VirtualTable[Fruit]):
         return row.name
 
     def show_fruits(self, rows: list[Fruit]) -> None:
-        self.show_rows((row.name, row) for row in rows)
+        self.show_rows(rows, key=attrgetter("name"))
 
 
 class TableApp(App[None]):
@@ -80,7 +84,8 @@ async def test_shows_rows_sorted_biggest_first_and_draws_only_visible_rows():
         assert table.row_count == 10_000
         counts = [row.count for row in table.visible_rows()]
         assert counts == sorted(counts, reverse=True)
-        # Only what is on screen was turned into cells (plus the filter, unused here).
+        # Only what is on screen was turned into cells (the filter, unused here, would
+        # read every row's text).
         assert 0 < table.shown <= SIZE[1]
         assert table.current_row == table.visible_rows()[0]
         assert table.row_for_key("fruit 0042").count == (42 * 7919) % 10_000
@@ -195,6 +200,62 @@ async def test_update_in_place_keeps_cursor_and_repaints_only_changed_lines(monk
         assert repainted == [1, 11]  # fruit 0000 and 0010, the changed rows on screen (0 is the header)
         assert table.current_row.name == chosen
         assert table.row_for_key("fruit 0010").count == (10 * 7919) % 1000 + 5
+
+
+async def test_a_row_that_moves_far_keeps_the_cursor():
+    app = TableApp()
+    async with app.run_test(size=SIZE) as pilot:
+        table = app.query_one(FruitTable)
+        rows = fruits(1000)
+        table.show_fruits(rows)
+        table.move_cursor(row=table.get_row_index("fruit 0500"))
+        table.show_fruits(rows[:500] + rows[501:] + rows[500:501])  # to the end, far from its place
+        await pilot.pause()
+        assert table.current_row.name == "fruit 0500"
+        moved = rows[:100] + rows[101:100 + NEARBY] + rows[100:101] + rows[100 + NEARBY:]
+        table.move_cursor(row=table.get_row_index("fruit 0100"))
+        table.show_fruits(moved)  # a few places on: found among its neighbours
+        assert table.current_row.name == "fruit 0100"
+        assert table.row_for_key("fruit 0999") is rows[999]
+
+
+async def test_rows_given_as_key_row_pairs():
+    app = TableApp()
+    async with app.run_test(size=SIZE) as pilot:
+        table = app.query_one(FruitTable)
+        rows = fruits(100)
+        table.show_rows((row.name.upper(), row) for row in rows)
+        table.move_cursor(row=table.get_row_index("FRUIT 0042"))
+        table.show_rows((row.name.upper(), row) for row in reversed(rows))
+        await pilot.pause()
+        assert table.current_row.name == "fruit 0042"
+        assert table.coordinate_to_cell_key((0, 0)).row_key.value == table.visible_rows()[0].name.upper()
+        table.set_filter("FRUIT 004")  # the key (upper case) and the name both match
+        assert table.row_count == 10 and table.current_row.name == "fruit 0042"
+
+
+async def test_key_table_filters_on_the_key_as_shown_and_in_full():
+    class Keys(App[None]):
+        def compose(self) -> ComposeResult:
+            yield KeyTable(now=lambda: dt.datetime(2026, 1, 1, tzinfo=dt.UTC), tz=dt.UTC)
+
+    rows = [KeyUsage(key=f"{i}••••••••••••••••{i:04x}", requests=i, credits=2.0 * i) for i in range(1, 40)]
+    async with Keys().run_test(size=SIZE) as pilot:
+        table = pilot.app.query_one(KeyTable)
+        table.show_keys(rows)
+        assert table.set_filter("2••••0002") is None  # as shown (the full key has 16 bullets)
+        assert [row.key for row in table.visible_rows()] == [rows[1].key]
+        table.set_filter("•••0014")  # in the full key only
+        assert [row.key for row in table.visible_rows()] == [rows[19].key]
+        another = KeyUsage(key="9••••••••••••••••0014", requests=1, credits=1.0)
+        table.show_keys([another, *reversed(rows)])  # every key moved, and a new one
+        assert [row.key for row in table.visible_rows()] == [rows[19].key, another.key]
+        table.set_filter("⚑")
+        assert table.row_count == 0
+        table.flagged = {rows[4].key}
+        table.show_keys(rows)
+        await pilot.pause()
+        assert [row.key for row in table.visible_rows()] == [rows[4].key]
 
 
 async def test_rows_that_go_away_and_come_back():

