@@ -27,8 +27,6 @@ import sys
 import time
 from pathlib import Path
 
-import pytest
-
 from usage_top.sim import DEMO_API_KEY, SimServer, Simulator
 from usage_top.store import Store
 
