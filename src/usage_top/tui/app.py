@@ -399,9 +399,9 @@ class UsageTopApp(App[None]):
         return location[0]
 
     def watch_range_(self) -> None:
-        self.refresh_view()
         from .drilldown import EndpointScreen
 
+        self.refresh_view()
         if isinstance(self.screen, EndpointScreen):
             self.fetch_endpoint(self.screen.slug)
 
@@ -528,10 +528,10 @@ class UsageTopApp(App[None]):
             self.poll()
 
     def action_pick_key(self) -> None:
-        today = local_today(self.clock(), self.settings.tz)
-        keys = self.store.key_breakdown(*self.range_.dates(today))
         from .screens import KeyPicker
 
+        today = local_today(self.clock(), self.settings.tz)
+        keys = self.store.key_breakdown(*self.range_.dates(today))
         self.push_screen(KeyPicker(keys, self.key_filter), self._set_key)
 
     def _set_key(self, key: str | None) -> None:

@@ -94,8 +94,12 @@ class ScopeCard(RedrawOnChange):
             subtitle = f"stale {age_text((self.now - view.fetched_at).total_seconds())}"
         else:
             subtitle = "runs out first" if self.first_out else ""
-        usage = view.usage
-        self.set_border(f"{SCOPE_NAMES.get(usage.scope, usage.scope)} {usage.period.value}", subtitle)
+        self.set_border(self._title(), subtitle)
+
+    def _title(self) -> str:
+        """'API monthly': the scope and its period."""
+        usage = self.view.usage
+        return f"{SCOPE_NAMES.get(usage.scope, usage.scope)} {usage.period.value}"
 
     @property
     def is_stale(self) -> bool:
@@ -127,7 +131,7 @@ class ScopeCard(RedrawOnChange):
     def _one_line(self, width: int, style) -> Text:
         """Compact layout: 'API monthly    ████━━━━  62.1%  78.9k/127k', aligned across cards."""
         usage = self.view.usage
-        name = f"{SCOPE_NAMES.get(usage.scope, usage.scope)} {usage.period.value}"
+        name = self._title()
         percent = "  n/a " if usage.percent is None else f"{usage.percent:5.1f}%"
         limit = "∞" if usage.limit is None else compact(usage.limit)
         figures = f" {percent} {compact(usage.used) + '/' + limit:>10}"
