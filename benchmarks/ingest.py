@@ -40,7 +40,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from usage_top.model import (
+from usage_top.domain.model import (
     Breakdown,
     DailyPoint,
     DailyUsage,

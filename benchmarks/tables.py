@@ -60,7 +60,7 @@ def _as_stored(fields: list[dict], name: str, model, scattered: bool) -> list:
 
 
 def key_rows(n: int, version: int = 0, scattered: bool = False):
-    from usage_top.model import KeyUsage
+    from usage_top.domain.model import KeyUsage
 
     rng = random.Random(n)
     fields = []
@@ -75,7 +75,7 @@ def key_rows(n: int, version: int = 0, scattered: bool = False):
 
 
 def endpoint_rows(n: int, version: int = 0, scattered: bool = False):
-    from usage_top.model import EndpointUsage
+    from usage_top.domain.model import EndpointUsage
 
     rng = random.Random(n + 1)
     fields = []

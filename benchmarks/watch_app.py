@@ -45,7 +45,7 @@ def main() -> int:
     args = options.args[1:] if options.args[:1] == ["--"] else options.args
     if options.trace:
         trace_repaints(options.trace)
-    from usage_top.cli import main as usage_top
+    from usage_top.commands.cli import main as usage_top
 
     return usage_top(args)
 

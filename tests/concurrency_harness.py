@@ -29,7 +29,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from usage_top.collector import Collector
+from usage_top.pipeline.collector import Collector
 from usage_top.providers.http import ApiClient
 from usage_top.providers.pubrio import AUTH_HEADER, PubrioProvider
 from usage_top.sim import DEMO_API_KEY, SimServer, Simulator

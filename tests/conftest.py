@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from usage_top.collector import Collector
+from usage_top.pipeline.collector import Collector
 from usage_top.config import Settings, load_settings
 from usage_top.providers.http import ApiClient
 from usage_top.providers.pubrio import AUTH_HEADER, PubrioProvider

@@ -382,7 +382,7 @@ class Restartable:
 
 def build_history(path, now: dt.datetime) -> None:
     """A database after one good poll at ``now`` (31 days backfilled), to copy per test."""
-    from usage_top.collector import Collector
+    from usage_top.pipeline.collector import Collector
     from usage_top.providers.http import ApiClient
     from usage_top.providers.pubrio import PubrioProvider
     from usage_top.sim import SimServer
@@ -421,7 +421,7 @@ def scale_runtime_client(monkeypatch, scaled: ScaledTime) -> None:
     sleeps and clock (the client, the socket and the server are all real)."""
     import functools
 
-    from usage_top import runtime
+    from usage_top.pipeline import runtime
     from usage_top.providers import http
 
     scaled_client = functools.partial(http.ApiClient, sleep=scaled.sleep, clock=scaled.clock)

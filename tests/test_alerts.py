@@ -10,11 +10,11 @@ from collections import Counter
 
 import pytest
 
-from usage_top.alerts import AlertEngine, AlertEvent, event_line
+from usage_top.oncall.alerts import AlertEngine, AlertEvent, event_line
 from usage_top.config import Settings, Thresholds
-from usage_top.model import Period, PollResult, ScopeUsage
+from usage_top.domain.model import Period, PollResult, ScopeUsage
 from usage_top.store import Store
-from usage_top.views import level
+from usage_top.views.ranges import level
 
 from .conftest import FROZEN
 
@@ -265,8 +265,8 @@ def test_the_alert_modules_do_not_import_textual():
     import sys
 
     probe = ("import json, sys\n"
-             "import usage_top.alerts, usage_top.projection, usage_top.anomaly, usage_top.hooks, "
-             "usage_top.check\n"
+             "import usage_top.oncall.alerts, usage_top.oncall.projection, usage_top.oncall.anomaly, usage_top.oncall.hooks, "
+             "usage_top.oncall.check\n"
              "print(json.dumps(sorted({m.split('.')[0] for m in sys.modules})))")
     result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60,
                             check=False)

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 
-from usage_top.alerts import AlertEngine
-from usage_top.anomaly import anomalous_keys
+from usage_top.oncall.alerts import AlertEngine
+from usage_top.oncall.anomaly import anomalous_keys
 from usage_top.config import Settings
-from usage_top.model import Breakdown, KeyUsage, PollResult, Totals
+from usage_top.domain.model import Breakdown, KeyUsage, PollResult, Totals
 
 from .conftest import FROZEN
 

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from usage_top.cli import main
+from usage_top.commands.cli import main
 from usage_top.config import load_settings
 
 from .faults_table import one_line

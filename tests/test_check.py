@@ -13,7 +13,7 @@ import sys
 
 import pytest
 
-from usage_top.cli import main
+from usage_top.commands.cli import main
 from usage_top.providers import http
 from usage_top.sim import DEMO_API_KEY, Faults
 from usage_top.store import Store

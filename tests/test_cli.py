@@ -19,8 +19,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from usage_top.cli import main
-from usage_top.periods import HISTORY_DAYS
+from usage_top.commands.cli import main
+from usage_top.domain.periods import HISTORY_DAYS
 from usage_top.sim import DEMO_API_KEY
 from usage_top.store import Store
 

@@ -14,8 +14,8 @@ import time
 import httpx
 import pytest
 
-from usage_top.collector import COMPLETE_AFTER, Collector
-from usage_top.periods import HISTORY_DAYS, Range
+from usage_top.pipeline.collector import COMPLETE_AFTER, Collector
+from usage_top.domain.periods import HISTORY_DAYS, Range
 from usage_top.providers.http import ApiClient
 from usage_top.providers.pubrio import AUTH_HEADER, PubrioProvider
 from usage_top.sim import DEMO_API_KEY, FREE_PLAN_KEY, Faults

@@ -8,7 +8,7 @@ import json
 
 import pytest
 
-from usage_top.cli import main
+from usage_top.commands.cli import main
 from usage_top.store import Store
 
 from .conftest import FROZEN

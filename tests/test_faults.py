@@ -20,9 +20,9 @@ import shutil
 
 import pytest
 
-from usage_top.cli import main
-from usage_top.collector import Collector
-from usage_top.periods import HISTORY_DAYS
+from usage_top.commands.cli import main
+from usage_top.pipeline.collector import Collector
+from usage_top.domain.periods import HISTORY_DAYS
 from usage_top.providers.http import ApiClient
 from usage_top.providers.pubrio import AUTH_HEADER, PubrioProvider
 from usage_top.sim import DEMO_API_KEY, Faults, Simulator

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from usage_top.cli import main
-from usage_top.hooks import CommandHook
+from usage_top.commands.cli import main
+from usage_top.oncall.hooks import CommandHook
 from usage_top.sim import DEMO_API_KEY
 from usage_top.store.events import AlertEvent
 

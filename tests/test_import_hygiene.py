@@ -12,10 +12,10 @@ MODULES = (
     "usage_top.store",
     "usage_top.providers.pubrio",
     "usage_top.providers.http",
-    "usage_top.collector",
+    "usage_top.pipeline.collector",
     "usage_top.sim",
-    "usage_top.report",
-    "usage_top.cli",
+    "usage_top.commands.report",
+    "usage_top.commands.cli",
 )
 
 _PROBE = """
@@ -60,7 +60,7 @@ def test_running_a_report_does_not_import_textual(tmp_path):
                XDG_STATE_HOME=str(tmp_path / "state"))
     probe = (
         "import sys\n"
-        "from usage_top.cli import main\n"
+        "from usage_top.commands.cli import main\n"
         "code = main(['report', '--demo', '--json', '--range', 'today'])\n"
         "print('textual' in sys.modules, file=sys.stderr)\n"
         "sys.exit(code)\n"

@@ -18,8 +18,8 @@ from pathlib import Path
 
 import pytest
 
-from usage_top.cli import main
-from usage_top.collector import Collector
+from usage_top.commands.cli import main
+from usage_top.pipeline.collector import Collector
 from usage_top.providers.http import ApiClient
 from usage_top.providers.pubrio import AUTH_HEADER, PubrioProvider
 from usage_top.sim import DEMO_API_KEY
@@ -281,7 +281,7 @@ def test_damage_met_after_opening_stops_all_writing(command, current, tmp_path, 
 
 
 def test_a_store_that_met_damage_writes_nothing_more(current, tmp_path, monkeypatch):
-    from usage_top.model import PollResult
+    from usage_top.domain.model import PollResult
     from usage_top.store import StoreError, connection
 
     monkeypatch.setattr(connection, "QUICK_CHECK_MAX_BYTES", 0)

@@ -25,7 +25,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from usage_top.model import (
+from usage_top.domain.model import (
     Billing,
     Breakdown,
     DailyUsage,

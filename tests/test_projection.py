@@ -6,8 +6,8 @@ import datetime as dt
 
 import pytest
 
-from usage_top.model import Period, PollResult, ScopeUsage
-from usage_top.projection import Projection, first_to_run_out, project, projections
+from usage_top.domain.model import Period, PollResult, ScopeUsage
+from usage_top.oncall.projection import Projection, first_to_run_out, project, projections
 
 from .conftest import FROZEN
 

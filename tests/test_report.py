@@ -7,8 +7,8 @@ import json
 import httpx
 import pytest
 
-from usage_top.cli import main
-from usage_top.periods import Range
+from usage_top.commands.cli import main
+from usage_top.domain.periods import Range
 from usage_top.sim import DEMO_API_KEY, Faults
 
 from .conftest import FROZEN

@@ -26,9 +26,9 @@ from pathlib import Path
 
 import pytest
 
-from usage_top import report as report_module
-from usage_top.cli import main
-from usage_top.collector import Collector
+from usage_top.commands import report as report_module
+from usage_top.commands.cli import main
+from usage_top.pipeline.collector import Collector
 from usage_top.config import Settings
 from usage_top.crash import crash_log_path
 from usage_top.providers.http import ApiClient

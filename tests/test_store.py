@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 import sqlite_utils
 
-from usage_top.model import (
+from usage_top.domain.model import (
     Breakdown,
     DailyPoint,
     DailyUsage,

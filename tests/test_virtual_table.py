@@ -11,7 +11,7 @@ import pytest
 from textual.app import App, ComposeResult
 from textual.widgets import DataTable
 
-from usage_top.model import KeyUsage
+from usage_top.domain.model import KeyUsage
 from usage_top.widgets.tables import KeyTable
 from usage_top.widgets.virtual_table import NEARBY, Column, RowKey, VirtualTable
 

@@ -2,6 +2,6 @@
 
 import sys
 
-from .cli import main
+from usage_top.commands.cli import main
 
 sys.exit(main())

@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 
-from usage_top.collector import Collector
+from usage_top.pipeline.collector import Collector
 from usage_top.config import Settings
 from usage_top.providers.http import ApiClient
 from usage_top.providers.pubrio import AUTH_HEADER, PubrioProvider

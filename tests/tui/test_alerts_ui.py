@@ -66,7 +66,7 @@ async def test_bell_when_configured(make_app):
 
 
 async def test_a_read_only_viewer_toasts_what_the_collector_recorded(make_app, collector, store, clock):
-    from usage_top.alerts import AlertEngine
+    from usage_top.oncall.alerts import AlertEngine
 
     app = make_app(poll=False)
     async with app.run_test(size=SIZE) as pilot:

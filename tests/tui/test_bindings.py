@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 
-from usage_top.format import count, short_key
-from usage_top.periods import Range
+from usage_top.domain.format import count, short_key
+from usage_top.domain.periods import Range
 from usage_top.tui.screens import HelpScreen, KeyPicker
 from usage_top.widgets.daily_chart import DailyChart
 from usage_top.widgets.scope_card import ScopeCard

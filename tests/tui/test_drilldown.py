@@ -6,8 +6,8 @@ import datetime as dt
 
 import httpx
 
-from usage_top.format import count, short_key
-from usage_top.periods import Range
+from usage_top.domain.format import count, short_key
+from usage_top.domain.periods import Range
 from usage_top.sim import DEMO_API_KEY
 from usage_top.tui.dashboard import DashboardScreen
 from usage_top.tui.drilldown import EndpointScreen, KeyScreen

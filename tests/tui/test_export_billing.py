@@ -8,8 +8,8 @@ import json
 
 import httpx
 
-from usage_top.export import exports_dir
-from usage_top.format import short_key
+from usage_top.commands.export import exports_dir
+from usage_top.domain.format import short_key
 from usage_top.sim import DEMO_API_KEY
 from usage_top.tui.billing import BillingScreen
 from usage_top.widgets.tables import EndpointTable, KeyTable

@@ -19,7 +19,7 @@ import io
 import pytest
 from rich.console import Console
 
-from usage_top.collector import Collector
+from usage_top.pipeline.collector import Collector
 from usage_top.config import Settings
 from usage_top.providers.http import ApiClient
 from usage_top.providers.pubrio import AUTH_HEADER, PubrioProvider

@@ -29,7 +29,7 @@ from pydantic import (
     ValidationError,
 )
 
-from ..model import (
+from usage_top.domain.model import (
     Billing,
     Breakdown,
     DailyPoint,
@@ -41,9 +41,9 @@ from ..model import (
     ScopeUsage,
     Totals,
 )
-from ..periods import period_end
-from .errors import BadResponse, NoApiAccess
-from .http import ApiClient
+from usage_top.domain.periods import period_end
+from usage_top.providers.errors import BadResponse, NoApiAccess
+from usage_top.providers.http import ApiClient
 
 SOFT_RATE_LIMIT_PER_MINUTE = 300
 """Pubrio documents a soft limit of 300 requests/min on the API; it sends no header."""

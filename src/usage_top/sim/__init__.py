@@ -8,9 +8,9 @@ loopback port) and the server every test runs against::
         ...  # POST server.url + "/api_keys/usage/breakdown" with DEMO_API_KEY
 """
 
-from .api import DEMO_API_KEY, FREE_PLAN_KEY, RecordedRequest, Simulator
-from .faults import Faults
-from .server import SimServer
+from usage_top.sim.api import DEMO_API_KEY, FREE_PLAN_KEY, RecordedRequest, Simulator
+from usage_top.sim.faults import Faults
+from usage_top.sim.server import SimServer
 
 __all__ = [
     "DEMO_API_KEY",

@@ -19,12 +19,12 @@ from http import HTTPStatus
 from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
-from . import endpoints
-from .data import UsageData
-from .daytime import UTC, WorkspaceDays
-from .faults import NO_FAULTS, RATE_LIMIT_MESSAGE, SERVER_ERROR_MESSAGE, Faults
-from .plan import choose_plan
-from .ratelimit import SOFT_LIMIT, RateWindow
+from usage_top.sim import endpoints
+from usage_top.sim.data import UsageData
+from usage_top.sim.daytime import UTC, WorkspaceDays
+from usage_top.sim.faults import NO_FAULTS, RATE_LIMIT_MESSAGE, SERVER_ERROR_MESSAGE, Faults
+from usage_top.sim.plan import choose_plan
+from usage_top.sim.ratelimit import SOFT_LIMIT, RateWindow
 
 DEMO_API_KEY = "sim-demo-key"
 FREE_PLAN_KEY = "sim-free-plan"

@@ -19,9 +19,9 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
-from .catalogue import Endpoint
-from .catalogue import endpoints as catalogue_endpoints
-from .daytime import WorkspaceDays
+from usage_top.sim.catalogue import Endpoint
+from usage_top.sim.catalogue import endpoints as catalogue_endpoints
+from usage_top.sim.daytime import WorkspaceDays
 
 HISTORY_DAYS = 400
 WEEKDAY_CALLS = 4_500

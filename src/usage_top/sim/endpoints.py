@@ -16,9 +16,9 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from . import plan as plans
-from .data import Summary, UsageData
-from .daytime import iso_utc, next_month, timestamp
+from usage_top.sim import plan as plans
+from usage_top.sim.data import Summary, UsageData
+from usage_top.sim.daytime import iso_utc, next_month, timestamp
 
 TOP_ROWS = 100
 MAX_RANGE_DAYS = 366

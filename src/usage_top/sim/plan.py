@@ -14,8 +14,8 @@ import math
 import random
 from dataclasses import dataclass
 
-from .data import UsageData
-from .daytime import next_month
+from usage_top.sim.data import UsageData
+from usage_top.sim.daytime import next_month
 
 SEATS = 3
 PERIODS = ("monthly", "daily", "hourly")

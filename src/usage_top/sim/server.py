@@ -16,8 +16,8 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 
-from .api import Exchange, Simulator, error
-from .faults import NO_FAULTS, SERVER_ERROR_MESSAGE
+from usage_top.sim.api import Exchange, Simulator, error
+from usage_top.sim.faults import NO_FAULTS, SERVER_ERROR_MESSAGE
 
 log = logging.getLogger(__name__)
 

@@ -3,9 +3,9 @@
 Never imports textual: the collector and the CLI use the store without a UI.
 """
 
-from .errors import StoreError
-from .paths import default_db_path
-from .polls import PollRecord
-from .store import Store
+from usage_top.store.errors import StoreError
+from usage_top.store.paths import default_db_path
+from usage_top.store.polls import PollRecord
+from usage_top.store.store import Store
 
 __all__ = ["PollRecord", "Store", "StoreError", "default_db_path"]

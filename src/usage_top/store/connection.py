@@ -12,8 +12,8 @@ from pathlib import Path
 
 import sqlite_utils
 
-from . import schema
-from .errors import StoreError, sqlite_errors
+from usage_top.store import schema
+from usage_top.store.errors import StoreError, sqlite_errors
 
 BUSY_TIMEOUT_MS = 5000
 #: A passive checkpoint runs at commit once the WAL holds this many pages (~4 MB),

@@ -15,9 +15,9 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
-from usage_top.model import ScopeUsage
+from usage_top.domain.model import ScopeUsage
 
-from .codec import (
+from usage_top.store.codec import (
     day_to_db,
     optional_ts_from_db,
     optional_ts_to_db,
@@ -181,7 +181,7 @@ class AlertTransaction:
         self.conn = conn
 
     def latest_scopes(self) -> list[tuple[ScopeUsage, dt.datetime]]:
-        from .queries import latest_scopes
+        from usage_top.store.queries import latest_scopes
 
         return latest_scopes(self.conn)
 

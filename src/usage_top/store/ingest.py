@@ -15,7 +15,7 @@ import json
 import sqlite3
 from collections.abc import Iterable
 
-from usage_top.model import (
+from usage_top.domain.model import (
     Billing,
     Breakdown,
     DailyUsage,
@@ -26,7 +26,7 @@ from usage_top.model import (
     ScopeUsage,
 )
 
-from .codec import day_to_db, optional_ts_to_db, optional_ts_to_micros, ts_to_db
+from usage_top.store.codec import day_to_db, optional_ts_to_db, optional_ts_to_micros, ts_to_db
 
 Row = tuple[object, ...]
 

@@ -13,7 +13,7 @@ from typing import Literal
 
 from sqlite_utils import Database
 
-from .codec import ts_from_db, ts_to_db
+from usage_top.store.codec import ts_from_db, ts_to_db
 
 Outcome = Literal["ok", "error"]
 

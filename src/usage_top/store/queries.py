@@ -15,7 +15,7 @@ from typing import Literal
 
 from pydantic import TypeAdapter
 
-from usage_top.model import (
+from usage_top.domain.model import (
     Billing,
     DailyPoint,
     EndpointUsage,
@@ -25,7 +25,7 @@ from usage_top.model import (
     Totals,
 )
 
-from .codec import (
+from usage_top.store.codec import (
     day_from_db,
     day_to_db,
     optional_ts_from_db,

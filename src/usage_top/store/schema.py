@@ -30,7 +30,7 @@ from pathlib import Path
 
 from sqlite_utils import Database
 
-from .errors import StoreError
+from usage_top.store.errors import StoreError
 
 APPLICATION_ID = 0x75736774  # "usgt"
 

@@ -17,7 +17,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Self
 
-from usage_top.model import (
+from usage_top.domain.model import (
     Billing,
     DailyPoint,
     EndpointUsage,
@@ -28,21 +28,21 @@ from usage_top.model import (
     Totals,
 )
 
-from . import events as alert_rows
-from . import polls, queries
-from .connection import (
+from usage_top.store import events as alert_rows
+from usage_top.store import polls, queries
+from usage_top.store.connection import (
     BUSY_TIMEOUT_MS,
     CHECKPOINT_BUSY_TIMEOUT_MS,
     WAL_TRUNCATE_BYTES,
     check_structure,
     open_database,
 )
-from .errors import StoreError, sqlite_errors
-from .events import AlertEvent, AlertTransaction
-from .ingest import Interner, write_result
-from .paths import default_db_path
-from .polls import Outcome, PollRecord
-from .queries import FetchKind
+from usage_top.store.errors import StoreError, sqlite_errors
+from usage_top.store.events import AlertEvent, AlertTransaction
+from usage_top.store.ingest import Interner, write_result
+from usage_top.store.paths import default_db_path
+from usage_top.store.polls import Outcome, PollRecord
+from usage_top.store.queries import FetchKind
 
 #: An ingest that changes more rows than this (a backfill) refreshes the planner's
 #: statistics: the by-key query only gets its fast plan (a skip-scan of

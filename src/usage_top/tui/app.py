@@ -33,21 +33,21 @@ from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import Static
 
-from ..collector import Clock, Collector, PollOutcome, utc_now
-from ..config import Settings
-from ..crash import crash_line
-from ..format import age_text, short_key
-from ..periods import HISTORY_DAYS, Range, local_today
-from ..runtime import Runtime
-from ..store import Store, StoreError
-from ..widgets.daily_chart import DailyChart
-from ..widgets.status_bar import Status
-from ..widgets.tables import EndpointTable, KeyTable, UsageTable
-from .dashboard import RANGE_LABELS, DashboardScreen
-from .frame import DataScreen
+from usage_top.pipeline.collector import Clock, Collector, PollOutcome, utc_now
+from usage_top.config import Settings
+from usage_top.crash import crash_line
+from usage_top.domain.format import age_text, short_key
+from usage_top.domain.periods import HISTORY_DAYS, Range, local_today
+from usage_top.pipeline.runtime import Runtime
+from usage_top.store import Store, StoreError
+from usage_top.widgets.daily_chart import DailyChart
+from usage_top.widgets.status_bar import Status
+from usage_top.widgets.tables import EndpointTable, KeyTable, UsageTable
+from usage_top.tui.dashboard import RANGE_LABELS, DashboardScreen
+from usage_top.tui.frame import DataScreen
 
 if TYPE_CHECKING:
-    from ..alerts import AlertEngine
+    from usage_top.oncall.alerts import AlertEngine
 
 MIN_SIZE = (60, 20)
 COMPACT_BELOW = (110, 32)
@@ -130,7 +130,7 @@ class UsageTopApp(App[None]):
 
     @cached_property
     def alerts(self) -> AlertEngine:
-        from ..alerts import AlertEngine
+        from usage_top.oncall.alerts import AlertEngine
 
         return AlertEngine.from_settings(self.store, self.settings, self.clock,
                                          on_hook_error=self._hook_failed)
@@ -178,7 +178,7 @@ class UsageTopApp(App[None]):
         self.set_keymap({name: keys for name, keys in keymap.items() if name in known})
 
     def _all_bindings(self) -> list[Binding]:
-        from .events import EventTable
+        from usage_top.tui.events import EventTable
 
         return [*self.BINDINGS, *UsageTable.BINDINGS, *KeyTable.BINDINGS, *DailyChart.BINDINGS,
                 *EventTable.BINDINGS]
@@ -288,7 +288,7 @@ class UsageTopApp(App[None]):
         """The profile (balance, refill dates), then the previous cycle's days if missing."""
         if self.collector is None:
             return
-        from .billing import BillingScreen
+        from usage_top.tui.billing import BillingScreen
 
         outcome = await self.collector.fetch_billing()
         self._note_fetch(outcome)
@@ -399,7 +399,7 @@ class UsageTopApp(App[None]):
         return location[0]
 
     def watch_range_(self) -> None:
-        from .drilldown import EndpointScreen
+        from usage_top.tui.drilldown import EndpointScreen
 
         self.refresh_view()
         if isinstance(self.screen, EndpointScreen):
@@ -429,9 +429,9 @@ class UsageTopApp(App[None]):
         self.push_screen(self._screen_for(location))
 
     def _screen_for(self, location: Location) -> Screen:
-        from .billing import BillingScreen
-        from .drilldown import EndpointScreen, KeyScreen
-        from .events import EventsScreen
+        from usage_top.tui.billing import BillingScreen
+        from usage_top.tui.drilldown import EndpointScreen, KeyScreen
+        from usage_top.tui.events import EventsScreen
 
         if location[0] == "key":
             return KeyScreen(location[1])
@@ -477,7 +477,7 @@ class UsageTopApp(App[None]):
 
     def action_export(self, fmt: str) -> None:
         """Write the focused pane of the current view, as shown, and say where."""
-        from ..export import render, utc_text, write_export
+        from usage_top.commands.export import render, utc_text, write_export
 
         rows, name = self._export_rows()
         if rows is None:
@@ -498,8 +498,8 @@ class UsageTopApp(App[None]):
         self.notify(f"Exported {len(rows)} rows to {path}", title="Export", timeout=10)
 
     def _export_rows(self) -> tuple[list[dict] | None, str]:
-        from ..export import whole
-        from ..report import endpoint_json, key_json
+        from usage_top.commands.export import whole
+        from usage_top.commands.report import endpoint_json, key_json
 
         focused = self.focused
         if isinstance(focused, EndpointTable):
@@ -528,7 +528,7 @@ class UsageTopApp(App[None]):
             self.poll()
 
     def action_pick_key(self) -> None:
-        from .screens import KeyPicker
+        from usage_top.tui.screens import KeyPicker
 
         today = local_today(self.clock(), self.settings.tz)
         keys = self.store.key_breakdown(*self.range_.dates(today))
@@ -538,7 +538,7 @@ class UsageTopApp(App[None]):
         self.key_filter = key
 
     def action_help(self) -> None:
-        from .screens import HelpScreen
+        from usage_top.tui.screens import HelpScreen
 
         self.push_screen(HelpScreen(self._help_sections()))
 
@@ -572,7 +572,7 @@ class UsageTopApp(App[None]):
         return " ".join(self.get_key_display(Binding(key, binding.action)) for key in keys)
 
     def _help_sections(self) -> list[tuple[str, list[tuple[str, str, str]]]]:
-        from .events import EventTable
+        from usage_top.tui.events import EventTable
 
         def rows(bindings: Iterable[Binding]) -> list[tuple[str, str, str]]:
             return [(self._keys_text(binding), binding.description, binding.id or "")

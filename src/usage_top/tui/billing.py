@@ -11,11 +11,11 @@ from textual.app import ComposeResult
 from textual.widget import Widget
 from textual.widgets import Static
 
-from ..format import age_text, count
-from ..model import Billing
-from ..periods import local_today
-from ..widgets.daily_chart import DailyChart
-from .frame import DataScreen, show_text
+from usage_top.domain.format import age_text, count
+from usage_top.domain.model import Billing
+from usage_top.domain.periods import local_today
+from usage_top.widgets.daily_chart import DailyChart
+from usage_top.tui.frame import DataScreen, show_text
 
 
 def cycle_bounds(billing: Billing | None, today: dt.date) -> tuple[dt.date, dt.date, dt.date]:

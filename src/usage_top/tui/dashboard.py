@@ -9,16 +9,16 @@ from textual.containers import Horizontal, Vertical
 from textual.widget import Widget
 from textual.widgets import DataTable, Static
 
-from ..format import count
-from ..anomaly import anomalous_keys
-from ..model import Period
-from ..periods import local_today, period_start
-from ..projection import first_to_run_out, projections
-from ..views import RangeView, ScopeView, range_view, scope_views
-from ..widgets.daily_chart import DailyChart
-from ..widgets.scope_card import ScopeCard
-from ..widgets.tables import EndpointTable, KeyTable
-from .frame import DataScreen, show_text
+from usage_top.domain.format import count
+from usage_top.oncall.anomaly import anomalous_keys
+from usage_top.domain.model import Period
+from usage_top.domain.periods import local_today, period_start
+from usage_top.oncall.projection import first_to_run_out, projections
+from usage_top.views.ranges import RangeView, ScopeView, range_view, scope_views
+from usage_top.widgets.daily_chart import DailyChart
+from usage_top.widgets.scope_card import ScopeCard
+from usage_top.widgets.tables import EndpointTable, KeyTable
+from usage_top.tui.frame import DataScreen, show_text
 
 CHART_DAYS = 30
 RANGE_LABELS = {"today": "today", "7d": "last 7 days", "30d": "last 30 days", "month": "this month"}

@@ -15,14 +15,14 @@ from textual.app import ComposeResult
 from textual.widget import Widget
 from textual.widgets import DataTable, Static
 
-from ..anomaly import anomalous_keys, baseline_range
-from ..format import count, last_used_text, short_key
-from ..model import Totals
-from ..periods import local_today
-from ..widgets.daily_chart import DailyChart
-from ..widgets.tables import EndpointTable, KeyTable
-from .dashboard import RANGE_LABELS, chart_start
-from .frame import DataScreen, show_text
+from usage_top.oncall.anomaly import anomalous_keys, baseline_range
+from usage_top.domain.format import count, last_used_text, short_key
+from usage_top.domain.model import Totals
+from usage_top.domain.periods import local_today
+from usage_top.widgets.daily_chart import DailyChart
+from usage_top.widgets.tables import EndpointTable, KeyTable
+from usage_top.tui.dashboard import RANGE_LABELS, chart_start
+from usage_top.tui.frame import DataScreen, show_text
 
 
 def _share(part: float, whole: float) -> str:

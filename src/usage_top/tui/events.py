@@ -10,10 +10,10 @@ from textual.binding import Binding
 from textual.widget import Widget
 from textual.widgets import DataTable, Static
 
-from ..alerts import AlertEvent
-from ..format import age_text
-from ..widgets.tables import Column, UsageTable
-from .frame import DataScreen, show_text
+from usage_top.oncall.alerts import AlertEvent
+from usage_top.domain.format import age_text
+from usage_top.widgets.tables import Column, UsageTable
+from usage_top.tui.frame import DataScreen, show_text
 
 _LEVEL_STYLE = {"red": "bold red", "amber": "bold yellow", "normal": "green"}
 

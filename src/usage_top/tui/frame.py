@@ -15,9 +15,9 @@ from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import Footer, Static
 
-from ..widgets.filter_bar import FilterBar
-from ..widgets.status_bar import Status, StatusBar
-from ..widgets.tables import UsageTable
+from usage_top.widgets.filter_bar import FilterBar
+from usage_top.widgets.status_bar import Status, StatusBar
+from usage_top.widgets.tables import UsageTable
 
 
 def show_text(static: Static, content: Text | str) -> None:

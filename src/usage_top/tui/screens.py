@@ -11,8 +11,8 @@ from textual.screen import ModalScreen
 from textual.widgets import DataTable, Input, OptionList, Static
 from textual.widgets.option_list import Option
 
-from ..format import count, short_key
-from ..model import KeyUsage
+from usage_top.domain.format import count, short_key
+from usage_top.domain.model import KeyUsage
 
 ALL_KEYS = "__all__"
 

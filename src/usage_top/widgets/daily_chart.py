@@ -16,8 +16,8 @@ from textual.events import Click, MouseMove
 from textual.reactive import reactive
 from textual.widget import Widget
 
-from ..format import compact, count
-from ..model import DailyPoint
+from usage_top.domain.format import compact, count
+from usage_top.domain.model import DailyPoint
 
 _EIGHTHS = " ▁▂▃▄▅▆▇█"
 

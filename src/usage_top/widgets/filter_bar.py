@@ -6,7 +6,7 @@ from textual import on
 from textual.binding import Binding
 from textual.widgets import Input
 
-from .tables import UsageTable
+from usage_top.widgets.tables import UsageTable
 
 
 class FilterBar(Input):

@@ -8,10 +8,10 @@ from rich.style import Style
 from rich.text import Text
 from textual.reactive import reactive
 
-from ..format import age_text, compact, count
-from ..views import Level, ScopeView
-from .bars import bar
-from .redraw import RedrawOnChange
+from usage_top.domain.format import age_text, compact, count
+from usage_top.views.ranges import Level, ScopeView
+from usage_top.widgets.bars import bar
+from usage_top.widgets.redraw import RedrawOnChange
 
 SCOPE_NAMES = {"api": "API", "portal": "Portal"}
 

@@ -8,8 +8,8 @@ from dataclasses import dataclass
 from rich.text import Text
 from textual.reactive import reactive
 
-from ..format import age_text
-from .redraw import RedrawOnChange
+from usage_top.domain.format import age_text
+from usage_top.widgets.redraw import RedrawOnChange
 
 
 @dataclass(frozen=True)

@@ -18,10 +18,10 @@ from rich.text import Text
 from textual.binding import Binding
 from textual.message import Message
 
-from ..format import count, last_used_text, short_key
-from ..model import EndpointUsage, KeyUsage
-from .bars import bar
-from .virtual_table import Cell, Column, VirtualTable
+from usage_top.domain.format import count, last_used_text, short_key
+from usage_top.domain.model import EndpointUsage, KeyUsage
+from usage_top.widgets.bars import bar
+from usage_top.widgets.virtual_table import Cell, Column, VirtualTable
 
 __all__ = ["Cell", "Column", "EndpointTable", "KeyTable", "UsageTable", "percent_bar"]
 

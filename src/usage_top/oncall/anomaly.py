@@ -13,7 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import statistics
 
-from .store import Store
+from usage_top.store import Store
 
 BASELINE_DAYS = 7
 

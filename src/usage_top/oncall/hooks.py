@@ -19,7 +19,7 @@ import signal
 import subprocess
 from collections.abc import Callable, Mapping
 
-from .store.events import AlertEvent
+from usage_top.store.events import AlertEvent
 
 log = logging.getLogger(__name__)
 

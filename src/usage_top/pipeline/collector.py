@@ -19,10 +19,10 @@ from dataclasses import dataclass
 from typing import Protocol, Sequence
 from zoneinfo import ZoneInfo
 
-from .model import Billing, Breakdown, DailyUsage, EndpointKeys, KeyDaily, PollResult, ScopeUsage
-from .periods import HISTORY_DAYS, day_end, local_today
-from .providers.errors import AuthError, BadRequest, ForbiddenError, ProviderError
-from .store import PollRecord, Store, StoreError
+from usage_top.domain.model import Billing, Breakdown, DailyUsage, EndpointKeys, KeyDaily, PollResult, ScopeUsage
+from usage_top.domain.periods import HISTORY_DAYS, day_end, local_today
+from usage_top.providers.errors import AuthError, BadRequest, ForbiddenError, ProviderError
+from usage_top.store import PollRecord, Store, StoreError
 
 Clock = Callable[[], dt.datetime]
 

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from .store import Store
+from usage_top.store import Store
 
 MAX_EXPORT_DAYS = 60
 FORMATS = ("csv", "json")

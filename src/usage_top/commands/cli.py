@@ -19,10 +19,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import NoReturn
 
-from .config import ConfigError, Settings, file_warning, load_settings
-from .crash import crash_line
-from .periods import Range
-from .store.errors import StoreError
+from usage_top.config import ConfigError, Settings, file_warning, load_settings
+from usage_top.crash import crash_line
+from usage_top.domain.periods import Range
+from usage_top.store.errors import StoreError
 
 EXIT_OK, EXIT_USAGE, EXIT_UNREACHABLE = 0, 2, 3
 CHECK_DEADLINE = 30.0
@@ -208,14 +208,14 @@ def main(argv: list[str] | None = None, clock: Clock | None = None) -> int:
 def _config_path() -> Path:
     import os
 
-    from .config import default_config_path
+    from usage_top.config import default_config_path
 
     return Path(os.environ.get("USAGE_TOP_CONFIG") or default_config_path())
 
 
 def _open_runtime(settings: Settings, clock: Clock | None):
-    from .collector import utc_now
-    from .runtime import Runtime
+    from usage_top.pipeline.collector import utc_now
+    from usage_top.pipeline.runtime import Runtime
 
     return Runtime.open(settings, clock or utc_now, sim_clock=clock)
 
@@ -223,9 +223,9 @@ def _open_runtime(settings: Settings, clock: Clock | None):
 async def _report(
     settings: Settings, clock: Clock | None, range_: Range, key: str | None, as_json: bool
 ) -> int:
-    from .format import age_text
-    from .periods import local_today
-    from .report import build_report, render_json, render_text
+    from usage_top.domain.format import age_text
+    from usage_top.domain.periods import local_today
+    from usage_top.commands.report import build_report, render_json, render_text
 
     runtime = _open_runtime(settings, clock)
     try:
@@ -253,8 +253,8 @@ async def _report(
 
 
 async def _collect(settings: Settings, clock: Clock | None, once: bool) -> int:
-    from .alerts import AlertEngine, event_line
-    from .store import StoreError
+    from usage_top.oncall.alerts import AlertEngine, event_line
+    from usage_top.store import StoreError
 
     runtime = _open_runtime(settings, clock)
     stop = asyncio.Event()
@@ -302,7 +302,7 @@ async def _collect(settings: Settings, clock: Clock | None, once: bool) -> int:
 
 def _main_check(argv: list[str], clock: Clock | None) -> int:
     """``check``: every failure, a bad flag included, is UNKNOWN (3) on standard output."""
-    from .check import EXIT_CODES, UNKNOWN, CheckUsageError, summary, to_json, unknown
+    from usage_top.oncall.check import EXIT_CODES, UNKNOWN, CheckUsageError, summary, to_json, unknown
 
     now = (clock or _utc_now)()
     as_json = "--json" in argv
@@ -336,7 +336,7 @@ async def _check(
     settings: Settings, clock: Clock | None, warn: float | None, crit: float | None, as_json: bool,
     deadline: float = CHECK_DEADLINE,
 ) -> int:
-    from .check import evaluate, summary, to_json, unknown
+    from usage_top.oncall.check import evaluate, summary, to_json, unknown
 
     if warn is not None and crit is not None and warn >= crit:
         raise UsageError(f"--warn ({warn:g}) must be below --crit ({crit:g})")
@@ -361,8 +361,8 @@ async def _check(
 
 async def _export(settings: Settings, clock: Clock | None, args: argparse.Namespace) -> int:
     """Fetch what the range needs (cached days are not fetched again), then write it."""
-    from .export import DAILY_COLUMNS, MAX_EXPORT_DAYS, daily_rows, render, utc_text
-    from .periods import local_today
+    from usage_top.commands.export import DAILY_COLUMNS, MAX_EXPORT_DAYS, daily_rows, render, utc_text
+    from usage_top.domain.periods import local_today
 
     runtime = _open_runtime(settings, clock)
     try:
@@ -410,7 +410,7 @@ async def _fetch_for_export(runtime, since: dt.date, until: dt.date, key: str | 
 def _run_sim(args: argparse.Namespace) -> int:
     from zoneinfo import ZoneInfoNotFoundError
 
-    from .sim import DEMO_API_KEY, SimServer, Simulator
+    from usage_top.sim import DEMO_API_KEY, SimServer, Simulator
 
     if not 0 <= args.port <= 65535:
         raise UsageError(f"--port must be between 0 and 65535, not {args.port}")
@@ -431,7 +431,7 @@ def _run_sim(args: argparse.Namespace) -> int:
 
 def _dashboard(settings: Settings, clock: Clock | None) -> int:
     runtime = _open_runtime(settings, clock)
-    from .tui.app import run_dashboard
+    from usage_top.tui.app import run_dashboard
 
     return run_dashboard(runtime)
 

@@ -19,13 +19,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .collector import Clock, Collector, utc_now
-from .config import Settings
-from .store import Store, default_db_path
+from usage_top.pipeline.collector import Clock, Collector, utc_now
+from usage_top.config import Settings
+from usage_top.store import Store, default_db_path
 
 if TYPE_CHECKING:
-    from .providers.http import ApiClient
-    from .providers.pubrio import PubrioProvider
+    from usage_top.providers.http import ApiClient
+    from usage_top.providers.pubrio import PubrioProvider
 
 
 def db_path(settings: Settings) -> Path:
@@ -46,8 +46,8 @@ class _Http:
 
     def build(self) -> PubrioProvider:
         if self.provider is None:
-            from .providers.http import ApiClient
-            from .providers.pubrio import AUTH_HEADER, PubrioProvider
+            from usage_top.providers.http import ApiClient
+            from usage_top.providers.pubrio import AUTH_HEADER, PubrioProvider
 
             self.client = ApiClient(self._base_url, {AUTH_HEADER: self._key},
                                     timeout=self._settings.timeout)
@@ -91,7 +91,7 @@ class Runtime:
         store = Store(db_path(settings))
         server = None
         if settings.simulated:
-            from .sim import DEMO_API_KEY, SimServer, Simulator
+            from usage_top.sim import DEMO_API_KEY, SimServer, Simulator
 
             sim = Simulator(seed=7, tz=settings.timezone, clock=sim_clock)
             server = SimServer(sim).start()

@@ -16,10 +16,10 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from .config import Settings
-from .model import Period, ScopeUsage
-from .projection import Projection, first_to_run_out, projections
-from .store import Store
+from usage_top.config import Settings
+from usage_top.domain.model import Period, ScopeUsage
+from usage_top.oncall.projection import Projection, first_to_run_out, projections
+from usage_top.store import Store
 
 OK, WARNING, CRITICAL, UNKNOWN = "OK", "WARNING", "CRITICAL", "UNKNOWN"
 EXIT_CODES = {OK: 0, WARNING: 1, CRITICAL: 2, UNKNOWN: 3}

@@ -30,14 +30,14 @@ import datetime as dt
 import logging
 from collections.abc import Callable
 
-from .anomaly import baseline_range, find_anomalies
-from .config import Settings
-from .hooks import CommandHook
-from .model import ScopeUsage
-from .periods import local_today
-from .store import Store
-from .store.events import AlertEvent, AlertState, AlertTransaction, EventLevel, Snooze
-from .views import level
+from usage_top.oncall.anomaly import baseline_range, find_anomalies
+from usage_top.config import Settings
+from usage_top.oncall.hooks import CommandHook
+from usage_top.domain.model import ScopeUsage
+from usage_top.domain.periods import local_today
+from usage_top.store import Store
+from usage_top.store.events import AlertEvent, AlertState, AlertTransaction, EventLevel, Snooze
+from usage_top.views.ranges import level
 
 __all__ = ["AlertEngine", "AlertEvent", "event_line"]
 

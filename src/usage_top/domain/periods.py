@@ -11,7 +11,7 @@ import datetime as dt
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
-from .model import Period
+from usage_top.domain.model import Period
 
 
 class Range(StrEnum):

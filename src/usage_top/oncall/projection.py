@@ -17,9 +17,9 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from .format import age_text
-from .model import Period, ScopeUsage
-from .store import Store
+from usage_top.domain.format import age_text
+from usage_top.domain.model import Period, ScopeUsage
+from usage_top.store import Store
 
 RATE_WINDOW = dt.timedelta(hours=24)
 """The rate is averaged over at most this much of the current period's readings."""

@@ -12,8 +12,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 
-from .model import EndpointUsage, KeyUsage, Period, ScopeUsage, Totals
-from .store import Store
+from usage_top.domain.model import EndpointUsage, KeyUsage, Period, ScopeUsage, Totals
+from usage_top.store import Store
 
 
 class Level(StrEnum):

@@ -9,10 +9,10 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-from .export import utc_text
-from .periods import Range, local_today
-from .runtime import Runtime
-from .views import ScopeView, range_view, scope_views
+from usage_top.commands.export import utc_text
+from usage_top.domain.periods import Range, local_today
+from usage_top.pipeline.runtime import Runtime
+from usage_top.views.ranges import ScopeView, range_view, scope_views
 
 TOP_ROWS = 10
 

@@ -1,0 +1,273 @@
+"""OpenAI's organisation Usage and Costs Admin API, simulated as a request handler.
+
+``OpenAISimulator.exchange`` has the Pubrio simulator's interface, so the
+shared ``SimServer`` serves it unchanged; clients use ``server.url + "/v1"``
+as their base URL, as the official SDK uses ``https://api.openai.com/v1``.
+Only admin keys may read these endpoints: a project key gets 403 (missing
+scope), any other key 401.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import itertools
+import json
+import time
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from usage_top.sim.api import JSON_TYPE, Exchange, RecordedRequest, Response, json_response
+from usage_top.sim.faults import NO_FAULTS, Faults
+from usage_top.sim.openai import errors, listings, reports
+from usage_top.sim.openai.errors import BadRequest, openai_error
+from usage_top.sim.openai.org import Organisation
+from usage_top.sim.openai.query import KINDS, parse
+from usage_top.sim.openai.recorder import Recorder
+from usage_top.sim.openai.usage import Traffic
+from usage_top.sim.ratelimit import SOFT_LIMIT, RateWindow
+
+DEMO_ADMIN_KEY = "sk-admin-sim-demo"
+DEMO_PROJECT_KEY = "sk-proj-sim-demo-not-an-admin-key"
+API_PREFIX = "/v1"
+CONTROL_PREFIX = "/_sim/"
+USAGE_SCOPE = "api.usage.read"
+MANAGEMENT_SCOPE = "api.management.read"
+INVALID_JSON_BODY = b'{"object":"page","data":[{"object":"bucket","start_time":'
+"""What the invalid-JSON fault sends: a page cut off mid-way."""
+
+Route = Callable[[list[str], str, dt.datetime], dict[str, Any]]
+
+
+class OpenAISimulator:
+    """A deterministic, seeded stand-in for OpenAI's organisation admin API.
+
+    seed: picks every id and figure; the same seed and clock give the same bytes.
+    clock: returns the current aware datetime (None: real UTC time); the
+        organisation's history (90 days) ends at the clock's date at construction.
+    projects, keys: how many of each (the first 4 projects and 10 keys are the
+        demo's fixed cast; more are generated).
+    pagination: ``normal``, ``endless`` or ``repeat`` (see ``reports.PAGINATION_MODES``),
+        to test that clients bound their page loops; switchable later.
+    rate_limit: requests per rolling minute before 429 (None: never; OpenAI
+        publishes no limit for these endpoints).
+    api_key / project_key: the admin key accepted and the project key refused with 403.
+    """
+
+    def __init__(
+        self,
+        seed: int = 7,
+        clock: Callable[[], dt.datetime] | None = None,
+        projects: int = 4,
+        keys: int = 10,
+        pagination: str = "normal",
+        rate_limit: int | None = None,
+        api_key: str = DEMO_ADMIN_KEY,
+        project_key: str = DEMO_PROJECT_KEY,
+    ) -> None:
+        self.seed = seed
+        self.api_key = api_key
+        self.project_key = project_key
+        self._clock = clock or (lambda: dt.datetime.now(dt.UTC))
+        self.org = Organisation(seed, self.now().date(), projects, keys)
+        self.traffic = Traffic(self.org, seed)
+        self.pagination = pagination
+        self._window = RateWindow(rate_limit or SOFT_LIMIT, enforce=rate_limit is not None)
+        self._recorder = Recorder()
+        self._serial = itertools.count()
+
+    def now(self) -> dt.datetime:
+        """The simulator's current instant, in UTC."""
+        return self._clock().astimezone(dt.UTC)
+
+    @property
+    def pagination(self) -> str:
+        return self._pagination
+
+    @pagination.setter
+    def pagination(self, mode: str) -> None:
+        if mode not in reports.PAGINATION_MODES:
+            raise ValueError(f"pagination must be one of {', '.join(reports.PAGINATION_MODES)}, not {mode!r}")
+        self._pagination = mode
+
+    # Faults and records (as the Pubrio simulator) ----------------------------
+
+    @property
+    def faults(self) -> Faults:
+        return self._recorder.faults
+
+    @faults.setter
+    def faults(self, faults: Faults) -> None:
+        self.set_faults(faults)
+
+    def set_faults(self, faults: Faults) -> None:
+        """Install ``faults`` for the next ``faults.count`` matching requests.
+
+        ``Faults.paths`` match the full path, e.g. ``/v1/organization/costs``.
+        """
+        self._recorder.set_faults(faults)
+
+    @property
+    def requests(self) -> list[RecordedRequest]:
+        """Requests answered so far, oldest first (control requests excluded)."""
+        return self._recorder.requests
+
+    def request_count(self, path: str | None = None) -> int:
+        """How many requests were answered, to ``path`` (without its query) or in all."""
+        counts = self._recorder.counts()
+        return counts.get(path, 0) if path else sum(counts.values())
+
+    # Requests ----------------------------------------------------------------
+
+    def handle(self, method: str, path: str, headers: Mapping[str, str], body: bytes) -> Response:
+        """Answer one request as the vendor would (no socket-level faults)."""
+        status, response_headers, response_body, _ = self.exchange(method, path, headers, body)
+        return status, response_headers, response_body
+
+    def exchange(self, method: str, path: str, headers: Mapping[str, str], body: bytes) -> Exchange:
+        """Answer one request; also return the faults its delivery must suffer."""
+        path, _, query = path.partition("?")
+        if path.startswith(CONTROL_PREFIX):
+            return Exchange(*self._control(method, path, body), NO_FAULTS)
+        arrived = time.monotonic()
+        faults = NO_FAULTS
+        if self._window.admit(arrived):
+            faults = self._recorder.draw_faults(path)
+            response = _faulty(faults) or self._answer(method.upper(), path, query, headers)
+        else:
+            retry = {"Retry-After": str(self._window.reset_after(arrived))}
+            response = _rate_limited(retry)
+        response[1].update(self._common_headers())
+        if faults.ratelimit_headers:
+            response[1].update(self._ratelimit_headers(arrived))
+        self._recorder.record(arrived, method, path, response[0])
+        return Exchange(*response, faults)
+
+    def _common_headers(self) -> dict[str, str]:
+        serial = next(self._serial)
+        request_id = hashlib.sha256(f"{self.seed}:request:{serial}".encode()).hexdigest()[:32]
+        return {"openai-organization": self.org.id, "openai-version": "2020-10-01", "x-request-id": f"req_{request_id}"}
+
+    def _ratelimit_headers(self, now: float) -> dict[str, str]:
+        """The limit as the vendor's inference endpoints show theirs (reset as a duration)."""
+        reset = self._window.reset_after(now) or int(self._window.seconds)
+        return {
+            "x-ratelimit-limit-requests": str(self._window.limit),
+            "x-ratelimit-remaining-requests": str(self._window.remaining(now)),
+            "x-ratelimit-reset-requests": f"{reset // 60}m{reset % 60}s" if reset >= 60 else f"{reset}s",
+        }
+
+    def _answer(self, method: str, path: str, query: str, headers: Mapping[str, str]) -> Response:
+        """Route, authenticate and serve an endpoint."""
+        found = self._route(path) if method == "GET" else None
+        if found is None:
+            return openai_error(404, f"Invalid URL ({method} {path})")
+        route, parts, scope = found
+        refused = self._refuse(headers, scope)
+        if refused:
+            return refused
+        try:
+            return json_response(200, route(parts, query, self.now()))
+        except BadRequest as bad:
+            return bad.response()
+        except LookupError as missing:
+            return openai_error(404, str(missing.args[0]), param="project_id")
+
+    def _route(self, path: str) -> tuple[Route, list[str], str] | None:
+        """The handler for ``path``, its path parameters and the scope it needs."""
+        if not path.startswith(API_PREFIX + "/organization/"):
+            return None
+        parts = path[len(API_PREFIX) + 1 :].split("/")
+        if len(parts) == 3 and parts[1] == "usage" and parts[2] in KINDS and parts[2] != "costs":
+            return self._usage, parts, USAGE_SCOPE
+        if parts == ["organization", "costs"]:
+            return self._usage, ["organization", "usage", "costs"], USAGE_SCOPE
+        if parts == ["organization", "projects"]:
+            return self._projects, parts, MANAGEMENT_SCOPE
+        if len(parts) == 4 and parts[1] == "projects" and parts[3] in ("api_keys", "rate_limits"):
+            return self._project_list, parts, MANAGEMENT_SCOPE
+        return None
+
+    def _refuse(self, headers: Mapping[str, str], scope: str) -> Response | None:
+        """401 without a known key, 403 for a project key; None for the admin key."""
+        auth = next((v for k, v in headers.items() if k.lower() == "authorization"), "")
+        scheme, _, key = auth.partition(" ")
+        key = key.strip()
+        if scheme.lower() != "bearer" or not key:
+            return openai_error(401, errors.NO_API_KEY)
+        if key == self.api_key:
+            return None
+        if key == self.project_key:
+            return openai_error(403, errors.MISSING_SCOPE.format(scope=scope))
+        message = (
+            f"Incorrect API key provided: {errors.redact(key)}. "
+            "You can find your API key at https://platform.openai.com/account/api-keys."
+        )
+        return openai_error(401, message, code="invalid_api_key")
+
+    def _usage(self, parts: list[str], query: str, now: dt.datetime) -> dict[str, Any]:
+        return reports.page(self.traffic, parse(KINDS[parts[2]], query), now, self.pagination)
+
+    def _projects(self, parts: list[str], query: str, now: dt.datetime) -> dict[str, Any]:
+        return listings.projects(self.org, query)
+
+    def _project_list(self, parts: list[str], query: str, now: dt.datetime) -> dict[str, Any]:
+        project = self.org.project_index(parts[2])
+        if project is None:
+            raise LookupError(f"No such project: '{parts[2]}'.")
+        if parts[3] == "api_keys":
+            return listings.api_keys(self.traffic, project, query, now)
+        return listings.rate_limits(query)
+
+    # Control (out-of-process tests) -----------------------------------------
+
+    def _control(self, method: str, path: str, body: bytes) -> Response:
+        """``/_sim/faults`` and ``/_sim/pagination`` (GET reads, POST sets), ``GET /_sim/stats``."""
+        method = method.upper()
+        try:
+            if method == "POST" and path == "/_sim/faults":
+                self.set_faults(Faults.from_dict(_json_object(body)))
+            elif method == "POST" and path == "/_sim/pagination":
+                self.pagination = _json_object(body).get("mode", "")
+        except ValueError as bad:
+            return openai_error(400, str(bad))
+        if method in ("GET", "POST") and path == "/_sim/faults":
+            return json_response(200, {"faults": self.faults.to_dict()})
+        if method in ("GET", "POST") and path == "/_sim/pagination":
+            return json_response(200, {"mode": self.pagination})
+        if method == "GET" and path == "/_sim/stats":
+            counts = self._recorder.counts()
+            return json_response(200, {"total": sum(counts.values()), "requests": counts})
+        return openai_error(404, f"Invalid URL ({method} {path})")
+
+
+def _json_object(body: bytes) -> dict[str, Any]:
+    try:
+        value = json.loads(body or b"{}")
+    except ValueError:
+        raise ValueError("the body must be a JSON object") from None
+    if not isinstance(value, dict):
+        raise ValueError("the body must be a JSON object")
+    return value
+
+
+def _rate_limited(headers: Mapping[str, str]) -> Response:
+    return openai_error(429, errors.RATE_LIMITED, type="requests", code="rate_limit_exceeded", headers=headers)
+
+
+def _faulty(faults: Faults) -> Response | None:
+    """The response a status, body or invalid-JSON fault replaces the answer with."""
+    retry = {"Retry-After": faults.retry_after} if faults.retry_after else {}
+    if faults.body is not None:
+        return faults.status or 200, {"Content-Type": JSON_TYPE, **retry}, faults.body.encode()
+    if faults.status == 429:
+        return _rate_limited(retry)
+    if faults.status == 503:
+        return openai_error(503, errors.OVERLOADED, type="server_error", headers=retry)
+    if faults.status and faults.status >= 500:
+        return openai_error(faults.status, errors.SERVER_ERROR, type="server_error", headers=retry)
+    if faults.status:
+        return openai_error(faults.status, f"HTTP {faults.status}", headers=retry)
+    if faults.invalid_json:
+        return 200, {"Content-Type": JSON_TYPE}, INVALID_JSON_BODY
+    return None
