@@ -1,17 +1,20 @@
 """The normalised usage model every provider maps to.
 
 Nothing above ``providers/`` knows a vendor's JSON: adapters turn responses into
-these objects, the store persists them and the UI and CLI render them. Counts are
-validated to be non-negative so that a surprising response becomes a typed error
-at the adapter, not a negative bar on screen.
+these objects, the store persists them and the views render them. Figures are
+values by measure id (see ``measures``); a measure a vendor does not report is
+absent, never 0. Adapters validate what they read (non-negative, finite), so
+these are plain frozen dataclasses, cheap to build by the thousand.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from enum import StrEnum
 
-from pydantic import BaseModel, ConfigDict, Field, NonNegativeFloat, NonNegativeInt
+from usage_top.domain.measures import Figures, Unit
 
 
 class Period(StrEnum):
@@ -21,27 +24,41 @@ class Period(StrEnum):
     HOURLY = "hourly"
     DAILY = "daily"
     MONTHLY = "monthly"
+    CYCLE = "cycle"
+    """A billing cycle whose dates the vendor gives (``resets_at``)."""
 
 
-class _Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True)
+@dataclass(frozen=True, slots=True)
+class ScopeUsage:
+    """Usage of one scope (a quota, a budget, a rate-limit window) against its limit.
 
-
-class ScopeUsage(_Frozen):
-    """Usage of one API scope (for example ``api`` monthly) against its limit."""
+    ``scope`` and ``period`` together name it (``api.monthly``); names, labels and
+    the order scopes are shown in come from the provider.
+    """
 
     scope: str
     period: Period
-    used: NonNegativeInt
-    limit: NonNegativeInt | None = None
-    rate_limit_per_minute: NonNegativeInt | None = None
+    used: float
+    unit: Unit
+    label: str = ""
+    """Display name of the scope without its period ("API"); ``scope`` when empty."""
+    limit: float | None = None
+    rate_limit_per_minute: float | None = None
     refreshed_at: dt.datetime | None = None
     resets_at: dt.datetime | None = None
+    measure: str | None = None
+    """The measure this scope counts when a key's part of it can be read from that
+    key's figures (daily and monthly periods only); None when keys do not use it."""
 
     @property
     def name(self) -> str:
         """Stable identifier: scope and period, e.g. ``api.monthly``."""
         return f"{self.scope}.{self.period.value}"
+
+    @property
+    def title(self) -> str:
+        """'API monthly': the scope's label and its period."""
+        return f"{self.label or self.scope} {self.period.value}"
 
     @property
     def percent(self) -> float | None:
@@ -51,111 +68,102 @@ class ScopeUsage(_Frozen):
         return 100.0 * self.used / self.limit
 
 
-class KeyUsage(_Frozen):
-    """One API key's requests and credits over a range."""
+@dataclass(frozen=True, slots=True)
+class Usage:
+    """One row of a breakdown: a key's, or one dimension item's, figures over a range."""
 
-    key: str = Field(description="Masked key identifier as the vendor shows it.")
-    requests: NonNegativeInt
-    credits: NonNegativeFloat
-    last_used: dt.datetime | None = None
-    percent_of_requests: NonNegativeFloat = 0.0
-    percent_of_credits: NonNegativeFloat = 0.0
-
-
-class EndpointUsage(_Frozen):
-    """One endpoint's (log type's) requests and credits over a range."""
-
-    slug: str = Field(description="Stable identifier; '' for unmapped requests.")
+    id: str
+    """A masked key, or the item's id within its dimension ('' for unmapped usage)."""
     name: str
-    requests: NonNegativeInt
-    credits: NonNegativeFloat
-    percent_of_requests: NonNegativeFloat = 0.0
-    percent_of_credits: NonNegativeFloat = 0.0
-
-    @property
-    def cost_per_call(self) -> float:
-        """Average credits per request (0 when there were no requests)."""
-        return self.credits / self.requests if self.requests else 0.0
+    """What the UI shows: the key's name or masked id, the item's display name."""
+    figures: Figures
+    last_used: dt.datetime | None = None
 
 
-class Totals(_Frozen):
-    """Requests and credits summed over a range."""
-
-    requests: NonNegativeInt = 0
-    credits: NonNegativeFloat = 0.0
-
-
-class DailyPoint(_Frozen):
-    """Requests and credits of one day (in the workspace timezone)."""
+@dataclass(frozen=True, slots=True)
+class DayFigures:
+    """The figures of one day (in the provider's time basis)."""
 
     day: dt.date
-    requests: NonNegativeInt
-    credits: NonNegativeFloat
+    figures: Figures
 
 
-class EndpointDaily(_Frozen):
-    """One endpoint's daily series."""
+@dataclass(frozen=True, slots=True)
+class ItemDaily:
+    """One dimension item's daily series."""
 
-    slug: str
+    id: str
     name: str
-    series: tuple[DailyPoint, ...]
+    series: tuple[DayFigures, ...]
 
 
-class Breakdown(_Frozen):
-    """Usage over one date range grouped by key and by endpoint, with totals."""
+@dataclass(frozen=True)
+class Breakdown:
+    """Usage over one date range by key and by dimension item, with totals.
 
-    start: dt.date
-    end: dt.date
-    by_key: tuple[KeyUsage, ...]
-    by_endpoint: tuple[EndpointUsage, ...]
-    totals: Totals
-
-
-class DailyUsage(_Frozen):
-    """A per-day series over a range, and the same split per endpoint."""
+    ``by_dimension`` maps a dimension kind ("endpoint", "model") to its items.
+    """
 
     start: dt.date
     end: dt.date
-    series: tuple[DailyPoint, ...]
-    by_endpoint: tuple[EndpointDaily, ...]
-    totals: Totals
+    totals: Figures
+    by_key: tuple[Usage, ...] = ()
+    by_dimension: Mapping[str, tuple[Usage, ...]] = field(default_factory=dict)
 
 
-class KeyDaily(_Frozen):
-    """One key's daily usage split per endpoint (the drilldown of one key)."""
+@dataclass(frozen=True)
+class DailyUsage:
+    """A per-day series over a range, and the same split per dimension item."""
+
+    start: dt.date
+    end: dt.date
+    series: tuple[DayFigures, ...]
+    by_dimension: Mapping[str, tuple[ItemDaily, ...]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class KeyDaily:
+    """One key's daily usage split per dimension item (the drilldown of one key)."""
 
     key: str
     daily: DailyUsage
 
 
-class EndpointKeys(_Frozen):
-    """Which keys called one endpoint over a range (the drilldown of one endpoint)."""
+@dataclass(frozen=True)
+class ItemKeys:
+    """Which keys used one dimension item over a range (the drilldown of an item)."""
 
-    slug: str
+    kind: str
+    item: str
     breakdown: Breakdown
 
 
-class Billing(_Frozen):
-    """The account's credit balance and billing cycle, from the provider's profile."""
+@dataclass(frozen=True)
+class Billing:
+    """The account's balance and billing cycle, as the provider reports them."""
 
     plan: str | None = None
-    credit_balance: NonNegativeFloat | None = None
-    topup_credit: NonNegativeFloat | None = None
-    cycle_allowance: NonNegativeFloat | None = Field(
-        default=None, description="Credits granted at each refill, when the plan says.")
-    last_refill: dt.date | None = None
-    next_refill: dt.date | None = None
-    credit_costs: dict[str, NonNegativeFloat] = Field(default_factory=dict)
+    balance: float | None = None
+    topup: float | None = None
+    cycle_allowance: float | None = None
+    """Granted at each refill, when the plan says."""
+    cycle_start: dt.date | None = None
+    cycle_end: dt.date | None = None
+    """The next refill or renewal date."""
+    prices: Mapping[str, float] = field(default_factory=dict)
+    """What each action costs, in the balance's unit."""
 
 
-class PollResult(_Frozen):
+@dataclass(frozen=True)
+class PollResult:
     """Everything one poll fetched; the store ingests it in one transaction.
 
     ``day_breakdowns`` each cover exactly one day (start == end) for all keys:
     they are how per-key figures for any range are built from the store.
-    ``account_daily`` is the account-wide per-day and per-endpoint series.
-    ``key_daily`` holds per-key per-endpoint series fetched for drilldowns, and
-    ``endpoint_keys`` the keys of an endpoint over a range.
+    ``account_daily`` is the account-wide per-day and per-item series.
+    ``key_daily`` holds per-key per-item series (drilldowns, or every key where
+    the vendor groups by key and item at once), and ``item_keys`` the keys of
+    an item over a range.
     """
 
     fetched_at: dt.datetime
@@ -163,5 +171,5 @@ class PollResult(_Frozen):
     day_breakdowns: tuple[Breakdown, ...] = ()
     account_daily: DailyUsage | None = None
     key_daily: tuple[KeyDaily, ...] = ()
-    endpoint_keys: tuple[EndpointKeys, ...] = ()
+    item_keys: tuple[ItemKeys, ...] = ()
     billing: Billing | None = None

@@ -1,0 +1,100 @@
+"""What a provider can tell: its measures, dimensions, filters and time basis.
+
+Every layer above the adapters asks these instead of assuming one vendor's
+shape: the collector fetches only what the provider offers, the views pick the
+primary measure for sorting and charts, and the dashboard says "this vendor
+reports no breakdown" where a provider has none.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from usage_top.domain.measures import Measure
+
+
+class TimeBasis(StrEnum):
+    """Which calendar the vendor's days are counted in."""
+
+    WORKSPACE = "workspace"
+    """The workspace's own timezone (the configured ``timezone``)."""
+    UTC = "utc"
+    """UTC buckets, whatever the workspace's timezone."""
+
+
+@dataclass(frozen=True)
+class Dimension:
+    """A kind of thing usage is grouped by: endpoint, model, project, line item…"""
+
+    kind: str
+    """Stable id, stored with every item: "endpoint", "model", "project"."""
+    label: str
+    """Singular, capitalised: "Endpoint"."""
+    plural: str
+    """Table title: "Endpoints"."""
+    unmapped: str = "(unmapped)"
+    """Name of usage the vendor did not assign to any item (its id is '')."""
+
+
+@dataclass(frozen=True)
+class Ratio:
+    """A derived per-unit figure shown in the dimension table, e.g. cost per call."""
+
+    label: str
+    """Column header: "Cost/call", "$/1M tok"."""
+    key: str
+    """Its field name in JSON and exports: "cost_per_call"."""
+    numerator: str
+    denominator: tuple[str, ...]
+    """Measure ids added up below the line."""
+    scale: float = 1.0
+    """Multiplies the ratio: 1e6 for "per million tokens"."""
+    digits: int = 2
+
+
+@dataclass(frozen=True)
+class Capabilities:
+    """A provider's declaration of what it reports."""
+
+    measures: tuple[Measure, ...]
+    primary: str
+    """Measure of the cost view: the default sort, chart and share (credits, money)."""
+    activity: str
+    """Measure of the activity view (requests, or tokens where there is no request count)."""
+    dimensions: tuple[Dimension, ...] = ()
+    """What usage is grouped by, the first being the one the dashboard shows."""
+    key_breakdown: bool = False
+    """Per-key figures exist (the key table, key filter and key drilldown)."""
+    key_filter: bool = False
+    """The vendor can filter a dimension breakdown by key (the key drilldown's table)."""
+    dimension_filter: bool = False
+    """The vendor can list the keys of one dimension item (the item drilldown)."""
+    billing: bool = False
+    """A balance or billing cycle is reported (the billing view)."""
+    time_basis: TimeBasis = TimeBasis.WORKSPACE
+    ratio: Ratio | None = None
+    table_measures: tuple[str, ...] = ()
+    """Measures given a column in the usage tables (all of them when empty)."""
+    labels: dict[str, str] = field(default_factory=dict)
+    """Column headers of the dimension table that differ from the measure's label."""
+
+    def measure(self, measure_id: str) -> Measure:
+        """The declared measure with this id (KeyError for one the provider lacks)."""
+        for measure in self.measures:
+            if measure.id == measure_id:
+                return measure
+        raise KeyError(measure_id)
+
+    def reports(self, measure_id: str) -> bool:
+        return any(measure.id == measure_id for measure in self.measures)
+
+    @property
+    def dimension(self) -> Dimension | None:
+        """The dimension the dashboard's table shows, if the vendor has any."""
+        return self.dimensions[0] if self.dimensions else None
+
+    @property
+    def shown_measures(self) -> tuple[Measure, ...]:
+        ids = self.table_measures or tuple(measure.id for measure in self.measures)
+        return tuple(self.measure(measure_id) for measure_id in ids)
