@@ -8,6 +8,7 @@ reports no breakdown" where a provider has none.
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
 from enum import StrEnum
 
@@ -73,6 +74,11 @@ class Capabilities:
     billing: bool = False
     """A balance or billing cycle is reported (the billing view)."""
     time_basis: TimeBasis = TimeBasis.WORKSPACE
+    settle_after: dt.timedelta = dt.timedelta(minutes=15)
+    """How long after a day ends its figures can still change (late rows): until then
+    the collector fetches the day again at every poll and replaces it."""
+    min_interval: float = 0.0
+    """Seconds between polls the vendor asks for at the least, whatever ``interval`` says."""
     ratio: Ratio | None = None
     table_measures: tuple[str, ...] = ()
     """Measures given a column in the usage tables (all of them when empty)."""

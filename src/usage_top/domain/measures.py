@@ -102,12 +102,23 @@ class Measure:
     unit: Unit
     abbr: str = ""
     """Short form for narrow share columns ("req" in "%req"); the label when empty."""
+    estimate: bool = False
+    """Computed by usage-top (tokens × a price table), not reported by the vendor: its
+    figures are labelled "est." and never added to the vendor's."""
 
     def text(self, figures: Figures) -> str:
         return self.unit.text(figures.get(self.id))
 
     def value(self, figures: Figures) -> float | None:
         return figures.get(self.id)
+
+    def with_label(self, figures: Figures) -> str:
+        """'1,234 requests', '567 credits', '$12.34', '$3.10 est.' ('— requests' when absent)."""
+        value = figures.get(self.id)
+        figure = self.unit.text(value)
+        if self.unit.kind is not UnitKind.MONEY:
+            figure = f"{figure} {self.label.lower()}"
+        return f"{figure} est." if self.estimate and value is not None else figure
 
 
 def add(into: dict[str, float], figures: Figures) -> dict[str, float]:
