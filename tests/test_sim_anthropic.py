@@ -231,13 +231,14 @@ def test_priority_usage_is_absent_from_cost(client):
 
 
 def test_the_last_minutes_of_usage_arrive_late(client, clock):
-    params = {"starting_at": "2026-11-18T14:25:00Z", "bucket_width": "1m", "limit": 13}
-    before = get(client, USAGE_PATH, **params)["data"]
-    assert before[-1]["starting_at"] == "2026-11-18T14:37:00Z"
-    assert before[0]["results"] and before[-3]["results"] == []  # 14:35 not in yet
+    params = {"starting_at": "2026-11-18T14:25:00Z", "bucket_width": "1m", "limit": 15}
+    before = {b["starting_at"]: b["results"] for b in get(client, USAGE_PATH, **params)["data"]}
+    assert max(before) == "2026-11-18T14:36:00Z"  # the minute under way is the last bucket
+    assert before["2026-11-18T14:25:00Z"] and before["2026-11-18T14:34:00Z"] == []
     clock.advance(minutes=10)
-    after = get(client, USAGE_PATH, **params)["data"]
-    assert after[-3]["results"] and after[0] == before[0]  # old buckets unchanged
+    after = {b["starting_at"]: b["results"] for b in get(client, USAGE_PATH, **params)["data"]}
+    assert after["2026-11-18T14:34:00Z"]  # the late minute has come in
+    assert after["2026-11-18T14:25:00Z"] == before["2026-11-18T14:25:00Z"]
 
 
 def test_cost_for_today_and_yesterday_arrives_hours_late(client, clock):

@@ -142,8 +142,11 @@ def test_days_before_the_history_come_back_with_empty_results(client: httpx.Clie
 
 def test_group_by_accepts_repeated_and_bracketed_parameters(client: httpx.Client) -> None:
     start = midnight(3)
-    repeated = client.get(COMPLETIONS, params=[("start_time", start), ("limit", 1), ("group_by", "model"), ("group_by", "api_key_id")])
-    bracketed = client.get(COMPLETIONS, params=[("start_time", start), ("limit", 1), ("group_by[]", "model"), ("group_by[]", "api_key_id")])
+    base = [("start_time", start), ("limit", 1)]
+    repeated = client.get(COMPLETIONS, params=[*base, ("group_by", "model"), ("group_by", "api_key_id")])
+    bracketed = client.get(
+        COMPLETIONS, params=[*base, ("group_by[]", "model"), ("group_by[]", "api_key_id")]
+    )
     assert repeated.status_code == bracketed.status_code == 200
     assert repeated.json() == bracketed.json()
     results = repeated.json()["data"][0]["results"]
@@ -187,7 +190,8 @@ def test_weekdays_are_busier_than_weekends(client: httpx.Client) -> None:
 
 
 def test_hourly_buckets_add_up_to_the_day(client: httpx.Client) -> None:
-    hours = get(client, COMPLETIONS, start_time=midnight(1), end_time=midnight(0), bucket_width="1h")["data"]
+    yesterday = {"start_time": midnight(1), "end_time": midnight(0)}
+    hours = get(client, COMPLETIONS, **yesterday, bucket_width="1h")["data"]
     (day,) = get(client, COMPLETIONS, start_time=midnight(1), limit=1)["data"][0]["results"]
     assert len(hours) == 24
     assert sum(h["results"][0]["output_tokens"] for h in hours) == day["output_tokens"]
@@ -204,7 +208,8 @@ def test_hourly_buckets_add_up_to_the_day(client: httpx.Client) -> None:
         (COMPLETIONS, {}, "start_time", "missing_required_parameter"),
         (COMPLETIONS, {"start_time": "yesterday"}, "start_time", "invalid_type"),
         (COMPLETIONS, {"start_time": 1, "limit": 32}, "limit", "integer_above_max_value"),
-        (COMPLETIONS, {"start_time": 1, "bucket_width": "1h", "limit": 169}, "limit", "integer_above_max_value"),
+        (COMPLETIONS, {"start_time": 1, "bucket_width": "1h", "limit": 169}, "limit",
+         "integer_above_max_value"),
         (COMPLETIONS, {"start_time": 1, "limit": 0}, "limit", "integer_below_min_value"),
         (COMPLETIONS, {"start_time": 1, "bucket_width": "2d"}, "bucket_width", "invalid_value"),
         (COMPLETIONS, {"start_time": 1, "group_by": "line_item"}, "group_by", "invalid_value"),
@@ -224,7 +229,8 @@ def test_invalid_queries_get_400_with_the_vendor_error(
 
 def test_a_cursor_only_works_with_its_own_query(client: httpx.Client) -> None:
     cursor = get(client, COMPLETIONS, start_time=midnight(30))["next_page"]
-    assert get(client, COMPLETIONS, start_time=midnight(30), page=cursor)["data"][0]["start_time"] == midnight(23)
+    second = get(client, COMPLETIONS, start_time=midnight(30), page=cursor)
+    assert second["data"][0]["start_time"] == midnight(23)
     error_of(client.get(COMPLETIONS, params={"start_time": midnight(29), "page": cursor}), 400)
 
 
@@ -244,12 +250,14 @@ def test_unknown_paths_and_methods_get_invalid_url(client: httpx.Client) -> None
 
 def test_auth_failures_use_the_vendor_bodies(server: SimServer) -> None:
     with connect(server, key=None) as anonymous:
-        assert "didn't provide an API key" in error_of(anonymous.get(COSTS, params={"start_time": 1}), 401)["message"]
+        missing = error_of(anonymous.get(COSTS, params={"start_time": 1}), 401)
+    assert "didn't provide an API key" in missing["message"]
     wrong = "sk-admin-not-the-right-key-7f3a"
     with connect(server, key=wrong) as stranger:
         error = error_of(stranger.get(COSTS, params={"start_time": 1}), 401)
     assert error["code"] == "invalid_api_key" and error["type"] == "invalid_request_error"
-    assert wrong not in error["message"] and error["message"].startswith("Incorrect API key provided: sk-***")
+    assert wrong not in error["message"]
+    assert error["message"].startswith("Incorrect API key provided: sk-***")
     with connect(server, key=DEMO_PROJECT_KEY) as project:
         usage = error_of(project.get(COSTS, params={"start_time": 1}), 403)
         listing = error_of(project.get("/organization/projects"), 403)
@@ -260,7 +268,9 @@ def test_auth_failures_use_the_vendor_bodies(server: SimServer) -> None:
 # Faults ------------------------------------------------------------------------------
 
 
-def test_429_carries_retry_after_when_the_fault_sets_it(client: httpx.Client, osim: OpenAISimulator) -> None:
+def test_429_carries_retry_after_when_the_fault_sets_it(
+    client: httpx.Client, osim: OpenAISimulator
+) -> None:
     osim.set_faults(Faults(status=429, retry_after="7", count=1))
     limited = client.get(COSTS, params={"start_time": midnight(1)})
     assert limited.headers["retry-after"] == "7"
@@ -320,23 +330,25 @@ def test_settled_costs_equal_usage_times_the_price_table(client: httpx.Client) -
     page = get(client, COSTS, start_time=start, end_time=end, group_by=["line_item", "project_id"])
     for result in page["data"][0]["results"]:
         assert result["project_id"].startswith("proj_") and result["api_key_id"] is None
-        assert result["quantity"] > 0 and result["quantity_unit"] in (None, "tokens", "images", "characters", "duration_seconds")
+        assert result["quantity"] > 0
+        assert result["quantity_unit"] in (None, "tokens", "images", "characters", "duration_seconds")
 
 
 def test_recent_cost_rows_arrive_hours_late_and_settle(client: httpx.Client, clock: Clock) -> None:
-    start, end = midnight(1), midnight(0)
-    usage_priced = sum(_priced_usage(client, start, end).values())
-    seen: list[tuple[int, float]] = []
+    """Refetching the last two days: today's rows appear, yesterday's amounts grow."""
+    usage_priced = sum(_priced_usage(client, midnight(1), midnight(0)).values())
+    rows_today, cost_yesterday = [], []
     for _ in range(6):
-        page = get(client, COSTS, start_time=start, end_time=end, group_by=["line_item", "api_key_id"])
-        results = page["data"][0]["results"]
-        seen.append((len(results), sum(r["amount"]["value"] for r in results)))
+        page = get(client, COSTS, start_time=midnight(1), group_by=["line_item", "api_key_id"])
+        yesterday, today = page["data"][:2]
+        rows_today.append(len(today["results"]))
+        cost_yesterday.append(sum(r["amount"]["value"] for r in yesterday["results"]))
         clock.advance(hours=2)
-    assert seen[0][1] < usage_priced  # yesterday at 14:37: some rows still missing or partial
-    assert [n for n, _ in seen] == sorted(n for n, _ in seen) and seen[-1][0] > seen[0][0]
-    assert [v for _, v in seen] == sorted(v for _, v in seen)
+    assert rows_today == sorted(rows_today) and rows_today[-1] > rows_today[0]
+    assert cost_yesterday == sorted(cost_yesterday) and cost_yesterday[-1] > cost_yesterday[0]
+    assert cost_yesterday[-1] < usage_priced  # at 00:37 the day after, not yet settled
     clock.advance(hours=24)
-    settled = sum(_costs_by_line_item(client, start, end).values())
+    settled = sum(_costs_by_line_item(client, midnight(1), midnight(0)).values())
     assert settled == pytest.approx(usage_priced, abs=1e-6)
 
 
@@ -406,7 +418,8 @@ def test_rate_limits_per_model(client: httpx.Client, osim: OpenAISimulator) -> N
     page = get(client, f"/organization/projects/{osim.org.projects[1].id}/rate_limits")
     models = {r["model"]: r for r in page["data"]}
     assert models["gpt-4o-2024-08-06"]["max_tokens_per_1_minute"] > 0
-    assert all(r["object"] == "project.rate_limit" and r["max_requests_per_1_minute"] > 0 for r in page["data"])
+    for limit in page["data"]:
+        assert limit["object"] == "project.rate_limit" and limit["max_requests_per_1_minute"] > 0
     assert client.get("/organization/projects/proj_missing/api_keys").status_code == 404
 
 

@@ -138,7 +138,7 @@ def paginate(
 def _spans(start: dt.datetime, end: dt.datetime) -> Iterator[tuple[dt.date, dt.datetime, dt.datetime]]:
     """The UTC days a bucket covers, each with the part of the bucket inside it."""
     day = start.date()
-    while True:
+    while start < end:
         day_start, day_end = DAYS.bounds(day)
         if day_start >= end:
             return

@@ -87,7 +87,8 @@ class OpenAISimulator:
     @pagination.setter
     def pagination(self, mode: str) -> None:
         if mode not in reports.PAGINATION_MODES:
-            raise ValueError(f"pagination must be one of {', '.join(reports.PAGINATION_MODES)}, not {mode!r}")
+            modes = ", ".join(reports.PAGINATION_MODES)
+            raise ValueError(f"pagination must be one of {modes}, not {mode!r}")
         self._pagination = mode
 
     # Faults and records (as the Pubrio simulator) ----------------------------
@@ -119,12 +120,16 @@ class OpenAISimulator:
 
     # Requests ----------------------------------------------------------------
 
-    def handle(self, method: str, path: str, headers: Mapping[str, str], body: bytes) -> Response:
+    def handle(
+        self, method: str, path: str, headers: Mapping[str, str], body: bytes
+    ) -> Response:
         """Answer one request as the vendor would (no socket-level faults)."""
         status, response_headers, response_body, _ = self.exchange(method, path, headers, body)
         return status, response_headers, response_body
 
-    def exchange(self, method: str, path: str, headers: Mapping[str, str], body: bytes) -> Exchange:
+    def exchange(
+        self, method: str, path: str, headers: Mapping[str, str], body: bytes
+    ) -> Exchange:
         """Answer one request; also return the faults its delivery must suffer."""
         path, _, query = path.partition("?")
         if path.startswith(CONTROL_PREFIX):
@@ -146,7 +151,11 @@ class OpenAISimulator:
     def _common_headers(self) -> dict[str, str]:
         serial = next(self._serial)
         request_id = hashlib.sha256(f"{self.seed}:request:{serial}".encode()).hexdigest()[:32]
-        return {"openai-organization": self.org.id, "openai-version": "2020-10-01", "x-request-id": f"req_{request_id}"}
+        return {
+            "openai-organization": self.org.id,
+            "openai-version": "2020-10-01",
+            "x-request-id": f"req_{request_id}",
+        }
 
     def _ratelimit_headers(self, now: float) -> dict[str, str]:
         """The limit as the vendor's inference endpoints show theirs (reset as a duration)."""
@@ -154,7 +163,7 @@ class OpenAISimulator:
         return {
             "x-ratelimit-limit-requests": str(self._window.limit),
             "x-ratelimit-remaining-requests": str(self._window.remaining(now)),
-            "x-ratelimit-reset-requests": f"{reset // 60}m{reset % 60}s" if reset >= 60 else f"{reset}s",
+            "x-ratelimit-reset-requests": _duration(reset),
         }
 
     def _answer(self, method: str, path: str, query: str, headers: Mapping[str, str]) -> Response:
@@ -252,7 +261,14 @@ def _json_object(body: bytes) -> dict[str, Any]:
 
 
 def _rate_limited(headers: Mapping[str, str]) -> Response:
-    return openai_error(429, errors.RATE_LIMITED, type="requests", code="rate_limit_exceeded", headers=headers)
+    return openai_error(
+        429, errors.RATE_LIMITED, type="requests", code="rate_limit_exceeded", headers=headers
+    )
+
+
+def _duration(seconds: int) -> str:
+    """A reset time as the vendor's headers write it: ``12s``, ``6m0s``."""
+    return f"{seconds // 60}m{seconds % 60}s" if seconds >= 60 else f"{seconds}s"
 
 
 def _faulty(faults: Faults) -> Response | None:

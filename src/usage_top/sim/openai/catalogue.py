@@ -6,7 +6,8 @@ that is billed carries its price and the cost report's ``line_item`` name.
 Prices are OpenAI's published list prices as of ``PRICES_AS_OF`` (per 1M
 tokens or characters, per image, per minute of audio, per session). Token
 line items follow the names seen in real cost exports ("gpt-4o-2024-08-06,
-input"); the names of the non-token line items are inferred.
+input"); the names of the non-token line items are inferred. Vector storage
+is served as usage only (no cost rows).
 """
 
 from __future__ import annotations
@@ -53,15 +54,14 @@ class Model:
 
 def _chat(name: str, input_price: float, cached_price: float, output_price: float) -> Model:
     """A completions model billed per 1M uncached input, cached input and output tokens."""
+    M = PER_MILLION
     return Model(
         name,
         "completions",
         (
-            Meter("input_uncached_tokens", 1150, input_price / PER_MILLION, f"{name}, input", "tokens"),
-            Meter(
-                "input_cached_tokens", 450, cached_price / PER_MILLION, f"{name}, cached input", "tokens"
-            ),
-            Meter("output_tokens", 320, output_price / PER_MILLION, f"{name}, output", "tokens"),
+            Meter("input_uncached_tokens", 1150, input_price / M, f"{name}, input", "tokens"),
+            Meter("input_cached_tokens", 450, cached_price / M, f"{name}, cached input", "tokens"),
+            Meter("output_tokens", 320, output_price / M, f"{name}, output", "tokens"),
         ),
     )
 
@@ -111,6 +111,3 @@ MODELS: tuple[Model, ...] = (
     WHISPER_1,
     CODE_INTERPRETER,
 )
-
-VECTOR_STORE_PRICE = 0.10
-"""USD per GB-day of vector storage; served as usage only (no cost rows simulated)."""

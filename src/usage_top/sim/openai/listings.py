@@ -20,15 +20,17 @@ from usage_top.sim.openai.org import ApiKey, Organisation, Person
 from usage_top.sim.openai.query import integer_param
 from usage_top.sim.openai.usage import Traffic, day_start
 
+_RPM, _TPM = "max_requests_per_1_minute", "max_tokens_per_1_minute"
+_BATCH = "batch_1_day_max_input_tokens"
 _RATE_LIMITS: dict[str, dict[str, int]] = {
-    cat.GPT_4O.name: {"max_requests_per_1_minute": 5_000, "max_tokens_per_1_minute": 800_000, "batch_1_day_max_input_tokens": 50_000_000},
-    cat.GPT_4O_MINI.name: {"max_requests_per_1_minute": 5_000, "max_tokens_per_1_minute": 4_000_000, "batch_1_day_max_input_tokens": 40_000_000},
-    cat.O3_MINI.name: {"max_requests_per_1_minute": 5_000, "max_tokens_per_1_minute": 4_000_000, "batch_1_day_max_input_tokens": 40_000_000},
-    cat.EMBEDDING_SMALL.name: {"max_requests_per_1_minute": 5_000, "max_tokens_per_1_minute": 5_000_000, "batch_1_day_max_input_tokens": 100_000_000},
-    cat.MODERATION.name: {"max_requests_per_1_minute": 1_000, "max_tokens_per_1_minute": 150_000},
-    cat.DALL_E_3.name: {"max_requests_per_1_minute": 500, "max_tokens_per_1_minute": 0, "max_images_per_1_minute": 15},
-    cat.TTS_1.name: {"max_requests_per_1_minute": 500, "max_tokens_per_1_minute": 0},
-    cat.WHISPER_1.name: {"max_requests_per_1_minute": 500, "max_tokens_per_1_minute": 0, "max_audio_megabytes_per_1_minute": 100},
+    cat.GPT_4O.name: {_RPM: 5_000, _TPM: 800_000, _BATCH: 50_000_000},
+    cat.GPT_4O_MINI.name: {_RPM: 5_000, _TPM: 4_000_000, _BATCH: 40_000_000},
+    cat.O3_MINI.name: {_RPM: 5_000, _TPM: 4_000_000, _BATCH: 40_000_000},
+    cat.EMBEDDING_SMALL.name: {_RPM: 5_000, _TPM: 5_000_000, _BATCH: 100_000_000},
+    cat.MODERATION.name: {_RPM: 1_000, _TPM: 150_000},
+    cat.DALL_E_3.name: {_RPM: 500, _TPM: 0, "max_images_per_1_minute": 15},
+    cat.TTS_1.name: {_RPM: 500, _TPM: 0},
+    cat.WHISPER_1.name: {_RPM: 500, _TPM: 0, "max_audio_megabytes_per_1_minute": 100},
 }
 
 
@@ -38,7 +40,8 @@ def _page(items: Sequence[dict[str, Any]], query: str, default: int) -> dict[str
     limit = integer_param(params, "limit")
     limit = default if limit is None else limit
     if not 1 <= limit <= 100:
-        raise BadRequest(f"Invalid 'limit': expected a value between 1 and 100, but got {limit} instead.", "limit")
+        message = f"Invalid 'limit': expected a value between 1 and 100, but got {limit} instead."
+        raise BadRequest(message, "limit")
     after = params.get("after", [None])[-1]
     ids = [item["id"] for item in items]
     if after is not None and after not in ids:
@@ -93,9 +96,11 @@ def _key(traffic: Traffic, index: int, key: ApiKey, now: dt.datetime) -> dict[st
 
 def _owner(person: Person) -> dict[str, Any]:
     if person.is_service_account:
-        account = {"id": person.id, "name": person.name, "created_at": person.created_at, "role": person.role}
+        account = {"id": person.id, "name": person.name}
+        account |= {"created_at": person.created_at, "role": person.role}
         return {"type": "service_account", "service_account": account}
-    user = {"id": person.id, "email": person.email, "name": person.name, "created_at": person.created_at, "role": person.role}
+    user = {"id": person.id, "email": person.email, "name": person.name}
+    user |= {"created_at": person.created_at, "role": person.role}
     return {"type": "user", "user": user}
 
 

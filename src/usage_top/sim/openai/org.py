@@ -82,22 +82,37 @@ _PEOPLE = (
 )
 
 _M = {model.name: i for i, model in enumerate(cat.MODELS)}
+_4O, _MINI, _O3 = _M["gpt-4o-2024-08-06"], _M["gpt-4o-mini-2024-07-18"], _M["o3-mini-2025-01-31"]
 _KEYS = (
-    # name, project, owner (person index, -1: the project's service account), weekday
-    # requests, model mix, weekend factor, first used (days before the anchor),
-    # last used (days before the anchor, None: still in use), listed
-    ("prod-chat", 0, -1, 1800, ((_M["gpt-4o-mini-2024-07-18"], 0.7), (_M["gpt-4o-2024-08-06"], 0.3)), 0.6, 400, None, True),
-    ("prod-chat-fallback", 0, -1, 240, ((_M["gpt-4o-2024-08-06"], 1.0),), 0.6, 300, None, True),
-    ("support-triage", 1, 0, 900, ((_M["gpt-4o-mini-2024-07-18"], 0.6), (_M["o3-mini-2025-01-31"], 0.2), (_M["omni-moderation-latest"], 0.2)), 0.45, 200, None, True),
-    ("support-voice", 1, -1, 120, ((_M["whisper-1"], 0.6), (_M["tts-1"], 0.4)), 0.45, 75, None, True),
+    # name, project, owner (person index, -1: the project's service account),
+    # weekday requests, model mix, weekend factor, first used (days before the
+    # anchor), last used (days before the anchor, None: still in use), listed
+    ("prod-chat", 0, -1, 1800, ((_MINI, 0.7), (_4O, 0.3)), 0.6, 400, None, True),
+    ("prod-chat-fallback", 0, -1, 240, ((_4O, 1.0),), 0.6, 300, None, True),
+    (
+        "support-triage", 1, 0, 900,
+        ((_MINI, 0.6), (_O3, 0.2), (_M["omni-moderation-latest"], 0.2)), 0.45, 200, None, True,
+    ),
+    (
+        "support-voice", 1, -1, 120, ((_M["whisper-1"], 0.6), (_M["tts-1"], 0.4)),
+        0.45, 75, None, True,
+    ),
     ("indexer", 2, -1, 2500, ((_M["text-embedding-3-small"], 1.0),), 0.9, 365, None, True),
-    ("search-rerank", 2, 1, 400, ((_M["gpt-4o-mini-2024-07-18"], 0.8), (_M["o3-mini-2025-01-31"], 0.2)), 0.5, 120, None, True),
-    ("notebook-ada", 3, 0, 150, ((_M["o3-mini-2025-01-31"], 0.45), (_M["gpt-4o-2024-08-06"], 0.3), (_M["dall-e-3"], 0.15), (_M["code-interpreter"], 0.1)), 0.3, 60, None, True),
-    ("", 3, 2, 60, ((_M["gpt-4o-2024-08-06"], 0.6), (_M["dall-e-3"], 0.4)), 0.3, 45, None, True),
-    ("ci-evals", 0, 1, 300, ((_M["gpt-4o-mini-2024-07-18"], 0.5), (_M["o3-mini-2025-01-31"], 0.4), (_M["code-interpreter"], 0.1)), 0.03, 150, None, True),
-    ("old-prototype", 1, 2, 200, ((_M["gpt-4o-2024-08-06"], 1.0),), 0.4, 200, 20, False),
+    ("search-rerank", 2, 1, 400, ((_MINI, 0.8), (_O3, 0.2)), 0.5, 120, None, True),
+    (
+        "notebook-ada", 3, 0, 150,
+        ((_O3, 0.45), (_4O, 0.3), (_M["dall-e-3"], 0.15), (_M["code-interpreter"], 0.1)),
+        0.3, 60, None, True,
+    ),
+    ("", 3, 2, 60, ((_4O, 0.6), (_M["dall-e-3"], 0.4)), 0.3, 45, None, True),
+    (
+        "ci-evals", 0, 1, 300, ((_MINI, 0.5), (_O3, 0.4), (_M["code-interpreter"], 0.1)),
+        0.03, 150, None, True,
+    ),
+    ("old-prototype", 1, 2, 200, ((_4O, 1.0),), 0.4, 200, 20, False),
 )
-_EXTRA_MIX = ((_M["gpt-4o-mini-2024-07-18"], 1.0),)
+_EXTRA_MIX = ((_MINI, 1.0),)
+
 
 
 def _token(seed: int, *parts: object, length: int) -> str:
@@ -141,7 +156,8 @@ class Organisation:
     def _project(self, index: int, founded: dt.date) -> Project:
         name, gb = _PROJECTS[index] if index < len(_PROJECTS) else (f"Project {index + 1}", 0.0)
         created = founded + dt.timedelta(days=7 * index)
-        return Project(f"proj_{_token(self.seed, 'project', index, length=24)}", name, _unix(created), gb)
+        project_id = f"proj_{_token(self.seed, 'project', index, length=24)}"
+        return Project(project_id, name, _unix(created), gb)
 
     def _key(self, index: int, anchor: dt.date) -> ApiKey:
         if index < len(_KEYS):

@@ -38,15 +38,30 @@ class Kind:
 KINDS = {
     kind.name: kind
     for kind in (
-        Kind("completions", (*_KEY_GROUPS, "batch", "service_tier"), (*_KEY_FILTERS, "batch"), USAGE_LIMITS),
+        Kind(
+            "completions",
+            (*_KEY_GROUPS, "batch", "service_tier"),
+            (*_KEY_FILTERS, "batch"),
+            USAGE_LIMITS,
+        ),
         Kind("embeddings", _KEY_GROUPS, _KEY_FILTERS, USAGE_LIMITS),
         Kind("moderations", _KEY_GROUPS, _KEY_FILTERS, USAGE_LIMITS),
-        Kind("images", (*_KEY_GROUPS, "size", "source"), (*_KEY_FILTERS, "sources", "sizes"), USAGE_LIMITS),
+        Kind(
+            "images",
+            (*_KEY_GROUPS, "size", "source"),
+            (*_KEY_FILTERS, "sources", "sizes"),
+            USAGE_LIMITS,
+        ),
         Kind("audio_speeches", _KEY_GROUPS, _KEY_FILTERS, USAGE_LIMITS),
         Kind("audio_transcriptions", _KEY_GROUPS, _KEY_FILTERS, USAGE_LIMITS),
         Kind("vector_stores", ("project_id",), ("project_ids",), USAGE_LIMITS),
         Kind("code_interpreter_sessions", ("project_id",), ("project_ids",), USAGE_LIMITS),
-        Kind("costs", ("project_id", "line_item", "api_key_id"), ("project_ids", "api_key_ids"), COSTS_LIMITS),
+        Kind(
+            "costs",
+            ("project_id", "line_item", "api_key_id"),
+            ("project_ids", "api_key_ids"),
+            COSTS_LIMITS,
+        ),
     )
 }
 
@@ -81,11 +96,11 @@ def parse(kind: Kind, query: str) -> Query:
         raise BadRequest("Invalid 'end_time': must be greater than 'start_time'.", "end_time")
     width = _one(params, "bucket_width") or "1d"
     if width not in kind.limits:
-        raise BadRequest(f"Invalid value: '{width}'. Supported values are: {supported(tuple(kind.limits))}.", "bucket_width")
+        raise _unsupported(width, tuple(kind.limits), "bucket_width")
     group_by = tuple(_array(params, "group_by"))
     for field in group_by:
         if field not in kind.groups:
-            raise BadRequest(f"Invalid value: '{field}'. Supported values are: {supported(kind.groups)}.", "group_by")
+            raise _unsupported(field, kind.groups, "group_by")
     page = _one(params, "page")
     return Query(
         kind=kind,
@@ -94,11 +109,22 @@ def parse(kind: Kind, query: str) -> Query:
         end=end,
         width=width,
         group_by=tuple(dict.fromkeys(group_by)),
-        filters={name: frozenset(_array(params, name)) for name in kind.filters if name != "batch" and _array(params, name)},
+        filters=_filters(params, kind),
         batch=_boolean(params, "batch") if "batch" in kind.filters else None,
         limit=_limit(params, kind.limits[width]),
         page=page,
     )
+
+
+def _unsupported(value: str, accepted: tuple[str, ...], param: str) -> BadRequest:
+    message = f"Invalid value: '{value}'. Supported values are: {supported(accepted)}."
+    return BadRequest(message, param)
+
+
+def _filters(params: dict[str, list[str]], kind: Kind) -> dict[str, frozenset[str]]:
+    """The list filters given (``batch`` is a flag, read apart)."""
+    given = {name: _array(params, name) for name in kind.filters if name != "batch"}
+    return {name: frozenset(values) for name, values in given.items() if values}
 
 
 def _values(params: dict[str, list[str]], name: str) -> list[str]:
@@ -114,19 +140,24 @@ def _array(params: dict[str, list[str]], name: str) -> list[str]:
     return [v for v in _values(params, name) if v != ""]
 
 
-def integer_param(params: dict[str, list[str]], name: str, required: bool = False) -> int | None:
-    """An integer query parameter (None if absent); BadRequest if missing but required, or not a number."""
+def integer_param(
+    params: dict[str, list[str]], name: str, required: bool = False
+) -> int | None:
+    """An integer query parameter (None if absent).
+
+    BadRequest if it is required but missing, or not a number.
+    """
     value = _one(params, name)
     if value is None or value == "":
         if required:
-            raise BadRequest(f"Missing required parameter: '{name}'.", name, "missing_required_parameter")
+            message = f"Missing required parameter: '{name}'."
+            raise BadRequest(message, name, "missing_required_parameter")
         return None
     try:
         return int(value)
     except ValueError:
-        raise BadRequest(
-            f"Invalid type for '{name}': expected an integer, but got a string instead.", name, "invalid_type"
-        ) from None
+        message = f"Invalid type for '{name}': expected an integer, but got a string instead."
+        raise BadRequest(message, name, "invalid_type") from None
 
 
 def _boolean(params: dict[str, list[str]], name: str) -> bool | None:
@@ -134,7 +165,8 @@ def _boolean(params: dict[str, list[str]], name: str) -> bool | None:
     if value is None:
         return None
     if value.lower() not in ("true", "false"):
-        raise BadRequest(f"Invalid type for '{name}': expected a boolean, but got a string instead.", name, "invalid_type")
+        message = f"Invalid type for '{name}': expected a boolean, but got a string instead."
+        raise BadRequest(message, name, "invalid_type")
     return value.lower() == "true"
 
 
@@ -144,15 +176,13 @@ def _limit(params: dict[str, list[str]], bounds: tuple[int, int]) -> int:
     if limit is None:
         return default
     if limit < 1:
-        raise BadRequest(
-            f"Invalid 'limit': integer below minimum value. Expected a value >= 1, but got {limit} instead.",
-            "limit", "integer_below_min_value",
-        )
+        message = "integer below minimum value. Expected a value >= 1"
+        raise BadRequest(f"Invalid 'limit': {message}, but got {limit} instead.", "limit",
+                         "integer_below_min_value")
     if limit > maximum:
-        raise BadRequest(
-            f"Invalid 'limit': integer above maximum value. Expected a value <= {maximum}, but got {limit} instead.",
-            "limit", "integer_above_max_value",
-        )
+        message = f"integer above maximum value. Expected a value <= {maximum}"
+        raise BadRequest(f"Invalid 'limit': {message}, but got {limit} instead.", "limit",
+                         "integer_above_max_value")
     return limit
 
 
@@ -163,7 +193,7 @@ def encode_cursor(next_start: int, start_time: int) -> str:
 
 def decode_cursor(cursor: str, start_time: int) -> int:
     """Where the page a cursor names begins; it must come from a query with this start_time."""
-    invalid = BadRequest("Invalid 'page': the pagination cursor is not valid for this query.", "page")
+    invalid = BadRequest("Invalid 'page': the cursor is not valid for this query.", "page")
     if not cursor.startswith(CURSOR_PREFIX):
         raise invalid
     try:

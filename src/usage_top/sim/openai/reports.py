@@ -53,7 +53,10 @@ def _effective_end(query: Query, now: dt.datetime) -> int:
     return current_end if query.end is None else min(query.end, current_end)
 
 
-def _next(query: Query, bounds: list[tuple[int, int]], end: int, mode: str) -> tuple[bool, str | None]:
+def _next(
+    query: Query, bounds: list[tuple[int, int]], end: int, mode: str
+) -> tuple[bool, str | None]:
+    """``has_more`` and ``next_page`` for a page, as the pagination mode has them."""
     last = bounds[-1][1] if bounds else query.start
     more = last < end
     if mode == "endless":
@@ -67,7 +70,9 @@ def _next(query: Query, bounds: list[tuple[int, int]], end: int, mode: str) -> t
 # Usage ------------------------------------------------------------------------
 
 
-def _cells(traffic: Traffic, query: Query, start: dt.datetime, end: dt.datetime) -> Iterator[tuple[dt.date, Cell]]:
+def _cells(
+    traffic: Traffic, query: Query, start: dt.datetime, end: dt.datetime
+) -> Iterator[tuple[dt.date, Cell]]:
     """The cells a query covers on the days ``[start, end)`` touches, past its filters.
 
     A usage query covers its kind's models; the costs query every billed model.
@@ -115,7 +120,10 @@ def _passes(traffic: Traffic, query: Query, cell: Cell) -> bool:
     return all(values.get(_FILTER_FIELDS[name]) in wanted for name, wanted in query.filters.items())
 
 
-def _usage(traffic: Traffic, query: Query, start: dt.datetime, end: dt.datetime, now: dt.datetime) -> list[dict[str, Any]]:
+def _usage(
+    traffic: Traffic, query: Query, start: dt.datetime, end: dt.datetime, now: dt.datetime
+) -> list[dict[str, Any]]:
+    """A usage bucket's results: the cells' amounts, summed per group."""
     visible = min(end, now - USAGE_LAG)
     if query.kind.name == "vector_stores":
         return _vector_stores(traffic, query, start, visible)
@@ -131,14 +139,17 @@ def _usage(traffic: Traffic, query: Query, start: dt.datetime, end: dt.datetime,
     return [_usage_result(query, model, group, row) for group, row in totals.items() if any(row)]
 
 
-def _usage_result(query: Query, model: cat.Model, group: tuple[Any, ...], row: list[int]) -> dict[str, Any]:
+def _usage_result(
+    query: Query, model: cat.Model, group: tuple[Any, ...], row: list[int]
+) -> dict[str, Any]:
     requests, *amounts = row
     counts = {meter.field: amount for meter, amount in zip(model.meters, amounts)}
     if query.kind.name == "completions":
         counts = _completion_counts(counts)
     if model.requests:
         counts[model.requests] = requests
-    return {"object": f"organization.usage.{query.kind.name}.result", **counts, **_group_fields(query, group)}
+    name = f"organization.usage.{query.kind.name}.result"
+    return {"object": name, **counts, **_group_fields(query, group)}
 
 
 def _group_fields(query: Query, group: tuple[Any, ...]) -> dict[str, Any]:
@@ -148,7 +159,8 @@ def _group_fields(query: Query, group: tuple[Any, ...]) -> dict[str, Any]:
 
 def _completion_counts(counts: dict[str, int]) -> dict[str, int]:
     """Every token field of a completions result; the simulated traffic is text only."""
-    uncached, cached, output = counts["input_uncached_tokens"], counts["input_cached_tokens"], counts["output_tokens"]
+    uncached, cached = counts["input_uncached_tokens"], counts["input_cached_tokens"]
+    output = counts["output_tokens"]
     return {
         "input_tokens": uncached + cached,
         "input_cached_tokens": cached,
@@ -167,7 +179,9 @@ def _completion_counts(counts: dict[str, int]) -> dict[str, int]:
     }
 
 
-def _vector_stores(traffic: Traffic, query: Query, start: dt.datetime, visible: dt.datetime) -> list[dict[str, Any]]:
+def _vector_stores(
+    traffic: Traffic, query: Query, start: dt.datetime, visible: dt.datetime
+) -> list[dict[str, Any]]:
     """Storage is a level, not a flow: each bucket reports the bytes stored on its day."""
     if visible <= start:
         return []
@@ -178,8 +192,9 @@ def _vector_stores(traffic: Traffic, query: Query, start: dt.datetime, visible: 
         if stored and (wanted is None or project.id in wanted):
             group = (project.id,) if query.group_by else ()
             totals[group] = totals.get(group, 0) + stored
+    name = "organization.usage.vector_stores.result"
     return [
-        {"object": "organization.usage.vector_stores.result", "usage_bytes": stored, **_group_fields(query, group)}
+        {"object": name, "usage_bytes": stored, **_group_fields(query, group)}
         for group, stored in totals.items()
     ]
 
@@ -187,7 +202,9 @@ def _vector_stores(traffic: Traffic, query: Query, start: dt.datetime, visible: 
 # Costs ------------------------------------------------------------------------
 
 
-def _costs(traffic: Traffic, query: Query, start: dt.datetime, end: dt.datetime, now: dt.datetime) -> list[dict[str, Any]]:
+def _costs(
+    traffic: Traffic, query: Query, start: dt.datetime, end: dt.datetime, now: dt.datetime
+) -> list[dict[str, Any]]:
     """Each cell's billed meters, priced, as far as its own cost lag lets them show."""
     totals: dict[tuple[Any, ...], list[Any]] = {}
     for day, cell in _cells(traffic, query, start, end):
