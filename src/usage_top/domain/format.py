@@ -1,10 +1,42 @@
-"""Number, age and key formatting shared by the CLI report and the dashboard."""
+"""Number, time, age and key formatting shared by the CLI, the on-call tools and the dashboard.
+
+Figures of a measure are written by its unit (``measures.Unit.text``/``compact``);
+what is here is unit-free: the one way a moment is written in UTC, plain numbers
+for machine-readable output, ages and masked keys.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
+from typing import overload
 
 BULLET = "•"
+
+
+@overload
+def utc_text(moment: dt.datetime) -> str: ...
+
+
+@overload
+def utc_text(moment: None) -> None: ...
+
+
+def utc_text(moment: dt.datetime | None) -> str | None:
+    """``2026-11-18T14:37:00Z``: the one form every JSON, export, hook and log line uses.
+
+    Whole seconds (machine readers compare them as text); a naive moment is taken as
+    UTC; None stays None, so optional stamps need no test at the call site.
+    """
+    if moment is None:
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=dt.UTC)
+    return moment.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def whole(value: float) -> float | int:
+    """A number as the vendor wrote it: 45, not 45.0; 12.5 stays 12.5."""
+    return int(value) if float(value).is_integer() else value
 
 
 def age_text(seconds: float) -> str:

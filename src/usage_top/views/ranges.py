@@ -1,99 +1,86 @@
-"""Read models shared by the CLI report and the dashboard: what one range looks like.
+"""What one date range looks like: totals, keys and the first dimension's items.
 
 The store answers per-grain queries; this module assembles them into the figures
-a view shows for a range and an optional key, and classifies scope levels, so
-the CLI and the TUI can never disagree about a number or a colour.
+a range shows (for the whole account or one key) and computes the derived ones,
+shares of the totals and the provider's ratio, so the report, the exports and the
+dashboard can never disagree about a number.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
 from dataclasses import dataclass
-from enum import StrEnum
+from typing import TYPE_CHECKING
 
-from usage_top.domain.model import EndpointUsage, KeyUsage, Period, ScopeUsage, Totals
-from usage_top.store import Store
+from usage_top.domain.capabilities import Capabilities, Ratio
+from usage_top.domain.measures import Figures, share
+from usage_top.domain.model import Usage
 
-
-class Level(StrEnum):
-    """How close a scope is to its limit."""
-
-    NORMAL = "normal"
-    AMBER = "amber"
-    RED = "red"
-
-
-def level(percent: float | None, amber: float = 75.0, red: float = 90.0) -> Level:
-    """Normal below ``amber``, amber from ``amber``, red from ``red`` percent."""
-    if percent is None or percent < amber:
-        return Level.NORMAL
-    return Level.RED if percent >= red else Level.AMBER
+if TYPE_CHECKING:  # views are data: a widget importing them does not load the store
+    from usage_top.store import Store
 
 
 @dataclass(frozen=True)
 class RangeView:
-    """Totals, keys and endpoints of one date range, optionally for one key."""
+    """Totals, keys and dimension items of one date range, optionally for one key.
+
+    ``kind`` is the dimension ``by_item`` lists (None when the provider has none);
+    ``by_key`` is empty when the provider reports no per-key figures.
+    """
 
     start: dt.date
     end: dt.date
     key: str | None
-    totals: Totals
-    by_key: list[KeyUsage]
-    by_endpoint: list[EndpointUsage]
+    totals: dict[str, float]
+    by_key: list[Usage]
+    by_item: list[Usage]
+    kind: str | None
 
     @property
     def empty(self) -> bool:
-        return self.totals.requests == 0 and self.totals.credits == 0
+        """Nothing used in the range (every stored figure is 0 or absent)."""
+        return not any(self.totals.values())
+
+    def share(self, row: Usage, measure: str) -> float | None:
+        """``row``'s part of the range's ``measure``, in percent (None when unknown)."""
+        return share_of(row.figures, self.totals, measure)
 
 
-def range_view(store: Store, start: dt.date, end: dt.date, key: str | None = None) -> RangeView:
-    """Everything a range shows, read from the store in a few indexed queries."""
-    keys = store.key_breakdown(start, end)
-    if key is not None:
-        keys = [_share_of_one(row) for row in keys if row.key == key]
-    return RangeView(
-        start=start,
-        end=end,
-        key=key,
-        totals=store.totals(start, end, key),
-        by_key=keys,
-        by_endpoint=store.endpoint_breakdown(start, end, key),
-    )
+def sort_order(capabilities: Capabilities) -> tuple[str, ...]:
+    """Rows are ranked by the primary measure, then by activity."""
+    return tuple(dict.fromkeys((capabilities.primary, capabilities.activity)))
 
 
-def _share_of_one(row: KeyUsage) -> KeyUsage:
-    """A key shown alone holds all of the filtered requests and credits."""
-    return row.model_copy(
-        update={
-            "percent_of_requests": 100.0 if row.requests else 0.0,
-            "percent_of_credits": 100.0 if row.credits else 0.0,
-        }
-    )
+def range_view(
+    store: Store, capabilities: Capabilities, start: dt.date, end: dt.date, key: str | None = None
+) -> RangeView:
+    """Everything a range shows, read from the store in a few indexed queries.
+
+    With ``key``, the totals and items are that key's, and the key table holds it
+    alone (so its shares are 100%).
+    """
+    order = sort_order(capabilities)
+    by_key: list[Usage] = []
+    if capabilities.key_breakdown:
+        by_key = store.key_breakdown(start, end, order_by=order)
+        if key is not None:
+            by_key = [row for row in by_key if row.id == key]
+    dimension = capabilities.dimension
+    kind = dimension.kind if dimension is not None else None
+    by_item = store.item_breakdown(kind, start, end, key, order_by=order) if kind else []
+    return RangeView(start, end, key, store.totals(start, end, key), by_key, by_item, kind)
 
 
-@dataclass(frozen=True)
-class ScopeView:
-    """One scope card: the latest reading and when it was fetched."""
-
-    usage: ScopeUsage
-    fetched_at: dt.datetime
-    level: Level
+def share_of(figures: Figures, totals: Figures, measure: str) -> float | None:
+    """One row's ``measure`` as a percentage of the totals' (``measures.share``)."""
+    return share(figures.get(measure), totals.get(measure))
 
 
-_PERIOD_ORDER = {Period.MONTHLY: 0, Period.DAILY: 1, Period.HOURLY: 2, Period.MINUTE: 3}
-
-
-def scope_views(
-    store: Store, thresholds: Callable[[str], tuple[float, float]] = lambda name: (75.0, 90.0)
-) -> list[ScopeView]:
-    """Latest reading per scope, API scopes first, longest period first, each coloured by
-    its own (amber, red) thresholds (``Settings.thresholds_for``), as its alerts are."""
-    readings = sorted(
-        store.latest_scopes(),
-        key=lambda item: (item[0].scope != "api", item[0].scope, _PERIOD_ORDER[item[0].period]),
-    )
-    return [
-        ScopeView(usage=usage, fetched_at=fetched_at, level=level(usage.percent, *thresholds(usage.name)))
-        for usage, fetched_at in readings
-    ]
+def ratio_of(ratio: Ratio, figures: Figures) -> float | None:
+    """The provider's per-unit figure of one row (cost per call): None when the
+    numerator or every denominator measure is absent, 0 when nothing was counted."""
+    numerator = figures.get(ratio.numerator)
+    below = [figures[measure] for measure in ratio.denominator if measure in figures]
+    if numerator is None or not below:
+        return None
+    return ratio.scale * numerator / sum(below) if sum(below) else 0.0
