@@ -52,6 +52,8 @@ class Ratio:
     scale: float = 1.0
     """Multiplies the ratio: 1e6 for "per million tokens"."""
     digits: int = 2
+    phrase: str = ""
+    """What a value is, said after it in a sentence: "credits per call"."""
 
 
 @dataclass(frozen=True)
