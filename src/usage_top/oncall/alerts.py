@@ -14,8 +14,11 @@ records an event for each change and runs the hook for each new event.
 * The state lives in the store and is read and written in the same transaction
   as the events, so a dashboard and a headless collector on one database never
   record an event twice, and a restart does not fire again.
-* Anomalies (see ``anomaly``): one ``anomaly`` event per key per workspace day,
-  scope ``key:<masked key>``, level ``amber``.
+* Anomalies (see ``anomaly``): one ``anomaly`` event per key per day (in the
+  provider's calendar), scope ``key:<masked key>``, level ``amber``, on the
+  provider's primary measure.
+* Scope names, units and figures are the provider's: a message writes used and
+  limit as the scope's unit does ("3,602 of 4,440", "$81.20 of $100.00").
 * Acknowledging a scope snoozes it: its events are still recorded (and shown in
   the events list) but marked ``snoozed``, not passed to the hook, and should not
   be toasted. A snooze taken while a scope is amber lets an escalation to red
@@ -30,14 +33,17 @@ import datetime as dt
 import logging
 from collections.abc import Callable
 
-from usage_top.oncall.anomaly import baseline_range, find_anomalies
 from usage_top.config import Settings
-from usage_top.oncall.hooks import CommandHook
+from usage_top.domain.capabilities import Capabilities
+from usage_top.domain.clock import Clock
+from usage_top.domain.format import utc_text
 from usage_top.domain.model import ScopeUsage
 from usage_top.domain.periods import local_today
+from usage_top.oncall.anomaly import baseline_range, day_zone, find_anomalies
+from usage_top.oncall.hooks import CommandHook
 from usage_top.store import Store
 from usage_top.store.events import AlertEvent, AlertState, AlertTransaction, EventLevel, Snooze
-from usage_top.views.ranges import level
+from usage_top.views.scopes import level
 
 __all__ = ["AlertEngine", "AlertEvent", "event_line"]
 
@@ -45,12 +51,15 @@ log = logging.getLogger(__name__)
 
 _RANK: dict[str, int] = {"normal": 0, "amber": 1, "red": 2}
 
-Clock = Callable[[], dt.datetime]
 Hook = Callable[[AlertEvent], object]
 
 
 class AlertEngine:
-    """Decides, records and announces alert events for one store."""
+    """Decides, records and announces alert events for one store.
+
+    ``capabilities`` are the provider's: the anomaly is taken on its primary
+    measure, in its calendar (see ``anomaly.day_zone``).
+    """
 
     def __init__(
         self,
@@ -58,11 +67,14 @@ class AlertEngine:
         settings: Settings,
         clock: Clock,
         hook: Hook | None = None,
+        *,
+        capabilities: Capabilities,
     ) -> None:
         self.store = store
         self.settings = settings
         self.clock = clock
         self.hook = hook
+        self.capabilities = capabilities
 
     @classmethod
     def from_settings(
@@ -70,13 +82,15 @@ class AlertEngine:
         store: Store,
         settings: Settings,
         clock: Clock,
+        *,
+        capabilities: Capabilities,
         on_hook_error: Callable[[str], None] | None = None,
     ) -> AlertEngine:
         """An engine whose hook is the configured ``alert_command`` (if any)."""
         hook = None
         if settings.alert_command:
             hook = CommandHook(settings.alert_command, settings.alert_timeout, on_error=on_hook_error)
-        return cls(store, settings, clock, hook)
+        return cls(store, settings, clock, hook, capabilities=capabilities)
 
     def evaluate(self) -> list[AlertEvent]:
         """Record the events the latest readings cause and run the hook for each one that
@@ -145,8 +159,9 @@ class AlertEngine:
         raw = level(percent, amber, red).value
         if _RANK[raw] > _RANK[current]:
             threshold = red if raw == "red" else amber
-            message = (f"{name} {raw}: {percent:.1f}% ({usage.used:,} of {usage.limit:,}), "
-                       f"threshold {threshold:g}%")
+            unit = usage.unit
+            message = (f"{name} {raw}: {percent:.1f}% ({unit.text(usage.used)} of "
+                       f"{unit.text(usage.limit)}), threshold {threshold:g}%")
             decided.append(("raised", raw, message))
             current = raw
         elif _RANK[raw] < _RANK[current]:
@@ -172,16 +187,17 @@ class AlertEngine:
     def _anomalies(
         self, tx: AlertTransaction, snoozes: dict[str, Snooze], now: dt.datetime
     ) -> list[AlertEvent]:
-        today = local_today(now, self.settings.tz)
+        measure = self.capabilities.measure(self.capabilities.primary)
+        today = local_today(now, day_zone(self.capabilities, self.settings.tz))
         first, _ = baseline_range(today)
-        found = find_anomalies(tx.key_day_credits(first, today), today, self.settings.anomaly_multiple)
+        values = tx.key_day_values(measure.id, first, today)
         events = []
-        for key, (spent, median) in found.items():
+        for key, (spent, median) in find_anomalies(values, today, self.settings.anomaly_multiple).items():
             scope = f"key:{key}"
             event = AlertEvent(
-                at=now, kind="anomaly", scope=scope, level="amber", state="raised",
-                used=round(spent), message=f"key {key}: {spent:,.0f} credits today, "
-                f"{spent / median:.1f}x its 7-day median of {median:,.0f}",
+                at=now, kind="anomaly", scope=scope, level="amber", state="raised", used=spent,
+                message=f"key {key}: {measure.unit.with_name(spent)} today, "
+                f"{spent / median:.1f}x its 7-day median of {measure.unit.text(median)}",
                 snoozed=_snoozed(snoozes.get(scope), "raised", "amber", now),
             )
             stored = tx.insert_event(event, day=today)
@@ -198,6 +214,6 @@ def _snoozed(snooze: Snooze | None, state: str, event_level: str, now: dt.dateti
 
 def event_line(event: AlertEvent) -> str:
     """One line for a log or stderr: time, what and the message."""
-    stamp = event.at.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    stamp = utc_text(event.at)
     snoozed = " (snoozed)" if event.snoozed else ""
     return f"{stamp} alert {event.kind} {event.scope} {event.level} {event.state}{snoozed}: {event.message}"

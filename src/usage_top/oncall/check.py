@@ -5,8 +5,9 @@ UNKNOWN means the tool could not tell (the API unreachable or refusing the key,
 a bad flag or configuration, a bug), never that a limit was hit. The output is
 one line, ``USAGE <STATUS> - <summary> | <performance data>``, the performance
 data being each limited scope's percentage with its thresholds
-(``'api.daily'=81.1%;75;90;0;100``); or, with ``--json``, every scope's state,
-figures, projection and ETA.
+(``'<scope>.daily'=81.1%;75;90;0;100``); or, with ``--json``, every scope's state,
+figures (numbers in the scope's unit: counts whole), projection and ETA. Scopes,
+their names and their order are the provider's (``views.scopes``).
 """
 
 from __future__ import annotations
@@ -17,13 +18,16 @@ from dataclasses import dataclass
 from typing import Any
 
 from usage_top.config import Settings
-from usage_top.domain.model import Period, ScopeUsage
+from usage_top.domain.format import utc_text
+from usage_top.domain.model import ScopeUsage
 from usage_top.oncall.projection import Projection, first_to_run_out, projections
 from usage_top.store import Store
+from usage_top.views.scopes import Level, ScopeView, scope_views
+from usage_top.views.serialise import figure
 
 OK, WARNING, CRITICAL, UNKNOWN = "OK", "WARNING", "CRITICAL", "UNKNOWN"
 EXIT_CODES = {OK: 0, WARNING: 1, CRITICAL: 2, UNKNOWN: 3}
-_ORDER = {Period.MONTHLY: 0, Period.DAILY: 1, Period.HOURLY: 2, Period.MINUTE: 3}
+_STATES = {Level.NORMAL: OK, Level.AMBER: WARNING, Level.RED: CRITICAL}
 
 
 class CheckUsageError(ValueError):
@@ -32,11 +36,16 @@ class CheckUsageError(ValueError):
 
 @dataclass(frozen=True)
 class ScopeCheck:
-    usage: ScopeUsage
-    fetched_at: dt.datetime
+    """One scope judged: its view (levelled at ``warn`` and ``crit``) and projection."""
+
+    view: ScopeView
     warn: float
     crit: float
     projection: Projection | None
+
+    @property
+    def usage(self) -> ScopeUsage:
+        return self.view.usage
 
     @property
     def name(self) -> str:
@@ -44,10 +53,8 @@ class ScopeCheck:
 
     @property
     def state(self) -> str:
-        percent = self.usage.percent
-        if percent is None or percent < self.warn:
-            return OK
-        return CRITICAL if percent >= self.crit else WARNING
+        """The plugin state: the scope's level at warn and crit, as the cards colour it."""
+        return _STATES[self.view.level]
 
 
 @dataclass(frozen=True)
@@ -79,14 +86,14 @@ def evaluate(
 ) -> CheckResult:
     """Judge the latest reading of every scope (the caller has just polled)."""
     projs = projections(store, now)
-    checks = []
-    latest = sorted(store.latest_scopes(),
-                    key=lambda item: (item[0].scope != "api", item[0].scope, _ORDER[item[0].period]))
-    for usage, fetched_at in latest:
-        scope_warn, scope_crit = thresholds(settings, usage.name, warn, crit)
-        checks.append(ScopeCheck(usage, fetched_at, scope_warn, scope_crit, projs.get(usage.name)))
+
+    def limits(name: str) -> tuple[float, float]:
+        return thresholds(settings, name, warn, crit)
+
+    checks = [ScopeCheck(view, *limits(view.usage.name), projs.get(view.usage.name))
+              for view in scope_views(store, limits)]
     if not any(check.usage.percent is not None for check in checks):
-        return CheckResult(UNKNOWN, now, checks, error="the API reported no scope with a limit")
+        return CheckResult(UNKNOWN, now, checks, error="the provider reported no scope with a limit")
     states = {check.state for check in checks}
     status = CRITICAL if CRITICAL in states else WARNING if WARNING in states else OK
     return CheckResult(status, now, checks, first_to_run_out(projs))
@@ -126,12 +133,6 @@ def _one_line(text: str) -> str:
     return " ".join(text.split()).replace("|", "/")
 
 
-def _utc(moment: dt.datetime | None) -> str | None:
-    if moment is None:
-        return None
-    return moment.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
 def _round(value: float | None, digits: int = 2) -> float | None:
     return None if value is None else round(value, digits)
 
@@ -144,7 +145,7 @@ def _projection(projection: Projection | None) -> dict[str, Any]:
         "rate_per_hour": _round(projection.rate_per_hour),
         "projected_at_reset": _round(projection.projected_at_reset),
         "projected_percent": _round(projection.projected_percent),
-        "limit_at": _utc(projection.limit_at),
+        "limit_at": utc_text(projection.limit_at),
     }
 
 
@@ -159,13 +160,13 @@ def to_json(result: CheckResult) -> str:
             "scope": usage.scope,
             "period": usage.period.value,
             "state": check.state,
-            "used": usage.used,
-            "limit": usage.limit,
+            "used": figure(usage.used, usage.unit),
+            "limit": figure(usage.limit, usage.unit),
             "percent": _round(usage.percent),
             "warn": check.warn,
             "crit": check.crit,
-            "fetched_at": _utc(check.fetched_at),
-            "resets_at": _utc(usage.resets_at),
+            "fetched_at": utc_text(check.view.fetched_at),
+            "resets_at": utc_text(usage.resets_at),
             "projection": _projection(projection),
             "eta": projection.text if projection is not None else "",
             "eta_seconds": None if eta is None else round(eta.total_seconds()),
@@ -173,7 +174,7 @@ def to_json(result: CheckResult) -> str:
     document = {
         "status": result.status,
         "exit_code": result.exit_code,
-        "checked_at": _utc(result.checked_at),
+        "checked_at": utc_text(result.checked_at),
         "summary": summary(result),
         "error": result.error,
         "first_to_run_out": result.first_to_run_out,

@@ -2,8 +2,8 @@
 
 The event reaches the command in environment variables, never on its command
 line: ``USAGE_TOP_EVENT_KIND``, ``_SCOPE``, ``_LEVEL``, ``_STATE``, ``_PERCENT``,
-``_USED``, ``_LIMIT``, ``_MESSAGE``, ``_AT`` (ISO-8601 UTC) and ``_ID``; empty
-when a figure is unknown. The API key is not passed on: the variables that can
+``_USED``, ``_LIMIT`` (numbers as the vendor wrote them: 3602, 81.5), ``_MESSAGE``,
+``_AT`` (ISO-8601 UTC) and ``_ID``; empty when a figure is unknown. The API key is not passed on: the variables that can
 hold it are removed from the command's environment. The command runs with no
 input, in its own process group, and is killed (with its children) after the
 timeout. A failure is logged and returned, never raised: an alert must not stop
@@ -12,13 +12,13 @@ the monitor.
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
 import os
 import signal
 import subprocess
 from collections.abc import Callable, Mapping
 
+from usage_top.domain.format import utc_text, whole
 from usage_top.store.events import AlertEvent
 
 log = logging.getLogger(__name__)
@@ -34,6 +34,9 @@ def event_env(event: AlertEvent) -> dict[str, str]:
     def text(value: object) -> str:
         return "" if value is None else str(value)
 
+    def number(value: float | None) -> str:
+        return "" if value is None else str(whole(value))
+
     return {
         f"{PREFIX}ID": text(event.id),
         f"{PREFIX}KIND": event.kind,
@@ -41,17 +44,11 @@ def event_env(event: AlertEvent) -> dict[str, str]:
         f"{PREFIX}LEVEL": event.level,
         f"{PREFIX}STATE": event.state,
         f"{PREFIX}PERCENT": "" if event.percent is None else f"{event.percent:.1f}",
-        f"{PREFIX}USED": text(event.used),
-        f"{PREFIX}LIMIT": text(event.limit),
+        f"{PREFIX}USED": number(event.used),
+        f"{PREFIX}LIMIT": number(event.limit),
         f"{PREFIX}MESSAGE": event.message,
-        f"{PREFIX}AT": _utc(event.at),
+        f"{PREFIX}AT": utc_text(event.at),
     }
-
-
-def _utc(moment: dt.datetime) -> str:
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=dt.UTC)
-    return moment.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 class CommandHook:

@@ -16,10 +16,13 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from usage_top.domain.format import age_text
 from usage_top.domain.model import Period, ScopeUsage
-from usage_top.store import Store
+
+if TYPE_CHECKING:
+    from usage_top.store import Store
 
 RATE_WINDOW = dt.timedelta(hours=24)
 """The rate is averaged over at most this much of the current period's readings."""
@@ -29,7 +32,7 @@ RESET_DROP = 0.5
 """Usage falling below this share of the previous reading is a period reset (a small
 decrease is a correction by the vendor, and stays in the same period)."""
 
-_SPAN = {
+_SPAN = {  # a billing cycle's length is the vendor's: only its reset date is known
     Period.MINUTE: dt.timedelta(minutes=1),
     Period.HOURLY: dt.timedelta(hours=1),
     Period.DAILY: dt.timedelta(days=1),
@@ -51,8 +54,8 @@ class Projection:
     projected_at_reset: float | None
     limit_at: dt.datetime | None
     resets_at: dt.datetime | None
-    used: int | None = None
-    limit: int | None = None
+    used: float | None = None
+    limit: float | None = None
     computed_at: dt.datetime | None = None
 
     @property
@@ -90,7 +93,7 @@ class Projection:
 
 
 def project(
-    usage: ScopeUsage, readings: list[tuple[dt.datetime, int]], now: dt.datetime
+    usage: ScopeUsage, readings: list[tuple[dt.datetime, float]], now: dt.datetime
 ) -> Projection:
     """Project ``usage`` from its stored ``readings`` (oldest first, ``scope_history``'s
     shape; the latest one is ``usage`` itself)."""
@@ -111,15 +114,12 @@ def project(
 
 
 def _current_segment(
-    usage: ScopeUsage, readings: list[tuple[dt.datetime, int]]
-) -> list[tuple[dt.datetime, int]]:
+    usage: ScopeUsage, readings: list[tuple[dt.datetime, float]]
+) -> list[tuple[dt.datetime, float]]:
     """The readings of the current period within the rate window, after the last reset."""
     if not readings:
         return []
-    last_at = readings[-1][0]
-    start = last_at - RATE_WINDOW
-    if usage.resets_at is not None:
-        start = max(start, usage.resets_at - _SPAN[usage.period])
+    start = _window_start(usage, readings[-1][0])
     kept = [(t, used) for t, used in readings if t >= start]
     for index in range(len(kept) - 1, 0, -1):
         if kept[index][1] < kept[index - 1][1] * RESET_DROP:
@@ -127,8 +127,18 @@ def _current_segment(
     return kept
 
 
-def _rate(segment: list[tuple[dt.datetime, int]]) -> float | None:
-    """Requests per hour between the first and the last reading."""
+def _window_start(usage: ScopeUsage, last_at: dt.datetime) -> dt.datetime:
+    """The first moment whose readings can count: within the rate window, and not
+    before the current period began (when its length is known)."""
+    start = last_at - RATE_WINDOW
+    span = _SPAN.get(usage.period)
+    if usage.resets_at is not None and span is not None:
+        start = max(start, usage.resets_at - span)
+    return start
+
+
+def _rate(segment: list[tuple[dt.datetime, float]]) -> float | None:
+    """Units (the scope's) per hour between the first and the last reading."""
     if len(segment) < 2:
         return None
     (first_at, first), (last_at, last) = segment[0], segment[-1]
@@ -160,10 +170,7 @@ def projections(store: Store, now: dt.datetime) -> dict[str, Projection]:
     """The projection of every scope's latest reading, by scope name."""
     found: dict[str, Projection] = {}
     for usage, fetched_at in store.latest_scopes():
-        since = fetched_at - RATE_WINDOW
-        if usage.resets_at is not None:
-            since = max(since, usage.resets_at - _SPAN[usage.period])
-        readings = store.scope_history(usage.scope, usage.period, since)
+        readings = store.scope_history(usage.name, _window_start(usage, fetched_at))
         found[usage.name] = project(usage, readings, now)
     return found
 
@@ -171,8 +178,7 @@ def projections(store: Store, now: dt.datetime) -> dict[str, Projection]:
 def first_to_run_out(projs: dict[str, Projection]) -> str | None:
     """The scope whose limit is hit (or was reached) first at the current rates, if any.
 
-    Only scopes with a reading are projected; the per-minute request limit is not a
-    reading the vendor reports, so it appears here only if a provider reports a
-    ``minute`` scope."""
+    Only scopes with a reading are projected: a rate limit is a scope of its own
+    (period ``minute``) only where the provider reports its usage."""
     due = [(p.limit_at, name) for name, p in projs.items() if p.limit_at is not None]
     return min(due)[1] if due else None
