@@ -35,6 +35,7 @@ from textual.widgets import Static
 
 from usage_top.pipeline.collector import Clock, Collector, PollOutcome, utc_now
 from usage_top.config import Settings
+from usage_top.domain.capabilities import Capabilities
 from usage_top.crash import crash_line
 from usage_top.domain.format import age_text, short_key
 from usage_top.domain.periods import HISTORY_DAYS, Range, local_today
@@ -42,9 +43,10 @@ from usage_top.pipeline.runtime import Runtime
 from usage_top.store import Store, StoreError
 from usage_top.widgets.daily_chart import DailyChart
 from usage_top.widgets.status_bar import Status
-from usage_top.widgets.tables import EndpointTable, KeyTable, UsageTable
-from usage_top.tui.dashboard import RANGE_LABELS, DashboardScreen
+from usage_top.widgets.tables import ItemTable, KeyTable, UsageTable
+from usage_top.tui.dashboard import DashboardScreen
 from usage_top.tui.frame import DataScreen
+from usage_top.views.context import RANGE_LABELS, Context
 
 if TYPE_CHECKING:
     from usage_top.oncall.alerts import AlertEngine
@@ -53,7 +55,8 @@ MIN_SIZE = (60, 20)
 COMPACT_BELOW = (110, 32)
 
 Location = tuple
-"""Where the user is: ('dashboard',), ('key', key), ('endpoint', slug, key or None), ('billing',)."""
+"""Where the user is: ('dashboard',), ('key', key), ('item', kind, item, key or None),
+('billing',), ('events',)."""
 
 
 class UsageTopApp(App[None]):
@@ -72,7 +75,7 @@ class UsageTopApp(App[None]):
         Binding("3", "set_range('30d')", "30 days", id="range_30d"),
         Binding("4", "set_range('month')", "Month", show=False, id="range_month"),
         Binding("K", "pick_key", "Key filter", id="pick_key"),
-        Binding("c", "toggle_metric", "Req/credits", id="metric"),
+        Binding("c", "toggle_metric", "Cost/activity", id="metric"),
         Binding("b", "billing", "Billing", id="billing"),
         Binding("v", "events", "Events", id="events"),
         Binding("e", "export('csv')", "Export CSV", id="export_csv"),
@@ -93,9 +96,9 @@ class UsageTopApp(App[None]):
     key_filter: reactive[str | None] = reactive(None, init=False)
     """A masked key the dashboard is narrowed to, or None for all keys."""
 
-    metric: reactive[str] = reactive("credits", init=False)
-    """Cost view ('credits', the default) or activity view ('requests'): what charts
-    count, what shares are of, and what tables sort by."""
+    metric: reactive[str] = reactive("", init=False)
+    """The measure of the cost view (the provider's primary, the default) or of the
+    activity view: what charts count, what shares are of, and what tables sort by."""
 
     paused: reactive[bool] = reactive(False, init=False)
     """Paused: no polling and no data changes; scrolling and sorting still work."""
@@ -106,6 +109,7 @@ class UsageTopApp(App[None]):
         settings: Settings,
         store: Store,
         collector: Collector | None,
+        capabilities: Capabilities,
         account: str,
         clock: Clock = utc_now,
         on_close: Callable[[], Awaitable[None]] | None = None,
@@ -115,11 +119,13 @@ class UsageTopApp(App[None]):
         self.settings = settings
         self.store = store
         self.collector = collector
+        self.capabilities = capabilities
+        self.set_reactive(UsageTopApp.metric, capabilities.primary)
         self.account = account
         self.clock = clock
         self.last_outcome: PollOutcome | None = None
         self.loading_key: str | None = None
-        self.loading_endpoint: str | None = None
+        self.loading_item: tuple[str, str] | None = None
         self.history: list[Location] = [("dashboard",)]
         self.position = 0
         self._timer: Timer | None = None
@@ -271,16 +277,16 @@ class UsageTopApp(App[None]):
         self.loading_key = None
         self._note_fetch(outcome)
 
-    @work(group="endpoint", exit_on_error=False)
-    async def fetch_endpoint(self, slug: str) -> None:
-        """Fetch which keys call an endpoint over the range (cached while fresh)."""
-        if self.collector is None or not slug:
-            return  # unmapped requests cannot be filtered by log type at the vendor
-        self.loading_endpoint = slug
+    @work(group="item", exit_on_error=False)
+    async def fetch_item(self, kind: str, item: str) -> None:
+        """Fetch which keys use a dimension item over the range (cached while fresh)."""
+        if self.collector is None or not item or not self.capabilities.dimension_filter:
+            return  # unmapped usage cannot be filtered by item at the vendor
+        self.loading_item = (kind, item)
         self.refresh_view()
         start, end = self.range_.dates(local_today(self.clock(), self.settings.tz))
-        outcome = await self.collector.fetch_endpoint(slug, start, end)
-        self.loading_endpoint = None
+        outcome = await self.collector.fetch_item(kind, item, start, end)
+        self.loading_item = None
         self._note_fetch(outcome)
 
     @work(group="billing", exit_on_error=False)
@@ -289,12 +295,12 @@ class UsageTopApp(App[None]):
         if self.collector is None:
             return
         from usage_top.tui.billing import BillingScreen
+        from usage_top.views.billing import previous_cycle
 
         outcome = await self.collector.fetch_billing()
         self._note_fetch(outcome)
-        screen = self.screen
-        if outcome.ok and isinstance(screen, BillingScreen):
-            self._note_fetch(await self.collector.ensure_days(*screen.previous_cycle_range(self.clock())))
+        if outcome.ok and isinstance(self.screen, BillingScreen):
+            self._note_fetch(await self.collector.ensure_days(*previous_cycle(self.context())))
 
     def _note_fetch(self, outcome: PollOutcome) -> None:
         if not outcome.ok:
@@ -336,13 +342,19 @@ class UsageTopApp(App[None]):
         self._announce_new_events()
         try:
             with self.store.snapshot():  # one poll's figures, even if a collector commits meanwhile
-                screen.refresh_data(now)
+                screen.refresh_data(self.context(now))
         except NoMatches:
             return  # still composing: it refreshes when it resumes
         except StoreError as exc:
             self.notify(f"database: {exc}", severity="error", timeout=8)
         self._update_status()
         screen.show_banner(*self._banner(now))
+
+    def context(self, now: dt.datetime | None = None) -> Context:
+        """What the screens' view models are built from, as of ``now``."""
+        settings = self.settings
+        return Context(self.store, self.capabilities, settings.tz, now or self.clock(), self.range_,
+                       self.key_filter, self.metric, settings.thresholds_for, settings.anomaly_multiple)
 
     def _banner(self, now: dt.datetime) -> tuple[str, str]:
         outcome = self.last_outcome
@@ -394,16 +406,16 @@ class UsageTopApp(App[None]):
     def _crumb(location: Location) -> str:
         if location[0] == "key":
             return f"key {short_key(location[1])}"
-        if location[0] == "endpoint":
-            return f"endpoint {location[1] or '(unmapped)'}"
+        if location[0] == "item":
+            return f"{location[1]} {location[2] or '(unmapped)'}"
         return location[0]
 
     def watch_range_(self) -> None:
-        from usage_top.tui.drilldown import EndpointScreen
+        from usage_top.tui.drilldown import ItemScreen
 
         self.refresh_view()
-        if isinstance(self.screen, EndpointScreen):
-            self.fetch_endpoint(self.screen.slug)
+        if isinstance(self.screen, ItemScreen):
+            self.fetch_item(self.screen.kind, self.screen.item)
 
     def watch_metric(self) -> None:
         self.refresh_view()
@@ -430,7 +442,7 @@ class UsageTopApp(App[None]):
 
     def _screen_for(self, location: Location) -> Screen:
         from usage_top.tui.billing import BillingScreen
-        from usage_top.tui.drilldown import EndpointScreen, KeyScreen
+        from usage_top.tui.drilldown import ItemScreen, KeyScreen
         from usage_top.tui.events import EventsScreen
 
         if location[0] == "key":
@@ -439,7 +451,7 @@ class UsageTopApp(App[None]):
             return BillingScreen()
         if location[0] == "events":
             return EventsScreen()
-        return EndpointScreen(location[1], location[2])
+        return ItemScreen(*location[1:])
 
     def action_back(self) -> None:
         """Esc: back one drilldown; on the dashboard, back to all keys."""
@@ -477,7 +489,9 @@ class UsageTopApp(App[None]):
 
     def action_export(self, fmt: str) -> None:
         """Write the focused pane of the current view, as shown, and say where."""
-        from usage_top.commands.export import render, utc_text, write_export
+        from usage_top.commands.export import write_export
+        from usage_top.domain.format import utc_text
+        from usage_top.views.serialise import render, units_json
 
         rows, name = self._export_rows()
         if rows is None:
@@ -488,7 +502,8 @@ class UsageTopApp(App[None]):
         start, end = self.range_.dates(today)
         meta = {"view": self._scope_label(), "range": self.range_.value, "start": start.isoformat(),
                 "end": end.isoformat(), "timezone": self.settings.timezone, "key_filter": self.key_filter,
-                "metric": self.metric, "exported_at_utc": utc_text(now)}
+                "metric": self.metric, "units": units_json(self.capabilities),
+                "exported_at_utc": utc_text(now)}
         columns = list(rows[0]) if rows else ["empty"]
         try:
             path = write_export(render(rows, columns, fmt, meta), name, fmt, now)
@@ -498,21 +513,22 @@ class UsageTopApp(App[None]):
         self.notify(f"Exported {len(rows)} rows to {path}", title="Export", timeout=10)
 
     def _export_rows(self) -> tuple[list[dict] | None, str]:
-        from usage_top.commands.export import whole
-        from usage_top.commands.report import endpoint_json, key_json
+        from usage_top.views.serialise import day_json, item_json, key_json
 
-        focused = self.focused
-        if isinstance(focused, EndpointTable):
-            return [endpoint_json(row) for row in focused.visible_rows()], "endpoints"
+        focused, caps = self.focused, self.capabilities
+        if isinstance(focused, ItemTable):
+            totals = focused.totals
+            return [item_json(row, totals, caps) for row in focused.visible_rows()], focused.title.lower()
         if isinstance(focused, KeyTable):
-            return [key_json(row) for row in focused.visible_rows()], "keys"
+            totals = focused.totals
+            return [key_json(row, totals, caps) for row in focused.visible_rows()], "keys"
         if isinstance(focused, DailyChart):
-            return [{"day": p.day.isoformat(), "requests": p.requests, "credits": whole(p.credits)}
-                    for p in focused.points], "daily"
+            return [day_json(point, caps) for point in focused.points], "daily"
         return None, ""
 
     def action_toggle_metric(self) -> None:
-        self.metric = "credits" if self.metric == "requests" else "requests"
+        caps = self.capabilities
+        self.metric = caps.activity if self.metric == caps.primary else caps.primary
 
     def action_toggle_pause(self) -> None:
         self.paused = not self.paused
@@ -529,10 +545,14 @@ class UsageTopApp(App[None]):
 
     def action_pick_key(self) -> None:
         from usage_top.tui.screens import KeyPicker
+        from usage_top.views.ranges import range_view
 
-        today = local_today(self.clock(), self.settings.tz)
-        keys = self.store.key_breakdown(*self.range_.dates(today))
-        self.push_screen(KeyPicker(keys, self.key_filter), self._set_key)
+        if not self.capabilities.key_breakdown:
+            self.notify("This vendor reports no per-key figures", severity="warning")
+            return
+        ctx = self.context()
+        keys = range_view(self.store, self.capabilities, *ctx.dates).by_key
+        self.push_screen(KeyPicker(keys, self.key_filter, self.capabilities), self._set_key)
 
     def _set_key(self, key: str | None) -> None:
         self.key_filter = key
@@ -581,13 +601,18 @@ class UsageTopApp(App[None]):
         return [
             ("Everywhere", rows(self.BINDINGS)),
             ("Tables", rows(UsageTable.BINDINGS)
-             + [("↑ ↓ j k", "Move the cursor", ""), ("enter", "Open this key or endpoint", ""),
+             + [("↑ ↓ j k", "Move the cursor", ""), ("enter", f"Open this key or {self._item_word}", ""),
                 ("click header", "Sort by it; click again to reverse", "")]),
             ("Keys table", rows(KeyTable.BINDINGS)),
             ("Events", rows(EventTable.BINDINGS)),
             ("Chart", rows(DailyChart.BINDINGS) + [("mouse", "Hover a bar to see its day", "")]),
             ("Anywhere", [("ctrl+p", "Command palette: every action", ""), ("ctrl+q", "Quit", "")]),
         ]
+
+    @property
+    def _item_word(self) -> str:
+        dimension = self.capabilities.dimension
+        return dimension.label.lower() if dimension else "item"
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)
@@ -619,6 +644,7 @@ def run_dashboard(runtime: Runtime) -> int:
         settings=settings,
         store=runtime.store,
         collector=runtime.collector if settings.poll else None,
+        capabilities=runtime.capabilities,
         account=runtime.account,
         clock=runtime.collector.clock,
         on_close=runtime.aclose,

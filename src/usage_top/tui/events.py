@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-import datetime as dt
-
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.widget import Widget
 from textual.widgets import DataTable, Static
 
-from usage_top.oncall.alerts import AlertEvent
-from usage_top.domain.format import age_text
-from usage_top.widgets.tables import Column, UsageTable
+from usage_top.store.events import AlertEvent
 from usage_top.tui.frame import DataScreen, show_text
+from usage_top.views.context import Context
+from usage_top.views.events import events_view
+from usage_top.widgets.tables import Column, UsageTable
 
 _LEVEL_STYLE = {"red": "bold red", "amber": "bold yellow", "normal": "green"}
 
@@ -65,23 +64,15 @@ class EventsScreen(DataScreen):
     def panes(self) -> list[Widget]:
         return [self.query_one(EventTable)]
 
-    def refresh_data(self, now: dt.datetime) -> None:
-        app = self.app
-        events = app.store.events()
+    def refresh_data(self, ctx: Context) -> None:
+        view = events_view(ctx)
         table = self.query_one(EventTable)
-        table.show_rows((str(event.id), event) for event in events)
-        table.set_caption(f"{len(events)} recorded")
-        active = app.store.active_alerts()
-        parts = [f"{scope} {level}" for scope, level in sorted(active.items())] or ["none"]
-        summary = Text.assemble(("Active: ", "dim"), ", ".join(parts))
-        snoozed = []
-        for scope in sorted({event.scope for event in events}):
-            until = app.alerts.snoozed_until(scope) if app.alerts else None
-            if until and until > now:
-                snoozed.append(f"{scope} for {age_text((until - now).total_seconds())}")
-        if snoozed:
+        table.show_rows((str(event.id), event) for event in view.events)
+        table.set_caption(f"{len(view.events)} recorded")
+        summary = Text.assemble(("Active: ", "dim"), view.active)
+        if view.snoozed:
             summary.append("   Snoozed: ", style="dim")
-            summary.append(", ".join(snoozed))
+            summary.append(view.snoozed)
         summary.append("   a: ack/snooze the scope under the cursor", style="dim")
         show_text(self.query_one("#summary", Static), summary)
 

@@ -1,8 +1,8 @@
 """What every usage-top screen has: header, banner, body, filter bar and footer.
 
-Screens only read the store and render; the App owns polling and state and asks
-the current screen to ``refresh_data`` after each poll or change of range, key
-or metric.
+Screens render view models (``views/``) built from one store snapshot; the App
+owns polling and state and asks the current screen to ``refresh_data`` after
+each poll or change of range, key or metric.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import Footer, Static
 
+from usage_top.views.context import Context
 from usage_top.widgets.filter_bar import FilterBar
 from usage_top.widgets.status_bar import Status, StatusBar
 from usage_top.widgets.tables import UsageTable
@@ -50,8 +51,8 @@ class DataScreen(Screen):
         """The panes Tab cycles through, in order."""
         return []
 
-    def refresh_data(self, now: dt.datetime) -> None:
-        """Read the store for the app's range, key and metric, and push it to the widgets."""
+    def refresh_data(self, ctx: Context) -> None:
+        """Build this screen's view model from ``ctx`` and push it to the widgets."""
         raise NotImplementedError
 
     def show_status(self, status: Status, now: dt.datetime) -> None:

@@ -11,8 +11,9 @@ from textual.screen import ModalScreen
 from textual.widgets import DataTable, Input, OptionList, Static
 from textual.widgets.option_list import Option
 
-from usage_top.domain.format import count, short_key
-from usage_top.domain.model import KeyUsage
+from usage_top.domain.format import short_key
+from usage_top.domain.capabilities import Capabilities
+from usage_top.domain.model import Usage
 
 ALL_KEYS = "__all__"
 
@@ -51,10 +52,11 @@ class KeyPicker(ModalScreen[str | None]):
 
     BINDINGS = [Binding("escape", "cancel", "Cancel")]
 
-    def __init__(self, keys: list[KeyUsage], current: str | None) -> None:
+    def __init__(self, keys: list[Usage], current: str | None, capabilities: Capabilities) -> None:
         super().__init__()
         self._keys = keys
         self._current = current
+        self._capabilities = capabilities
 
     def compose(self) -> ComposeResult:
         with Vertical(id="picker-box"):
@@ -72,14 +74,20 @@ class KeyPicker(ModalScreen[str | None]):
         if not needle:
             options.add_option(Option("All keys", id=ALL_KEYS))
         for row in self._keys:
-            if needle.lower() in row.key.lower() or needle.lower() in short_key(row.key).lower():
-                label = Text(f"{short_key(row.key):<10} {count(row.requests):>9} req {count(row.credits):>10} cr")
-                options.add_option(Option(label, id=row.key))
+            if needle.lower() in row.id.lower() or needle.lower() in short_key(row.id).lower():
+                options.add_option(Option(self._label(row), id=row.id))
         current = self._current or ALL_KEYS
         try:
             options.highlighted = options.get_option_index(current)
         except Exception:
             options.highlighted = 0 if options.option_count else None
+
+    def _label(self, row: Usage) -> Text:
+        """'0••••f39    1,204 req    5,310 cred': the key, its activity and its cost."""
+        caps = self._capabilities
+        figures = [caps.measure(measure) for measure in dict.fromkeys((caps.activity, caps.primary))]
+        shown = " ".join(f"{m.text(row.figures):>9} {m.abbr or m.label.lower()}" for m in figures)
+        return Text(f"{short_key(row.id):<10} {shown}")
 
     @on(Input.Changed)
     def _narrow(self, event: Input.Changed) -> None:

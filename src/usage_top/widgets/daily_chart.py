@@ -16,14 +16,17 @@ from textual.events import Click, MouseMove
 from textual.reactive import reactive
 from textual.widget import Widget
 
-from usage_top.domain.format import compact, count
-from usage_top.domain.model import DailyPoint
+from usage_top.domain.measures import Measure
+from usage_top.domain.model import DayFigures
 
 _EIGHTHS = " ▁▂▃▄▅▆▇█"
 
 
 class DailyChart(Widget, can_focus=True):
-    """Requests or credits per day; ←/→ (h/l) or the mouse pick a bar.
+    """One measure per day (the cost or the activity view); ←/→ (h/l) or the mouse pick a bar.
+
+    ``measures`` are those the provider reports: the caption under the bars gives the
+    picked day's figure of each.
 
     Component classes: ``daily-chart--bar`` (days in the selected range),
     ``daily-chart--outside`` (other days), ``daily-chart--cursor``,
@@ -48,17 +51,27 @@ class DailyChart(Widget, can_focus=True):
     DailyChart > .daily-chart--axis { color: $text-muted; }
     """
 
-    points: reactive[tuple[DailyPoint, ...]] = reactive(())
+    points: reactive[tuple[DayFigures, ...]] = reactive(())
     """The days shown, oldest first."""
 
-    metric: reactive[str] = reactive("credits")
-    """'requests' or 'credits'."""
+    metric: reactive[str] = reactive("")
+    """The id of the measure the bars count (one of ``measures``)."""
 
     cursor: reactive[int] = reactive(-1)
     """Index of the bar under the cursor; -1 is the last (today)."""
 
     highlight_from: reactive[dt.date | None] = reactive(None)
     """First day of the selected range; earlier bars are drawn muted."""
+
+    def __init__(self, measures: tuple[Measure, ...], *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.measures = measures
+        """The provider's measures, each given in the caption for the picked day."""
+
+    @property
+    def _measure(self) -> Measure:
+        """The measure the bars count (the first one until ``metric`` is set)."""
+        return next((m for m in self.measures if m.id == self.metric), self.measures[0])
 
     def action_move(self, step: int) -> None:
         if self.points:
@@ -73,12 +86,12 @@ class DailyChart(Widget, can_focus=True):
         return self.cursor % len(self.points) if self.points else 0
 
     @property
-    def selected(self) -> DailyPoint | None:
+    def selected(self) -> DayFigures | None:
         """The day under the cursor."""
         return self.points[self._cursor_index] if self.points else None
 
     def watch_metric(self) -> None:
-        self.border_title = f"Daily {self.metric} · last {len(self.points) or 30} days"
+        self.border_title = f"Daily {self._measure.label.lower()} · last {len(self.points) or 30} days"
 
     def watch_points(self) -> None:
         self.watch_metric()
@@ -108,7 +121,8 @@ class DailyChart(Widget, can_focus=True):
             self.cursor = index
 
     def render(self) -> Text:
-        values = [getattr(point, self.metric) for point in self.points]
+        metric = self._measure.id
+        values = [point.figures.get(metric) or 0.0 for point in self.points]
         if not any(values):
             message = Text(f"No API activity in the last {len(values) or 30} days",
                            style=self.get_component_rich_style("daily-chart--axis"))
@@ -127,12 +141,13 @@ class DailyChart(Widget, can_focus=True):
         if room < 14:
             return
         peak = max(range(len(values)), key=values.__getitem__)
+        unit = self._measure.unit
         axis = self.get_component_rich_style("daily-chart--axis")
         lines = [
             (f"{len(values)} days", axis),
-            (f"total {compact(sum(values))}", ""),
-            (f"avg {compact(sum(values) / len(values))}/day", ""),
-            (f"peak {compact(values[peak])}", ""),
+            (f"total {unit.compact(sum(values))}", ""),
+            (f"avg {unit.compact(sum(values) / len(values))}/day", ""),
+            (f"peak {unit.compact(values[peak])}", ""),
             (self.points[peak].day.strftime("  on %b %d"), axis),
         ]
         for row, (line, style) in zip(rows, lines):
@@ -142,7 +157,7 @@ class DailyChart(Widget, can_focus=True):
     def _row(self, values: list[float], top: float, height: int, level: int) -> Text:
         label_width, slot, bar_width = self._geometry()
         axis = self.get_component_rich_style("daily-chart--axis")
-        label = compact(top) if level == height else ("0" if level == 1 else "")
+        label = self._measure.unit.compact(top) if level == height else ("0" if level == 1 else "")
         row = Text(f"{label:>{label_width - 1}}│", style=axis)
         for index, value in enumerate(values):
             eighths = round(value / top * height * 8)
@@ -172,6 +187,6 @@ class DailyChart(Widget, can_focus=True):
         point = self.selected
         caption = Text(" " * self._geometry()[0])
         caption.append(point.day.strftime("%a %Y-%m-%d"), style="bold")
-        caption.append(f"  {count(point.requests)} requests · {count(point.credits)} credits")
+        caption.append("  " + " · ".join(measure.with_label(point.figures) for measure in self.measures))
         caption.append("   ←/→ move", style=self.get_component_rich_style("daily-chart--axis"))
         return caption

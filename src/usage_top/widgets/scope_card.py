@@ -8,13 +8,11 @@ from rich.style import Style
 from rich.text import Text
 from textual.reactive import reactive
 
-from usage_top.domain.format import age_text, compact, count
-from usage_top.views.ranges import Level, ScopeView
+from usage_top.domain.format import age_text
+from usage_top.domain.measures import compact_number
+from usage_top.views.scopes import Level, ScopeView
 from usage_top.widgets.bars import bar
 from usage_top.widgets.redraw import RedrawOnChange
-
-SCOPE_NAMES = {"api": "API", "portal": "Portal"}
-
 
 class ScopeCard(RedrawOnChange):
     """A scope's usage against its limit, coloured by level.
@@ -97,9 +95,8 @@ class ScopeCard(RedrawOnChange):
         self.set_border(self._title(), subtitle)
 
     def _title(self) -> str:
-        """'API monthly': the scope and its period."""
-        usage = self.view.usage
-        return f"{SCOPE_NAMES.get(usage.scope, usage.scope)} {usage.period.value}"
+        """'API monthly': the scope's label and its period."""
+        return self.view.usage.title
 
     @property
     def is_stale(self) -> bool:
@@ -133,8 +130,9 @@ class ScopeCard(RedrawOnChange):
         usage = self.view.usage
         name = self._title()
         percent = "  n/a " if usage.percent is None else f"{usage.percent:5.1f}%"
-        limit = "∞" if usage.limit is None else compact(usage.limit)
-        figures = f" {percent} {compact(usage.used) + '/' + limit:>10}"
+        unit = usage.unit
+        limit = "∞" if usage.limit is None else unit.compact(usage.limit)
+        figures = f" {percent} {unit.compact(usage.used) + '/' + limit:>10}"
         if self.is_stale:
             figures = f" stale{figures}"
         bar_width = max(3, width - 14 - len(figures))
@@ -147,10 +145,11 @@ class ScopeCard(RedrawOnChange):
     def _used_text(self, room: int) -> str:
         """'78,937 / 127,200' when it fits, else '78.9k / 127k'."""
         usage = self.view.usage
+        unit = usage.unit
         if usage.limit is None:
-            return count(usage.used)
-        full = f"{count(usage.used)} / {count(usage.limit)}"
-        return full if len(full) <= room else f"{compact(usage.used)} / {compact(usage.limit)}"
+            return unit.text(usage.used)
+        full = f"{unit.text(usage.used)} / {unit.text(usage.limit)}"
+        return full if len(full) <= room else f"{unit.compact(usage.used)} / {unit.compact(usage.limit)}"
 
     def _reset_text(self) -> str:
         usage = self.view.usage
@@ -160,7 +159,7 @@ class ScopeCard(RedrawOnChange):
 
     def _rate_text(self) -> str:
         rate = self.view.usage.rate_limit_per_minute
-        return f"{compact(rate)}/min" if rate else ""
+        return f"{compact_number(rate)}/min" if rate else ""
 
 
 def _spread(left: Text, right: Text, width: int) -> Text:

@@ -18,12 +18,15 @@ from rich.text import Text
 from textual.binding import Binding
 from textual.message import Message
 
-from usage_top.domain.format import count, last_used_text, short_key
-from usage_top.domain.model import EndpointUsage, KeyUsage
+from usage_top.domain.capabilities import Capabilities
+from usage_top.domain.format import last_used_text, short_key
+from usage_top.domain.measures import MISSING, Figures, Measure
+from usage_top.domain.model import Usage
+from usage_top.views.ranges import ratio_of, share_of
 from usage_top.widgets.bars import bar
 from usage_top.widgets.virtual_table import Cell, Column, VirtualTable
 
-__all__ = ["Cell", "Column", "EndpointTable", "KeyTable", "UsageTable", "percent_bar"]
+__all__ = ["Cell", "Column", "ItemTable", "KeyTable", "UsageTable", "percent_bar"]
 
 Row = TypeVar("Row")
 
@@ -72,44 +75,89 @@ class UsageTable(VirtualTable[Row]):
     default_sort = ""
 
 
-def _endpoint_key(row: EndpointUsage) -> str:
-    """An endpoint's row key: its slug, or "(unmapped)" for requests the vendor did not map."""
-    return row.slug or "(unmapped)"
-
-
-def percent_bar(percent: float, style, width: int = 6) -> Text:
-    """'███▍   42.1%': a share of the total as a bar and a number."""
+def percent_bar(percent: float | None, style, width: int = 6) -> Text:
+    """'███▍   42.1%': a share of the total as a bar and a number ('—' when unknown)."""
     text = Text(" ")
-    text.append_text(bar(percent / 100, width, style, None))
+    text.append_text(bar((percent or 0.0) / 100, width, style, None))
     text.pad_right(width + 1 - len(text))
-    text.append(f"{percent:6.1f}%")
+    text.append(f"{percent:6.1f}%" if percent is not None else f"{MISSING:>7}")
     return text
 
 
-class EndpointTable(UsageTable[EndpointUsage]):
-    """Endpoint, calls, credits, cost per call and share of the total with a bar."""
+def share_label(measure: Measure) -> str:
+    """'% of credits', or '% of reqs' where the label would not fit the column."""
+    label = f"% of {measure.label.lower()}"
+    return label if len(label) <= 12 else f"% of {measure.abbr or measure.label.lower()[:5]}s"
 
-    title = "Endpoints"
-    default_sort = "credits"
 
-    def __init__(self, *, id: str | None = None) -> None:
-        self._metric = "credits"
+def _figure(measure: Measure) -> Callable[[Usage], float | None]:
+    return lambda row: row.figures.get(measure.id)
+
+
+def _figure_text(measure: Measure) -> Callable[[Usage], str]:
+    return lambda row: measure.unit.text(row.figures.get(measure.id))
+
+
+class FiguresTable(UsageTable[Usage]):
+    """A table of usage rows whose shares are of the range's totals.
+
+    The totals come with the rows; shares are computed against them (the vendor's
+    totals), not against the listed rows, so a table that lists the top 100 keys
+    still says how much of the whole each one is.
+    """
+
+    def __init__(self, capabilities: Capabilities, *, id: str | None = None) -> None:
+        self._capabilities = capabilities
+        self.totals: Figures = {}
+        """What the shares are of."""
+        super().__init__(id=id)
+
+    def share_of(self, measure_id: str) -> Callable[[Usage], float | None]:
+        return lambda row: share_of(row.figures, self.totals, measure_id)
+
+    def show_figures(self, rows: list[Usage], totals: Figures, key: Callable[[Usage], str]) -> None:
+        self.totals = totals
+        self.show_rows(rows, key=key)
+
+
+class ItemTable(FiguresTable):
+    """One dimension's items (endpoints, models…): name, figures, ratio, share with a bar."""
+
+    def __init__(self, capabilities: Capabilities, *, id: str | None = None) -> None:
+        dimension = capabilities.dimension
+        self.kind = dimension.kind if dimension else ""
+        self.title = dimension.plural if dimension else "Breakdown"
+        self._metric = self.default_sort = capabilities.primary
+        label = dimension.label if dimension else "Item"
+        figures = tuple(
+            Column(m.id, capabilities.labels.get(m.id, m.label), 8 if m.id == capabilities.activity else 9,
+                   _figure(m), _figure_text(m))
+            for m in capabilities.shown_measures
+        )
+        ratio = capabilities.ratio
+        extra = (Column("ratio", ratio.label, 11, self._ratio, self._ratio_text),) if ratio else ()
         self.columns_spec = (
-            Column("name", "Endpoint", 16, lambda r: r.name.lower(), attrgetter("name"), numeric=False),
-            Column("calls", "Calls", 8, attrgetter("requests"), lambda r: count(r.requests)),
-            Column("credits", "Credits", 9, attrgetter("credits"), lambda r: count(r.credits)),
-            Column("cost", "Cost/call", 11, attrgetter("cost_per_call"), lambda r: f"{r.cost_per_call:.2f}"),
+            Column("name", label, 16, lambda r: r.name.lower(), attrgetter("name"), numeric=False),
+            *figures,
+            *extra,
             Column("share", "% of total", 14, self._share,
                    lambda r: percent_bar(self._share(r), self.get_component_rich_style("usage-table--bar"))),
         )
-        super().__init__(id=id)
+        super().__init__(capabilities, id=id)
 
-    def _share(self, row: EndpointUsage) -> float:
-        return row.percent_of_credits if self._metric == "credits" else row.percent_of_requests
+    def _share(self, row: Usage) -> float | None:
+        return share_of(row.figures, self.totals, self._metric)
+
+    def _ratio(self, row: Usage) -> float | None:
+        return ratio_of(self._capabilities.ratio, row.figures)
+
+    def _ratio_text(self, row: Usage) -> str:
+        value = self._ratio(row)
+        return MISSING if value is None else f"{value:.{self._capabilities.ratio.digits}f}"
 
     @property
     def metric(self) -> str:
-        """What the share column is a share of: 'requests' or 'credits'."""
+        """The measure the share column is a share of (the cost or the activity measure)."""
         return self._metric
 
     @metric.setter
@@ -117,26 +165,30 @@ class EndpointTable(UsageTable[EndpointUsage]):
         if metric != self._metric:
             self._metric = metric
             self.redraw_rows()
-            if self.sort_column in ("calls", "credits"):
-                self.sort_by("calls" if metric == "requests" else "credits", reverse=self.sort_reverse)
+            if self.sort_column in (self._capabilities.primary, self._capabilities.activity):
+                self.sort_by(metric, reverse=self.sort_reverse)
             if "share" in self.columns:
                 self.columns["share"].label = self._label(self.columns_spec[-1])
                 self.refresh()
 
     def _label(self, column: Column) -> Text:
         if column.key == "share":
-            column = replace(column, label="% of reqs" if self._metric == "requests" else "% of credits")
+            column = replace(column, label=share_label(self._capabilities.measure(self._metric)))
         return super()._label(column)
 
-    def show_endpoints(self, rows: list[EndpointUsage]) -> None:
-        self.show_rows(rows, key=_endpoint_key)
+    def show_items(self, rows: list[Usage], totals: Figures) -> None:
+        self.show_figures(rows, totals, _item_key)
 
 
-class KeyTable(UsageTable[KeyUsage]):
-    """Masked key, requests, credits, last used and both shares."""
+def _item_key(row: Usage) -> str:
+    """An item's row key: its id, or "(unmapped)" for usage the vendor did not map."""
+    return row.id or "(unmapped)"
+
+
+class KeyTable(FiguresTable):
+    """Key, figures, last used and the shares of the activity and cost measures."""
 
     title = "API keys"
-    default_sort = "credits"
 
     BINDINGS = [Binding("f", "filter_by_key", "Filter by key", tooltip="Narrow the dashboard to this key",
                         id="filter_by_key")]
@@ -151,30 +203,38 @@ class KeyTable(UsageTable[KeyUsage]):
     def action_filter_by_key(self) -> None:
         row = self.current_row
         if row is not None:
-            self.post_message(self.FilterByKey(row.key))
+            self.post_message(self.FilterByKey(row.id))
 
-    def __init__(self, *, now: Callable[[], dt.datetime], tz, id: str | None = None) -> None:
+    def __init__(self, capabilities: Capabilities, *, now: Callable[[], dt.datetime], tz,
+                 id: str | None = None) -> None:
         self._now, self._tz = now, tz
+        self.default_sort = capabilities.primary
         self._flagged: set[str] = set()
         self._haystack_of: dict[str, str] = {}
         """What the filter matches, per key (for the current flags)."""
         self._haystacks_before: tuple[list[str], list[str]] = ([], [])
         """The keys and haystacks of the rows last filtered."""
+        shared = [capabilities.measure(m) for m in (capabilities.activity, capabilities.primary)]
         self.columns_spec = (
-            Column("key", "Key", 11, attrgetter("key"), self._key_text, numeric=False),
-            Column("requests", "Requests", 9, attrgetter("requests"), lambda r: count(r.requests)),
-            Column("credits", "Credits", 9, attrgetter("credits"), lambda r: count(r.credits)),
+            Column("key", "Key", 11, attrgetter("id"), self._key_text, numeric=False),
+            *(Column(m.id, m.label, 9, _figure(m), _figure_text(m)) for m in capabilities.shown_measures),
             Column("last_used", "Last used", 10, attrgetter("last_used"), self._last_used),
-            Column("pct_requests", "%req", 7, attrgetter("percent_of_requests"),
-                   lambda r: f"{r.percent_of_requests:.1f}%"),
-            Column("pct_credits", "%cred", 7, attrgetter("percent_of_credits"),
-                   lambda r: f"{r.percent_of_credits:.1f}%"),
+            *(Column(f"pct_{m.id}", f"%{m.abbr or m.label.lower()}", 7, self.share_of(m.id),
+                     self._percent_text(m.id)) for m in shared),
         )
-        super().__init__(id=id)
+        super().__init__(capabilities, id=id)
+
+    def _percent_text(self, measure_id: str) -> Callable[[Usage], str]:
+        of = self.share_of(measure_id)
+
+        def text(row: Usage) -> str:
+            value = of(row)
+            return MISSING if value is None else f"{value:.1f}%"
+        return text
 
     @property
     def flagged(self) -> set[str]:
-        """Keys flagged as anomalous (credits today far above their 7-day median): ⚑."""
+        """Keys flagged as anomalous (the cost measure today far above their 7-day median): ⚑."""
         return self._flagged
 
     @flagged.setter
@@ -186,17 +246,19 @@ class KeyTable(UsageTable[KeyUsage]):
 
     @property
     def metric(self) -> str:
-        return "requests" if self.sort_column == "requests" else "credits"
+        activity = self._capabilities.activity
+        return activity if self.sort_column == activity else self._capabilities.primary
 
     @metric.setter
     def metric(self, metric: str) -> None:
-        """Follow the activity/cost switch when sorted by requests or credits."""
-        if self.sort_column in ("requests", "credits") and metric != self.sort_column:
+        """Follow the activity/cost switch when sorted by one of those two measures."""
+        pair = (self._capabilities.activity, self._capabilities.primary)
+        if self.sort_column in pair and metric != self.sort_column:
             self.sort_by(metric, reverse=self.sort_reverse)
 
-    def _key_text(self, row: KeyUsage) -> Text:
-        text = Text(short_key(row.key))
-        if row.key in self.flagged:
+    def _key_text(self, row: Usage) -> Text:
+        text = Text(short_key(row.id))
+        if row.id in self.flagged:
             text.append(FLAG, style="bold red")
         return text
 
@@ -225,8 +287,8 @@ class KeyTable(UsageTable[KeyUsage]):
             known = self._haystack_of[key] = f"{shown}\n{key}".lower()
         return known
 
-    def _last_used(self, row: KeyUsage) -> str:
+    def _last_used(self, row: Usage) -> str:
         return last_used_text(row.last_used, self._now(), self._tz)
 
-    def show_keys(self, rows: list[KeyUsage]) -> None:
-        self.show_rows(rows, key=attrgetter("key"))
+    def show_keys(self, rows: list[Usage], totals: Figures) -> None:
+        self.show_figures(rows, totals, attrgetter("id"))

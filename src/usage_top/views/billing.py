@@ -1,0 +1,119 @@
+"""The billing view's model: balance, cycle dates, this cycle against the last.
+
+The cycle comes from the provider's billing dates, or the calendar month when it
+has not said; what each cycle used comes from the stored days.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from usage_top.domain.format import age_text
+from usage_top.domain.measures import Figures
+from usage_top.domain.model import Billing, DayFigures
+from usage_top.views.context import Context
+
+
+def cycle_bounds(billing: Billing | None, today: dt.date) -> tuple[dt.date, dt.date, dt.date]:
+    """(previous cycle start, current cycle start, next refill)."""
+    start = billing.cycle_start if billing and billing.cycle_start else today.replace(day=1)
+    refill = billing.cycle_end if billing and billing.cycle_end else _add_month(start)
+    return _add_month(start, -1), start, refill
+
+
+def _add_month(day: dt.date, months: int = 1) -> dt.date:
+    month = day.month - 1 + months
+    year, month = day.year + month // 12, month % 12 + 1
+    return day.replace(year=year, month=month, day=min(day.day, 28))
+
+
+def previous_cycle(ctx: Context) -> tuple[dt.date, dt.date]:
+    """The days of the previous cycle: what the App fetches when they are missing."""
+    cached = ctx.store.latest_billing()
+    previous, start, _ = cycle_bounds(cached[0] if cached else None, ctx.today)
+    return previous, start - dt.timedelta(days=1)
+
+
+@dataclass(frozen=True)
+class CycleRow:
+    """One billing cycle's usage as far as the store has it, as the table shows it."""
+
+    label: str
+    dates: str
+    figures: list[str]
+    """Each shown measure's figure, then the primary measure per day."""
+    note: str
+
+
+@dataclass(frozen=True)
+class BillingView:
+    summary: list[tuple[str, str, bool]]
+    """(label, value, emphasised) parts: ('Plan ', 'Growth', True)…; empty before the
+    first billing reading."""
+    as_of: str
+    headers: list[str]
+    cycles: list[CycleRow]
+    points: tuple[DayFigures, ...]
+    metric: str
+    chart_title: str
+
+
+def billing_view(ctx: Context) -> BillingView:
+    store, primary, today = ctx.store, ctx.primary, ctx.today
+    cached = store.latest_billing()
+    billing, fetched_at = cached if cached else (None, None)
+    previous, start, refill = cycle_bounds(billing, today)
+    current = _cycle(ctx, "This cycle", start, today, today, refill)
+    last = _cycle(ctx, "Previous cycle", previous, start - dt.timedelta(days=1), today, refill)
+    shown = ctx.capabilities.shown_measures
+    return BillingView(
+        summary=_summary(ctx, billing, today, refill),
+        as_of=f"as of {age_text((ctx.now - fetched_at).total_seconds())} ago" if fetched_at else "",
+        headers=["Cycle", "Dates", *(m.label for m in shown), f"{primary.label}/day", "Note"],
+        cycles=[current, last],
+        points=tuple(store.daily_series(start, today)),
+        metric=primary.id,
+        chart_title=f"Daily {primary.label.lower()} · this cycle since {start:%b %d}",
+    )
+
+
+def _summary(ctx: Context, billing: Billing | None, today: dt.date,
+             refill: dt.date) -> list[tuple[str, str, bool]]:
+    if billing is None:
+        return []
+    unit = ctx.primary.unit
+    parts = [("Plan ", billing.plan or "unknown", True)]
+    if billing.balance is not None:
+        parts.append(("  ·  balance ", unit.with_name(billing.balance), True))
+    if billing.topup is not None:
+        parts.append(("  ·  top-up ", unit.text(billing.topup), False))
+    if billing.cycle_allowance is not None:
+        parts.append(("  ·  allowance ", f"{unit.text(billing.cycle_allowance)}/cycle", False))
+    parts.append(("  ·  next refill ", f"{refill:%b %d} (in {(refill - today).days} d)", False))
+    return parts
+
+
+def _cycle(ctx: Context, label: str, start: dt.date, end: dt.date, today: dt.date,
+           refill: dt.date) -> CycleRow:
+    totals = ctx.store.totals(start, end)
+    stored = len(ctx.store.fetched_days("breakdown", "", start, end))
+    days = (end - start).days + 1
+    elapsed = max(1, min(days, (today - start).days + 1))
+    primary = ctx.primary
+    used = totals.get(primary.id)
+    figures = [m.unit.text(totals.get(m.id)) for m in ctx.capabilities.shown_measures]
+    figures.append(primary.unit.text(None if used is None else used / elapsed))
+    return CycleRow(label, f"{start:%b %d} → {end:%b %d}", figures,
+                    _note(ctx, label, totals, start, elapsed, stored, days, refill))
+
+
+def _note(ctx: Context, label: str, totals: Figures, start: dt.date, elapsed: int, stored: int,
+          days: int, refill: dt.date) -> str:
+    if label == "Previous cycle":
+        return f"partial: {stored}/{days} days stored" if stored < days else ""
+    used = totals.get(ctx.primary.id)
+    if used is None:
+        return ""
+    projected = used / elapsed * (refill - start).days
+    return f"≈ {ctx.primary.unit.text(projected)} by {refill:%b %d} at this rate"

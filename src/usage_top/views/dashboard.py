@@ -1,0 +1,112 @@
+"""The dashboard's view model: cards, the 30-day chart, the item and key tables.
+
+Built from one store snapshot (the App holds it open), so the screen only
+renders: it neither queries the store nor computes a figure.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from usage_top.domain.measures import Figures
+from usage_top.domain.model import DayFigures, Period, Usage
+from usage_top.domain.periods import period_start
+from usage_top.oncall.anomaly import anomalous_keys
+from usage_top.oncall.projection import first_to_run_out, projections
+from usage_top.views.context import Context
+from usage_top.views.ranges import range_view
+from usage_top.views.scopes import ScopeView, scope_views
+
+
+@dataclass(frozen=True)
+class CardView:
+    """One scope card: the reading, the filtered key's part, the outlook."""
+
+    scope: ScopeView
+    key_share: str = ""
+    """With a key filter: that key's part of this scope, e.g. 'key: 1,204 (9.8%)'."""
+    projection: str = ""
+    first_out: bool = False
+
+
+@dataclass(frozen=True)
+class ChartView:
+    """A daily chart: the days, the measure counted, where the selected range starts."""
+
+    points: tuple[DayFigures, ...]
+    metric: str
+    highlight_from: dt.date | None = None
+
+
+@dataclass(frozen=True)
+class DashboardView:
+    cards: list[CardView]
+    chart: ChartView
+    caption: str
+    """The range, as the tables' titles say it: 'last 7 days'."""
+    totals: Figures
+    items: list[Usage] | None
+    """Rows of the provider's first dimension; None when it reports no breakdown."""
+    keys: list[Usage] | None
+    """Per-key rows; None when the provider has no per-key figures."""
+    flagged: set[str] = field(default_factory=set)
+    empty: str = ""
+    """What stands in place of the tables when there is nothing to list."""
+
+
+def dashboard_view(ctx: Context, loading_key: str | None = None) -> DashboardView:
+    """Everything the dashboard shows for the context's range, key and measure."""
+    caps, store = ctx.capabilities, ctx.store
+    start, end = ctx.dates
+    view = range_view(store, caps, start, end, ctx.key)
+    chart = ChartView(tuple(store.daily_series(ctx.chart_start, ctx.today, ctx.key)),
+                      ctx.measure.id, start)
+    flagged = (set(anomalous_keys(store, ctx.today, ctx.anomaly_multiple, caps.primary))
+               if caps.key_breakdown else set())
+    return DashboardView(
+        cards=cards(ctx),
+        chart=chart,
+        caption=ctx.range_label,
+        totals=view.totals,
+        items=view.by_item if caps.dimension else None,
+        keys=view.by_key if caps.key_breakdown else None,
+        flagged=flagged,
+        empty=_empty(ctx, view.empty, bool(view.by_item), loading_key),
+    )
+
+
+def cards(ctx: Context) -> list[CardView]:
+    """The scope cards in the provider's order, with projections and the key's part."""
+    outlook = projections(ctx.store, ctx.now)
+    first = first_to_run_out(outlook)
+    shown = []
+    for scope in scope_views(ctx.store, ctx.thresholds):
+        name = scope.usage.name
+        projection = outlook.get(name)
+        shown.append(CardView(scope, _key_share(ctx, scope), projection.text if projection else "",
+                              name == first))
+    return shown
+
+
+def _key_share(ctx: Context, scope: ScopeView) -> str:
+    """The filtered key's part of a daily or monthly scope that keys use."""
+    usage = scope.usage
+    if ctx.key is None or usage.measure is None:
+        return ""  # a scope keys do not count towards (a portal's, a budget's)
+    if usage.period not in (Period.DAILY, Period.MONTHLY):
+        return "key: not split by key"
+    first = period_start(usage.period, ctx.now, ctx.tz).astimezone(ctx.tz).date()
+    used = ctx.store.totals(first, ctx.today, ctx.key).get(usage.measure)
+    if used is None:
+        return "key: —"
+    part = f" ({100 * used / usage.used:.1f}%)" if usage.used else ""
+    return f"key: {usage.unit.text(used)}{part}"
+
+
+def _empty(ctx: Context, empty: bool, has_items: bool, loading_key: str | None) -> str:
+    if ctx.capabilities.dimension is None and not ctx.capabilities.key_breakdown:
+        return "This vendor reports no breakdown by key or by item: only the totals above"
+    if ctx.key and loading_key == ctx.key and not has_items:
+        return f"Fetching usage of key {ctx.key}…"
+    return "No API activity in this range" if empty else ""
