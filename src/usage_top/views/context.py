@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 from usage_top.domain.capabilities import Capabilities
 from usage_top.domain.measures import Measure
 from usage_top.domain.periods import Range, local_today
+from usage_top.oncall.anomaly import day_zone
 
 if TYPE_CHECKING:
     from usage_top.store import Store
@@ -37,8 +38,13 @@ class Context:
     anomaly_multiple: float = 3.0
 
     @property
+    def day_tz(self) -> ZoneInfo:
+        """The calendar the provider's days are counted in (UTC buckets, or the workspace's)."""
+        return day_zone(self.capabilities, self.tz)
+
+    @property
     def today(self) -> dt.date:
-        return local_today(self.now, self.tz)
+        return local_today(self.now, self.day_tz)
 
     @property
     def dates(self) -> tuple[dt.date, dt.date]:

@@ -62,7 +62,7 @@ def dashboard_view(ctx: Context, loading_key: str | None = None) -> DashboardVie
     view = range_view(store, caps, start, end, ctx.key)
     chart = ChartView(tuple(store.daily_series(ctx.chart_start, ctx.today, ctx.key)),
                       ctx.measure.id, start)
-    flagged = (set(anomalous_keys(store, ctx.today, ctx.anomaly_multiple, caps.primary))
+    flagged = (set(anomalous_keys(store, caps.primary, ctx.today, ctx.anomaly_multiple))
                if caps.key_breakdown else set())
     return DashboardView(
         cards=cards(ctx),
@@ -96,7 +96,7 @@ def _key_share(ctx: Context, scope: ScopeView) -> str:
         return ""  # a scope keys do not count towards (a portal's, a budget's)
     if usage.period not in (Period.DAILY, Period.MONTHLY):
         return "key: not split by key"
-    first = period_start(usage.period, ctx.now, ctx.tz).astimezone(ctx.tz).date()
+    first = period_start(usage.period, ctx.now, ctx.day_tz).astimezone(ctx.day_tz).date()
     used = ctx.store.totals(first, ctx.today, ctx.key).get(usage.measure)
     if used is None:
         return "key: —"

@@ -94,7 +94,7 @@ def _burn(ctx: Context, points: tuple[DayFigures, ...]) -> str:
 
 
 def _flag(ctx: Context, key: str) -> str:
-    flagged = anomalous_keys(ctx.store, ctx.today, ctx.anomaly_multiple, ctx.capabilities.primary).get(key)
+    flagged = anomalous_keys(ctx.store, ctx.capabilities.primary, ctx.today, ctx.anomaly_multiple).get(key)
     if not flagged:
         return ""
     spent, median = flagged
