@@ -24,6 +24,8 @@ from usage_top.store.codec import (
     ts_from_db,
     ts_to_db,
 )
+from usage_top.store.readings import latest_scopes
+from usage_top.store.slots import Slots
 
 EventKind = Literal["threshold", "anomaly"]
 EventLevel = Literal["amber", "red", "normal"]
@@ -50,8 +52,8 @@ class AlertEvent(BaseModel):
     level: EventLevel
     state: EventState
     percent: float | None = None
-    used: int | None = None
-    limit: int | None = None
+    used: float | None = None
+    limit: float | None = None
     message: str
     snoozed: bool = False
 
@@ -64,7 +66,7 @@ class AlertState:
     level: EventLevel
     since: dt.datetime
     fetched_at: dt.datetime
-    used: int
+    used: float
     resets_at: dt.datetime | None
 
 
@@ -159,18 +161,22 @@ def put_snooze(conn: sqlite3.Connection, snooze: Snooze) -> None:
     )
 
 
-def key_day_credits(
-    conn: sqlite3.Connection, start: dt.date, end: dt.date
+def key_day_values(
+    conn: sqlite3.Connection, measure: str, start: dt.date, end: dt.date
 ) -> dict[str, dict[dt.date, float]]:
-    """Credits per masked key and day over ``start..end`` (days without a row are absent)."""
+    """One measure's figure per masked key and day over ``start..end`` (the anomaly
+    finder's input); days without a row, or without that figure, are absent."""
+    slot = Slots.read(conn).slot(measure)
+    if slot is None:
+        return {}
     rows = conn.execute(
-        "SELECT k.masked, d.day, d.credits FROM day_key AS d JOIN key AS k ON k.id = d.key_id"
-        " WHERE d.day BETWEEN ? AND ?",
+        f"SELECT k.masked, d.day, d.m{slot} FROM day_key AS d JOIN key AS k ON k.id = d.key_id"
+        f" WHERE d.day BETWEEN ? AND ? AND d.m{slot} IS NOT NULL",
         (day_to_db(start), day_to_db(end)),
     )
     found: dict[str, dict[dt.date, float]] = {}
-    for masked, day, credits in rows:
-        found.setdefault(masked, {})[dt.date.fromordinal(day)] = credits
+    for masked, day, value in rows:
+        found.setdefault(masked, {})[dt.date.fromordinal(day)] = value
     return found
 
 
@@ -181,8 +187,6 @@ class AlertTransaction:
         self.conn = conn
 
     def latest_scopes(self) -> list[tuple[ScopeUsage, dt.datetime]]:
-        from usage_top.store.queries import latest_scopes
-
         return latest_scopes(self.conn)
 
     def states(self) -> dict[str, AlertState]:
@@ -200,8 +204,10 @@ class AlertTransaction:
     def insert_event(self, event: AlertEvent, day: dt.date | None = None) -> AlertEvent | None:
         return insert_event(self.conn, event, day)
 
-    def key_day_credits(self, start: dt.date, end: dt.date) -> dict[str, dict[dt.date, float]]:
-        return key_day_credits(self.conn, start, end)
+    def key_day_values(
+        self, measure: str, start: dt.date, end: dt.date
+    ) -> dict[str, dict[dt.date, float]]:
+        return key_day_values(self.conn, measure, start, end)
 
 
 __all__ = ["AlertEvent", "AlertState", "AlertTransaction", "Snooze"]

@@ -1,53 +1,46 @@
 """Writing a ``PollResult`` into the tables, inside a transaction the caller holds.
 
 Each source replaces the figures of the days it covers: a single-day breakdown
-replaces that day's per-key rows (a key that vanished is gone) and per-endpoint
-rows; the account daily series replaces its range's totals and per-endpoint
-rows; a key's daily series replaces that key's per-endpoint rows in its range.
+replaces that day's per-key rows (a key that vanished is gone), its total and its
+per-item rows (of every dimension); the account daily series replaces its range's
+totals and per-item rows; a key's daily series replaces that key's per-item rows
+in its range; an item's keys replace that item's key rows for that one range.
 Deleting the covered rows and inserting the new ones makes ingest idempotent.
 Rows are written with ``executemany`` of plain tuples, the fastest path the
-sqlite3 module offers.
+sqlite3 module offers; figures go to the slots of their measures (``slots``),
+and a measure a row does not report is stored as NULL.
 """
 
 from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from functools import cache
 
+from usage_top.domain.measures import Figures
 from usage_top.domain.model import (
     Billing,
     Breakdown,
     DailyUsage,
-    EndpointDaily,
-    EndpointKeys,
+    ItemDaily,
+    ItemKeys,
     KeyDaily,
     PollResult,
     ScopeUsage,
 )
 
 from usage_top.store.codec import day_to_db, optional_ts_to_db, optional_ts_to_micros, ts_to_db
+from usage_top.store.slots import SlotAssigner, Slots
 
 Row = tuple[object, ...]
 
-# Within one fetch, rows of the same endpoint and day are added up: several log
-# types the vendor did not map all arrive with the slug '' and are one endpoint here.
-_ADD_DAY_ENDPOINT = """
-    INSERT INTO day_endpoint (day, endpoint_id, requests, credits) VALUES (?, ?, ?, ?)
-    ON CONFLICT (day, endpoint_id) DO UPDATE SET
-        requests = requests + excluded.requests, credits = credits + excluded.credits"""
-_ADD_DAY_KEY_ENDPOINT = """
-    INSERT INTO day_key_endpoint (key_id, day, endpoint_id, requests, credits)
-    VALUES (?, ?, ?, ?, ?)
-    ON CONFLICT (key_id, day, endpoint_id) DO UPDATE SET
-        requests = requests + excluded.requests, credits = credits + excluded.credits"""
-_PUT_DAY_KEY = """
-    INSERT INTO day_key (day, key_id, requests, credits, last_used) VALUES (?, ?, ?, ?, ?)
-    ON CONFLICT (day, key_id) DO UPDATE SET
-        requests = excluded.requests, credits = excluded.credits, last_used = excluded.last_used"""
-_PUT_DAY_TOTAL = """
-    INSERT INTO day_total (day, requests, credits) VALUES (?, ?, ?)
-    ON CONFLICT (day) DO UPDATE SET requests = excluded.requests, credits = excluded.credits"""
+_PUT_SCOPE = """
+    INSERT INTO scope (scope, period, label, unit_kind, unit_name, measure, position)
+    VALUES (?, ?, ?, ?, ?, ?, ?)
+    ON CONFLICT (scope, period) DO UPDATE SET
+        label = excluded.label, unit_kind = excluded.unit_kind, unit_name = excluded.unit_name,
+        measure = excluded.measure, position = excluded.position"""
 _PUT_SCOPE_READING = """
     INSERT INTO scope_reading
         (scope, period, fetched_at, used, "limit", rate_limit, refreshed_at, resets_at)
@@ -60,8 +53,33 @@ _PUT_FETCH = """
     ON CONFLICT (kind, key, day) DO UPDATE SET fetched_at = excluded.fetched_at"""
 
 
+@cache
+def _put(table: str, lead: tuple[str, ...], numbers: tuple[int, ...]) -> str:
+    """Insert a row, replacing one of the same primary key (every slot is rewritten)."""
+    columns = ", ".join((*lead, *(f"m{n}" for n in numbers)))
+    marks = ", ".join("?" * (len(lead) + len(numbers)))
+    return f"INSERT OR REPLACE INTO {table} ({columns}) VALUES ({marks})"
+
+
+@cache
+def _add(table: str, lead: tuple[str, ...], numbers: tuple[int, ...]) -> str:
+    """Insert a row, adding to one of the same primary key slot by slot.
+
+    Within one fetch, rows of the same item and day are added up: several kinds of
+    usage the vendor did not assign all arrive with the ident '' and are one item
+    here. Absent plus absent stays absent (NULL); absent plus a value is the value.
+    """
+    insert = _put(table, lead, numbers).replace("INSERT OR REPLACE", "INSERT")
+    if not numbers:
+        return f"{insert} ON CONFLICT DO NOTHING"
+    updates = ", ".join(f"m{n} = coalesce(m{n} + excluded.m{n}, m{n}, excluded.m{n})"
+                        for n in numbers)
+    return f"{insert} ON CONFLICT ({', '.join(lead)}) DO UPDATE SET {updates}"
+
+
 class Interner:
-    """Row ids of masked keys and endpoint slugs, cached for the life of a store.
+    """Row ids of masked keys and dimension items, and the measures' slots, cached for
+    the life of a store.
 
     An id never changes once assigned (these rows are never deleted), so the
     cache only has to be dropped when a transaction that may have added rows is
@@ -69,34 +87,54 @@ class Interner:
     """
 
     def __init__(self) -> None:
-        self._keys: dict[str, int] = {}
-        self._endpoints: dict[str, tuple[int, str]] = {}
+        self._keys: dict[str, tuple[int, str | None]] = {}
+        self._items: dict[tuple[str, str], tuple[int, str]] = {}
+        self.slots = SlotAssigner()
 
-    def key_id(self, conn: sqlite3.Connection, masked: str) -> int:
-        if (known := self._keys.get(masked)) is not None:
-            return known
-        conn.execute("INSERT INTO key (masked) VALUES (?) ON CONFLICT DO NOTHING", (masked,))
-        (key_id,) = conn.execute("SELECT id FROM key WHERE masked = ?", (masked,)).fetchone()
-        self._keys[masked] = key_id
+    def key_id(self, conn: sqlite3.Connection, masked: str, name: str | None = None) -> int:
+        """The key's id. ``name``: its display name as the vendor gives it now (stored
+        when it differs from the masked key), or None when the source does not say."""
+        stored = name if name and name != masked else None
+        known = self._keys.get(masked)
+        if known is not None and (name is None or known[1] == stored):
+            return known[0]
+        if name is None:
+            conn.execute("INSERT INTO key (masked) VALUES (?) ON CONFLICT DO NOTHING", (masked,))
+        else:
+            conn.execute(
+                "INSERT INTO key (masked, name) VALUES (?, ?)"
+                " ON CONFLICT (masked) DO UPDATE SET name = excluded.name",
+                (masked, stored),
+            )
+        key_id, stored = conn.execute(
+            "SELECT id, name FROM key WHERE masked = ?", (masked,)
+        ).fetchone()
+        self._keys[masked] = (key_id, stored)
         return key_id
 
-    def endpoint_id(self, conn: sqlite3.Connection, slug: str, name: str) -> int:
-        """The endpoint's id; its display name is updated when the vendor renames it."""
-        known = self._endpoints.get(slug)
-        if known is not None and known[1] == name:
+    def item_id(self, conn: sqlite3.Connection, kind: str, ident: str, name: str | None) -> int:
+        """The item's id; its display name is updated when the vendor renames it (None:
+        the source does not say, keep the stored one, or the ident for a new item)."""
+        known = self._items.get((kind, ident))
+        if known is not None and (name is None or known[1] == name):
             return known[0]
-        conn.execute(
-            "INSERT INTO endpoint (slug, name) VALUES (?, ?)"
-            " ON CONFLICT (slug) DO UPDATE SET name = excluded.name",
-            (slug, name),
-        )
-        (endpoint_id,) = conn.execute("SELECT id FROM endpoint WHERE slug = ?", (slug,)).fetchone()
-        self._endpoints[slug] = (endpoint_id, name)
-        return endpoint_id
+        if name is None:
+            conn.execute("INSERT INTO item (kind, ident, name) VALUES (?, ?, ?)"
+                         " ON CONFLICT DO NOTHING", (kind, ident, ident))
+        else:
+            conn.execute("INSERT INTO item (kind, ident, name) VALUES (?, ?, ?)"
+                         " ON CONFLICT (kind, ident) DO UPDATE SET name = excluded.name",
+                         (kind, ident, name))
+        item_id, stored = conn.execute(
+            "SELECT id, name FROM item WHERE kind = ? AND ident = ?", (kind, ident)
+        ).fetchone()
+        self._items[(kind, ident)] = (item_id, stored)
+        return item_id
 
     def forget(self) -> None:
         self._keys.clear()
-        self._endpoints.clear()
+        self._items.clear()
+        self.slots.forget()
 
 
 def write_result(conn: sqlite3.Connection, ids: Interner, result: PollResult) -> None:
@@ -109,18 +147,23 @@ def write_result(conn: sqlite3.Connection, ids: Interner, result: PollResult) ->
         write_account_daily(conn, ids, result.account_daily, fetched_at)
     for key_daily in result.key_daily:
         write_key_daily(conn, ids, key_daily, fetched_at)
-    for endpoint_keys in result.endpoint_keys:
-        write_endpoint_keys(conn, ids, endpoint_keys, fetched_at)
+    for item_keys in result.item_keys:
+        write_item_keys(conn, ids, item_keys, fetched_at)
     if result.billing is not None:
         write_billing(conn, result.billing, fetched_at)
 
 
 def write_scopes(conn: sqlite3.Connection, scopes: Iterable[ScopeUsage], fetched_at: str) -> None:
-    """Keep every reading: burn rates are computed from the history."""
+    """Keep every reading (burn rates are computed from the history); each scope's
+    label, unit, measure and place are the latest poll's."""
     scopes = tuple(scopes)
     conn.executemany(
-        "INSERT INTO scope (scope, period) VALUES (?, ?) ON CONFLICT DO NOTHING",
-        {(scope.scope, scope.period.value) for scope in scopes},
+        _PUT_SCOPE,
+        [
+            (scope.scope, scope.period.value, scope.label, scope.unit.kind.value,
+             scope.unit.name, scope.measure, position)
+            for position, scope in enumerate(scopes)
+        ],
     )
     conn.executemany(
         _PUT_SCOPE_READING,
@@ -143,28 +186,32 @@ def write_scopes(conn: sqlite3.Connection, scopes: Iterable[ScopeUsage], fetched
 def write_day_breakdown(
     conn: sqlite3.Connection, ids: Interner, breakdown: Breakdown, fetched_at: str
 ) -> None:
-    """Replace one day's per-key and per-endpoint figures and its total."""
+    """Replace one day's per-key and per-item figures and its total."""
     if breakdown.start != breakdown.end:
         raise ValueError(
             f"a day breakdown must cover one day, not {breakdown.start}..{breakdown.end}"
         )
+    slots = ids.slots.ensure(conn, _breakdown_figures(breakdown))
     day = day_to_db(breakdown.start)
     conn.execute("DELETE FROM day_key WHERE day = ?", (day,))
     conn.executemany(
-        _PUT_DAY_KEY,
+        _put("day_key", ("day", "key_id", "last_used"), slots.numbers),
         [
-            (day, ids.key_id(conn, usage.key), usage.requests, usage.credits,
-             optional_ts_to_micros(usage.last_used))
+            (day, ids.key_id(conn, usage.id, usage.name), optional_ts_to_micros(usage.last_used),
+             *map(usage.figures.get, slots.measures))
             for usage in breakdown.by_key
         ],
     )
-    conn.execute(_PUT_DAY_TOTAL, (day, breakdown.totals.requests, breakdown.totals.credits))
-    conn.execute("DELETE FROM day_endpoint WHERE day = ?", (day,))
+    conn.execute(_put("day_total", ("day",), slots.numbers),
+                 (day, *map(breakdown.totals.get, slots.measures)))
+    conn.execute("DELETE FROM day_item WHERE day = ?", (day,))
     conn.executemany(
-        _ADD_DAY_ENDPOINT,
+        _add("day_item", ("day", "item_id"), slots.numbers),
         [
-            (day, ids.endpoint_id(conn, usage.slug, usage.name), usage.requests, usage.credits)
-            for usage in breakdown.by_endpoint
+            (day, ids.item_id(conn, kind, usage.id, usage.name),
+             *map(usage.figures.get, slots.measures))
+            for kind, rows in breakdown.by_dimension.items()
+            for usage in rows
         ],
     )
     _mark_fetched(conn, "breakdown", "", day, day, fetched_at)
@@ -173,60 +220,67 @@ def write_day_breakdown(
 def write_account_daily(
     conn: sqlite3.Connection, ids: Interner, daily: DailyUsage, fetched_at: str
 ) -> None:
-    """Replace the range's account totals and per-endpoint figures."""
+    """Replace the range's account totals and per-item figures."""
+    slots = ids.slots.ensure(conn, _daily_figures(daily))
     first, last = day_to_db(daily.start), day_to_db(daily.end)
     conn.execute("DELETE FROM day_total WHERE day BETWEEN ? AND ?", (first, last))
     conn.executemany(
-        _PUT_DAY_TOTAL,
-        [(day_to_db(point.day), point.requests, point.credits) for point in daily.series],
+        _put("day_total", ("day",), slots.numbers),
+        [(day_to_db(point.day), *map(point.figures.get, slots.measures))
+         for point in daily.series],
     )
-    conn.execute("DELETE FROM day_endpoint WHERE day BETWEEN ? AND ?", (first, last))
-    conn.executemany(_ADD_DAY_ENDPOINT, endpoint_rows(conn, ids, daily.by_endpoint))
+    conn.execute("DELETE FROM day_item WHERE day BETWEEN ? AND ?", (first, last))
+    conn.executemany(_add("day_item", ("day", "item_id"), slots.numbers),
+                     item_rows(conn, ids, slots, daily.by_dimension))
     _mark_fetched(conn, "daily", "", first, last, fetched_at)
 
 
 def write_key_daily(
     conn: sqlite3.Connection, ids: Interner, key_daily: KeyDaily, fetched_at: str
 ) -> None:
-    """Replace one key's per-endpoint figures in the range.
+    """Replace one key's per-item figures in the range.
 
     The key's own per-day series is not stored: per-key daily figures come from
     the single-day breakdowns, which also carry ``last_used``.
     """
     daily = key_daily.daily
+    slots = ids.slots.ensure(conn, _items_figures(daily.by_dimension))
     key_id = ids.key_id(conn, key_daily.key)
     first, last = day_to_db(daily.start), day_to_db(daily.end)
     conn.execute(
-        "DELETE FROM day_key_endpoint WHERE key_id = ? AND day BETWEEN ? AND ?",
+        "DELETE FROM day_key_item WHERE key_id = ? AND day BETWEEN ? AND ?",
         (key_id, first, last),
     )
-    conn.executemany(_ADD_DAY_KEY_ENDPOINT, endpoint_rows(conn, ids, daily.by_endpoint, key_id))
+    conn.executemany(_add("day_key_item", ("key_id", "day", "item_id"), slots.numbers),
+                     item_rows(conn, ids, slots, daily.by_dimension, key_id))
     _mark_fetched(conn, "key_daily", key_daily.key, first, last, fetched_at)
 
 
-def write_endpoint_keys(
-    conn: sqlite3.Connection, ids: Interner, endpoint_keys: EndpointKeys, fetched_at: str
+def write_item_keys(
+    conn: sqlite3.Connection, ids: Interner, item_keys: ItemKeys, fetched_at: str
 ) -> None:
-    """Replace the keys of one endpoint over one range."""
-    breakdown = endpoint_keys.breakdown
-    name = next((row.name for row in breakdown.by_endpoint if row.slug == endpoint_keys.slug),
-                endpoint_keys.slug)
-    span = (ids.endpoint_id(conn, endpoint_keys.slug, name),
+    """Replace the keys of one item over one range."""
+    breakdown = item_keys.breakdown
+    slots = ids.slots.ensure(conn, (usage.figures for usage in breakdown.by_key))
+    name = next((row.name for row in breakdown.by_dimension.get(item_keys.kind, ())
+                 if row.id == item_keys.item), None)
+    span = (ids.item_id(conn, item_keys.kind, item_keys.item, name),
             day_to_db(breakdown.start), day_to_db(breakdown.end))
     conn.execute(
-        "DELETE FROM endpoint_key_range WHERE endpoint_id = ? AND first_day = ? AND last_day = ?",
+        "DELETE FROM item_key_range WHERE item_id = ? AND first_day = ? AND last_day = ?",
         span,
     )
     conn.executemany(
-        "INSERT INTO endpoint_key_range VALUES (?, ?, ?, ?, ?, ?, ?)",
+        _put("item_key_range", ("item_id", "first_day", "last_day", "key_id", "last_used"),
+             slots.numbers),
         [
-            (*span, ids.key_id(conn, usage.key), usage.requests, usage.credits,
-             optional_ts_to_micros(usage.last_used))
+            (*span, ids.key_id(conn, usage.id, usage.name),
+             optional_ts_to_micros(usage.last_used), *map(usage.figures.get, slots.measures))
             for usage in breakdown.by_key
         ],
     )
     conn.execute(
-        "INSERT INTO endpoint_range_fetch VALUES (?, ?, ?, ?)"
+        "INSERT INTO item_range_fetch VALUES (?, ?, ?, ?)"
         " ON CONFLICT DO UPDATE SET fetched_at = excluded.fetched_at",
         (*span, fetched_at),
     )
@@ -236,39 +290,64 @@ def write_billing(conn: sqlite3.Connection, billing: Billing, fetched_at: str) -
     conn.execute(
         "INSERT INTO billing VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
         (
-            fetched_at, billing.plan, billing.credit_balance, billing.topup_credit,
-            billing.cycle_allowance,
-            None if billing.last_refill is None else day_to_db(billing.last_refill),
-            None if billing.next_refill is None else day_to_db(billing.next_refill),
-            json.dumps(billing.credit_costs, sort_keys=True),
+            fetched_at, billing.plan, billing.balance, billing.topup, billing.cycle_allowance,
+            None if billing.cycle_start is None else day_to_db(billing.cycle_start),
+            None if billing.cycle_end is None else day_to_db(billing.cycle_end),
+            json.dumps(dict(billing.prices), sort_keys=True),
         ),
     )
 
 
-def endpoint_rows(
+def item_rows(
     conn: sqlite3.Connection,
     ids: Interner,
-    by_endpoint: Iterable[EndpointDaily],
+    slots: Slots,
+    by_dimension: Mapping[str, Iterable[ItemDaily]],
     *lead: int,
 ) -> list[Row]:
-    """``(*lead, day, endpoint_id, requests, credits)`` rows of per-endpoint series.
+    """``(*lead, day, item_id, *values)`` rows of per-item series.
 
-    Days with neither requests nor credits are skipped: the vendor's stacked
-    series repeats every endpoint on every day, mostly as zeros, and the range
-    was cleared before, so a missing row reads as zero.
+    Days with no figure other than 0 are skipped: a vendor's stacked series
+    repeats every item on every day, mostly as zeros, and the range was cleared
+    before, so a missing row reads as zero.
     """
     rows: list[Row] = []
-    for series in by_endpoint:
-        endpoint_id = ids.endpoint_id(conn, series.slug, series.name)
-        rows.extend(
-            (*lead, day_to_db(point.day), endpoint_id, point.requests, point.credits)
-            for point in series.series
-            if point.requests or point.credits
-        )
+    measures = slots.measures
+    for kind, items in by_dimension.items():
+        for series in items:
+            item_id = ids.item_id(conn, kind, series.id, series.name)
+            rows.extend(
+                (*lead, day_to_db(point.day), item_id, *map(point.figures.get, measures))
+                for point in series.series
+                if any(point.figures.values())
+            )
     return rows
+
+
+def _breakdown_figures(breakdown: Breakdown) -> Iterable[Figures]:
+    yield breakdown.totals
+    for usage in breakdown.by_key:
+        yield usage.figures
+    for rows in breakdown.by_dimension.values():
+        for usage in rows:
+            yield usage.figures
+
+
+def _daily_figures(daily: DailyUsage) -> Iterable[Figures]:
+    for point in daily.series:
+        yield point.figures
+    yield from _items_figures(daily.by_dimension)
+
+
+def _items_figures(by_dimension: Mapping[str, Iterable[ItemDaily]]) -> Iterable[Figures]:
+    for items in by_dimension.values():
+        for series in items:
+            for point in series.series:
+                yield point.figures
 
 
 def _mark_fetched(
     conn: sqlite3.Connection, kind: str, key: str, first: int, last: int, fetched_at: str
 ) -> None:
     conn.executemany(_PUT_FETCH, [(kind, key, day, fetched_at) for day in range(first, last + 1)])
+

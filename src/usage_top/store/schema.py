@@ -7,21 +7,34 @@ file is refused rather than having our tables added to it.
 Why the tables look the way they do:
 
 * Each figure is stored at the grain it is fetched and queried at (per key per
-  day, per endpoint per day, per key per endpoint per day, account per day), so
-  no query aggregates more of the large key x endpoint table than one key's rows.
-* Days are integer ordinals and keys and endpoints are interned as small integer
-  ids, which keeps the big tables narrow.
+  day, per dimension item per day, per key per item per day, account per day), so
+  no query aggregates more of the large key x item table than one key's rows.
+* Figures are values of measures (requests, credits, cost, tokens...). Each
+  per-grain table has eight numbered value slots ``m0``..``m7``; the ``measure``
+  table says which measure id a slot holds, and the store gives a new measure the
+  first free slot when it first ingests one. A value the vendor does not report
+  is NULL (one byte of record header, no body). The slots are REAL, which SQLite
+  writes as integers when they are whole, so counts stay small on disk; queries
+  read only the slots in use.
+* Days are integer ordinals and keys and dimension items are interned as small
+  integer ids, which keeps the big tables narrow. An item is a thing usage is
+  grouped by: its ``kind`` is the dimension ("endpoint", "model"), its ``ident``
+  the vendor's id for it ('' for usage the vendor did not assign).
 * The per-day tables are WITHOUT ROWID: the primary key *is* the b-tree, so a
   range scan reads the rows themselves, and each row is stored once rather than
   in a rowid table plus a primary-key index.
 * ``day_key_by_key`` exists because every per-key query ranges over days for one
   key, while the primary key is ordered by day so that a single day's rows (the
   unit a breakdown replaces) are contiguous.
-* ``scope`` lists the distinct (scope, period) pairs, so that "latest reading of
-  each scope" is a handful of index seeks instead of a scan of every reading.
+* ``scope`` lists the distinct (scope, period) pairs with their label, unit and
+  the order the provider gave them in, so that "latest reading of each scope" is
+  a handful of index seeks instead of a scan of every reading.
 
 The DDL is SQL rather than sqlite-utils' ``create_table`` because that cannot
-express WITHOUT ROWID tables.
+express WITHOUT ROWID tables. Where a migration changes a column's type it
+rebuilds the table (create the new one, ``INSERT ... SELECT``, drop, rename), as
+SQLite cannot alter a column; children are dropped before their parents, so the
+foreign keys hold throughout.
 """
 
 from __future__ import annotations
@@ -185,8 +198,187 @@ _V4 = (
     ) WITHOUT ROWID, STRICT""",
 )
 
+SLOTS = 8
+"""Value slots per row: the most measures one file can hold."""
+
+_SLOT_COLUMNS = ", ".join(f"m{slot} REAL" for slot in range(SLOTS))
+_SLOT_NAMES = ", ".join(f"m{slot}" for slot in range(SLOTS))
+
+# Whether a v4 file holds any figures: only then does it know its two measures (a new
+# file gets its measures from its first ingest, in the order the provider reports them).
+_V4_HAS_FIGURES = (
+    "EXISTS (SELECT 1 FROM day_total) OR EXISTS (SELECT 1 FROM day_key)"
+    " OR EXISTS (SELECT 1 FROM day_endpoint) OR EXISTS (SELECT 1 FROM day_key_endpoint)"
+    " OR EXISTS (SELECT 1 FROM endpoint_key_range)"
+)
+
+# Version 5: figures as measure slots, endpoints as dimension items, scopes with
+# their label, unit and order, REAL readings. Every row of v4 is kept.
+#
+# Vendor knowledge, allowed here and nowhere else in the store: every file written
+# by v1-v4 is Pubrio's, whose figures were requests (now slot 0) and credits (slot
+# 1), whose items were endpoints (log-type slugs) and whose scopes were api and
+# portal (labels "API" and "Portal", counted in requests; an api scope's figures
+# are the keys' requests), listed monthly, daily, hourly, api first.
+_V5 = (
+    f"""CREATE TABLE measure (
+        slot INTEGER PRIMARY KEY CHECK (slot BETWEEN 0 AND {SLOTS - 1}),
+        id TEXT NOT NULL UNIQUE
+    ) STRICT""",
+    f"INSERT INTO measure (slot, id) SELECT 0, 'requests' WHERE {_V4_HAS_FIGURES}",
+    f"INSERT INTO measure (slot, id) SELECT 1, 'credits' WHERE {_V4_HAS_FIGURES}",
+    "ALTER TABLE key ADD COLUMN name TEXT",  # the display name, when the vendor gives one
+    """CREATE TABLE item (
+        id INTEGER PRIMARY KEY,
+        kind TEXT NOT NULL,  -- the dimension: 'endpoint', 'model', 'project'...
+        ident TEXT NOT NULL,  -- the vendor's id of the item, '' for unassigned usage
+        name TEXT NOT NULL,
+        UNIQUE (kind, ident)
+    ) STRICT""",
+    "INSERT INTO item (id, kind, ident, name) SELECT id, 'endpoint', slug, name FROM endpoint",
+    # Per-day tables, rebuilt with value slots (old names are reused after the copy).
+    f"""CREATE TABLE day_total_v5 (
+        day INTEGER PRIMARY KEY,
+        {_SLOT_COLUMNS}
+    ) STRICT""",
+    "INSERT INTO day_total_v5 (day, m0, m1) SELECT day, requests, credits FROM day_total",
+    f"""CREATE TABLE day_key_v5 (
+        day INTEGER NOT NULL,
+        key_id INTEGER NOT NULL REFERENCES key (id),
+        last_used INTEGER,  -- microseconds since the Unix epoch (see codec)
+        {_SLOT_COLUMNS},
+        PRIMARY KEY (day, key_id)
+    ) WITHOUT ROWID, STRICT""",
+    "INSERT INTO day_key_v5 (day, key_id, last_used, m0, m1)"
+    " SELECT day, key_id, last_used, requests, credits FROM day_key",
+    f"""CREATE TABLE day_item (
+        day INTEGER NOT NULL,
+        item_id INTEGER NOT NULL REFERENCES item (id),
+        {_SLOT_COLUMNS},
+        PRIMARY KEY (day, item_id)
+    ) WITHOUT ROWID, STRICT""",
+    "INSERT INTO day_item (day, item_id, m0, m1)"
+    " SELECT day, endpoint_id, requests, credits FROM day_endpoint",
+    f"""CREATE TABLE day_key_item (
+        key_id INTEGER NOT NULL REFERENCES key (id),
+        day INTEGER NOT NULL,
+        item_id INTEGER NOT NULL REFERENCES item (id),
+        {_SLOT_COLUMNS},
+        PRIMARY KEY (key_id, day, item_id)
+    ) WITHOUT ROWID, STRICT""",
+    "INSERT INTO day_key_item (key_id, day, item_id, m0, m1)"
+    " SELECT key_id, day, endpoint_id, requests, credits FROM day_key_endpoint",
+    # The keys of one item over one range (the item drilldown), cached per range.
+    f"""CREATE TABLE item_key_range (
+        item_id INTEGER NOT NULL REFERENCES item (id),
+        first_day INTEGER NOT NULL,
+        last_day INTEGER NOT NULL,
+        key_id INTEGER NOT NULL REFERENCES key (id),
+        last_used INTEGER,
+        {_SLOT_COLUMNS},
+        PRIMARY KEY (item_id, first_day, last_day, key_id)
+    ) WITHOUT ROWID, STRICT""",
+    "INSERT INTO item_key_range (item_id, first_day, last_day, key_id, last_used, m0, m1)"
+    " SELECT endpoint_id, first_day, last_day, key_id, last_used, requests, credits"
+    " FROM endpoint_key_range",
+    """CREATE TABLE item_range_fetch (
+        item_id INTEGER NOT NULL REFERENCES item (id),
+        first_day INTEGER NOT NULL,
+        last_day INTEGER NOT NULL,
+        fetched_at TEXT NOT NULL,
+        PRIMARY KEY (item_id, first_day, last_day)
+    ) WITHOUT ROWID, STRICT""",
+    "INSERT INTO item_range_fetch SELECT * FROM endpoint_range_fetch",
+    "DROP TABLE endpoint_range_fetch",
+    "DROP TABLE endpoint_key_range",
+    "DROP TABLE day_key_endpoint",
+    "DROP TABLE day_endpoint",
+    "DROP TABLE endpoint",
+    "DROP TABLE day_key",  # and its index day_key_by_key
+    "ALTER TABLE day_key_v5 RENAME TO day_key",
+    f"CREATE INDEX day_key_by_key ON day_key (key_id, day, last_used, {_SLOT_NAMES})",
+    "DROP TABLE day_total",
+    "ALTER TABLE day_total_v5 RENAME TO day_total",
+    # Scopes: label, unit, the measure keys' figures of it are read from, and the
+    # provider's order; readings as REAL (a budget in dollars has cents).
+    "ALTER TABLE scope ADD COLUMN label TEXT NOT NULL DEFAULT ''",
+    "ALTER TABLE scope ADD COLUMN unit_kind TEXT NOT NULL DEFAULT 'count'",
+    "ALTER TABLE scope ADD COLUMN unit_name TEXT NOT NULL DEFAULT ''",
+    "ALTER TABLE scope ADD COLUMN measure TEXT",
+    "ALTER TABLE scope ADD COLUMN position INTEGER NOT NULL DEFAULT 0",
+    """UPDATE scope SET
+        label = CASE scope WHEN 'api' THEN 'API' WHEN 'portal' THEN 'Portal' ELSE scope END,
+        unit_kind = 'count',
+        unit_name = 'requests',
+        measure = CASE scope WHEN 'api' THEN 'requests' END,
+        position = CASE scope WHEN 'api' THEN 0 WHEN 'portal' THEN 3 ELSE 6 END
+            + CASE period WHEN 'monthly' THEN 0 WHEN 'daily' THEN 1 WHEN 'hourly' THEN 2
+              ELSE 3 END""",
+    """CREATE TABLE scope_reading_v5 (
+        scope TEXT NOT NULL,
+        period TEXT NOT NULL,
+        fetched_at TEXT NOT NULL,
+        used REAL NOT NULL,
+        "limit" REAL,
+        rate_limit REAL,
+        refreshed_at TEXT,
+        resets_at TEXT,
+        PRIMARY KEY (scope, period, fetched_at),
+        FOREIGN KEY (scope, period) REFERENCES scope (scope, period)
+    ) WITHOUT ROWID, STRICT""",
+    "INSERT INTO scope_reading_v5 SELECT * FROM scope_reading",
+    "DROP TABLE scope_reading",
+    "ALTER TABLE scope_reading_v5 RENAME TO scope_reading",
+    # Billing in the provider's own terms: a balance, a top-up, the cycle's allowance
+    # and dates, and a price per action (JSON).
+    """CREATE TABLE billing_v5 (
+        fetched_at TEXT PRIMARY KEY,
+        plan TEXT,
+        balance REAL,
+        topup REAL,
+        cycle_allowance REAL,
+        cycle_start INTEGER,
+        cycle_end INTEGER,
+        prices TEXT NOT NULL  -- JSON object: action -> price, in the balance's unit
+    ) STRICT""",
+    "INSERT INTO billing_v5 SELECT * FROM billing",
+    "DROP TABLE billing",
+    "ALTER TABLE billing_v5 RENAME TO billing",
+    # Alerts: figures as REAL.
+    """CREATE TABLE alert_event_v5 (
+        id INTEGER PRIMARY KEY,
+        at TEXT NOT NULL,
+        kind TEXT NOT NULL CHECK (kind IN ('threshold', 'anomaly')),
+        scope TEXT NOT NULL,  -- 'api.daily', or 'key:<masked>' for anomalies
+        level TEXT NOT NULL CHECK (level IN ('normal', 'amber', 'red')),
+        state TEXT NOT NULL CHECK (state IN ('raised', 'cleared')),
+        percent REAL,
+        used REAL,
+        "limit" REAL,
+        message TEXT NOT NULL,
+        snoozed INTEGER NOT NULL DEFAULT 0,
+        day INTEGER
+    ) STRICT""",
+    "INSERT INTO alert_event_v5 SELECT * FROM alert_event",
+    "DROP TABLE alert_event",  # and its index
+    "ALTER TABLE alert_event_v5 RENAME TO alert_event",
+    """CREATE UNIQUE INDEX alert_event_anomaly_once_a_day
+        ON alert_event (scope, day) WHERE kind = 'anomaly'""",
+    """CREATE TABLE alert_state_v5 (
+        scope TEXT PRIMARY KEY,
+        level TEXT NOT NULL CHECK (level IN ('normal', 'amber', 'red')),
+        since TEXT NOT NULL,
+        fetched_at TEXT NOT NULL,
+        used REAL NOT NULL,
+        resets_at TEXT
+    ) WITHOUT ROWID, STRICT""",
+    "INSERT INTO alert_state_v5 SELECT * FROM alert_state",
+    "DROP TABLE alert_state",
+    "ALTER TABLE alert_state_v5 RENAME TO alert_state",
+)
+
 #: Migration N (1-based) brings the schema from version N-1 to version N.
-MIGRATIONS: tuple[tuple[str, ...], ...] = (_V1, _V2, _V3, _V4)
+MIGRATIONS: tuple[tuple[str, ...], ...] = (_V1, _V2, _V3, _V4, _V5)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

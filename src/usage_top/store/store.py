@@ -11,25 +11,16 @@ from __future__ import annotations
 import datetime as dt
 import sqlite3
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from types import TracebackType
 from typing import Self
 
-from usage_top.domain.model import (
-    Billing,
-    DailyPoint,
-    EndpointUsage,
-    KeyUsage,
-    Period,
-    PollResult,
-    ScopeUsage,
-    Totals,
-)
+from usage_top.domain.model import Billing, DayFigures, PollResult, ScopeUsage, Usage
 
 from usage_top.store import events as alert_rows
-from usage_top.store import polls, queries
+from usage_top.store import polls, queries, readings
 from usage_top.store.connection import (
     BUSY_TIMEOUT_MS,
     CHECKPOINT_BUSY_TIMEOUT_MS,
@@ -42,7 +33,7 @@ from usage_top.store.events import AlertEvent, AlertTransaction
 from usage_top.store.ingest import Interner, write_result
 from usage_top.store.paths import default_db_path
 from usage_top.store.polls import Outcome, PollRecord
-from usage_top.store.queries import FetchKind
+from usage_top.store.readings import FetchKind
 
 #: An ingest that changes more rows than this (a backfill) refreshes the planner's
 #: statistics: the by-key query only gets its fast plan (a skip-scan of
@@ -161,72 +152,107 @@ class Store:
         with self._read() as conn:
             return {scope: snooze.until for scope, snooze in alert_rows.snoozes(conn).items()}
 
-    def key_day_credits(
-        self, start: dt.date, end: dt.date
+    def key_day_values(
+        self, measure: str, start: dt.date, end: dt.date
     ) -> dict[str, dict[dt.date, float]]:
-        """Credits per masked key and day over the range (days without usage are absent)."""
+        """One measure's figure per masked key and day over the range (days without it
+        are absent): the anomaly finder's input."""
         with self._read() as conn:
-            return alert_rows.key_day_credits(conn, start, end)
+            return alert_rows.key_day_values(conn, measure, start, end)
+
+    def measures(self) -> tuple[str, ...]:
+        """The measure ids the file holds figures for, in slot order."""
+        with self._read() as conn:
+            return queries.measures(conn)
 
     def latest_scopes(self) -> list[tuple[ScopeUsage, dt.datetime]]:
+        """The latest reading of every scope, with when it was fetched, in the
+        provider's order; labels and units as the provider wrote them."""
         with self._read() as conn:
-            return queries.latest_scopes(conn)
+            return readings.latest_scopes(conn)
 
-    def scope_history(
-        self, scope: str, period: Period | str, since: dt.datetime
-    ) -> list[tuple[dt.datetime, int]]:
+    def scope_history(self, name: str, since: dt.datetime) -> list[tuple[dt.datetime, float]]:
+        """Every reading of scope ``name`` ('api.daily') since ``since``, oldest first."""
         with self._read() as conn:
-            return queries.scope_history(conn, scope, period, since)
+            return readings.scope_history(conn, name, since)
+
+    def totals(self, start: dt.date, end: dt.date, key: str | None = None) -> dict[str, float]:
+        """The range's figures by measure (of one key when given). A measure with no
+        stored value in the range is absent; a range with nothing stored gives 0.0
+        for every measure the file knows."""
+        with self._read() as conn:
+            return queries.totals(conn, start, end, key)
 
     def daily_series(
         self, start: dt.date, end: dt.date, key: str | None = None
-    ) -> list[DailyPoint]:
+    ) -> list[DayFigures]:
+        """One entry per day of the range; a day without a row has 0.0 for every
+        measure the file knows."""
         with self._read() as conn:
             return queries.daily_series(conn, start, end, key)
 
-    def endpoint_breakdown(
-        self, start: dt.date, end: dt.date, key: str | None = None
-    ) -> list[EndpointUsage]:
-        with self._read() as conn:
-            return queries.endpoint_breakdown(conn, start, end, key)
-
     def key_breakdown(
-        self, start: dt.date, end: dt.date, limit: int | None = None
-    ) -> list[KeyUsage]:
+        self,
+        start: dt.date,
+        end: dt.date,
+        limit: int | None = None,
+        order_by: Sequence[str] | None = None,
+    ) -> list[Usage]:
+        """Each key's figures and last use over the range (id: the masked key, name:
+        its display name), biggest first by ``order_by`` (measure ids, the slot order
+        by default), ties by key; ``limit`` keeps the first ones."""
         with self._read() as conn:
-            return queries.key_breakdown(conn, self._key_names, start, end, limit)
+            return queries.key_breakdown(conn, self._key_names, start, end, limit, order_by)
 
-    def endpoint_series(
-        self, slug: str, start: dt.date, end: dt.date, key: str | None = None
-    ) -> list[DailyPoint]:
+    def item_breakdown(
+        self,
+        kind: str,
+        start: dt.date,
+        end: dt.date,
+        key: str | None = None,
+        order_by: Sequence[str] | None = None,
+    ) -> list[Usage]:
+        """Each item of dimension ``kind`` (one key's usage of it when given), sorted
+        as ``key_breakdown``, ties by item id."""
         with self._read() as conn:
-            return queries.endpoint_series(conn, slug, start, end, key)
+            return queries.item_breakdown(conn, kind, start, end, key, order_by)
 
-    def endpoint_keys(
-        self, slug: str, start: dt.date, end: dt.date
-    ) -> tuple[list[KeyUsage], dt.datetime] | None:
+    def item_series(
+        self, kind: str, item: str, start: dt.date, end: dt.date, key: str | None = None
+    ) -> list[DayFigures]:
         with self._read() as conn:
-            return queries.endpoint_keys(conn, self._key_names, slug, start, end)
+            return queries.item_series(conn, kind, item, start, end, key)
+
+    def item_keys(
+        self,
+        kind: str,
+        item: str,
+        start: dt.date,
+        end: dt.date,
+        order_by: Sequence[str] | None = None,
+    ) -> tuple[list[Usage], dt.datetime] | None:
+        """The keys that used one item over exactly this range and when that was
+        fetched; None if it never was."""
+        with self._read() as conn:
+            return queries.item_keys(conn, self._key_names, kind, item, start, end, order_by)
+
+    def key_item_days(
+        self, start: dt.date, end: dt.date, key: str | None = None
+    ) -> list[tuple[dt.date, str, str, str, str, dict[str, float]]]:
+        """(day, key, item kind, item id, item name, figures) of the drilled-down keys
+        (or one), by day, key, kind and item: the export's rows."""
+        with self._read() as conn:
+            return queries.key_item_days(conn, start, end, key)
 
     def latest_billing(self) -> tuple[Billing, dt.datetime] | None:
         with self._read() as conn:
-            return queries.latest_billing(conn)
-
-    def key_endpoint_days(
-        self, start: dt.date, end: dt.date, key: str | None = None
-    ) -> list[tuple[dt.date, str, str, str, int, float]]:
-        with self._read() as conn:
-            return queries.key_endpoint_days(conn, start, end, key)
-
-    def totals(self, start: dt.date, end: dt.date, key: str | None = None) -> Totals:
-        with self._read() as conn:
-            return queries.totals(conn, start, end, key)
+            return readings.latest_billing(conn)
 
     def fetched_days(
         self, kind: FetchKind, key: str | None, start: dt.date, end: dt.date
     ) -> dict[dt.date, dt.datetime]:
         with self._read() as conn:
-            return queries.fetched_days(conn, kind, key, start, end)
+            return readings.fetched_days(conn, kind, key, start, end)
 
     def last_poll(self) -> PollRecord | None:
         with self._read():
@@ -238,7 +264,7 @@ class Store:
 
     def has_data(self) -> bool:
         with self._read() as conn:
-            return queries.has_data(conn)
+            return readings.has_data(conn)
 
     def data_version(self) -> int:
         """A number that changes when another connection commits to the file.
@@ -304,6 +330,7 @@ class Store:
             try:
                 yield self._conn
                 self._conn.execute("COMMIT")
+                self._key_names.forget()  # names this store just wrote
             except BaseException:
                 if self._conn.in_transaction:
                     self._conn.execute("ROLLBACK")
