@@ -1,0 +1,433 @@
+"""OpenAI's organisation Usage and Costs Admin API mapped to the normalised model.
+
+Endpoints (all ``GET``, header ``Authorization: Bearer <admin key>``, paths appended
+to the base URL ``https://api.openai.com/v1``): ``/organization/usage/<family>``
+for requests and tokens, ``/organization/costs`` for money, and the project and
+key lists for names. Buckets are UTC days; a bucket belongs to the UTC date it
+starts on, whatever the workspace's timezone.
+
+One poll of N days (N <= 31) costs one request per usage family and one for
+costs, each a single page (``limit=31``): 7 requests, plus 1 for the budget
+scopes' month to date, plus the name listings (1 + one per project) at most
+hourly. Vector stores (bytes) and code interpreter (sessions) are not fetched:
+they report none of the declared measures, and their cost is in ``/costs``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import time
+from collections.abc import Awaitable, Callable, Coroutine, Mapping, Sequence
+from decimal import Decimal
+from typing import Any
+
+from usage_top.domain.capabilities import Capabilities, Dimension, Ratio, TimeBasis
+from usage_top.domain.measures import REQUESTS, TOKENS, Measure, money
+from usage_top.domain.model import (
+    Breakdown,
+    DailyUsage,
+    DayFigures,
+    ItemDaily,
+    Period,
+    ScopeUsage,
+    Usage,
+)
+from usage_top.providers import openai_lists, openai_rows
+from usage_top.providers.errors import AuthError, ProviderError
+from usage_top.providers.get_bridge import getter
+from usage_top.providers.http import ApiClient
+from usage_top.providers.openai_lists import ApiKeyInfo, RateLimit
+from usage_top.providers.openai_rows import DayTally, parse
+from usage_top.providers.pages import AFTER_LAST_ID, collect, page_bound
+
+DEFAULT_BASE_URL = "https://api.openai.com/v1"
+KEY_ENV = "OPENAI_ADMIN_KEY"
+BASE_URL_ENV = "OPENAI_BASE_URL"
+USD = money("usd")
+
+USAGE_FAMILIES = (
+    "completions",
+    "embeddings",
+    "moderations",
+    "images",
+    "audio_speeches",
+    "audio_transcriptions",
+)
+COSTS = "/organization/costs"
+PROJECTS = "/organization/projects"
+DAYS_PER_PAGE = 31
+"""The usage endpoints' largest daily page; the costs endpoint takes up to 180, but
+windows of 31 days already make every part one page."""
+USAGE_GROUPS = ("project_id", "api_key_id", "model")
+COST_GROUPS = ("project_id", "api_key_id", "line_item")
+LIST_PAGE = 100
+MAX_LIST_PAGES = 50
+"""5,000 projects or keys of one project: beyond that the list is taken as endless."""
+NAMES_TTL = 3600.0
+"""Seconds the project and key names are kept: they change rarely, and listing
+them costs a request per project."""
+UNKEYED = "(no key)"
+"""Name of cost rows the vendor gives no API key (fine-tuning, storage…)."""
+
+MODEL = Dimension("model", "Model", "Models", "Unattributed")
+PROJECT = Dimension("project", "Project", "Projects", "No project")
+LINE_ITEM = Dimension("line_item", "Line item", "Line items", "No line item")
+
+CAPABILITIES = Capabilities(
+    measures=(
+        Measure("requests", "Requests", REQUESTS, "req"),
+        Measure("input_tokens", "Input tokens", TOKENS, "in"),
+        Measure("output_tokens", "Output tokens", TOKENS, "out"),
+        Measure("cached_tokens", "Cached tokens", TOKENS, "cached"),
+        Measure("cost", "Cost", USD, "$"),
+    ),
+    primary="cost",
+    activity="requests",
+    dimensions=(MODEL, PROJECT, LINE_ITEM),
+    key_breakdown=True,
+    key_filter=True,
+    dimension_filter=True,
+    billing=False,
+    time_basis=TimeBasis.UTC,
+    settle_after=dt.timedelta(hours=36),
+    ratio=Ratio("$/1M tok", "cost_per_1m_tokens", "cost", ("input_tokens", "output_tokens"),
+                scale=1e6),
+    table_measures=("requests", "input_tokens", "output_tokens", "cost"),
+)
+"""``settle_after`` 36 h: cost rows arrive up to a day after the usage (the simulator
+lags 1-24 h), so a UTC day is refetched until a day and a half after it ends, which
+also covers a poll that runs late. ``billing`` False: the API has no balance, credit
+grants or plan; month to date is the budget scope, last month comes from the store."""
+
+
+class AdminKeyRejected(AuthError):
+    """HTTP 401 from OpenAI: the key is wrong or revoked, or not an admin key."""
+
+    def __init__(self) -> None:
+        ProviderError.__init__(
+            self,
+            f"the OpenAI key was rejected (HTTP 401): usage-top needs an organisation admin "
+            f"key; check {KEY_ENV} or the config file",
+            status=401,
+        )
+
+
+def auth_headers(key: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {key}"}
+
+
+class OpenAIProvider:
+    """Reads one OpenAI organisation's usage and costs through an :class:`ApiClient`.
+
+    budgets: monthly USD budgets, "" for the whole organisation, else a project id
+        or name; each becomes a scope card (the API has no spending limit of its own).
+    clock: seconds for the names cache (monotonic; injectable for tests).
+    """
+
+    name = "openai"
+    capabilities = CAPABILITIES
+
+    def __init__(
+        self,
+        client: ApiClient,
+        budgets: Mapping[str, Decimal | float] | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._client = client
+        self._get = getter(client)
+        self._budgets = _checked_budgets(budgets or {})
+        self._clock = clock
+        self._names_at: float | None = None
+        self.projects: dict[str, str] = {}
+        """Project id -> name, from the last listing."""
+        self.keys: dict[str, ApiKeyInfo] = {}
+        """Key id -> its listing record (name, redacted value, project, last used)."""
+
+    @property
+    def requests_made(self) -> int:
+        return self._client.stats.requests_sent
+
+    # Scopes -------------------------------------------------------------------
+
+    async def scopes(self, now: dt.datetime) -> list[ScopeUsage]:
+        """Month-to-date cost against the user's budgets: the organisation's always
+        (without a limit when none is set), then each budgeted project's."""
+        today = now.astimezone(dt.UTC).date()
+        month = today.replace(day=1)
+        spent = DayTally()
+        buckets = await self._pages(COSTS, _costs_params(month, today, ("project_id",)),
+                                    (today - month).days + 1)
+        parse(lambda: openai_rows.add_costs(_shared(month, today, spent), buckets), COSTS)
+        resets = _next_month(month)
+        scopes = [self._org_scope(spent, resets)]
+        if set(self._budgets) - {""}:
+            await self._refresh_names()
+        for wanted, limit in self._budgets.items():
+            if wanted:
+                scopes.append(self._project_scope(wanted, limit, spent, resets))
+        return scopes
+
+    def _org_scope(self, spent: DayTally, resets: dt.datetime) -> ScopeUsage:
+        limit = self._budgets.get("")
+        return ScopeUsage(
+            scope="budget",
+            period=Period.MONTHLY,
+            used=openai_rows.to_float(spent.totals.cost),
+            unit=USD,
+            label="Budget" if limit else "Spend",
+            limit=limit,
+            resets_at=resets,
+            measure="cost",
+        )
+
+    def _project_scope(
+        self, wanted: str, limit: float, spent: DayTally, resets: dt.datetime
+    ) -> ScopeUsage:
+        """A project's budget; named by id or name (an unknown one shows $0, labelled)."""
+        project_id = self._project_id(wanted)
+        tally = spent.items["project"].get(project_id) if project_id else None
+        label = self.projects.get(project_id, f"{wanted} (no such project)")
+        return ScopeUsage(
+            scope=f"budget.{project_id or wanted}",
+            period=Period.MONTHLY,
+            used=openai_rows.to_float(tally.cost) if tally else 0.0,
+            unit=USD,
+            label=f"Budget {label}",
+            limit=limit,
+            resets_at=resets,
+        )
+
+    def _project_id(self, wanted: str) -> str | None:
+        if wanted in self.projects:
+            return wanted
+        folded = wanted.casefold()
+        return next((pid for pid, name in self.projects.items() if name.casefold() == folded),
+                    None)
+
+    # Breakdowns ---------------------------------------------------------------
+
+    async def day_breakdowns(self, days: Sequence[dt.date]) -> list[Breakdown]:
+        """One breakdown per UTC day asked for, all keys: totals, by key, by model,
+        project and line item (cost per model read from the line items)."""
+        days = sorted(set(days))
+        tallies = {day: DayTally() for day in days}
+        await self._fill(tallies, {}, _everything)
+        await self._refresh_names()
+        return [self._breakdown(day, day, tallies[day]) for day in days]
+
+    async def key_daily(self, key: str, start: dt.date, end: dt.date) -> DailyUsage:
+        """One key's days, split by model, project and line item ('' = cost with no key)."""
+        tallies = {day: DayTally() for day in _dates(start, end)}
+        filters = {"api_key_ids[]": [key]} if key else {}
+        await self._fill(tallies, filters, lambda groups: groups["key"] == key)
+        await self._refresh_names()
+        return self._daily(start, end, tallies)
+
+    async def item_keys(self, kind: str, item: str, start: dt.date, end: dt.date) -> Breakdown:
+        """The keys that used one model, project or line item over a range."""
+        if kind not in openai_rows.DIMENSIONS:
+            raise ValueError(f"OpenAI usage has no dimension {kind!r}")
+        range_tally = DayTally()
+        filters = _item_filters(kind, item)
+        await self._fill(_shared(start, end, range_tally), filters,
+                         lambda groups: groups.get(kind) == item,
+                         usage=kind != "line_item")
+        await self._refresh_names()
+        return self._breakdown(start, end, range_tally)
+
+    async def _fill(
+        self,
+        tallies: dict[dt.date, DayTally],
+        filters: dict[str, list[str]],
+        accept: openai_rows.Accept,
+        usage: bool = True,
+    ) -> None:
+        """Fetch usage and costs for the tallies' days, at once, and add them in."""
+        jobs: list[Coroutine[Any, Any, tuple[str, list[Any]]]] = []
+        for first, last in _windows(sorted(tallies)):
+            span = (last - first).days + 1
+            if usage:
+                for family in USAGE_FAMILIES:
+                    path = f"/organization/usage/{family}"
+                    params = {**_usage_params(first, last), **filters}
+                    jobs.append(self._part(path, params, span))
+            costs_filters = {k: v for k, v in filters.items() if k != "models[]"}
+            jobs.append(self._part(COSTS, {**_costs_params(first, last, COST_GROUPS),
+                                           **costs_filters}, span))
+        for path, buckets in await _all(jobs):
+            add = openai_rows.add_costs if path == COSTS else openai_rows.add_usage
+            parse(lambda: add(tallies, buckets, accept), path)
+
+    async def _part(self, path: str, params: dict[str, Any], days: int) -> tuple[str, list[Any]]:
+        return path, await self._pages(path, params, days)
+
+    async def _pages(self, path: str, params: dict[str, Any], days: int) -> list[Any]:
+        """Every bucket of a report, its page loop bounded by the days it covers."""
+        return await collect(self._fetcher(path), params, where=path,
+                             max_pages=page_bound(days, DAYS_PER_PAGE))
+
+    def _fetcher(self, path: str) -> Callable[[dict[str, Any]], Awaitable[Any]]:
+        async def fetch(params: dict[str, Any]) -> Any:
+            try:
+                return await self._get(path, params)
+            except AuthError:
+                raise AdminKeyRejected() from None
+
+        return fetch
+
+    # Names and limits ---------------------------------------------------------
+
+    async def _refresh_names(self) -> None:
+        """List projects and their keys when the names are older than ``NAMES_TTL``.
+
+        A failed refresh keeps the old names (they are only labels) when there are
+        some; the first listing's failure is raised like any other.
+        """
+        if self._names_at is not None and self._clock() - self._names_at < NAMES_TTL:
+            return
+        try:
+            projects = await self._list(PROJECTS, {"include_archived": "true"})
+            named = parse(lambda: openai_lists.projects(projects), PROJECTS)
+            listed = await _all([self._project_keys(pid) for pid in named])
+        except ProviderError:
+            if self._names_at is None:
+                raise
+            return
+        self.projects = named
+        self.keys = {key_id: info for keys in listed for key_id, info in keys.items()}
+        self._names_at = self._clock()
+
+    async def _project_keys(self, project_id: str) -> dict[str, ApiKeyInfo]:
+        path = f"{PROJECTS}/{project_id}/api_keys"
+        items = await self._list(path, {})
+        return parse(lambda: openai_lists.api_keys(items, project_id), path)
+
+    async def rate_limits(self, project_id: str) -> tuple[RateLimit, ...]:
+        """A project's per-model rate limits, for the project or model drilldown.
+
+        Not scope cards: the API gives each model's ceiling but no usage against it.
+        """
+        path = f"{PROJECTS}/{project_id}/rate_limits"
+        items = await self._list(path, {})
+        return parse(lambda: openai_lists.rate_limits(items), path)
+
+    async def _list(self, path: str, params: dict[str, Any]) -> list[Any]:
+        return await collect(self._fetcher(path), {"limit": LIST_PAGE, **params}, where=path,
+                             max_pages=MAX_LIST_PAGES, cursor=AFTER_LAST_ID)
+
+    # Rows ---------------------------------------------------------------------
+
+    def _breakdown(self, start: dt.date, end: dt.date, tally: DayTally) -> Breakdown:
+        return Breakdown(
+            start=start,
+            end=end,
+            totals=tally.totals.figures(),
+            by_key=tuple(self._key_row(key, row, start, end) for key, row in sorted(tally.keys.items())),
+            by_dimension={
+                kind: tuple(Usage(item, self._item_name(kind, item), row.figures())
+                            for item, row in sorted(rows.items()))
+                for kind, rows in tally.items.items()
+            },
+        )
+
+    def _key_row(self, key: str, row: openai_rows.Tally, start: dt.date, end: dt.date) -> Usage:
+        info = self.keys.get(key)
+        last_used = info.last_used_at if info else None
+        if last_used is not None and not start <= last_used.date() <= end:
+            last_used = None
+        return Usage(key, info.label if info else key or UNKEYED, row.figures(), last_used)
+
+    def _item_name(self, kind: str, item: str) -> str:
+        if not item:
+            return next(d.unmapped for d in CAPABILITIES.dimensions if d.kind == kind)
+        return self.projects.get(item, item) if kind == "project" else item
+
+    def _daily(self, start: dt.date, end: dt.date, tallies: dict[dt.date, DayTally]) -> DailyUsage:
+        days = sorted(tallies)
+        by_dimension = {}
+        for kind in openai_rows.DIMENSIONS:
+            items = sorted({item for day in days for item in tallies[day].items[kind]})
+            by_dimension[kind] = tuple(
+                ItemDaily(item, self._item_name(kind, item), tuple(
+                    DayFigures(day, tallies[day].items[kind][item].figures())
+                    for day in days if item in tallies[day].items[kind]))
+                for item in items
+            )
+        series = tuple(DayFigures(day, tallies[day].totals.figures()) for day in days)
+        return DailyUsage(start, end, series, by_dimension)
+
+
+def _everything(groups: dict[str, str]) -> bool:
+    return True
+
+
+def _item_filters(kind: str, item: str) -> dict[str, list[str]]:
+    """The API's own filter for an item (none for unattributed rows, or line items,
+    which only the costs rows carry and are picked out as they are read)."""
+    if not item or kind == "line_item":
+        return {}
+    return {"models[]": [item]} if kind == "model" else {"project_ids[]": [item]}
+
+
+def _checked_budgets(budgets: Mapping[str, Decimal | float]) -> dict[str, float]:
+    checked = {}
+    for scope, limit in budgets.items():
+        value = float(limit)
+        if not value > 0 or value == float("inf"):
+            raise ValueError(f"budget {scope or 'organisation'!r} must be a positive amount")
+        checked[scope.strip()] = value
+    return checked
+
+
+def _unix(day: dt.date) -> int:
+    return int(dt.datetime.combine(day, dt.time(), dt.UTC).timestamp())
+
+
+def _range_params(first: dt.date, last: dt.date) -> dict[str, Any]:
+    end = _unix(last + dt.timedelta(days=1))
+    return {"start_time": _unix(first), "end_time": end, "bucket_width": "1d",
+            "limit": DAYS_PER_PAGE}
+
+
+def _usage_params(first: dt.date, last: dt.date) -> dict[str, Any]:
+    return {**_range_params(first, last), "group_by[]": list(USAGE_GROUPS)}
+
+
+def _costs_params(first: dt.date, last: dt.date, groups: Sequence[str]) -> dict[str, Any]:
+    return {**_range_params(first, last), "group_by[]": list(groups)}
+
+
+def _dates(start: dt.date, end: dt.date) -> list[dt.date]:
+    return [start + dt.timedelta(days=n) for n in range((end - start).days + 1)]
+
+
+def _shared(start: dt.date, end: dt.date, tally: DayTally) -> dict[dt.date, DayTally]:
+    """Every day of a range mapped to one tally: the range's sums in one pass."""
+    return dict.fromkeys(_dates(start, end), tally)
+
+
+def _windows(days: Sequence[dt.date]) -> list[tuple[dt.date, dt.date]]:
+    """Sorted days cut into spans of at most ``DAYS_PER_PAGE`` days (gaps skipped)."""
+    windows: list[tuple[dt.date, dt.date]] = []
+    for day in days:
+        if windows and (day - windows[-1][0]).days < DAYS_PER_PAGE:
+            windows[-1] = (windows[-1][0], day)
+        else:
+            windows.append((day, day))
+    return windows
+
+
+def _next_month(month: dt.date) -> dt.datetime:
+    following = (month + dt.timedelta(days=32)).replace(day=1)
+    return dt.datetime.combine(following, dt.time(), dt.UTC)
+
+
+async def _all(jobs: Sequence[Coroutine[Any, Any, Any]]) -> list[Any]:
+    """Run requests together; the first failure cancels the rest and is raised as is."""
+    try:
+        async with asyncio.TaskGroup() as group:
+            tasks = [group.create_task(job) for job in jobs]
+    except BaseExceptionGroup as failed:
+        raise failed.exceptions[0] from None
+    return [task.result() for task in tasks]
