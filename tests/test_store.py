@@ -12,74 +12,92 @@ from pathlib import Path
 import pytest
 import sqlite_utils
 
+from usage_top.domain.measures import REQUESTS, Unit, UnitKind, money
 from usage_top.domain.model import (
+    Billing,
     Breakdown,
-    DailyPoint,
     DailyUsage,
-    EndpointDaily,
-    EndpointUsage,
+    DayFigures,
+    ItemDaily,
+    ItemKeys,
     KeyDaily,
-    KeyUsage,
     Period,
     PollResult,
     ScopeUsage,
-    Totals,
+    Usage,
 )
 from usage_top.store import PollRecord, Store, StoreError, default_db_path
 from usage_top.store.schema import APPLICATION_ID, SCHEMA_VERSION
 
 DAY = dt.date(2026, 5, 14)
+YESTERDAY = DAY - dt.timedelta(days=1)
 FETCHED = dt.datetime(2026, 5, 14, 12, 5, tzinfo=dt.UTC)
 KEY_A = "0••••••••••••••••f39"
 KEY_B = "2••••••••••••••••a37"
+ENDPOINT = "endpoint"
 
 
 def at(hour: int, minute: int = 0, day: dt.date = DAY) -> dt.datetime:
     return dt.datetime.combine(day, dt.time(hour, minute), dt.UTC)
 
 
-def key_usage(key: str, requests: int, credits: float, last_used: dt.datetime | None = None):
-    return KeyUsage(key=key, requests=requests, credits=credits, last_used=last_used)
+def figures(requests: float, credits: float) -> dict[str, float]:
+    return {"requests": requests, "credits": credits}
 
 
-def endpoint_usage(slug: str, requests: int, credits: float) -> EndpointUsage:
-    return EndpointUsage(slug=slug, name=slug.replace("_", " ").title(), requests=requests,
-                         credits=credits)
+def key_usage(key: str, requests: int, credits: float, last_used: dt.datetime | None = None,
+              name: str | None = None) -> Usage:
+    return Usage(key, name or key, figures(requests, credits), last_used)
 
 
-def day_breakdown(day: dt.date, *by_key: KeyUsage, by_endpoint=()) -> Breakdown:
-    totals = Totals(requests=sum(k.requests for k in by_key), credits=sum(k.credits for k in by_key))
-    return Breakdown(start=day, end=day, by_key=by_key, by_endpoint=tuple(by_endpoint),
-                     totals=totals)
+def endpoint_usage(slug: str, requests: int, credits: float) -> Usage:
+    return Usage(slug, slug.replace("_", " ").title(), figures(requests, credits))
 
 
-def endpoint_daily(slug: str, points: dict[dt.date, tuple[int, float]]) -> EndpointDaily:
-    series = tuple(DailyPoint(day=d, requests=r, credits=c) for d, (r, c) in points.items())
-    return EndpointDaily(slug=slug, name=slug.replace("_", " ").title(), series=series)
+def added(rows) -> dict[str, float]:
+    total: dict[str, float] = {}
+    for row in rows:
+        for measure, value in row.figures.items():
+            total[measure] = total.get(measure, 0.0) + value
+    return total
 
 
-def daily_usage(start: dt.date, end: dt.date, *by_endpoint: EndpointDaily) -> DailyUsage:
+def day_breakdown(day: dt.date, *by_key: Usage, by_endpoint=()) -> Breakdown:
+    return Breakdown(start=day, end=day, totals=added(by_key), by_key=by_key,
+                     by_dimension={ENDPOINT: tuple(by_endpoint)})
+
+
+def endpoint_daily(slug: str, points: dict[dt.date, tuple[int, float]]) -> ItemDaily:
+    series = tuple(DayFigures(d, figures(r, c)) for d, (r, c) in points.items())
+    return ItemDaily(slug, slug.replace("_", " ").title(), series)
+
+
+def daily_usage(start: dt.date, end: dt.date, *by_endpoint: ItemDaily) -> DailyUsage:
     """A daily usage whose series is the sum of its endpoints, as the vendor's is."""
-    days: dict[dt.date, tuple[int, float]] = {}
+    days: dict[dt.date, dict[str, float]] = {}
     for endpoint in by_endpoint:
-        for p in endpoint.series:
-            requests, credits = days.get(p.day, (0, 0.0))
-            days[p.day] = (requests + p.requests, credits + p.credits)
-    series = tuple(DailyPoint(day=d, requests=r, credits=c) for d, (r, c) in sorted(days.items()))
-    totals = Totals(requests=sum(p.requests for p in series), credits=sum(p.credits for p in series))
-    return DailyUsage(start=start, end=end, series=series, by_endpoint=by_endpoint, totals=totals)
+        for point in endpoint.series:
+            into = days.setdefault(point.day, {})
+            for measure, value in point.figures.items():
+                into[measure] = into.get(measure, 0.0) + value
+    series = tuple(DayFigures(d, f) for d, f in sorted(days.items()))
+    return DailyUsage(start=start, end=end, series=series, by_dimension={ENDPOINT: by_endpoint})
+
+
+def api_scope(period: Period, used: float, **more) -> ScopeUsage:
+    return ScopeUsage(scope="api", period=period, used=used, unit=REQUESTS, label="API",
+                      measure="requests", **more)
 
 
 def sample_result(fetched_at: dt.datetime = FETCHED) -> PollResult:
     """Two days of usage by two keys over two endpoints, a drilldown of key A, scopes."""
-    yesterday = DAY - dt.timedelta(days=1)
+    yesterday = YESTERDAY
     return PollResult(
         fetched_at=fetched_at,
         scopes=(
-            ScopeUsage(scope="api", period=Period.MONTHLY, used=1200, limit=43200,
-                       rate_limit_per_minute=300, refreshed_at=at(12, 4),
-                       resets_at=dt.datetime(2026, 6, 1, tzinfo=dt.UTC)),
-            ScopeUsage(scope="api", period=Period.HOURLY, used=40, limit=60),
+            api_scope(Period.MONTHLY, 1200, limit=43200, rate_limit_per_minute=300,
+                      refreshed_at=at(12, 4), resets_at=dt.datetime(2026, 6, 1, tzinfo=dt.UTC)),
+            api_scope(Period.HOURLY, 40, limit=60),
         ),
         day_breakdowns=(
             day_breakdown(yesterday, key_usage(KEY_A, 10, 30.0, at(9, day=yesterday)),
@@ -128,33 +146,41 @@ def store(db_path: Path):
 
 def test_round_trip_of_a_poll_result(store: Store) -> None:
     store.ingest(sample_result())
-    yesterday = DAY - dt.timedelta(days=1)
 
     scopes = {s.name: (s, fetched) for s, fetched in store.latest_scopes()}
     monthly, fetched_at = scopes["api.monthly"]
     assert monthly == sample_result().scopes[0]
     assert fetched_at == FETCHED
-    assert scopes["api.hourly"][0].used == 40
+    assert scopes["api.hourly"][0].used == 40.0
+    assert store.measures() == ("requests", "credits")
 
-    assert store.daily_series(yesterday, DAY) == [
-        DailyPoint(day=yesterday, requests=15, credits=105.0),
-        DailyPoint(day=DAY, requests=21, credits=75.0),
+    assert store.daily_series(YESTERDAY, DAY) == [
+        DayFigures(YESTERDAY, figures(15, 105.0)),
+        DayFigures(DAY, figures(21, 75.0)),
     ]
-    assert store.totals(yesterday, DAY) == Totals(requests=36, credits=180.0)
-    assert store.totals(yesterday, DAY, key=KEY_A) == Totals(requests=30, credits=90.0)
+    assert store.totals(YESTERDAY, DAY) == figures(36, 180.0)
+    assert store.totals(YESTERDAY, DAY, key=KEY_A) == figures(30, 90.0)
 
-    # Equal credits: the one with more requests comes first.
-    by_key = store.key_breakdown(yesterday, DAY)
-    assert [(k.key, k.requests, k.credits, k.last_used) for k in by_key] == [
-        (KEY_A, 30, 90.0, at(12)),
-        (KEY_B, 6, 90.0, at(8)),
+    # Sorted by the first measure of order_by, then the next; ties by id.
+    by_key = store.key_breakdown(YESTERDAY, DAY, order_by=("credits", "requests"))
+    assert [(k.id, k.name, k.figures, k.last_used) for k in by_key] == [
+        (KEY_A, KEY_A, figures(30, 90.0), at(12)),
+        (KEY_B, KEY_B, figures(6, 90.0), at(8)),
     ]
-    by_endpoint = store.endpoint_breakdown(yesterday, DAY)
-    assert [(e.slug, e.name, e.requests, e.credits) for e in by_endpoint] == [
-        ("people_search", "People Search", 30, 90.0),
-        ("email_redeem", "Email Redeem", 6, 90.0),
+    by_endpoint = store.item_breakdown(ENDPOINT, YESTERDAY, DAY, order_by=("credits",))
+    assert [(e.id, e.name, e.figures) for e in by_endpoint] == [
+        ("email_redeem", "Email Redeem", figures(6, 90.0)),  # a tie: by id
+        ("people_search", "People Search", figures(30, 90.0)),
     ]
     assert store.has_data()
+
+
+def test_the_default_order_is_the_slot_order(store: Store) -> None:
+    store.ingest(sample_result())
+
+    assert [k.id for k in store.key_breakdown(DAY, DAY)] == [KEY_A, KEY_B]  # by requests
+    assert [e.id for e in store.item_breakdown(ENDPOINT, YESTERDAY, DAY)] == [
+        "people_search", "email_redeem"]
 
 
 def test_reingesting_the_same_result_changes_nothing(store: Store, db_path: Path) -> None:
@@ -166,13 +192,15 @@ def test_reingesting_the_same_result_changes_nothing(store: Store, db_path: Path
 
 def test_a_newer_breakdown_replaces_the_day_and_a_vanished_key_is_gone(store: Store) -> None:
     store.ingest(PollResult(fetched_at=FETCHED, day_breakdowns=(
-        day_breakdown(DAY, key_usage(KEY_A, 5, 5.0), key_usage(KEY_B, 7, 7.0)),)))
+        day_breakdown(DAY, key_usage(KEY_A, 5, 5.0), key_usage(KEY_B, 7, 7.0),
+                      by_endpoint=[endpoint_usage("people_search", 12, 12.0)]),)))
     store.ingest(PollResult(fetched_at=FETCHED + dt.timedelta(minutes=1), day_breakdowns=(
         day_breakdown(DAY, key_usage(KEY_A, 9, 9.0)),)))
 
-    assert [(k.key, k.requests) for k in store.key_breakdown(DAY, DAY)] == [(KEY_A, 9)]
-    assert store.totals(DAY, DAY) == Totals(requests=9, credits=9.0)
-    assert store.totals(DAY, DAY, key=KEY_B) == Totals()
+    assert [(k.id, k.figures["requests"]) for k in store.key_breakdown(DAY, DAY)] == [(KEY_A, 9)]
+    assert store.totals(DAY, DAY) == figures(9, 9.0)
+    assert store.totals(DAY, DAY, key=KEY_B) == figures(0, 0.0)  # nothing stored: zeros
+    assert store.item_breakdown(ENDPOINT, DAY, DAY) == []
 
 
 def test_a_newer_key_daily_replaces_the_keys_rows_in_its_range_only(store: Store) -> None:
@@ -184,8 +212,8 @@ def test_a_newer_key_daily_replaces_the_keys_rows_in_its_range_only(store: Store
     store.ingest(PollResult(fetched_at=FETCHED, key_daily=(KeyDaily(key=KEY_A, daily=first),)))
     store.ingest(PollResult(fetched_at=FETCHED, key_daily=(KeyDaily(key=KEY_A, daily=again),)))
 
-    assert [(e.slug, e.requests) for e in store.endpoint_breakdown(earlier, DAY, key=KEY_A)] == [
-        ("people_search", 5)]
+    rows = store.item_breakdown(ENDPOINT, earlier, DAY, key=KEY_A)
+    assert [(e.id, e.figures["requests"]) for e in rows] == [("people_search", 5)]
 
 
 def test_series_are_zero_filled_over_the_whole_range(store: Store) -> None:
@@ -195,91 +223,241 @@ def test_series_are_zero_filled_over_the_whole_range(store: Store) -> None:
     series = store.daily_series(start, end, key=KEY_B)
 
     assert [p.day for p in series] == [start + dt.timedelta(days=n) for n in range(5)]
-    assert [(p.requests, p.credits) for p in series] == [
-        (0, 0.0), (0, 0.0), (5, 75.0), (1, 15.0), (0, 0.0)]
+    assert [p.figures for p in series] == [
+        figures(0, 0.0), figures(0, 0.0), figures(5, 75.0), figures(1, 15.0), figures(0, 0.0)]
     assert store.daily_series(start, end, key="no such key") == [
-        DailyPoint(day=p.day, requests=0, credits=0.0) for p in series]
+        DayFigures(p.day, figures(0, 0.0)) for p in series]
+    assert store.item_series(ENDPOINT, "email_redeem", start, end) == [
+        DayFigures(p.day, f) for p, f in zip(series, (
+            figures(0, 0.0), figures(0, 0.0), figures(5, 75.0), figures(1, 15.0),
+            figures(0, 0.0)))]
+    assert [p.figures["requests"] for p in
+            store.item_series(ENDPOINT, "people_search", start, end, key=KEY_A)] == [
+        0, 0, 10, 20, 0]
 
 
-def test_percentages_sum_to_100(store: Store) -> None:
-    store.ingest(sample_result())
-    start = DAY - dt.timedelta(days=1)
-
-    for rows in (store.key_breakdown(start, DAY), store.endpoint_breakdown(start, DAY),
-                 store.endpoint_breakdown(start, DAY, key=KEY_A)):
-        assert sum(r.percent_of_requests for r in rows) == pytest.approx(100.0)
-        assert sum(r.percent_of_credits for r in rows) == pytest.approx(100.0)
-
-
-def test_key_breakdown_limit_keeps_the_biggest_and_shares_of_all(store: Store) -> None:
+def test_key_breakdown_limit_keeps_the_biggest(store: Store) -> None:
     store.ingest(sample_result())
 
-    top = store.key_breakdown(DAY, DAY, limit=1)
+    top = store.key_breakdown(DAY, DAY, limit=1, order_by=("credits",))
 
-    assert [(k.key, k.percent_of_requests) for k in top] == [(KEY_A, pytest.approx(100 * 20 / 21))]
+    assert [(k.id, k.figures) for k in top] == [(KEY_A, figures(20, 60.0))]
 
 
-def test_empty_ranges_have_no_rows_and_zero_totals(store: Store) -> None:
+def test_empty_ranges_have_no_rows_and_totals_of_nothing(store: Store) -> None:
     assert store.key_breakdown(DAY, DAY) == []
-    assert store.endpoint_breakdown(DAY, DAY) == []
-    assert store.totals(DAY, DAY) == Totals()
+    assert store.item_breakdown(ENDPOINT, DAY, DAY) == []
+    assert store.totals(DAY, DAY) == {}  # the file knows no measure yet
+    assert store.daily_series(DAY, DAY) == [DayFigures(DAY, {})]
+    assert store.measures() == ()
     assert not store.has_data()
-
-
-def test_per_key_endpoint_breakdown_comes_from_the_drilldown(store: Store) -> None:
     store.ingest(sample_result())
-    start = DAY - dt.timedelta(days=1)
-
-    assert store.endpoint_breakdown(start, DAY, key=KEY_A) == [
-        EndpointUsage(slug="people_search", name="People Search", requests=30, credits=90.0,
-                      percent_of_requests=100.0, percent_of_credits=100.0)]
-    assert store.endpoint_breakdown(start, DAY, key=KEY_B) == []
+    later = DAY + dt.timedelta(days=30)
+    assert store.totals(later, later) == figures(0, 0.0)
 
 
-def test_unmapped_log_types_add_up_under_the_empty_slug(store: Store) -> None:
+def test_per_key_item_breakdown_comes_from_the_drilldown(store: Store) -> None:
+    store.ingest(sample_result())
+
+    assert store.item_breakdown(ENDPOINT, YESTERDAY, DAY, key=KEY_A) == [
+        Usage("people_search", "People Search", figures(30, 90.0))]
+    assert store.item_breakdown(ENDPOINT, YESTERDAY, DAY, key=KEY_B) == []
+    assert store.item_breakdown("model", YESTERDAY, DAY) == []  # another dimension
+
+
+def test_unmapped_usage_adds_up_under_the_empty_id(store: Store) -> None:
     daily = daily_usage(DAY, DAY, endpoint_daily("", {DAY: (2, 2.0)}),
                         endpoint_daily("", {DAY: (3, 3.0)}))
     store.ingest(PollResult(fetched_at=FETCHED, account_daily=daily))
     store.ingest(PollResult(fetched_at=FETCHED, account_daily=daily))
 
-    assert [(e.slug, e.requests) for e in store.endpoint_breakdown(DAY, DAY)] == [("", 5)]
+    rows = store.item_breakdown(ENDPOINT, DAY, DAY)
+    assert [(e.id, e.figures["requests"]) for e in rows] == [("", 5)]
+
+
+def test_items_of_several_dimensions_are_kept_apart(store: Store) -> None:
+    breakdown = Breakdown(DAY, DAY, {"requests": 5}, by_dimension={
+        "model": (Usage("gpt-x", "GPT X", {"requests": 5}),),
+        "project": (Usage("proj_1", "Default project", {"requests": 4}),
+                    Usage("gpt-x", "also an id here", {"requests": 1})),
+    })
+    store.ingest(PollResult(fetched_at=FETCHED, day_breakdowns=(breakdown,)))
+
+    assert store.item_breakdown("model", DAY, DAY) == [Usage("gpt-x", "GPT X", {"requests": 5})]
+    assert [(u.id, u.name) for u in store.item_breakdown("project", DAY, DAY)] == [
+        ("proj_1", "Default project"), ("gpt-x", "also an id here")]
+
+
+def test_item_keys_are_cached_per_range(store: Store) -> None:
+    start = YESTERDAY
+    assert store.item_keys(ENDPOINT, "people_search", start, DAY) is None
+    keys = Breakdown(start, DAY, figures(30, 90.0),
+                     by_key=(key_usage(KEY_B, 2, 6.0, at(8)),
+                             key_usage(KEY_A, 28, 84.0, at(12), name="Production")),
+                     by_dimension={ENDPOINT: (endpoint_usage("people_search", 30, 90.0),)})
+    store.ingest(PollResult(fetched_at=FETCHED,
+                            item_keys=(ItemKeys(ENDPOINT, "people_search", keys),)))
+
+    rows, fetched = store.item_keys(ENDPOINT, "people_search", start, DAY)
+    assert fetched == FETCHED
+    assert [(u.id, u.name, u.figures, u.last_used) for u in rows] == [
+        (KEY_A, "Production", figures(28, 84.0), at(12)),
+        (KEY_B, KEY_B, figures(2, 6.0), at(8)),
+    ]
+    assert store.item_keys(ENDPOINT, "people_search", DAY, DAY) is None
+    # The key's display name is kept for the other queries too.
+    store.ingest(PollResult(fetched_at=FETCHED, day_breakdowns=(
+        day_breakdown(DAY, key_usage(KEY_A, 1, 1.0)),)))
+    assert [(u.id, u.name) for u in store.key_breakdown(DAY, DAY)] == [(KEY_A, KEY_A)]
+
+
+def test_key_item_days_list_the_drilled_down_rows(store: Store) -> None:
+    store.ingest(sample_result())
+
+    assert store.key_item_days(YESTERDAY, DAY) == [
+        (YESTERDAY, KEY_A, ENDPOINT, "people_search", "People Search", figures(10, 30.0)),
+        (DAY, KEY_A, ENDPOINT, "people_search", "People Search", figures(20, 60.0)),
+    ]
+    assert store.key_item_days(YESTERDAY, DAY, key=KEY_B) == []
+
+
+def test_key_day_values_of_one_measure(store: Store) -> None:
+    store.ingest(sample_result())
+
+    assert store.key_day_values("credits", YESTERDAY, DAY) == {
+        KEY_A: {YESTERDAY: 30.0, DAY: 60.0}, KEY_B: {YESTERDAY: 75.0, DAY: 15.0}}
+    assert store.key_day_values("requests", DAY, DAY) == {KEY_A: {DAY: 20}, KEY_B: {DAY: 1}}
+    assert store.key_day_values("cost", YESTERDAY, DAY) == {}
+
+
+def test_billing_round_trip(store: Store) -> None:
+    assert store.latest_billing() is None
+    billing = Billing(plan="Growth", balance=1234.5, topup=100.0, cycle_allowance=5000.0,
+                      cycle_start=dt.date(2026, 5, 1), cycle_end=dt.date(2026, 6, 1),
+                      prices={"people_search": 3.0, "email_redeem": 15.0})
+    store.ingest(PollResult(fetched_at=FETCHED, billing=Billing()))
+    store.ingest(PollResult(fetched_at=FETCHED + dt.timedelta(minutes=1), billing=billing))
+
+    assert store.latest_billing() == (billing, FETCHED + dt.timedelta(minutes=1))
 
 
 def test_fetched_days_say_when_each_day_was_fetched(store: Store) -> None:
     store.ingest(sample_result())
     later = FETCHED + dt.timedelta(hours=1)
     store.ingest(PollResult(fetched_at=later, day_breakdowns=(day_breakdown(DAY),)))
-    yesterday = DAY - dt.timedelta(days=1)
     week = (DAY - dt.timedelta(days=6), DAY)
 
-    assert store.fetched_days("breakdown", None, *week) == {yesterday: FETCHED, DAY: later}
-    assert store.fetched_days("daily", None, *week) == {yesterday: FETCHED, DAY: FETCHED}
-    assert store.fetched_days("key_daily", KEY_A, *week) == {yesterday: FETCHED, DAY: FETCHED}
+    assert store.fetched_days("breakdown", None, *week) == {YESTERDAY: FETCHED, DAY: later}
+    assert store.fetched_days("daily", None, *week) == {YESTERDAY: FETCHED, DAY: FETCHED}
+    assert store.fetched_days("key_daily", KEY_A, *week) == {YESTERDAY: FETCHED, DAY: FETCHED}
     assert store.fetched_days("key_daily", KEY_B, *week) == {}
 
 
 def test_scope_history_keeps_every_reading(store: Store) -> None:
     for minute in range(3):
         store.ingest(PollResult(fetched_at=at(10, minute), scopes=(
-            ScopeUsage(scope="api", period=Period.HOURLY, used=minute * 10),)))
+            api_scope(Period.HOURLY, minute * 10.5),)))
 
-    assert store.scope_history("api", "hourly", since=at(10, 1)) == [
-        (at(10, 1), 10), (at(10, 2), 20)]
-    assert [(s.used, fetched) for s, fetched in store.latest_scopes()] == [(20, at(10, 2))]
+    assert store.scope_history("api.hourly", since=at(10, 1)) == [
+        (at(10, 1), 10.5), (at(10, 2), 21.0)]
+    assert [(s.used, fetched) for s, fetched in store.latest_scopes()] == [(21.0, at(10, 2))]
+
+
+def test_scopes_come_in_the_order_of_the_last_poll_with_its_labels_and_units(
+    store: Store,
+) -> None:
+    budget = ScopeUsage("budget", Period.MONTHLY, 12.34, money("usd"), "Budget", limit=100.0)
+    window = ScopeUsage("rate", Period.MINUTE, 3, REQUESTS, "Rate limit", limit=5)
+    store.ingest(PollResult(fetched_at=at(10), scopes=(window, budget)))
+    assert [s.name for s, _ in store.latest_scopes()] == ["rate.minute", "budget.monthly"]
+
+    renamed = ScopeUsage("rate", Period.MINUTE, 4, REQUESTS, "Requests a minute", limit=5)
+    store.ingest(PollResult(fetched_at=at(11), scopes=(budget, renamed)))
+
+    assert store.latest_scopes() == [(budget, at(11)), (renamed, at(11))]
+    assert store.latest_scopes()[0][0].unit == Unit(UnitKind.MONEY, "USD")
+
+
+def test_a_new_measure_gets_the_next_free_slot(store: Store, db_path: Path) -> None:
+    store.ingest(sample_result())
+    assert store.measures() == ("requests", "credits")
+    with_cost = Breakdown(DAY, DAY, {"requests": 1, "credits": 2.0, "cost": 0.25},
+                          by_key=(Usage(KEY_A, KEY_A, {"credits": 2.0, "cost": 0.25}),))
+    store.ingest(PollResult(fetched_at=FETCHED, day_breakdowns=(with_cost,)))
+
+    assert store.measures() == ("requests", "credits", "cost")
+    conn = sqlite3.connect(db_path)
+    assert conn.execute("SELECT slot, id FROM measure ORDER BY slot").fetchall() == [
+        (0, "requests"), (1, "credits"), (2, "cost")]
+    assert conn.execute("SELECT m0, m1, m2 FROM day_key WHERE day = ?",
+                        (DAY.toordinal(),)).fetchall() == [(None, 2.0, 0.25)]
+    conn.close()
+    assert store.totals(DAY, DAY) == {"requests": 1, "credits": 2.0, "cost": 0.25}
+    assert store.totals(DAY, DAY, key=KEY_A) == {"credits": 2.0, "cost": 0.25}  # no requests
+    # The older days, written before the file knew "cost", have none of it.
+    assert store.totals(YESTERDAY, YESTERDAY) == figures(15, 105.0)
+    # Another store on the same file (its own cache) sees the slot and adds none.
+    with Store(db_path) as other:
+        other.ingest(PollResult(fetched_at=FETCHED, day_breakdowns=(with_cost,)))
+        assert other.measures() == ("requests", "credits", "cost")
+
+
+def test_a_ninth_measure_is_refused_and_nothing_is_written(store: Store) -> None:
+    eight = {f"measure_{n}": float(n) for n in range(8)}
+    store.ingest(PollResult(fetched_at=FETCHED, day_breakdowns=(Breakdown(DAY, DAY, eight),)))
+
+    with pytest.raises(StoreError, match="already holds 8 measures"):
+        store.ingest(PollResult(fetched_at=FETCHED, day_breakdowns=(
+            Breakdown(YESTERDAY, YESTERDAY, {"one_more": 1.0}),)))
+
+    assert store.measures() == tuple(eight)
+    assert store.fetched_days("breakdown", None, YESTERDAY, DAY) == {DAY: FETCHED}
+
+
+def test_money_and_tokens_without_requests(store: Store) -> None:
+    """A provider with cost and tokens and no request count: figures it does not report
+    are absent, never 0, and zero-filled days fill only what the file knows."""
+    tokens = {"input_tokens": 1200.0, "output_tokens": 300.0}
+    breakdown = Breakdown(
+        DAY, DAY, {"cost": 1.25, **tokens},
+        by_key=(Usage("sk-…a1", "ci bot", tokens, at(9)),),  # cost only per workspace
+        by_dimension={"model": (Usage("model-a", "Model A", {"cost": 1.25, **tokens}),)},
+    )
+    store.ingest(PollResult(
+        fetched_at=FETCHED, day_breakdowns=(breakdown,),
+        scopes=(ScopeUsage("budget", Period.MONTHLY, 1.25, money("USD"), "Budget", 50.0),)))
+
+    assert store.measures() == ("cost", "input_tokens", "output_tokens")
+    assert "requests" not in store.totals(DAY, DAY)
+    assert store.totals(DAY, DAY) == {"cost": 1.25, **tokens}
+    assert store.totals(DAY, DAY, key="sk-…a1") == tokens  # no cost: absent, not 0
+    assert [(u.id, u.name, u.figures) for u in store.key_breakdown(
+        DAY, DAY, order_by=("cost", "input_tokens"))] == [("sk-…a1", "ci bot", tokens)]
+    assert store.item_breakdown("model", DAY, DAY)[0].figures == {"cost": 1.25, **tokens}
+    assert store.daily_series(YESTERDAY, DAY, key="sk-…a1") == [
+        DayFigures(YESTERDAY, {"cost": 0.0, "input_tokens": 0.0, "output_tokens": 0.0}),
+        DayFigures(DAY, tokens)]
+    assert store.key_day_values("cost", DAY, DAY) == {}
+    assert store.key_day_values("output_tokens", DAY, DAY) == {"sk-…a1": {DAY: 300.0}}
+    (scope, _), = store.latest_scopes()
+    assert (scope.used, scope.unit, scope.label, scope.measure) == (
+        1.25, Unit(UnitKind.MONEY, "USD"), "Budget", None)
 
 
 def test_a_failed_ingest_leaves_nothing_behind(store: Store) -> None:
-    two_days = Breakdown(start=DAY - dt.timedelta(days=1), end=DAY, by_key=(), by_endpoint=(),
-                         totals=Totals())
+    two_days = Breakdown(start=YESTERDAY, end=DAY, totals={})
     bad = PollResult(fetched_at=FETCHED,
-                     day_breakdowns=(day_breakdown(DAY, key_usage("new key", 1, 1.0)), two_days))
+                     day_breakdowns=(day_breakdown(DAY, Usage("new key", "new key",
+                                                              {"new measure": 1.0})), two_days))
 
     with pytest.raises(ValueError, match="one day"):
         store.ingest(bad)
 
     assert not store.has_data()
-    store.ingest(sample_result())  # the key ids cached during the failed ingest were dropped
+    assert store.measures() == ()
+    store.ingest(sample_result())  # the ids and slots cached during the failed ingest were dropped
     assert len(store.key_breakdown(DAY, DAY)) == 2
+    assert store.measures() == ("requests", "credits")
 
 
 # Poll log
@@ -386,18 +564,18 @@ def test_a_reader_sees_what_another_connection_wrote(db_path: Path) -> None:
     with Store(db_path) as writer, Store(db_path) as reader:
         assert not reader.has_data()
         writer.ingest(sample_result())
-        assert reader.totals(DAY, DAY) == Totals(requests=21, credits=75.0)
+        assert reader.totals(DAY, DAY) == figures(21, 75.0)
 
 
 def test_a_store_can_be_read_from_another_thread(store: Store) -> None:
     store.ingest(sample_result())
-    seen: list[Totals] = []
+    seen: list[dict[str, float]] = []
 
     worker = threading.Thread(target=lambda: seen.append(store.totals(DAY, DAY)))
     worker.start()
     worker.join()
 
-    assert seen == [Totals(requests=21, credits=75.0)]
+    assert seen == [figures(21, 75.0)]
 
 
 def test_the_file_is_marked_as_usage_tops(db_path: Path) -> None:
