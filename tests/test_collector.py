@@ -9,12 +9,13 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import json
-import time
+from dataclasses import replace
 
 import httpx
 import pytest
 
 from usage_top.pipeline.collector import COMPLETE_AFTER, Collector
+from usage_top.domain.measures import REQUESTS
 from usage_top.domain.periods import HISTORY_DAYS, Range
 from usage_top.providers.http import ApiClient
 from usage_top.providers.pubrio import AUTH_HEADER, PubrioProvider
@@ -61,9 +62,14 @@ def _paths(sim, since: int = 0) -> list[str]:
     return [r.path for r in sim.requests[since:]]
 
 
-def _totals(store, day: dt.date) -> tuple[int, float]:
+def _totals(store, day: dt.date) -> tuple[float, float]:
     totals = store.totals(day, day)
-    return totals.requests, totals.credits
+    return totals["requests"], totals["credits"]
+
+
+def _figures(rows) -> dict:
+    """id -> (requests, credits) of stored usage rows."""
+    return {row.id: (row.figures["requests"], row.figures["credits"]) for row in rows}
 
 
 def _snapshot(store) -> dict:
@@ -71,7 +77,7 @@ def _snapshot(store) -> dict:
     return {
         "totals": {day: _totals(store, day) for day in _days(FIRST_DAY, TODAY)},
         "keys": store.key_breakdown(FIRST_DAY, TODAY),
-        "endpoints": store.endpoint_breakdown(FIRST_DAY, TODAY),
+        "endpoints": store.item_breakdown("endpoint", FIRST_DAY, TODAY),
         "scopes": store.latest_scopes(),
     }
 
@@ -137,7 +143,7 @@ async def test_yesterday_is_refetched_after_midnight_until_final_then_never(
     assert days_asked(await collector.poll_once()) == 2
     assert sim.request_count(BREAKDOWN) == before + 2
     final = _sim_breakdown(sim_server, yesterday, yesterday)["totals"]
-    assert store.totals(yesterday, yesterday).model_dump() == final
+    assert store.totals(yesterday, yesterday) == final
 
     # ...and it is never asked for again, on this poll or hours later.
     for _ in range(2):
@@ -191,16 +197,15 @@ async def test_stored_figures_equal_the_simulator(collector, store, sim):
 
     for day in _days(FIRST_DAY, TODAY):
         expected = vendor(day, day)
-        assert store.totals(day, day).model_dump() == expected["totals"], day
-        keys = {k.key: (k.requests, k.credits) for k in store.key_breakdown(day, day)}
+        assert store.totals(day, day) == expected["totals"], day
+        keys = _figures(store.key_breakdown(day, day))
         assert keys == {r["name"]: (r["requests"], r["credits"]) for r in expected["by_key"]}
-        endpoints = {e.slug: (e.requests, e.credits) for e in store.endpoint_breakdown(day, day)}
-        assert endpoints == _vendor_endpoints(expected)
+        assert _figures(store.item_breakdown("endpoint", day, day)) == _vendor_endpoints(expected)
 
     # Multi-day ranges are sums of the stored days and still equal the vendor's figures.
     for range_ in Range:
         start, end = range_.dates(TODAY)
-        assert store.totals(start, end).model_dump() == vendor(start, end)["totals"]
+        assert store.totals(start, end) == vendor(start, end)["totals"]
 
 
 async def test_stored_scopes_equal_profile_usage(collector, store, sim_server):
@@ -216,6 +221,11 @@ async def test_stored_scopes_equal_profile_usage(collector, store, sim_server):
         assert usage.limit == profile[f"total_max_{scope}_{period}_query"]  # quota is shared
         assert fetched == FROZEN
         assert usage.resets_at is not None and usage.resets_at > FROZEN
+        assert usage.unit == REQUESTS and usage.label == {"api": "API", "portal": "Portal"}[scope]
+        assert usage.measure == ("requests" if scope == "api" else None)  # keys make API calls only
+    # In the provider's order: each scope's month, day and hour.
+    assert [usage.name for usage, _ in store.latest_scopes()] == [
+        f"{scope}.{period}" for scope in ("api", "portal") for period in ("monthly", "daily", "hourly")]
 
 
 async def test_usage_grows_and_past_days_stay(collector, store, sim_server, clock):
@@ -228,11 +238,11 @@ async def test_usage_grows_and_past_days_stay(collector, store, sim_server, cloc
 
     assert after["totals"][TODAY][0] > before["totals"][TODAY][0]
     assert after["totals"][TODAY][1] > before["totals"][TODAY][1]
-    assert store.totals(TODAY, TODAY).model_dump() == _sim_breakdown(sim_server, TODAY, TODAY)["totals"]
+    assert store.totals(TODAY, TODAY) == _sim_breakdown(sim_server, TODAY, TODAY)["totals"]
     past = [day for day in _days(FIRST_DAY, TODAY) if day != TODAY]
     assert {day: after["totals"][day] for day in past} == {day: before["totals"][day] for day in past}
     # Scope readings are kept as a history: one per poll.
-    assert len(store.scope_history("api", "daily", FROZEN)) == 2
+    assert len(store.scope_history("api.daily", FROZEN)) == 2
 
 
 # --- faults -------------------------------------------------------------------
@@ -357,13 +367,12 @@ async def test_fetch_key_stores_the_keys_endpoint_series(collector, store, sim, 
     assert outcome.ok and outcome.requests == 1
     assert sim.request_count(DAILY) == 1 and sim.request_count() == count + 1
     expected = _sim_breakdown(sim_server, start, end, key=key)
-    mine = {e.slug: (e.requests, e.credits) for e in store.endpoint_breakdown(start, end, key)}
-    assert mine == _vendor_endpoints(expected)
+    assert _figures(store.item_breakdown("endpoint", start, end, key)) == _vendor_endpoints(expected)
     # Any sub-range too, e.g. the last week.
     week = Range.WEEK.dates(TODAY)
     expected_week = _sim_breakdown(sim_server, *week, key=key)
-    week_rows = store.endpoint_breakdown(*week, key)
-    assert {e.slug: (e.requests, e.credits) for e in week_rows} == _vendor_endpoints(expected_week)
+    week_rows = store.item_breakdown("endpoint", *week, key)
+    assert _figures(week_rows) == _vendor_endpoints(expected_week)
 
     # Fresh within the interval: served from the store, no request.
     count = sim.request_count()
@@ -385,33 +394,113 @@ async def test_fetch_key_of_a_wider_range_is_not_served_from_a_narrower_one(coll
     assert sim.request_count(DAILY) == 2
 
 
-# --- the polling loop ---------------------------------------------------------
+# --- an item's keys and the billing figures ------------------------------------------
 
 
-async def test_run_polls_repeatedly_and_stops_promptly(provider, store, clock, sim):
-    collector = Collector(provider, store, tz=dt.UTC, clock=clock, interval=0.05)
-    stop = asyncio.Event()
-    fourth = asyncio.Event()
-    outcomes = []
+async def test_fetch_item_stores_the_keys_of_one_endpoint(collector, store, sim, sim_server, clock):
+    start, end = Range.WEEK.dates(TODAY)
+    slug = next(row["slug"] for row in _sim_breakdown(sim_server, start, end)["by_endpoint"] if row["slug"])
+    count = sim.request_count()
 
-    def on_poll(outcome) -> None:
-        outcomes.append(outcome)
-        if len(outcomes) == 4:
-            collector.interval = 60  # the next wait would last a minute...
-            fourth.set()
+    outcome = await collector.fetch_item("endpoint", slug, start, end)
 
-    task = asyncio.create_task(collector.run(stop, on_poll=on_poll))
-    await asyncio.wait_for(fourth.wait(), timeout=5)
-    await asyncio.sleep(0.05)  # ...and has begun
+    assert outcome.ok and outcome.requests == 1 and sim.request_count() == count + 1
+    body = {"start_date": start.isoformat(), "end_date": end.isoformat(), "log_type_slugs": [slug]}
+    expected = _sim_post(sim_server, BREAKDOWN, body)["by_key"]
+    rows, fetched_at = store.item_keys("endpoint", slug, start, end)
+    assert _figures(rows) == {r["name"]: (r["requests"], r["credits"]) for r in expected}
+    assert fetched_at == FROZEN
 
-    started = time.monotonic()
-    stop.set()
-    await asyncio.wait_for(task, timeout=2)
-    assert time.monotonic() - started < 0.5  # ...but stop cuts it short
+    clock.advance(seconds=collector.interval / 2)  # fresh: served from the store
+    assert (await collector.fetch_item("endpoint", slug, start, end)).requests == 0
+    clock.advance(seconds=collector.interval)  # stale: fetched again
+    assert (await collector.fetch_item("endpoint", slug, start, end)).requests == 1
 
-    assert len(outcomes) == 4 and all(outcome.ok for outcome in outcomes)
-    assert [outcome.requests for outcome in outcomes] == [32, 2, 2, 2]
-    assert sim.request_count() == 38
+
+async def test_fetch_item_of_unmapped_usage_or_an_unknown_dimension_sends_nothing(collector, sim):
+    unmapped = await collector.fetch_item("endpoint", "", TODAY, TODAY)
+    assert unmapped.ok and unmapped.requests == 0  # the vendor cannot filter on "no log type"
+
+    unknown = await collector.fetch_item("model", "gpt-5", TODAY, TODAY)
+    assert not unknown.ok and _one_line(unknown.error) and "model" in unknown.error
+    assert not unknown.needs_user
+    assert sim.request_count() == 0
+
+
+async def test_fetch_billing_stores_the_profile_once_per_interval(collector, store, sim, sim_server, clock):
+    outcome = await collector.fetch_billing()
+
+    assert outcome.ok and outcome.requests == 1
+    profile = _sim_post(sim_server, "/profile", {})
+    billing, fetched_at = store.latest_billing()
+    assert (billing.plan, billing.balance, billing.topup, billing.cycle_allowance) == (
+        profile["subscription"]["name"], profile["credit"], profile["topup_credit"],
+        profile["subscription"]["monthly_credit"])
+    assert (billing.cycle_start.isoformat(), billing.cycle_end.isoformat()) == (
+        profile["last_refill_date"], profile["next_refill_date"])
+    assert dict(billing.prices) == profile["credit_costs"] and fetched_at == FROZEN
+
+    clock.advance(seconds=collector.interval / 2)
+    assert (await collector.fetch_billing()).requests == 0
+    assert sim.request_count("/profile") == 2  # ours, and the test's own
+
+
+# --- what the provider does not offer is never asked for ---------------------------------
+
+
+@pytest.fixture
+def scopes_only(provider):
+    """The real adapter, declaring only scopes: no breakdowns, filters or billing."""
+    provider.capabilities = replace(provider.capabilities, key_breakdown=False, dimensions=(),
+                                    key_filter=False, dimension_filter=False, billing=False)
+    return provider
+
+
+async def test_a_provider_without_breakdowns_is_polled_for_its_scopes_only(
+    scopes_only, store, sim, clock
+):
+    collector = Collector(scopes_only, store, tz=dt.UTC, clock=clock)
+
+    outcome = await collector.poll_once()
+
+    assert outcome.ok and outcome.requests == 1
+    assert _paths(sim) == [PROFILE_USAGE]
+    assert len(store.latest_scopes()) == 6
+    assert collector.days_to_fetch(clock()) == []
+    assert (await collector.ensure_days(FIRST_DAY, TODAY)).requests == 0
+    assert store.fetched_days("breakdown", None, FIRST_DAY, TODAY) == {}
+
+
+async def test_fetches_behind_a_missing_capability_are_no_ops(provider, store, sim, clock):
+    """Breakdowns by endpoint, but no filter by key or endpoint and no billing."""
+    provider.capabilities = replace(provider.capabilities, key_filter=False,
+                                    dimension_filter=False, billing=False)
+    collector = Collector(provider, store, tz=dt.UTC, clock=clock)
+    polls = store.last_poll()
+
+    for outcome in (await collector.fetch_key(sim.key_names[0], TODAY, TODAY),
+                    await collector.fetch_item("endpoint", "search", TODAY, TODAY),
+                    await collector.fetch_billing()):
+        assert outcome.ok and outcome.requests == 0
+    assert sim.request_count() == 0 and store.last_poll() == polls  # nothing sent, nothing logged
+
+
+# --- the request count of a poll ----------------------------------------------------------
+
+
+async def test_the_request_count_includes_retries_and_failed_polls(collector, store, sim):
+    sim.set_faults(Faults(status=503, count=2, paths=(PROFILE_USAGE,)))
+    outcome = await collector.poll_once()
+    assert outcome.ok and outcome.requests == sim.request_count() == 34  # 32 and 2 retries
+    assert store.last_poll().requests == 34
+
+    sim.set_faults(Faults(status=401, paths=(PROFILE_USAGE,)))
+    failed = await collector.poll_once()
+    assert not failed.ok and failed.requests == sim.request_count() - 34 >= 1
+    assert store.last_poll().requests == failed.requests
+
+
+# --- time zones ----------------------------------------------------------------
 
 
 async def test_days_follow_the_workspace_timezone(isolated_env, store):
@@ -429,7 +518,7 @@ async def test_days_follow_the_workspace_timezone(isolated_env, store):
         async with ApiClient(server.url, {AUTH_HEADER: DEMO_API_KEY}, sleep=no_sleep) as client:
             collector = Collector(PubrioProvider(client, tokyo), store, tz=tokyo, clock=clock)
             assert (await collector.poll_once()).ok
-            assert store.totals(TODAY, TODAY).model_dump() == _sim_breakdown(server, TODAY, TODAY)["totals"]
+            assert store.totals(TODAY, TODAY) == _sim_breakdown(server, TODAY, TODAY)["totals"]
 
             clock.advance(minutes=23 + 16)  # 00:16 in Tokyo: Nov 18 is over and settled
             outcome = await collector.poll_once()
@@ -438,4 +527,4 @@ async def test_days_follow_the_workspace_timezone(isolated_env, store):
             assert collector.days_to_fetch(clock()) == [tomorrow]
             for day in (TODAY, tomorrow):
                 expected = _sim_breakdown(server, day, day)["totals"]
-                assert store.totals(day, day).model_dump() == expected
+                assert store.totals(day, day) == expected

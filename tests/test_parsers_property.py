@@ -29,8 +29,8 @@ from usage_top.domain.model import (
     Billing,
     Breakdown,
     DailyUsage,
-    EndpointDaily,
-    EndpointKeys,
+    ItemDaily,
+    ItemKeys,
     KeyDaily,
     PollResult,
     ScopeUsage,
@@ -62,6 +62,16 @@ class CannedClient:
 
 def _provider(payload: Any) -> PubrioProvider:
     return PubrioProvider(CannedClient(payload), dt.UTC)  # type: ignore[arg-type]
+
+
+async def _day(provider: PubrioProvider) -> Breakdown:
+    """The breakdown of today, as a poll asks for it."""
+    [breakdown] = await provider.day_breakdowns([TODAY])
+    return breakdown
+
+
+def _finite_figures(figures) -> bool:
+    return all(math.isfinite(value) for value in figures.values())
 
 
 # --- strategies -------------------------------------------------------------------
@@ -217,33 +227,36 @@ def test_scopes_parser(payload, sink):
 @PROFILE
 @given(payload=st.one_of(envelope(breakdown_data), any_json))
 def test_breakdown_parser(payload, sink):
-    result = _check_call(_provider(payload).breakdown(TODAY, TODAY))
+    result = _check_call(_day(_provider(payload)))
     if result is None:
         return
     assert isinstance(result, Breakdown) and result.start == result.end == TODAY
-    assert len({row.key for row in result.by_key}) == len(result.by_key)  # duplicates merged
-    assert len({row.slug for row in result.by_endpoint}) == len(result.by_endpoint)
-    assert all(row.key.strip() for row in result.by_key)
-    assert all(_finite(row.credits) for row in (*result.by_key, *result.by_endpoint, result.totals))
+    endpoints = result.by_dimension["endpoint"]
+    assert len({row.id for row in result.by_key}) == len(result.by_key)  # duplicates merged
+    assert len({row.id for row in endpoints}) == len(endpoints)
+    assert all(row.id.strip() and row.name for row in result.by_key)
+    assert all(row.name for row in endpoints)  # unmapped usage ('' id) is named too
+    figures = [row.figures for row in (*result.by_key, *endpoints)] + [result.totals]
+    assert all(set(f) == {"requests", "credits"} and _finite_figures(f) for f in figures)
     _ingests(sink, PollResult(fetched_at=NOW, day_breakdowns=(result,)))
     # The same answer for a range of one endpoint feeds the endpoint drilldown.
-    _ingests(sink, PollResult(fetched_at=NOW, endpoint_keys=(EndpointKeys(slug="search",
-                                                                          breakdown=result),)))
+    _ingests(sink, PollResult(fetched_at=NOW, item_keys=(ItemKeys("endpoint", "search", result),)))
 
 
 @PROFILE
 @given(payload=st.one_of(envelope(daily_data), any_json))
 def test_daily_parser(payload, sink):
-    result = _check_call(_provider(payload).daily(START, TODAY, keys=["0••••f39"]))
+    result = _check_call(_provider(payload).key_daily("0••••f39", START, TODAY))
     if result is None:
         return
     assert isinstance(result, DailyUsage)
-    for series in (result.series, *(item.series for item in result.by_endpoint)):
+    items = result.by_dimension["endpoint"]
+    for series in (result.series, *(item.series for item in items)):
         assert [p.day for p in series] == sorted({p.day for p in series})  # one point a day
         assert all(START <= p.day <= TODAY for p in series)
-        assert all(_finite(p.credits) for p in series)
-    assert all(isinstance(item, EndpointDaily) for item in result.by_endpoint)
-    assert len({item.slug for item in result.by_endpoint}) == len(result.by_endpoint)
+        assert all(_finite_figures(p.figures) for p in series)
+    assert all(isinstance(item, ItemDaily) for item in items)
+    assert len({item.id for item in items}) == len(items)
     _ingests(sink, PollResult(fetched_at=NOW, account_daily=result,
                               key_daily=(KeyDaily(key="0••••f39", daily=result),)))
 
@@ -251,12 +264,12 @@ def test_daily_parser(payload, sink):
 @PROFILE
 @given(payload=st.one_of(envelope(profile_data), any_json))
 def test_profile_parser(payload, sink):
-    billing = _check_call(_provider(payload).profile())
+    billing = _check_call(_provider(payload).billing())
     if billing is None:
         return
     assert isinstance(billing, Billing)
-    assert all(_finite(v) for v in (billing.credit_balance, billing.topup_credit,
-                                    billing.cycle_allowance, *billing.credit_costs.values()))
+    assert all(_finite(v) for v in (billing.balance, billing.topup, billing.cycle_allowance,
+                                    *billing.prices.values()))
     _ingests(sink, PollResult(fetched_at=NOW, billing=billing))
 
 
@@ -284,7 +297,7 @@ def test_profile_parser(payload, sink):
 )
 def test_breakdown_edge_bodies(body, sink):
     """Bodies exactly as ``json.loads`` reads them (NaN, Infinity and 1e400 included)."""
-    result = _check_call(_provider(json.loads(body)).breakdown(TODAY, TODAY))
+    result = _check_call(_day(_provider(json.loads(body))))
     if result is not None:
         _ingests(sink, PollResult(fetched_at=NOW, day_breakdowns=(result,)))
 
@@ -321,10 +334,10 @@ def test_scopes_edge_bodies(body, sink):
 )
 def test_out_of_range_counts_are_a_typed_error_naming_the_field(call, payload, field):
     provider = _provider(payload)
-    calls = {"breakdown": lambda: provider.breakdown(TODAY, TODAY),
+    calls = {"breakdown": lambda: _day(provider),
              "scopes": lambda: provider.scopes(NOW),
-             "profile": provider.profile,
-             "daily": lambda: provider.daily(START, TODAY)}
+             "profile": provider.billing,
+             "daily": lambda: provider.key_daily("0••••f39", START, TODAY)}
     with pytest.raises(BadResponse, match=r"returned data usage-top cannot use") as caught:
         asyncio.run(calls[call]())
     assert field in str(caught.value) and "\n" not in str(caught.value)

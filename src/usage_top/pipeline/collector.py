@@ -1,10 +1,14 @@
 """Polls a provider into the store: the same code inside the TUI and headless.
 
-Each poll asks for as little as the views need: the scope readings and the
-breakdown of today (2 requests). Past days are fetched once they are complete
-(after the workspace's midnight), so the first poll backfills the history and
-later polls only refresh today. Per-key endpoint series are fetched on demand
-for drilldowns and reused while fresh.
+Each poll asks for as little as the views need: the scope readings and, where
+the provider breaks usage down (by key or by a dimension), the breakdown of
+today. Past days are fetched once they are complete (after the workspace's
+midnight), so the first poll backfills the history and later polls only
+refresh today. Per-key series, the keys of one dimension item and the billing
+figures are fetched on demand and reused while fresh.
+
+The collector asks ``provider.capabilities`` what exists instead of assuming
+one vendor's shape: what a provider does not offer is never requested.
 
 A poll either lands whole in the store (one transaction) or not at all, and its
 outcome is always logged: a failed poll is a state to show, not an exception.
@@ -14,38 +18,54 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from typing import Protocol, Sequence
+from typing import Protocol
 from zoneinfo import ZoneInfo
 
-from usage_top.domain.model import Billing, Breakdown, DailyUsage, EndpointKeys, KeyDaily, PollResult, ScopeUsage
+from usage_top.domain.capabilities import Capabilities
+from usage_top.domain.clock import Clock, utc_now
+from usage_top.domain.model import Billing, Breakdown, DailyUsage, ItemKeys, KeyDaily, PollResult, ScopeUsage
 from usage_top.domain.periods import HISTORY_DAYS, day_end, local_today
 from usage_top.providers.errors import AuthError, BadRequest, ForbiddenError, ProviderError
 from usage_top.store import PollRecord, Store, StoreError
-
-Clock = Callable[[], dt.datetime]
 
 COMPLETE_AFTER = dt.timedelta(minutes=15)
 """A past day is final once fetched this long after its end (late data settles)."""
 
 
 class Provider(Protocol):
-    """What the collector needs from a vendor adapter."""
+    """What the collector needs from a vendor adapter.
+
+    Methods behind a capability (``key_daily``: ``key_filter``; ``item_keys``:
+    ``dimension_filter``; ``billing``: ``billing``; ``day_breakdowns``:
+    ``key_breakdown`` or any dimension) are only called when it is declared.
+    Failures are :class:`ProviderError`\\ s with a one-line message.
+    """
 
     name: str
+    capabilities: Capabilities
+
+    @property
+    def requests_made(self) -> int:
+        """HTTP requests sent so far, retries included (the poll record's count)."""
+        ...
 
     async def scopes(self, now: dt.datetime) -> list[ScopeUsage]: ...
 
-    async def breakdown(
-        self, start: dt.date, end: dt.date, keys: Sequence[str] = (), slugs: Sequence[str] = ()
-    ) -> Breakdown: ...
+    async def day_breakdowns(self, days: Sequence[dt.date]) -> list[Breakdown]:
+        """One breakdown per day asked (start == end), all keys, in that order."""
+        ...
 
-    async def daily(
-        self, start: dt.date, end: dt.date, keys: Sequence[str] = (), slugs: Sequence[str] = ()
-    ) -> DailyUsage: ...
+    async def key_daily(self, key: str, start: dt.date, end: dt.date) -> DailyUsage: ...
 
-    async def profile(self) -> Billing: ...
+    async def item_keys(self, kind: str, item: str, start: dt.date, end: dt.date) -> Breakdown: ...
+
+    async def billing(self) -> Billing: ...
+
+    async def aclose(self) -> None:
+        """Release the HTTP client (the runtime calls it once, at the end of a run)."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -64,12 +84,15 @@ class PollOutcome:
         return self.error is None
 
 
-def utc_now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
+Fetch = Callable[[dt.datetime], Awaitable[PollResult]]
 
 
 class Collector:
-    """Fetches usage from one provider and ingests it into one store."""
+    """Fetches usage from one provider and ingests it into one store.
+
+    Every fetch runs under one lock, so polls and on-demand fetches never
+    overlap: a second caller waits, then finds the first one's result fresh.
+    """
 
     def __init__(
         self,
@@ -79,15 +102,22 @@ class Collector:
         tz: ZoneInfo,
         clock: Clock = utc_now,
         interval: float = 30.0,
-        concurrency: int = 4,
     ) -> None:
         self.provider = provider
         self.store = store
         self.tz = tz
         self.clock = clock
         self.interval = interval
-        self._limit = asyncio.Semaphore(concurrency)
         self._lock = asyncio.Lock()
+
+    @property
+    def capabilities(self) -> Capabilities:
+        return self.provider.capabilities
+
+    @property
+    def has_days(self) -> bool:
+        """Whether the provider breaks days down (by key or by item) for the store to sum."""
+        return self.capabilities.key_breakdown or bool(self.capabilities.dimensions)
 
     async def poll_once(self) -> PollOutcome:
         """One poll: scopes plus every day that is not final yet. Never raises."""
@@ -95,50 +125,64 @@ class Collector:
             return await self._guarded(self._fetch_poll)
 
     async def fetch_key(self, key: str, start: dt.date, end: dt.date) -> PollOutcome:
-        """Fetch one key's per-endpoint daily series, unless the store has it fresh."""
+        """Fetch one key's per-item daily series, unless the store has it fresh.
+
+        A no-op where the provider cannot filter by key: its polls already bring
+        all it knows of a key."""
+        if not self.capabilities.key_filter:
+            return self._nothing()
         async with self._lock:  # checked inside the lock: a second caller reuses the first's fetch
             if self._key_is_fresh(key, start, end):
-                now = self.clock()
-                return PollOutcome(started_at=now, finished_at=now)
+                return self._nothing()
             return await self._guarded(lambda now: self._fetch_key(key, start, end, now))
 
-    async def fetch_endpoint(self, slug: str, start: dt.date, end: dt.date) -> PollOutcome:
-        """Fetch which keys called an endpoint over a range, unless the store has it fresh."""
+    async def fetch_item(self, kind: str, item: str, start: dt.date, end: dt.date) -> PollOutcome:
+        """Fetch which keys used one item of dimension ``kind`` over a range, unless the
+        store has it fresh.
+
+        A no-op where the provider cannot filter by dimension, and for unmapped
+        usage (item ``''``), which no vendor can filter on; an error outcome for a
+        kind the provider does not declare."""
+        if not any(dimension.kind == kind for dimension in self.capabilities.dimensions):
+            now = self.clock()
+            return PollOutcome(now, now, f"{self.provider.name} reports no {kind!r} dimension")
+        if not self.capabilities.dimension_filter or not item:
+            return self._nothing()
         async with self._lock:
-            cached = self.store.endpoint_keys(slug, start, end)
+            cached = self.store.item_keys(kind, item, start, end)
             if cached is not None and self._still_valid(cached[1], end):
-                now = self.clock()
-                return PollOutcome(started_at=now, finished_at=now)
-            return await self._guarded(lambda now: self._fetch_endpoint(slug, start, end, now))
+                return self._nothing()
+            return await self._guarded(lambda now: self._fetch_item(kind, item, start, end, now))
 
-    def _still_valid(self, fetched_at: dt.datetime, end: dt.date) -> bool:
-        """Fresh within a poll interval, or for good once fetched after the range ended."""
-        if fetched_at >= day_end(end, self.tz) + COMPLETE_AFTER:
-            return True
-        return self.clock() - fetched_at < dt.timedelta(seconds=self.interval)
+    async def fetch_billing(self) -> PollOutcome:
+        """The balance and billing cycle, unless fetched within the interval; a no-op
+        where the provider reports none."""
+        if not self.capabilities.billing:
+            return self._nothing()
+        async with self._lock:
+            cached = self.store.latest_billing()
+            if cached is not None and self.clock() - cached[1] < dt.timedelta(seconds=self.interval):
+                return self._nothing()
+            return await self._guarded(self._fetch_billing)
 
-    async def run(
-        self, stop: asyncio.Event, on_poll: Callable[[PollOutcome], object] | None = None
-    ) -> PollOutcome | None:
-        """Poll every ``interval`` seconds until ``stop`` is set; polls never overlap.
-
-        Stops early, returning that poll, on an error retrying cannot fix (a rejected
-        key, a plan without API access, a wrong base URL): the user must act.
-        """
-        while not stop.is_set():
-            outcome = await self.poll_once()
-            if on_poll:
-                on_poll(outcome)
-            if outcome.needs_user:
-                return outcome
-            try:
-                await asyncio.wait_for(stop.wait(), timeout=self.interval)
-            except TimeoutError:
-                pass
-        return None
+    async def ensure_days(self, first: dt.date, last: dt.date) -> PollOutcome:
+        """Fetch older history on demand (a previous billing cycle, an export): every
+        day of the range that is not final in the store yet. Past days never change
+        once final, so each is fetched at most once."""
+        if not self.has_days:
+            return self._nothing()
+        async with self._lock:
+            today = local_today(self.clock(), self.tz)
+            days = self._unfinished_days(first, min(last, today))
+            if not days:
+                return self._nothing()
+            return await self._guarded(lambda now: self._fetch_days(days, now))
 
     def days_to_fetch(self, now: dt.datetime) -> list[dt.date]:
-        """Today, plus every day of the history window not fetched since it ended."""
+        """Today, plus every day of the history window not fetched since it ended;
+        none for a provider without breakdowns."""
+        if not self.has_days:
+            return []
         today = local_today(now, self.tz)
         first = today - dt.timedelta(days=HISTORY_DAYS - 1)
         return self._unfinished_days(first, today - dt.timedelta(days=1)) + [today]
@@ -149,99 +193,76 @@ class Collector:
         days = (first + dt.timedelta(days=offset) for offset in range((last - first).days + 1))
         return [day for day in days if not self._final(day, fetched)]
 
-    async def ensure_days(self, first: dt.date, last: dt.date) -> PollOutcome:
-        """Fetch older history on demand (a previous billing cycle, an export): every
-        day of the range that is not final in the store yet. Past days never change
-        once final, so each is fetched at most once."""
-        async with self._lock:
-            today = local_today(self.clock(), self.tz)
-            days = self._unfinished_days(first, min(last, today))
-            if not days:
-                now = self.clock()
-                return PollOutcome(started_at=now, finished_at=now)
-            return await self._guarded(lambda now: self._fetch_days(days, now))
-
-    async def fetch_billing(self) -> PollOutcome:
-        """The profile's balance and billing cycle, unless fetched within the interval."""
-        async with self._lock:
-            cached = self.store.latest_billing()
-            if cached is not None and self.clock() - cached[1] < dt.timedelta(seconds=self.interval):
-                now = self.clock()
-                return PollOutcome(started_at=now, finished_at=now)
-            return await self._guarded(self._fetch_billing)
-
     def _final(self, day: dt.date, fetched: dict[dt.date, dt.datetime]) -> bool:
         stamp = fetched.get(day)
         return stamp is not None and stamp >= day_end(day, self.tz) + COMPLETE_AFTER
+
+    def _still_valid(self, fetched_at: dt.datetime, end: dt.date) -> bool:
+        """Fresh within a poll interval, or for good once fetched after the range ended."""
+        if fetched_at >= day_end(end, self.tz) + COMPLETE_AFTER:
+            return True
+        return self.clock() - fetched_at < dt.timedelta(seconds=self.interval)
 
     def _key_is_fresh(self, key: str, start: dt.date, end: dt.date) -> bool:
         fetched = self.store.fetched_days("key_daily", key, start, end)
         if len(fetched) < (end - start).days + 1:
             return False
-        oldest = min(fetched.values())
-        return self.clock() - oldest < dt.timedelta(seconds=self.interval)
+        return self.clock() - min(fetched.values()) < dt.timedelta(seconds=self.interval)
 
-    async def _fetch_poll(self, now: dt.datetime) -> tuple[PollResult, int]:
+    def _nothing(self) -> PollOutcome:
+        """The outcome of a fetch with nothing to do: ok, no request, not logged."""
+        now = self.clock()
+        return PollOutcome(started_at=now, finished_at=now)
+
+    async def _fetch_poll(self, now: dt.datetime) -> PollResult:
         days = self.days_to_fetch(now)
         async with asyncio.TaskGroup() as group:  # the first failure cancels the rest
-            scopes = group.create_task(self._limited(lambda: self.provider.scopes(now)))
-            breakdowns = self._breakdown_tasks(group, days)
-        result = PollResult(
+            scopes = group.create_task(self.provider.scopes(now))
+            breakdowns = group.create_task(self.provider.day_breakdowns(days)) if days else None
+        return PollResult(
             fetched_at=now,
             scopes=tuple(scopes.result()),
-            day_breakdowns=tuple(task.result() for task in breakdowns),
+            day_breakdowns=tuple(breakdowns.result()) if breakdowns else (),
         )
-        return result, 1 + len(days)
 
-    async def _fetch_days(self, days: list[dt.date], now: dt.datetime) -> tuple[PollResult, int]:
-        async with asyncio.TaskGroup() as group:
-            breakdowns = self._breakdown_tasks(group, days)
-        return PollResult(fetched_at=now, day_breakdowns=tuple(t.result() for t in breakdowns)), len(days)
+    async def _fetch_days(self, days: list[dt.date], now: dt.datetime) -> PollResult:
+        return PollResult(fetched_at=now, day_breakdowns=tuple(await self.provider.day_breakdowns(days)))
 
-    def _breakdown_tasks(self, group: asyncio.TaskGroup, days: list[dt.date]) -> list[asyncio.Task]:
-        """One single-day breakdown request per day, at most ``concurrency`` at a time."""
-        return [
-            group.create_task(self._limited(lambda day=day: self.provider.breakdown(day, day)))
-            for day in days
-        ]
+    async def _fetch_billing(self, now: dt.datetime) -> PollResult:
+        return PollResult(fetched_at=now, billing=await self.provider.billing())
 
-    async def _fetch_billing(self, now: dt.datetime) -> tuple[PollResult, int]:
-        billing = await self._limited(self.provider.profile)
-        return PollResult(fetched_at=now, billing=billing), 1
+    async def _fetch_key(self, key: str, start: dt.date, end: dt.date, now: dt.datetime) -> PollResult:
+        daily = await self.provider.key_daily(key, start, end)
+        return PollResult(fetched_at=now, key_daily=(KeyDaily(key=key, daily=daily),))
 
-    async def _fetch_key(self, key: str, start: dt.date, end: dt.date, now: dt.datetime):
-        daily = await self._limited(lambda: self.provider.daily(start, end, keys=[key]))
-        return PollResult(fetched_at=now, key_daily=(KeyDaily(key=key, daily=daily),)), 1
+    async def _fetch_item(
+        self, kind: str, item: str, start: dt.date, end: dt.date, now: dt.datetime
+    ) -> PollResult:
+        breakdown = await self.provider.item_keys(kind, item, start, end)
+        return PollResult(fetched_at=now, item_keys=(ItemKeys(kind=kind, item=item, breakdown=breakdown),))
 
-    async def _fetch_endpoint(self, slug: str, start: dt.date, end: dt.date, now: dt.datetime):
-        breakdown = await self._limited(lambda: self.provider.breakdown(start, end, slugs=[slug]))
-        return PollResult(fetched_at=now, endpoint_keys=(EndpointKeys(slug=slug, breakdown=breakdown),)), 1
-
-    async def _limited(self, request: Callable[[], Awaitable]):
-        """At most ``concurrency`` requests in flight; the call starts once admitted."""
-        async with self._limit:
-            return await request()
-
-    async def _guarded(self, fetch) -> PollOutcome:
+    async def _guarded(self, fetch: Fetch) -> PollOutcome:
         """Run a fetch and store its result with its poll record in one transaction.
 
         A failed fetch stores nothing but the failure, so readers never see a
-        half-written poll.
+        half-written poll. The request count is what the provider sent meanwhile
+        (retries included), failed polls too: they spend the vendor's quota.
         """
         started = self.clock()
-        error, requests, needs_user = None, 0, False
+        sent_before = self.provider.requests_made
+        error, needs_user = None, False
         try:
-            result, requests = await _first_error(fetch(started))
-            poll = PollRecord(started, self.clock(), "ok", None, requests)
+            result = await _first_error(fetch(started))
+            poll = PollRecord(started, self.clock(), "ok", None, self.provider.requests_made - sent_before)
             self.store.ingest(result, poll=poll)
-            return PollOutcome(started, poll.finished_at, None, requests)
+            return PollOutcome(started, poll.finished_at, None, poll.requests)
         except ProviderError as exc:
             error, needs_user = str(exc), isinstance(exc, (AuthError, ForbiddenError, BadRequest))
         except StoreError as exc:  # a damaged or foreign file will not heal by polling again
             error, needs_user = f"database: {exc}", exc.permanent
         except Exception as exc:  # a bug must not kill a monitor left open all day
             error = f"internal error: {type(exc).__name__}: {exc}"
-        finished = self.clock()
+        finished, requests = self.clock(), self.provider.requests_made - sent_before
         try:
             self.store.record_poll(started, finished, "error", error, requests)
         except StoreError:
@@ -249,9 +270,12 @@ class Collector:
         return PollOutcome(started, finished, error, requests, needs_user)
 
 
-async def _first_error(awaitable):
+async def _first_error(awaitable: Awaitable[PollResult]) -> PollResult:
     """Unwrap a TaskGroup's ExceptionGroup to the first error, which the caller reports."""
     try:
         return await awaitable
     except ExceptionGroup as group:
-        raise group.exceptions[0] from None
+        first = group.exceptions[0]
+        while isinstance(first, ExceptionGroup):
+            first = first.exceptions[0]
+        raise first from None

@@ -2,9 +2,14 @@
 
 Endpoints (all ``POST`` with a JSON body, header ``pubrio-api-key``):
 ``/profile/usage`` for the scope cards, ``/api_keys/usage/breakdown`` for by-key
-and by-endpoint figures, ``/api_keys/usage/daily`` for daily series. Dates in
-request bodies and the ``last_used`` timestamps are in the workspace timezone;
-everything leaves this module as aware UTC datetimes or plain workspace dates.
+and by-endpoint figures, ``/api_keys/usage/daily`` for daily series and
+``/profile`` for the balance and billing cycle. Dates in request bodies and the
+``last_used`` timestamps are in the workspace timezone; everything leaves this
+module as aware UTC datetimes or plain workspace dates.
+
+Pubrio's words stay here: a "log type" (``slug``) is an item of the ``endpoint``
+dimension, requests and credits are the measures ``requests`` and ``credits``,
+and the shares the vendor sends are dropped (views compute them from totals).
 
 Vendor JSON is parsed defensively: unknown fields are ignored, missing optional
 ones take defaults, and anything that cannot make valid model objects becomes a
@@ -13,37 +18,31 @@ ones take defaults, and anything that cannot make valid model objects becomes a
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
-import math
-from collections.abc import Sequence
-from typing import Annotated, Any
+from collections.abc import Callable, Iterable, Sequence
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 from zoneinfo import ZoneInfo
 
-from pydantic import (
-    AfterValidator,
-    BaseModel,
-    BeforeValidator,
-    ConfigDict,
-    Field,
-    TypeAdapter,
-    ValidationError,
-)
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
+from usage_top.domain.measures import REQUESTS, add
 from usage_top.domain.model import (
     Billing,
     Breakdown,
-    DailyPoint,
     DailyUsage,
-    EndpointDaily,
-    EndpointUsage,
-    KeyUsage,
+    DayFigures,
+    ItemDaily,
     Period,
     ScopeUsage,
-    Totals,
+    Usage,
 )
 from usage_top.domain.periods import period_end
 from usage_top.providers.errors import BadResponse, NoApiAccess
-from usage_top.providers.http import ApiClient
+from usage_top.providers.pubrio_capabilities import CAPABILITIES, ENDPOINT, NAME
+
+if TYPE_CHECKING:
+    from usage_top.providers.http import ApiClient
 
 SOFT_RATE_LIMIT_PER_MINUTE = 300
 """Pubrio documents a soft limit of 300 requests/min on the API; it sends no header."""
@@ -51,19 +50,18 @@ SOFT_RATE_LIMIT_PER_MINUTE = 300
 AUTH_HEADER = "pubrio-api-key"
 UNNAMED_KEY = "(unnamed key)"
 
+_SCOPES = (("api", "API", "requests"), ("portal", "Portal", None))
+"""Pubrio's scopes in the order they are shown: (scope, label, measure keys count in)."""
 _SCOPE_PERIODS = (Period.MONTHLY, Period.DAILY, Period.HOURLY)
+CONCURRENCY = 4
+"""Requests in flight at once: the first poll's 31 days finish in ~8 round trips and
+stay well inside the soft limit."""
 
 MAX_COUNT = 10**12
 """Largest request or credit count taken from the vendor. Far above any real figure,
 and small enough that SQLite's 64-bit sums over years of rows cannot overflow."""
 
-
-def _share(value: Any) -> Any:
-    """A percentage is only shown, never stored: an unusable one reads as absent
-    rather than failing the poll (shares that do not sum to 100 are kept as sent)."""
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        return None
-    return float(value) if math.isfinite(value) and 0 <= value <= MAX_COUNT else None
+T = TypeVar("T")
 
 
 def _utf8(text: str) -> str:
@@ -73,7 +71,6 @@ def _utf8(text: str) -> str:
 
 Count = Annotated[int, Field(ge=0, le=MAX_COUNT)]
 Credits = Annotated[float, Field(ge=0, le=MAX_COUNT, allow_inf_nan=False)]
-Share = Annotated[float | None, BeforeValidator(_share)]
 Text = Annotated[str, AfterValidator(_utf8)]
 
 
@@ -81,41 +78,34 @@ class _Lenient(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
 
-class _Totals(_Lenient):
+class _Figures(_Lenient):
     requests: Count = 0
     credits: Credits = 0
 
+    def figures(self) -> dict[str, float]:
+        return {"requests": self.requests, "credits": self.credits}
 
-class _KeyRow(_Lenient):
+
+class _KeyRow(_Figures):
     name: Text | None = None
-    requests: Count = 0
-    credits: Credits = 0
     last_used: str | None = None
-    percent_of_requests: Share = None
-    percent_of_credits: Share = None
 
 
-class _EndpointRow(_Lenient):
+class _EndpointRow(_Figures):
     slug: Text | None = None
     name: Text | None = None
-    requests: Count = 0
-    credits: Credits = 0
-    percent_of_requests: Share = None
-    percent_of_credits: Share = None
 
 
 class _BreakdownData(_Lenient):
     by_key: list[_KeyRow] = []
     by_endpoint: list[_EndpointRow] = []
-    totals: _Totals = _Totals()
+    totals: _Figures = _Figures()
 
 
-class _DayRow(_Lenient):
+class _DayRow(_Figures):
     """A daily series item. Its fields are not public: inferred as {date, requests, credits}."""
 
     date: dt.date
-    requests: Count = 0
-    credits: Credits = 0
 
 
 class _LogTypeSeries(_Lenient):
@@ -129,7 +119,6 @@ class _LogTypeSeries(_Lenient):
 class _DailyData(_Lenient):
     series: list[_DayRow] = []
     by_log_type: list[_LogTypeSeries] = []
-    totals: _Totals = _Totals()
 
 
 class _Subscription(_Lenient):
@@ -148,12 +137,12 @@ class _ProfileData(_Lenient):
     def billing(self) -> Billing:
         return Billing(
             plan=self.subscription.name,
-            credit_balance=self.credit,
-            topup_credit=self.topup_credit,
+            balance=self.credit,
+            topup=self.topup_credit,
             cycle_allowance=self.subscription.monthly_credit,
-            last_refill=self.last_refill_date,
-            next_refill=self.next_refill_date,
-            credit_costs=self.credit_costs,
+            cycle_start=self.last_refill_date,
+            cycle_end=self.next_refill_date,
+            prices=self.credit_costs,
         )
 
 
@@ -161,14 +150,36 @@ class _Envelope(_Lenient):
     data: dict[str, Any]
 
 
+def connect(base_url: str, api_key: str, *, tz: ZoneInfo, timeout: float) -> PubrioProvider:
+    """A provider with its own HTTP client (httpx is imported only now: ``--no-poll``
+    runs never pay for it)."""
+    from usage_top.providers.http import ApiClient
+
+    return PubrioProvider(ApiClient(base_url, {AUTH_HEADER: api_key}, timeout=timeout), tz)
+
+
 class PubrioProvider:
-    """Reads one Pubrio workspace's usage through an :class:`ApiClient`."""
+    """Reads one Pubrio workspace's usage through an :class:`ApiClient`.
 
-    name = "pubrio"
+    Every request goes through one semaphore, so a poll (scopes and up to 31
+    days at once) never has more than ``concurrency`` requests in flight.
+    """
 
-    def __init__(self, client: ApiClient, tz: ZoneInfo) -> None:
+    name = NAME
+    capabilities = CAPABILITIES
+
+    def __init__(self, client: ApiClient, tz: ZoneInfo, *, concurrency: int = CONCURRENCY) -> None:
         self._client = client
         self._tz = tz
+        self._limit = asyncio.Semaphore(concurrency)
+
+    @property
+    def requests_made(self) -> int:
+        """HTTP requests sent so far, retries included (the client counts them)."""
+        return self._client.stats.requests_sent
+
+    async def aclose(self) -> None:
+        await self._client.aclose()
 
     async def scopes(self, now: dt.datetime) -> list[ScopeUsage]:
         """Current usage against limits, one entry per scope and period."""
@@ -177,43 +188,50 @@ class PubrioProvider:
             raise NoApiAccess()
         return _parse(lambda: list(self._scopes(data, now)), "/profile/usage")
 
-    async def profile(self) -> Billing:
+    async def day_breakdowns(self, days: Sequence[dt.date]) -> list[Breakdown]:
+        """One single-day breakdown per day (all keys), in the order asked; the first
+        failure cancels the rest (the poll lands whole or not at all)."""
+        try:
+            async with asyncio.TaskGroup() as group:
+                tasks = [group.create_task(self._breakdown(day, day)) for day in days]
+        except ExceptionGroup as failed:
+            raise failed.exceptions[0] from None
+        return [task.result() for task in tasks]
+
+    async def key_daily(self, key: str, start: dt.date, end: dt.date) -> DailyUsage:
+        """One key's per-day series over a range, total and per endpoint."""
+        return await self._daily(start, end, {"keys": [key]})
+
+    async def item_keys(self, kind: str, item: str, start: dt.date, end: dt.date) -> Breakdown:
+        """Which keys called one endpoint over a range (filtered by its log type)."""
+        if kind != ENDPOINT.kind:
+            raise ValueError(f"Pubrio has no dimension {kind!r}")
+        return await self._breakdown(start, end, {"log_type_slugs": [item]})
+
+    async def billing(self) -> Billing:
         """Credit balance, top-up credit, plan and refill dates (``/profile``; item
         fields beyond those documented are inferred and read defensively)."""
         data = await self._data("/profile", {})
         return _parse(lambda: _ProfileData.model_validate(data).billing(), "/profile")
 
-    async def breakdown(
-        self,
-        start: dt.date,
-        end: dt.date,
-        keys: Sequence[str] = (),
-        slugs: Sequence[str] = (),
-    ) -> Breakdown:
-        """Requests and credits by key, by endpoint and in total for a date range."""
+    async def _breakdown(self, start: dt.date, end: dt.date, filters: dict | None = None) -> Breakdown:
         path = "/api_keys/usage/breakdown"
-        data = await self._data(path, _range_body(start, end, keys, slugs))
-        return _parse(lambda: self._breakdown(start, end, _BreakdownData.model_validate(data)), path)
+        data = await self._data(path, _range_body(start, end, filters))
+        return _parse(lambda: self._parse_breakdown(start, end, _BreakdownData.model_validate(data)), path)
 
-    async def daily(
-        self,
-        start: dt.date,
-        end: dt.date,
-        keys: Sequence[str] = (),
-        slugs: Sequence[str] = (),
-    ) -> DailyUsage:
-        """A per-day series over a range, total and per endpoint."""
+    async def _daily(self, start: dt.date, end: dt.date, filters: dict) -> DailyUsage:
         path = "/api_keys/usage/daily"
-        data = await self._data(path, _range_body(start, end, keys, slugs))
+        data = await self._data(path, _range_body(start, end, filters))
         return _parse(lambda: _daily(start, end, _DailyData.model_validate(data)), path)
 
     async def _data(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
-        payload = await self._client.post_json(path, body)
+        async with self._limit:
+            payload = await self._client.post_json(path, body)
         return _parse(lambda: _Envelope.model_validate(payload).data, path)
 
-    def _scopes(self, data: dict[str, Any], now: dt.datetime):
+    def _scopes(self, data: dict[str, Any], now: dt.datetime) -> Iterable[ScopeUsage]:
         quota_shared = bool(data.get("is_quota_sharing_enabled"))
-        for scope in ("api", "portal"):
+        for scope, label, measure in _SCOPES:
             refreshed = _iso_time(data.get(f"{scope}_last_refreshed"))
             for period in _SCOPE_PERIODS:
                 used = _reading(data, f"{scope}_{period.value}_usage")
@@ -226,30 +244,27 @@ class PubrioProvider:
                     scope=scope,
                     period=period,
                     used=used,
+                    unit=REQUESTS,
+                    label=label,
                     limit=limit or None,
                     rate_limit_per_minute=SOFT_RATE_LIMIT_PER_MINUTE if scope == "api" else None,
                     refreshed_at=refreshed,
                     resets_at=period_end(period, now, self._tz),
+                    measure=measure,
                 )
 
-    def _breakdown(self, start: dt.date, end: dt.date, data: _BreakdownData) -> Breakdown:
+    def _parse_breakdown(self, start: dt.date, end: dt.date, data: _BreakdownData) -> Breakdown:
         return Breakdown(
             start=start,
             end=end,
-            by_key=tuple(_merge_keys(self._key_usage(row) for row in data.by_key)),
-            by_endpoint=tuple(_merge_endpoints(_endpoint_usage(row) for row in data.by_endpoint)),
-            totals=Totals(requests=data.totals.requests, credits=data.totals.credits),
+            totals=data.totals.figures(),
+            by_key=_merged(self._key_usage(row) for row in data.by_key),
+            by_dimension={ENDPOINT.kind: _merged(_endpoint_usage(row) for row in data.by_endpoint)},
         )
 
-    def _key_usage(self, row: _KeyRow) -> KeyUsage:
-        return KeyUsage(
-            key=(row.name or "").strip() or UNNAMED_KEY,
-            requests=row.requests,
-            credits=row.credits,
-            last_used=self._local_time(row.last_used),
-            percent_of_requests=row.percent_of_requests or 0.0,
-            percent_of_credits=row.percent_of_credits or 0.0,
-        )
+    def _key_usage(self, row: _KeyRow) -> Usage:
+        key = (row.name or "").strip() or UNNAMED_KEY
+        return Usage(id=key, name=key, figures=row.figures(), last_used=self._local_time(row.last_used))
 
     def _local_time(self, text: str | None) -> dt.datetime | None:
         """Parse a vendor timestamp (workspace local, no zone); None when unusable."""
@@ -264,16 +279,11 @@ class PubrioProvider:
             return None
 
 
-def _range_body(start: dt.date, end: dt.date, keys: Sequence[str], slugs: Sequence[str]) -> dict:
-    body: dict[str, Any] = {"start_date": start.isoformat(), "end_date": end.isoformat()}
-    if keys:
-        body["keys"] = list(keys)
-    if slugs:
-        body["log_type_slugs"] = list(slugs)
-    return body
+def _range_body(start: dt.date, end: dt.date, filters: dict | None) -> dict[str, Any]:
+    return {"start_date": start.isoformat(), "end_date": end.isoformat(), **(filters or {})}
 
 
-def _parse(build, path: str):
+def _parse(build: Callable[[], T], path: str) -> T:
     """Run a parse step, turning any validation failure into a one-line BadResponse."""
     try:
         return build()
@@ -316,85 +326,49 @@ def _iso_time(text: Any) -> dt.datetime | None:
         return None
 
 
-def _endpoint_usage(row: _EndpointRow) -> EndpointUsage:
-    slug = (row.slug or "").strip()
-    return EndpointUsage(
-        slug=slug,
-        name=(row.name or "").strip() or slug or "Unmapped requests",
-        requests=row.requests,
-        credits=row.credits,
-        percent_of_requests=row.percent_of_requests or 0.0,
-        percent_of_credits=row.percent_of_credits or 0.0,
-    )
+def _item(slug: str | None, name: str | None) -> tuple[str, str]:
+    """An endpoint's id and display name; the vendor's null slug is unmapped usage ('')."""
+    slug = (slug or "").strip()
+    return slug, (name or "").strip() or slug or ENDPOINT.unmapped
 
 
-def _merge_keys(rows) -> list[KeyUsage]:
-    """Fold duplicate key rows into one, so a key is never counted twice downstream."""
-    merged: dict[str, KeyUsage] = {}
+def _endpoint_usage(row: _EndpointRow) -> Usage:
+    slug, name = _item(row.slug, row.name)
+    return Usage(id=slug, name=name, figures=row.figures())
+
+
+def _merged(rows: Iterable[Usage]) -> tuple[Usage, ...]:
+    """Fold rows with the same id into one, so nothing is counted twice downstream."""
+    merged: dict[str, Usage] = {}
     for row in rows:
-        seen = merged.get(row.key)
-        if seen is None:
-            merged[row.key] = row
-            continue
-        stamps = [stamp for stamp in (seen.last_used, row.last_used) if stamp]
-        merged[row.key] = seen.model_copy(
-            update={
-                "requests": seen.requests + row.requests,
-                "credits": seen.credits + row.credits,
-                "last_used": max(stamps) if stamps else None,
-                "percent_of_requests": seen.percent_of_requests + row.percent_of_requests,
-                "percent_of_credits": seen.percent_of_credits + row.percent_of_credits,
-            }
-        )
-    return list(merged.values())
+        seen = merged.get(row.id)
+        merged[row.id] = row if seen is None else _fold(seen, row)
+    return tuple(merged.values())
 
 
-def _merge_endpoints(rows) -> list[EndpointUsage]:
-    """Fold duplicate endpoint rows (same slug) into one."""
-    merged: dict[str, EndpointUsage] = {}
-    for row in rows:
-        seen = merged.get(row.slug)
-        merged[row.slug] = row if seen is None else seen.model_copy(
-            update={
-                "requests": seen.requests + row.requests,
-                "credits": seen.credits + row.credits,
-                "percent_of_requests": seen.percent_of_requests + row.percent_of_requests,
-                "percent_of_credits": seen.percent_of_credits + row.percent_of_credits,
-            }
-        )
-    return list(merged.values())
+def _fold(first: Usage, second: Usage) -> Usage:
+    """Two rows of one id: figures added, the first name, the later last use."""
+    stamps = [stamp for stamp in (first.last_used, second.last_used) if stamp]
+    figures = add(dict(first.figures), second.figures)
+    return Usage(first.id, first.name, figures, max(stamps) if stamps else None)
 
 
-def _points(rows: list[_DayRow], start: dt.date, end: dt.date) -> tuple[DailyPoint, ...]:
+def _points(rows: Iterable[_DayRow], start: dt.date, end: dt.date) -> tuple[DayFigures, ...]:
     """Day rows inside the range, one per day (duplicates summed), in date order."""
-    days: dict[dt.date, list[float]] = {}
+    days: dict[dt.date, dict[str, float]] = {}
     for row in rows:
         if start <= row.date <= end:
-            total = days.setdefault(row.date, [0, 0.0])
-            total[0] += row.requests
-            total[1] += row.credits
-    return tuple(
-        DailyPoint(day=day, requests=requests, credits=credits)
-        for day, (requests, credits) in sorted(days.items())
-    )
+            add(days.setdefault(row.date, {}), row.figures())
+    return tuple(DayFigures(day, figures) for day, figures in sorted(days.items()))
 
 
 def _daily(start: dt.date, end: dt.date, data: _DailyData) -> DailyUsage:
-    by_slug: dict[str, EndpointDaily] = {}
+    """The series, and one per endpoint (items of one slug merged, the last name kept)."""
+    rows: dict[str, list[_DayRow]] = {}
+    names: dict[str, str] = {}
     for item in data.by_log_type:
-        slug = (item.slug or "").strip()
-        rows = list(item.series)
-        if slug in by_slug:
-            rows += [
-                _DayRow(date=p.day, requests=p.requests, credits=p.credits)
-                for p in by_slug[slug].series
-            ]
-        name = (item.name or "").strip() or slug or "Unmapped requests"
-        by_slug[slug] = EndpointDaily(slug=slug, name=name, series=_points(rows, start, end))
-    return DailyUsage(
-        start=start,
-        end=end,
-        series=_points(data.series, start, end),
-        by_endpoint=tuple(by_slug.values()),
-        totals=Totals(requests=data.totals.requests, credits=data.totals.credits),
-    )
+        slug, name = _item(item.slug, item.name)
+        names[slug] = name
+        rows.setdefault(slug, []).extend(item.series)
+    items = tuple(ItemDaily(slug, names[slug], _points(series, start, end)) for slug, series in rows.items())
+    return DailyUsage(start, end, _points(data.series, start, end), {ENDPOINT.kind: items})
