@@ -31,7 +31,13 @@ from usage_top.providers.openai import (
 )
 from usage_top.providers.openai_rows import model_of, to_float
 from usage_top.providers.pages import collect, page_bound
-from usage_top.sim.openai import DEMO_ADMIN_KEY, DEMO_PROJECT_KEY, Faults, OpenAISimulator, SimServer
+from usage_top.sim.openai import (
+    DEMO_ADMIN_KEY,
+    DEMO_PROJECT_KEY,
+    Faults,
+    OpenAISimulator,
+    SimServer,
+)
 
 UTC = dt.UTC
 FROZEN = dt.datetime(2026, 11, 18, 14, 37, tzinfo=UTC)
@@ -198,6 +204,13 @@ def test_a_key_the_listing_does_not_know_is_shown_by_its_id(server, osim):
     (breakdown,) = run(server, lambda p: p.day_breakdowns(days_back(25)))
     row = next(row for row in breakdown.by_key if row.id == deleted.id)
     assert row.name == deleted.id and row.figures["requests"] > 0
+
+
+def test_usage_is_shown_by_ids_when_the_names_cannot_be_listed(server, osim):
+    osim.set_faults(Faults(status=403, paths=("/v1/organization/projects",)))
+    (breakdown,) = run(server, lambda p: p.day_breakdowns(days_back(1)))
+    assert breakdown.by_key and all(row.name == row.id for row in breakdown.by_key if row.id)
+    assert breakdown.totals["cost"] > 0
 
 
 def test_names_are_listed_once_then_again_after_an_hour(server, osim):
@@ -374,7 +387,8 @@ def test_a_key_drilldown_adds_up_to_the_keys_rows(server, osim):
     days = days_back(3, 2, 1)
 
     async def scenario(provider):
-        return await provider.key_daily(key.id, days[0], days[-1]), await provider.day_breakdowns(days)
+        daily = await provider.key_daily(key.id, days[0], days[-1])
+        return daily, await provider.day_breakdowns(days)
 
     daily, breakdowns = run(server, scenario)
     for point, breakdown in zip(daily.series, breakdowns, strict=True):

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import logging
 import time
 from collections.abc import Awaitable, Callable, Coroutine, Mapping, Sequence
 from decimal import Decimal
@@ -40,6 +41,8 @@ from usage_top.providers.http import ApiClient
 from usage_top.providers.openai_lists import ApiKeyInfo, RateLimit
 from usage_top.providers.openai_rows import DayTally, parse
 from usage_top.providers.pages import AFTER_LAST_ID, collect, page_bound
+
+log = logging.getLogger("usage_top.openai")
 
 DEFAULT_BASE_URL = "https://api.openai.com/v1"
 KEY_ENV = "OPENAI_ADMIN_KEY"
@@ -281,8 +284,9 @@ class OpenAIProvider:
     async def _refresh_names(self) -> None:
         """List projects and their keys when the names are older than ``NAMES_TTL``.
 
-        A failed refresh keeps the old names (they are only labels) when there are
-        some; the first listing's failure is raised like any other.
+        Names are only labels: a failed listing (an admin key without the
+        management scope, a 5xx) keeps the names there are, even none, so usage is
+        shown by ids rather than not at all; it is tried again at the next call.
         """
         if self._names_at is not None and self._clock() - self._names_at < NAMES_TTL:
             return
@@ -290,9 +294,8 @@ class OpenAIProvider:
             projects = await self._list(PROJECTS, {"include_archived": "true"})
             named = parse(lambda: openai_lists.projects(projects), PROJECTS)
             listed = await _all([self._project_keys(pid) for pid in named])
-        except ProviderError:
-            if self._names_at is None:
-                raise
+        except ProviderError as failure:
+            log.warning("could not list OpenAI projects and keys: %s", failure)
             return
         self.projects = named
         self.keys = {key_id: info for keys in listed for key_id, info in keys.items()}
@@ -323,7 +326,9 @@ class OpenAIProvider:
             start=start,
             end=end,
             totals=tally.totals.figures(),
-            by_key=tuple(self._key_row(key, row, start, end) for key, row in sorted(tally.keys.items())),
+            by_key=tuple(
+                self._key_row(key, row, start, end) for key, row in sorted(tally.keys.items())
+            ),
             by_dimension={
                 kind: tuple(Usage(item, self._item_name(kind, item), row.figures())
                             for item, row in sorted(rows.items()))

@@ -135,7 +135,9 @@ def utc_day(stamp: int) -> dt.date:
     return dt.datetime.fromtimestamp(stamp, dt.UTC).date()
 
 
-def _bucket(tallies: dict[dt.date, DayTally], bucket: Any, spot: str) -> tuple[DayTally | None, list]:
+def _bucket(
+    tallies: dict[dt.date, DayTally], bucket: Any, spot: str
+) -> tuple[DayTally | None, list[Any]]:
     """The tally of a bucket's day (None: a day not asked for) and its results."""
     if not isinstance(bucket, dict):
         raise Unusable(f"{spot}: not an object")

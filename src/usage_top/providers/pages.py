@@ -91,7 +91,9 @@ def _read(page: Any, cursor: Cursor, where: str) -> tuple[list[Any], str | None]
         raise BadResponse(f"{where} returned data usage-top cannot use (data: not a list)")
     more = page.get(cursor.more, False)
     if not isinstance(more, bool):
-        raise BadResponse(f"{where} returned data usage-top cannot use ({cursor.more}: not a boolean)")
+        raise BadResponse(
+            f"{where} returned data usage-top cannot use ({cursor.more}: not a boolean)"
+        )
     if not more:
         return page["data"], None
     following = page.get(cursor.field)
