@@ -201,7 +201,7 @@ def _canned(make_body: Callable[[Simulator], str], path: str = BREAKDOWN):
 
 
 def _key(store, today: dt.date) -> dict[str, Any]:
-    return {row.key: row for row in store.key_breakdown(today, today)}
+    return {row.id: row for row in store.key_breakdown(today, today)}
 
 
 def _check_unnamed(store, sim) -> None:
@@ -215,19 +215,19 @@ def _check_unparsable_time(store, sim) -> None:
 
 def _check_many(store, sim) -> None:
     rows = _key(store, store_today(store))
-    assert len(rows) == 250 and rows["k249••••249"].requests == 250
+    assert len(rows) == 250 and rows["k249••••249"].figures["requests"] == 250
 
 
 def _check_merged(store, sim) -> None:
     sent = today_breakdown(sim)["data"]["by_key"]
     rows = _key(store, store_today(store))
     assert len(rows) == len(sent)  # listed once...
-    assert rows[sent[0]["name"]].requests == 2 * sent[0]["requests"]  # ...counted for both rows
+    assert rows[sent[0]["name"]].figures["requests"] == 2 * sent[0]["requests"]  # ...counted for both rows
 
 
 def _check_duplicate_json(store, sim) -> None:
     rows = list(_key(store, store_today(store)).values())
-    assert len(rows) == 1 and rows[0].requests != 999999  # the last member wins
+    assert len(rows) == 1 and rows[0].figures["requests"] != 999999  # the last member wins
 
 
 def _check_scopes(store, sim) -> None:

@@ -80,7 +80,7 @@ def snapshot(store) -> dict:
         "totals": [store.totals(FIRST_DAY + dt.timedelta(days=n), FIRST_DAY + dt.timedelta(days=n))
                    for n in range(HISTORY_DAYS)],
         "keys": store.key_breakdown(FIRST_DAY, TODAY),
-        "endpoints": store.endpoint_breakdown(FIRST_DAY, TODAY),
+        "endpoints": store.item_breakdown("endpoint", FIRST_DAY, TODAY),
         "scopes": store.latest_scopes(),
     }
 
