@@ -15,6 +15,7 @@ import time
 from collections import defaultdict
 from collections.abc import Iterator
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
@@ -28,6 +29,7 @@ from usage_top.providers.openai import (
     AdminKeyRejected,
     OpenAIProvider,
     auth_headers,
+    connect,
 )
 from usage_top.providers.openai_rows import model_of, to_float
 from usage_top.providers.pages import collect, page_bound
@@ -226,6 +228,22 @@ def test_names_are_listed_once_then_again_after_an_hour(server, osim):
         return listed, again, osim.request_count("/v1/organization/projects")
 
     assert run(server, scenario, clock=lambda: seconds[0]) == (1, 1, 2)
+
+
+def test_connect_builds_a_provider_that_keeps_the_order_of_the_days_asked(server):
+    days = days_back(0, 2, 1)
+
+    async def scenario():
+        provider = connect(server.url + "/v1/", DEMO_ADMIN_KEY, tz=ZoneInfo("Asia/Tokyo"),
+                           timeout=5, budgets={"": 10})
+        try:
+            return await provider.day_breakdowns(days), await provider.scopes(FROZEN)
+        finally:
+            await provider.aclose()
+
+    breakdowns, (scope,) = asyncio.run(scenario())
+    assert [b.start for b in breakdowns] == days
+    assert scope.limit == 10 and OpenAIProvider.name == "openai"
 
 
 # Requests and pages -------------------------------------------------------------------

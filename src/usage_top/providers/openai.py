@@ -22,9 +22,8 @@ import time
 from collections.abc import Awaitable, Callable, Coroutine, Mapping, Sequence
 from decimal import Decimal
 from typing import Any
+from zoneinfo import ZoneInfo
 
-from usage_top.domain.capabilities import Capabilities, Dimension, Ratio, TimeBasis
-from usage_top.domain.measures import REQUESTS, TOKENS, Measure, money
 from usage_top.domain.model import (
     Breakdown,
     DailyUsage,
@@ -38,6 +37,7 @@ from usage_top.providers import openai_lists, openai_rows
 from usage_top.providers.errors import AuthError, ProviderError
 from usage_top.providers.get_bridge import getter
 from usage_top.providers.http import ApiClient
+from usage_top.providers.openai_capabilities import CAPABILITIES, NAME, USD
 from usage_top.providers.openai_lists import ApiKeyInfo, RateLimit
 from usage_top.providers.openai_rows import DayTally, parse
 from usage_top.providers.pages import AFTER_LAST_ID, collect, page_bound
@@ -47,7 +47,6 @@ log = logging.getLogger("usage_top.openai")
 DEFAULT_BASE_URL = "https://api.openai.com/v1"
 KEY_ENV = "OPENAI_ADMIN_KEY"
 BASE_URL_ENV = "OPENAI_BASE_URL"
-USD = money("usd")
 
 USAGE_FAMILIES = (
     "completions",
@@ -70,39 +69,11 @@ MAX_LIST_PAGES = 50
 NAMES_TTL = 3600.0
 """Seconds the project and key names are kept: they change rarely, and listing
 them costs a request per project."""
+MAX_IN_FLIGHT = 4
+"""Requests sent at once: a poll's parts go together, but politely (OpenAI publishes
+no limit for these endpoints)."""
 UNKEYED = "(no key)"
 """Name of cost rows the vendor gives no API key (fine-tuning, storage…)."""
-
-MODEL = Dimension("model", "Model", "Models", "Unattributed")
-PROJECT = Dimension("project", "Project", "Projects", "No project")
-LINE_ITEM = Dimension("line_item", "Line item", "Line items", "No line item")
-
-CAPABILITIES = Capabilities(
-    measures=(
-        Measure("requests", "Requests", REQUESTS, "req"),
-        Measure("input_tokens", "Input tokens", TOKENS, "in"),
-        Measure("output_tokens", "Output tokens", TOKENS, "out"),
-        Measure("cached_tokens", "Cached tokens", TOKENS, "cached"),
-        Measure("cost", "Cost", USD, "$"),
-    ),
-    primary="cost",
-    activity="requests",
-    dimensions=(MODEL, PROJECT, LINE_ITEM),
-    key_breakdown=True,
-    key_filter=True,
-    dimension_filter=True,
-    billing=False,
-    time_basis=TimeBasis.UTC,
-    settle_after=dt.timedelta(hours=36),
-    ratio=Ratio("$/1M tok", "cost_per_1m_tokens", "cost", ("input_tokens", "output_tokens"),
-                scale=1e6),
-    table_measures=("requests", "input_tokens", "output_tokens", "cost"),
-)
-"""``settle_after`` 36 h: cost rows arrive up to a day after the usage (the simulator
-lags 1-24 h), so a UTC day is refetched until a day and a half after it ends, which
-also covers a poll that runs late. ``billing`` False: the API has no balance, credit
-grants or plan; month to date is the budget scope, last month comes from the store."""
-
 
 class AdminKeyRejected(AuthError):
     """HTTP 401 from OpenAI: the key is wrong or revoked, or not an admin key."""
@@ -120,6 +91,20 @@ def auth_headers(key: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {key}"}
 
 
+def connect(
+    base_url: str,
+    api_key: str,
+    *,
+    tz: ZoneInfo,
+    timeout: float,
+    budgets: Mapping[str, Decimal | float] | None = None,
+) -> OpenAIProvider:
+    """A provider with its own HTTP client (the registry's entry point). ``tz`` is not
+    used: OpenAI's days are UTC whatever the workspace's timezone."""
+    client = ApiClient(base_url.rstrip("/"), auth_headers(api_key), timeout=timeout)
+    return OpenAIProvider(client, budgets)
+
+
 class OpenAIProvider:
     """Reads one OpenAI organisation's usage and costs through an :class:`ApiClient`.
 
@@ -128,7 +113,7 @@ class OpenAIProvider:
     clock: seconds for the names cache (monotonic; injectable for tests).
     """
 
-    name = "openai"
+    name = NAME
     capabilities = CAPABILITIES
 
     def __init__(
@@ -141,6 +126,7 @@ class OpenAIProvider:
         self._get = getter(client)
         self._budgets = _checked_budgets(budgets or {})
         self._clock = clock
+        self._in_flight = asyncio.Semaphore(MAX_IN_FLIGHT)
         self._names_at: float | None = None
         self.projects: dict[str, str] = {}
         """Project id -> name, from the last listing."""
@@ -150,6 +136,9 @@ class OpenAIProvider:
     @property
     def requests_made(self) -> int:
         return self._client.stats.requests_sent
+
+    async def aclose(self) -> None:
+        await self._client.aclose()
 
     # Scopes -------------------------------------------------------------------
 
@@ -211,9 +200,8 @@ class OpenAIProvider:
     # Breakdowns ---------------------------------------------------------------
 
     async def day_breakdowns(self, days: Sequence[dt.date]) -> list[Breakdown]:
-        """One breakdown per UTC day asked for, all keys: totals, by key, by model,
-        project and line item (cost per model read from the line items)."""
-        days = sorted(set(days))
+        """One breakdown per UTC day asked for, in that order, all keys: totals, by key,
+        by model, project and line item (cost per model read from the line items)."""
         tallies = {day: DayTally() for day in days}
         await self._fill(tallies, {}, _everything)
         await self._refresh_names()
@@ -273,7 +261,8 @@ class OpenAIProvider:
     def _fetcher(self, path: str) -> Callable[[dict[str, Any]], Awaitable[Any]]:
         async def fetch(params: dict[str, Any]) -> Any:
             try:
-                return await self._get(path, params)
+                async with self._in_flight:
+                    return await self._get(path, params)
             except AuthError:
                 raise AdminKeyRejected() from None
 
