@@ -87,7 +87,7 @@ def read_once(store: Store, snapshot: bool = True, hold: float = 0.0) -> bool:
         total = store.totals(today, today)
         keys = store.key_breakdown(today, today)
         fetched = store.fetched_days("breakdown", None, today, today)
-        store.endpoint_breakdown(today - dt.timedelta(days=6), today)
+        store.item_breakdown("endpoint", today - dt.timedelta(days=6), today)
         store.daily_series(today - dt.timedelta(days=29), today)
         if hold:
             time.sleep(hold)
@@ -96,9 +96,9 @@ def read_once(store: Store, snapshot: bool = True, hold: float = 0.0) -> bool:
         raise AssertionError(f"scopes of {sorted(stamps)} with the poll of {last.started_at}")
     if fetched.get(today) != last.started_at:
         raise AssertionError(f"today fetched at {fetched.get(today)}, poll at {last.started_at}")
-    if sum(k.requests for k in keys) != total.requests:
-        raise AssertionError(f"keys add up to {sum(k.requests for k in keys)}, "
-                             f"total {total.requests}")
+    by_keys = sum(k.figures.get("requests", 0) for k in keys)
+    if by_keys != total.get("requests", 0):
+        raise AssertionError(f"keys add up to {by_keys}, total {total.get('requests')}")
     return True
 
 

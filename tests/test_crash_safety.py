@@ -74,13 +74,16 @@ def check_whole(db: Path) -> dict[str, int]:
             "SELECT DISTINCT fetched_at FROM scope_reading WHERE fetched_at NOT IN"
             " (SELECT started_at FROM poll WHERE outcome = 'ok')").fetchall()
         assert orphans == [], f"figures without their poll: {orphans}"
+        slots = dict(conn.execute("SELECT id, slot FROM measure"))
+        slot = slots.get("requests")
+        total_of, key_of = ("NULL", "NULL") if slot is None else (f"t.m{slot}", f"k.m{slot}")
         fetched = conn.execute(
-            "SELECT f.day, f.fetched_at, t.requests,"
-            "       (SELECT coalesce(sum(requests), 0) FROM day_key WHERE day = f.day)"
+            f"SELECT f.day, f.fetched_at, t.day, coalesce({total_of}, 0),"
+            f"       (SELECT coalesce(sum({key_of}), 0) FROM day_key AS k WHERE k.day = f.day)"
             " FROM fetch AS f LEFT JOIN day_total AS t ON t.day = f.day"
             " WHERE f.kind = 'breakdown'").fetchall()
-        for day, fetched_at, total, by_keys in fetched:
-            assert total is not None, f"day {day} marked fetched at {fetched_at} has no total"
+        for day, fetched_at, total_day, total, by_keys in fetched:
+            assert total_day is not None, f"day {day} marked fetched at {fetched_at} has no total"
             assert by_keys == total, f"day {day}: keys add up to {by_keys}, not {total}"
         polls = conn.execute("SELECT count(*) FROM poll").fetchone()[0]
         return {"polls": polls, "ok": len(ok), "days": len(fetched)}

@@ -41,22 +41,54 @@ def current(tmp_path_factory) -> Path:
     return path
 
 
+ORDER = ("credits", "requests")
+
+
 def _figures(store: Store) -> dict:
+    """What the dashboard reads. Keys without their display names: no file before v5
+    had any (the simulator's keys have names)."""
     return {
+        "measures": sorted(store.measures()),
         "scopes": store.latest_scopes(),
-        "keys": store.key_breakdown(*WEEK),
-        "endpoints": store.endpoint_breakdown(*WEEK),
+        "keys": [(k.id, k.figures, k.last_used)
+                 for k in store.key_breakdown(*WEEK, order_by=ORDER)],
+        "endpoints": store.item_breakdown("endpoint", *WEEK, order_by=ORDER),
         "daily": store.daily_series(TODAY - dt.timedelta(days=29), TODAY),
         "last_success": store.last_success(),
+    }
+
+
+def _as_v4(current: Path) -> dict[str, str]:
+    """SELECTs of ``current``'s (v5) rows in the shape of the tables v1 created, which
+    v1-v4 never changed: the figures back in their requests and credits columns."""
+    conn = sqlite3.connect(current)
+    slots = dict(conn.execute("SELECT id, slot FROM measure"))
+    conn.close()
+    req = f"CAST(coalesce(m{slots['requests']}, 0) AS INTEGER)"
+    cred = f"coalesce(m{slots['credits']}, 0.0)"
+    return {
+        "key": "SELECT id, masked FROM cur.key",
+        "endpoint": "SELECT id, ident, name FROM cur.item WHERE kind = 'endpoint'",
+        "day_total": f"SELECT day, {req}, {cred} FROM cur.day_total",
+        "day_key": f"SELECT day, key_id, {req}, {cred}, last_used FROM cur.day_key",
+        "day_endpoint": f"SELECT day, item_id, {req}, {cred} FROM cur.day_item",
+        "day_key_endpoint": f"SELECT key_id, day, item_id, {req}, {cred} FROM cur.day_key_item",
+        "scope": "SELECT scope, period FROM cur.scope",
+        "scope_reading": "SELECT scope, period, fetched_at, CAST(used AS INTEGER),"
+                         ' CAST("limit" AS INTEGER), CAST(rate_limit AS INTEGER), refreshed_at,'
+                         " resets_at FROM cur.scope_reading",
+        "fetch": "SELECT * FROM cur.fetch",
+        "poll": "SELECT * FROM cur.poll",
     }
 
 
 def _old_database(path: Path, version: int, current: Path) -> None:
     """A file as usage-top with schema ``version`` wrote it, holding ``current``'s polls.
 
-    Its data is copied table by table from ``current`` (those tables existed
-    from v1 on and have not changed since).
+    Its data is copied table by table from ``current``, into the tables that existed
+    from v1 on and did not change until v5.
     """
+    selects = _as_v4(current)
     conn = sqlite3.connect(path, isolation_level=None)
     conn.execute("PRAGMA journal_mode = WAL")
     conn.execute("BEGIN")
@@ -66,13 +98,8 @@ def _old_database(path: Path, version: int, current: Path) -> None:
     conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
     conn.execute(f"PRAGMA user_version = {version}")
     conn.execute("ATTACH ? AS cur", (str(current),))
-    v1_tables = [row[0] for row in conn.execute(
-        "SELECT name FROM cur.sqlite_master WHERE type = 'table' AND name IN"
-        " ('key', 'endpoint', 'day_total', 'day_key', 'day_endpoint', 'day_key_endpoint',"
-        "  'scope', 'scope_reading', 'fetch', 'poll')")]
-    assert len(v1_tables) == 10
-    for table in v1_tables:
-        conn.execute(f'INSERT INTO main."{table}" SELECT * FROM cur."{table}"')
+    for table, select in selects.items():
+        conn.execute(f'INSERT INTO main."{table}" {select}')
     conn.execute("COMMIT")
     conn.execute("DETACH cur")
     conn.close()
@@ -94,10 +121,11 @@ async def test_an_older_schema_is_migrated_with_its_data(version, current, tmp_p
             collector = Collector(PubrioProvider(client, dt.UTC), store, tz=dt.UTC, clock=clock)
             clock.advance(seconds=30)
             assert (await collector.poll_once()).ok
-            slug = expected["endpoints"][0].slug
-            assert (await collector.fetch_endpoint(slug, *WEEK)).ok
+            slug = expected["endpoints"][0].id
+            assert (await collector.fetch_item("endpoint", slug, *WEEK)).ok
             assert (await collector.fetch_billing()).ok
-        assert store.endpoint_keys(slug, *WEEK) is not None
+        assert store.item_keys("endpoint", slug, *WEEK) is not None
+        assert sorted(store.measures()) == ["credits", "requests"]  # no new slots
         assert store.latest_billing() is not None
 
     conn = sqlite3.connect(old)
@@ -121,6 +149,7 @@ def test_a_migration_that_fails_leaves_the_old_version(tmp_path, current, monkey
     assert conn.execute("PRAGMA user_version").fetchone()[0] == 1
     tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master")}
     assert "endpoint_key_range" not in tables and "billing" not in tables
+    assert "measure" not in tables and "item" not in tables
     conn.close()
     with Store(old) as store:  # and the real migration still works afterwards
         assert store.last_success() is not None
@@ -157,11 +186,24 @@ def _truncated(path: Path, current: Path) -> None:
     path.write_bytes(data[: len(data) // 3])
 
 
+_WRITE_ONLY_INDEXES = ("sqlite_autoindex_key_1", "sqlite_autoindex_item_1",
+                       "sqlite_autoindex_measure_1", "alert_event_anomaly_once_a_day")
+"""Indexes only writes use (uniqueness of a key, an item, a measure, an anomaly a day):
+no query of ``report`` or of a poll before its write reads them."""
+
+
 def _damaged_pages(path: Path, current: Path) -> None:
+    """The pages of the write-only indexes overwritten: opening and every read work,
+    and only the check before the first write can tell."""
+    conn = sqlite3.connect(current)
+    roots = [row[0] for row in conn.execute(
+        f"SELECT rootpage FROM sqlite_master WHERE name IN {_WRITE_ONLY_INDEXES}")]
+    conn.close()
+    assert len(roots) == len(_WRITE_ONLY_INDEXES)
     data = bytearray(current.read_bytes())
     page = int.from_bytes(data[16:18], "big")
-    for n in range(2, len(data) // page, 3):  # every third page after the first two
-        data[n * page + 100: n * page + 400] = b"\xab" * 300
+    for root in roots:  # each a single page in a file of a month
+        data[(root - 1) * page: root * page] = b"\xab" * page
     path.write_bytes(bytes(data))
 
 
@@ -222,8 +264,8 @@ def test_a_migration_is_reported_in_no_output(tmp_path, current, settings, capsy
 
 def test_damaged_pages_are_found_before_the_first_write(current, tmp_path, settings, capsys,
                                                          clock, monkeypatch):
-    """Damage SQLite does not meet on opening (cell pointers of some pages): the check
-    before a store's first write finds it. ``collect`` stops with exit 2; ``report``
+    """Damage SQLite does not meet on opening nor on reading (pages only writes use): the
+    check before a store's first write finds it. ``collect`` stops with exit 2; ``report``
     shows what it can still read, saying the file is damaged; the file is never written."""
     _no_dashboard(monkeypatch)
     path = tmp_path / "damaged.db"
@@ -249,7 +291,7 @@ def _damage_tables(path: Path, current: Path) -> None:
     conn = sqlite3.connect(current)
     roots = [row[0] for row in conn.execute(
         "SELECT rootpage FROM sqlite_master WHERE name IN"
-        " ('day_key', 'day_key_by_key', 'day_total', 'day_endpoint', 'fetch', 'scope')")]
+        " ('day_key', 'day_key_by_key', 'day_total', 'day_item', 'fetch', 'scope')")]
     conn.close()
     data = bytearray(current.read_bytes())
     page = int.from_bytes(data[16:18], "big")
@@ -296,3 +338,187 @@ def test_a_store_that_met_damage_writes_nothing_more(current, tmp_path, monkeypa
         store.ingest(PollResult(fetched_at=FROZEN))
     store.close()  # no ANALYZE, no checkpoint
     assert _files(path) == before
+
+
+# --- v4 to v5: every row of a Pubrio file, read back through the generic API ------
+
+V4_DAY = dt.date(2026, 5, 14)
+V4_MICROS = 1_778_760_000_000_000  # 2026-05-14 12:00 UTC
+V4_ROWS = {
+    "key": [(1, "0••••f39"), (2, "2••••a37")],
+    "endpoint": [(1, "people_search", "People Search"), (2, "", "Unmapped")],
+    "day_total": [(V4_DAY.toordinal() - 1, 15, 105.0), (V4_DAY.toordinal(), 21, 75.5)],
+    "day_key": [(V4_DAY.toordinal() - 1, 1, 10, 30.0, V4_MICROS - 86_400_000_000),
+                (V4_DAY.toordinal() - 1, 2, 5, 75.0, None),
+                (V4_DAY.toordinal(), 1, 20, 60.0, V4_MICROS),
+                (V4_DAY.toordinal(), 2, 1, 15.5, V4_MICROS - 3_600_000_000)],
+    "day_endpoint": [(V4_DAY.toordinal(), 1, 20, 60.0), (V4_DAY.toordinal(), 2, 1, 15.5)],
+    "day_key_endpoint": [(1, V4_DAY.toordinal() - 1, 1, 10, 30.0),
+                         (1, V4_DAY.toordinal(), 1, 20, 60.0)],
+    "scope": [("portal", "daily"), ("api", "hourly"), ("api", "monthly"), ("api", "daily")],
+    "scope_reading": [
+        ("api", "monthly", "2026-05-14T12:00:00.000000+00:00", 1200, 43200, 300,
+         "2026-05-14T11:59:00.000000+00:00", "2026-06-01T00:00:00.000000+00:00"),
+        ("api", "daily", "2026-05-14T12:00:00.000000+00:00", 40, 1440, 300, None, None),
+        ("api", "hourly", "2026-05-14T11:00:00.000000+00:00", 7, 60, 300, None, None),
+        ("api", "hourly", "2026-05-14T12:00:00.000000+00:00", 9, 60, 300, None, None),
+        ("portal", "daily", "2026-05-14T12:00:00.000000+00:00", 3, None, None, None, None),
+    ],
+    "fetch": [("breakdown", "", V4_DAY.toordinal(), "2026-05-14T12:00:00.000000+00:00"),
+              ("daily", "", V4_DAY.toordinal(), "2026-05-14T12:00:00.000000+00:00"),
+              ("key_daily", "0••••f39", V4_DAY.toordinal(), "2026-05-14T12:00:00.000000+00:00")],
+    "poll": [(1, "2026-05-14T12:00:00.000000+00:00", "2026-05-14T12:00:01.000000+00:00", "ok",
+              1000, None, 4),
+             (2, "2026-05-14T12:01:00.000000+00:00", "2026-05-14T12:01:02.000000+00:00", "error",
+              2000, "HTTP 429", 1)],
+    "endpoint_key_range": [(1, V4_DAY.toordinal() - 6, V4_DAY.toordinal(), 1, 30, 90.0,
+                            V4_MICROS)],
+    "endpoint_range_fetch": [(1, V4_DAY.toordinal() - 6, V4_DAY.toordinal(),
+                              "2026-05-14T12:00:00.000000+00:00")],
+    "billing": [("2026-05-14T12:00:00.000000+00:00", "Growth", 1234.5, 100.0, 5000.0,
+                 dt.date(2026, 5, 1).toordinal(), dt.date(2026, 6, 1).toordinal(),
+                 '{"email_redeem": 15.0, "people_search": 3.0}')],
+    "alert_event": [
+        (1, "2026-05-14T12:00:00.000000+00:00", "threshold", "api.daily", "amber", "raised",
+         80.0, 1152, 1440, "API daily at 80%", 0, None),
+        (2, "2026-05-14T12:00:00.000000+00:00", "anomaly", "key:0••••f39", "amber", "raised",
+         None, None, None, "key 0••••f39: 3x its usual credits", 1, V4_DAY.toordinal()),
+    ],
+    "alert_state": [("api.daily", "amber", "2026-05-14T12:00:00.000000+00:00",
+                     "2026-05-14T12:00:00.000000+00:00", 1152, None)],
+    "alert_snooze": [("api.daily", "2026-05-14T13:00:00.000000+00:00", "amber")],
+}
+
+
+def _v4_file(path: Path, rows: dict[str, list[tuple]]) -> None:
+    """A file as usage-top 0.x with schema v4 left it (the DDL of v1-v4, unchanged since)."""
+    conn = sqlite3.connect(path, isolation_level=None)
+    conn.execute("PRAGMA journal_mode = WAL")
+    conn.execute("PRAGMA foreign_keys = ON")
+    conn.execute("BEGIN")
+    for migration in MIGRATIONS[:4]:
+        for statement in migration:
+            conn.execute(statement)
+    for table, values in rows.items():
+        marks = ", ".join("?" * len(values[0]))
+        conn.executemany(f'INSERT INTO "{table}" VALUES ({marks})', values)
+    conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+    conn.execute("PRAGMA user_version = 4")
+    conn.execute("COMMIT")
+    conn.close()
+
+
+def test_a_v4_file_keeps_every_row_and_reads_back_through_the_generic_api(tmp_path):
+    from usage_top.domain.measures import REQUESTS
+    from usage_top.domain.model import (Billing, Breakdown, DayFigures, Period, PollResult,
+                                        ScopeUsage, Usage)
+
+    path = tmp_path / "v4.db"
+    _v4_file(path, V4_ROWS)
+    day, yesterday = V4_DAY, V4_DAY - dt.timedelta(days=1)
+    key_a, key_b = "0••••f39", "2••••a37"
+    noon = dt.datetime(2026, 5, 14, 12, tzinfo=dt.UTC)
+
+    def fig(requests, credits):
+        return {"requests": requests, "credits": credits}
+
+    with Store(path) as store:
+        assert store.measures() == ("requests", "credits")
+        assert store.totals(yesterday, day) == fig(36, 180.5)
+        assert store.totals(day, day, key=key_b) == fig(1, 15.5)
+        assert store.daily_series(yesterday, day + dt.timedelta(days=1)) == [
+            DayFigures(yesterday, fig(15, 105.0)), DayFigures(day, fig(21, 75.5)),
+            DayFigures(day + dt.timedelta(days=1), fig(0, 0))]
+        assert store.key_breakdown(yesterday, day, order_by=("credits",)) == [
+            Usage(key_b, key_b, fig(6, 90.5), noon - dt.timedelta(hours=1)),
+            Usage(key_a, key_a, fig(30, 90.0), noon)]
+        assert store.item_breakdown("endpoint", day, day) == [
+            Usage("people_search", "People Search", fig(20, 60.0)),
+            Usage("", "Unmapped", fig(1, 15.5))]
+        assert store.item_breakdown("endpoint", yesterday, day, key=key_a) == [
+            Usage("people_search", "People Search", fig(30, 90.0))]
+        assert [p.figures for p in store.item_series("endpoint", "", yesterday, day)] == [
+            fig(0, 0), fig(1, 15.5)]
+        assert store.item_keys("endpoint", "people_search", day - dt.timedelta(days=6), day) == (
+            [Usage(key_a, key_a, fig(30, 90.0), noon)], noon)
+        assert store.key_item_days(yesterday, day) == [
+            (yesterday, key_a, "endpoint", "people_search", "People Search", fig(10, 30.0)),
+            (day, key_a, "endpoint", "people_search", "People Search", fig(20, 60.0))]
+        assert store.key_day_values("credits", yesterday, day) == {
+            key_a: {yesterday: 30.0, day: 60.0}, key_b: {yesterday: 75.0, day: 15.5}}
+        assert store.fetched_days("key_daily", key_a, day, day) == {day: noon}
+
+        scopes = store.latest_scopes()  # api first, then monthly, daily, hourly
+        assert [(s.name, s.label, s.unit, s.measure, s.used, s.limit, s.rate_limit_per_minute)
+                for s, _ in scopes] == [
+            ("api.monthly", "API", REQUESTS, "requests", 1200.0, 43200.0, 300.0),
+            ("api.daily", "API", REQUESTS, "requests", 40.0, 1440.0, 300.0),
+            ("api.hourly", "API", REQUESTS, "requests", 9.0, 60.0, 300.0),
+            ("portal.daily", "Portal", REQUESTS, None, 3.0, None, None)]
+        assert scopes[0][0].resets_at == dt.datetime(2026, 6, 1, tzinfo=dt.UTC)
+        assert store.scope_history("api.hourly", noon - dt.timedelta(hours=2)) == [
+            (noon - dt.timedelta(hours=1), 7.0), (noon, 9.0)]
+
+        assert store.latest_billing() == (Billing(
+            plan="Growth", balance=1234.5, topup=100.0, cycle_allowance=5000.0,
+            cycle_start=dt.date(2026, 5, 1), cycle_end=dt.date(2026, 6, 1),
+            prices={"email_redeem": 15.0, "people_search": 3.0}), noon)
+        events = store.events()
+        assert [(e.id, e.kind, e.used, e.limit, e.snoozed) for e in events] == [
+            (2, "anomaly", None, None, True), (1, "threshold", 1152.0, 1440.0, False)]
+        assert store.active_alerts() == {"api.daily": "amber"}
+        assert store.snoozes() == {"api.daily": noon + dt.timedelta(hours=1)}
+        assert store.last_success().requests == 4 and store.last_poll().error == "HTTP 429"
+
+        # The migrated file takes new polls in the same slots, and an anomaly once a day.
+        store.ingest(PollResult(
+            fetched_at=noon + dt.timedelta(minutes=5),
+            scopes=(ScopeUsage("api", Period.DAILY, 41, REQUESTS, "API", 1440,
+                               measure="requests"),),
+            day_breakdowns=(Breakdown(day, day, fig(22, 78.5),
+                                      by_key=(Usage(key_a, key_a, fig(21, 63.0), noon),
+                                              Usage(key_b, key_b, fig(1, 15.5))),),)))
+        assert store.measures() == ("requests", "credits")
+        assert store.totals(day, day) == fig(22, 78.5)
+        with store.alert_transaction() as alerts:
+            from usage_top.store.events import AlertEvent
+            again = AlertEvent(at=noon, kind="anomaly", scope=f"key:{key_a}", level="amber",
+                               state="raised", message="again")
+            assert alerts.insert_event(again, day) is None
+
+    conn = sqlite3.connect(path)
+    assert conn.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
+    assert conn.execute("PRAGMA foreign_key_check").fetchall() == []
+    conn.close()
+
+
+def _counts_after_migrating(path: Path) -> dict[str, int]:
+    Store(path).close()
+    renamed = {"endpoint": "item", "day_endpoint": "day_item", "day_key_endpoint": "day_key_item",
+               "endpoint_key_range": "item_key_range", "endpoint_range_fetch": "item_range_fetch"}
+    conn = sqlite3.connect(path)
+    try:
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+        return {table: conn.execute(f'SELECT count(*) FROM "{renamed.get(table, table)}"')
+                .fetchone()[0] for table in V4_ROWS}
+    finally:
+        conn.close()
+
+
+def test_a_v4_file_keeps_every_row(tmp_path):
+    path = tmp_path / "v4.db"
+    _v4_file(path, V4_ROWS)
+    assert _counts_after_migrating(path) == {table: len(rows) for table, rows in V4_ROWS.items()}
+
+
+def test_a_v4_file_without_figures_learns_its_measures_from_the_first_ingest(tmp_path):
+    from usage_top.domain.model import Breakdown, PollResult
+
+    path = tmp_path / "v4.db"
+    _v4_file(path, {table: V4_ROWS[table] for table in ("scope", "scope_reading", "poll")})
+    with Store(path) as store:
+        assert store.measures() == ()
+        assert len(store.latest_scopes()) == 4
+        store.ingest(PollResult(fetched_at=FROZEN, day_breakdowns=(
+            Breakdown(V4_DAY, V4_DAY, {"cost": 1.5, "input_tokens": 10.0}),)))
+        assert store.measures() == ("cost", "input_tokens")
