@@ -12,11 +12,15 @@ import pytest
 
 from usage_top.oncall.alerts import AlertEngine, AlertEvent, event_line
 from usage_top.config import Settings, Thresholds
+from usage_top.domain.measures import REQUESTS
 from usage_top.domain.model import Period, PollResult, ScopeUsage
 from usage_top.store import Store
-from usage_top.views.ranges import level
+from usage_top.providers import registry
+from usage_top.views.scopes import level
 
 from .conftest import FROZEN
+
+PUBRIO = registry.capabilities("pubrio")
 
 
 def _settings(**values) -> Settings:
@@ -28,7 +32,8 @@ def _reading(store: Store, at: dt.datetime, used: int, *, limit: int = 100,
     scope, period = name.split(".")
     resets_at = resets_at or at.replace(minute=0, second=0, microsecond=0) + dt.timedelta(hours=1)
     store.ingest(PollResult(fetched_at=at, scopes=(ScopeUsage(
-        scope=scope, period=Period(period), used=used, limit=limit, resets_at=resets_at),)))
+        scope=scope, period=Period(period), used=used, unit=REQUESTS, limit=limit,
+        resets_at=resets_at),)))
 
 
 def _walk(store, engine, clock, used_series, **kwargs) -> list[list[tuple[str, str]]]:
@@ -63,7 +68,7 @@ def _expected_crossings(readings: list[tuple[dt.datetime, int]], limit: int) -> 
 
 
 async def test_events_fire_once_per_crossing_as_the_simulator_climbs(settings, store, collector, clock):
-    engine = AlertEngine(store, settings, clock)
+    engine = AlertEngine(store, settings, clock, capabilities=PUBRIO)
     events: list[AlertEvent] = []
     for _ in range(125):  # 14:37 .. 16:41: two hourly resets, the daily scope turns red
         assert (await collector.poll_once()).ok
@@ -75,8 +80,7 @@ async def test_events_fire_once_per_crossing_as_the_simulator_climbs(settings, s
         by_scope.setdefault(event.scope, []).append((event.state, event.level))
     since = FROZEN - dt.timedelta(minutes=1)
     for name in ("api.hourly", "api.daily", "api.monthly"):
-        scope, period = name.split(".")
-        readings = store.scope_history(scope, period, since)
+        readings = store.scope_history(name, since)
         assert len(readings) == 125
         limit = next(u.limit for u, _ in store.latest_scopes() if u.name == name)
         assert by_scope.get(name, []) == _expected_crossings(readings, limit), name
@@ -99,13 +103,13 @@ async def test_events_fire_once_per_crossing_as_the_simulator_climbs(settings, s
 
 async def test_a_restart_does_not_fire_again(settings, store, collector, clock):
     assert (await collector.poll_once()).ok
-    first = AlertEngine(store, settings, clock).evaluate()
+    first = AlertEngine(store, settings, clock, capabilities=PUBRIO).evaluate()
     assert {(e.scope, e.level) for e in first if e.kind == "threshold"} == {
         ("api.hourly", "red"), ("api.daily", "amber")}
     clock.advance(minutes=1)
     assert (await collector.poll_once()).ok
     with Store(store.path) as reopened:  # another process, or the next run
-        assert AlertEngine(reopened, settings, clock).evaluate() == []
+        assert AlertEngine(reopened, settings, clock, capabilities=PUBRIO).evaluate() == []
         assert reopened.active_alerts() == {"api.daily": "amber", "api.hourly": "red"}
 
 
@@ -118,7 +122,7 @@ async def test_two_processes_evaluating_the_same_readings_record_each_event_once
     def evaluate() -> None:
         with Store(store.path) as own:
             start.wait()
-            results.append(AlertEngine(own, settings, clock).evaluate())
+            results.append(AlertEngine(own, settings, clock, capabilities=PUBRIO).evaluate())
 
     threads = [threading.Thread(target=evaluate) for _ in range(4)]
     for thread in threads:
@@ -134,7 +138,7 @@ async def test_two_processes_evaluating_the_same_readings_record_each_event_once
 
 
 def test_clears_only_a_margin_below_the_threshold(store, clock):
-    engine = AlertEngine(store, _settings(), clock)  # amber 75, red 90, margin 5
+    engine = AlertEngine(store, _settings(), clock, capabilities=PUBRIO)  # amber 75, red 90, margin 5
     seen = _walk(store, engine, clock, [50, 76, 74, 71, 76, 91, 89, 86, 85, 84, 89, 80, 71, 70, 69, 72])
     assert seen == [
         [], [("raised", "amber")],
@@ -150,13 +154,13 @@ def test_clears_only_a_margin_below_the_threshold(store, clock):
 
 
 def test_a_drop_straight_to_normal_is_one_event_and_a_jump_to_red_is_one_event(store, clock):
-    engine = AlertEngine(store, _settings(), clock)
+    engine = AlertEngine(store, _settings(), clock, capabilities=PUBRIO)
     assert _walk(store, engine, clock, [10, 95, 30]) == [
         [], [("raised", "red")], [("cleared", "normal")]]
 
 
 def test_the_period_reset_clears_even_within_the_margin(store, clock):
-    engine = AlertEngine(store, _settings(), clock)
+    engine = AlertEngine(store, _settings(), clock, capabilities=PUBRIO)
     hour = clock().replace(minute=58)
     clock.now = hour
     assert _walk(store, engine, clock, [92, 93]) == [[("raised", "red")], []]
@@ -174,20 +178,20 @@ def test_per_scope_thresholds_and_margin_from_the_config(store, clock):
     assert settings.thresholds_for("api.hourly") == (80, 95)
     assert settings.thresholds_for("api.daily") == (75, 99)
     assert settings.thresholds_for("portal.daily") == (75, 90)
-    engine = AlertEngine(store, settings, clock)
+    engine = AlertEngine(store, settings, clock, capabilities=PUBRIO)
     assert _walk(store, engine, clock, [79, 80, 94, 95, 93, 92]) == [
         [], [("raised", "amber")], [], [("raised", "red")], [], [("cleared", "amber")]]
 
 
 def test_scopes_without_a_limit_never_alert(store, clock):
-    engine = AlertEngine(store, _settings(), clock)
+    engine = AlertEngine(store, _settings(), clock, capabilities=PUBRIO)
     store.ingest(PollResult(fetched_at=clock(), scopes=(
-        ScopeUsage(scope="portal", period=Period.DAILY, used=10**6, limit=None),)))
+        ScopeUsage(scope="portal", period=Period.DAILY, used=10**6, unit=REQUESTS, limit=None),)))
     assert engine.evaluate() == []
 
 
 def test_event_fields_and_line(store, clock):
-    engine = AlertEngine(store, _settings(), clock)
+    engine = AlertEngine(store, _settings(), clock, capabilities=PUBRIO)
     _reading(store, clock(), 93, limit=100)
     (event,) = engine.evaluate()
     assert event.model_dump(exclude={"id"}) == {
@@ -205,7 +209,8 @@ def test_event_fields_and_line(store, clock):
 
 def test_a_snoozed_scope_records_events_without_running_the_hook(store, clock):
     hooked: list[AlertEvent] = []
-    engine = AlertEngine(store, _settings(snooze_minutes=30), clock, hook=hooked.append)
+    engine = AlertEngine(store, _settings(snooze_minutes=30), clock, hook=hooked.append,
+                         capabilities=PUBRIO)
     assert _walk(store, engine, clock, [80]) == [[("raised", "amber")]]
     assert len(hooked) == 1
 
@@ -229,7 +234,7 @@ def test_a_snoozed_scope_records_events_without_running_the_hook(store, clock):
 
 def test_acknowledging_at_red_silences_everything_until_it_ends(store, clock):
     hooked: list[AlertEvent] = []
-    engine = AlertEngine(store, _settings(), clock, hook=hooked.append)
+    engine = AlertEngine(store, _settings(), clock, hook=hooked.append, capabilities=PUBRIO)
     _walk(store, engine, clock, [95])
     engine.acknowledge("api.hourly", minutes=10)
     _walk(store, engine, clock, [10, 95])
@@ -242,7 +247,7 @@ def test_a_failing_hook_is_not_fatal(store, clock):
     def broken(event):
         raise RuntimeError("webhook down")
 
-    engine = AlertEngine(store, _settings(), clock, hook=broken)
+    engine = AlertEngine(store, _settings(), clock, hook=broken, capabilities=PUBRIO)
     assert _walk(store, engine, clock, [95]) == [[("raised", "red")]]
     assert store.active_alerts() == {"api.hourly": "red"}
 

@@ -150,7 +150,7 @@ def test_json_shape_with_projections(settings, clock, capsys):
     assert hourly["resets_at"] == "2026-11-18T15:00:00Z"
     # api.daily by hand from the two stored readings, 10 minutes apart.
     with Store(settings.db) as store:
-        (_, first), (_, last) = store.scope_history("api", "daily", FROZEN)
+        (_, first), (_, last) = store.scope_history("api.daily", FROZEN)
     assert last == daily["used"]
     rate = (last - first) * 6
     assert daily["projection"]["rate_per_hour"] == pytest.approx(rate, abs=0.01)

@@ -146,7 +146,7 @@ def test_collect_once_against_the_simulator(settings, sim, capsys, clock):
     assert sim.request_count() == HISTORY_DAYS + 1
     with Store(settings.db) as store:
         assert store.last_success() is not None
-        assert store.totals(FROZEN.date(), FROZEN.date()).requests > 0
+        assert store.totals(FROZEN.date(), FROZEN.date())["requests"] > 0
         assert len(store.latest_scopes()) == 6
 
 

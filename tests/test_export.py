@@ -27,7 +27,7 @@ def test_csv_export_equals_the_store_and_the_vendor(settings, clock, capsys, iso
     assert code == 0, err
     rows = list(csv.DictReader(out.splitlines()))
     assert rows and set(rows[0]) == {"day", "timezone", "day_start_utc", "day_end_utc", "key",
-                                     "endpoint_slug", "endpoint_name", "requests", "credits"}
+                                     "endpoint_id", "endpoint_name", "requests", "credits"}
     assert {row["day"] for row in rows} == {
         (SINCE + dt.timedelta(days=n)).isoformat() for n in range((UNTIL - SINCE).days + 1)}
     assert all(row["day_start_utc"].endswith("Z") and row["timezone"] == "UTC" for row in rows)
@@ -35,10 +35,10 @@ def test_csv_export_equals_the_store_and_the_vendor(settings, clock, capsys, iso
         # every key's per-endpoint rows add up to that key's totals from the day breakdowns
         for key in {row["key"] for row in rows}:
             mine = [row for row in rows if row["key"] == key]
-            assert sum(int(row["requests"]) for row in mine) == store.totals(SINCE, UNTIL, key).requests
+            assert sum(int(row["requests"]) for row in mine) == store.totals(SINCE, UNTIL, key)["requests"]
         # and all rows add up to the account's totals for the range
-        assert sum(int(row["requests"]) for row in rows) == store.totals(SINCE, UNTIL).requests
-        assert sum(float(row["credits"]) for row in rows) == pytest.approx(store.totals(SINCE, UNTIL).credits)
+        assert sum(int(row["requests"]) for row in rows) == store.totals(SINCE, UNTIL)["requests"]
+        assert sum(float(row["credits"]) for row in rows) == pytest.approx(store.totals(SINCE, UNTIL)["credits"])
 
 
 def test_json_export_for_one_key_and_to_a_file(settings, clock, capsys, isolated_env, sim):
@@ -48,13 +48,16 @@ def test_json_export_for_one_key_and_to_a_file(settings, clock, capsys, isolated
     assert code == 0 and out == "" and f"to {path}" in err
     document = json.loads(path.read_text())
     assert document["meta"]["key"] == key and document["meta"]["complete"] is True
+    assert document["meta"]["dimension"] == "endpoint"
+    assert document["meta"]["units"] == {"requests": "requests", "credits": "credits"}
     assert document["meta"]["exported_at_utc"] == FROZEN.isoformat().replace("+00:00", "Z")
     assert {row["key"] for row in document["rows"]} == {key}
     with Store(isolated_env / "usage.db") as store:
-        by_endpoint = {r.slug: r.requests for r in store.endpoint_breakdown(SINCE, UNTIL, key)}
+        by_endpoint = {r.id: r.figures["requests"] for r in store.item_breakdown("endpoint", SINCE, UNTIL, key)}
     exported: dict[str, int] = {}
     for row in document["rows"]:
-        exported[row["endpoint_slug"] or ""] = exported.get(row["endpoint_slug"] or "", 0) + row["requests"]
+        assert isinstance(row["requests"], int) and isinstance(row["credits"], int | float)
+        exported[row["endpoint_id"] or ""] = exported.get(row["endpoint_id"] or "", 0) + row["requests"]
     assert exported == by_endpoint
 
 

@@ -86,12 +86,13 @@ def test_a_failing_command_is_reported_in_one_line(tmp_path):
 
 
 def test_a_hanging_command_is_killed_after_the_timeout(tmp_path):
+    """Told by events, not by the time it took (a loaded machine may be slow): the hook
+    returns before the command could finish, and its children never finish either."""
     marker = tmp_path / "survived"
     hook = CommandHook(f"sleep 1; touch {shlex.quote(str(marker))}", timeout=0.2)
-    started = time.monotonic()
     assert hook(EVENT) == "alert command timed out after 0.2s and was killed"
-    assert time.monotonic() - started < 0.9
-    time.sleep(1.2)
+    assert not marker.exists()  # returned while the command still ran: it was cut short
+    time.sleep(1.5)  # past the command's own end: only a kill keeps the marker away
     assert not marker.exists()  # the whole process group went, not just the shell
 
 
@@ -123,3 +124,11 @@ def test_a_failing_command_does_not_stop_collect(settings, clock, capsys, monkey
     _, err = capsys.readouterr()
     assert err.count("alert command failed with exit code 9") == 3
     assert "Traceback" not in err
+
+
+def test_figures_are_written_as_the_vendor_wrote_them(dump):
+    """Used and limit are floats in the store: whole ones lose their '.0', money keeps cents."""
+    command, out = dump
+    CommandHook(command)(EVENT.model_copy(update={"used": 3602.0, "limit": 81.25}))
+    (env,) = _received(out)
+    assert (env["USAGE_TOP_EVENT_USED"], env["USAGE_TOP_EVENT_LIMIT"]) == ("3602", "81.25")

@@ -6,6 +6,7 @@ import datetime as dt
 
 import pytest
 
+from usage_top.domain.measures import REQUESTS
 from usage_top.domain.model import Period, PollResult, ScopeUsage
 from usage_top.oncall.projection import Projection, first_to_run_out, project, projections
 
@@ -22,7 +23,7 @@ def _at(hour: int, minute: int = 0, day: int = 18, month: int = 11) -> dt.dateti
 def _ingest(store, at, *scopes: tuple[str, int, int | None, dt.datetime | None]) -> None:
     store.ingest(PollResult(fetched_at=at, scopes=tuple(
         ScopeUsage(scope=name.split(".")[0], period=Period(name.split(".")[1]), used=used,
-                   limit=limit, resets_at=resets_at)
+                   unit=REQUESTS, limit=limit, resets_at=resets_at)
         for name, used, limit, resets_at in scopes)))
 
 
@@ -77,7 +78,7 @@ def test_readings_of_the_previous_period_are_ignored(store):
     assert proj.rate_per_hour == pytest.approx(100.0)
     assert proj.projected_at_reset == pytest.approx(500 + 100 * (30 * 24 - 6))
     # A small decrease is a correction within the period, not a reset.
-    usage = ScopeUsage(scope="api", period=Period.HOURLY, used=70, limit=100, resets_at=_at(15))
+    usage = ScopeUsage(scope="api", period=Period.HOURLY, used=70, unit=REQUESTS, limit=100, resets_at=_at(15))
     proj = project(usage, [(_at(14), 10), (_at(14, 10), 40), (_at(14, 20), 38), (_at(14, 30), 70)], _at(14, 30))
     assert proj.rate_per_hour == pytest.approx(120.0)
     assert proj.limit_at == _at(14, 45)
@@ -92,7 +93,7 @@ def test_the_monthly_rate_is_the_last_24_hours(store):
 
 
 def test_a_reading_from_an_ended_period_projects_nothing():
-    usage = ScopeUsage(scope="api", period=Period.HOURLY, used=50, limit=100, resets_at=_at(15))
+    usage = ScopeUsage(scope="api", period=Period.HOURLY, used=50, unit=REQUESTS, limit=100, resets_at=_at(15))
     proj = project(usage, [(_at(14), 10), (_at(14, 30), 50)], _at(15, 1))
     assert (proj.rate_per_hour, proj.limit_at, proj.text) == (None, None, "")
 
@@ -112,7 +113,7 @@ async def test_projections_of_the_simulator_equal_a_hand_calculation(store, coll
     now = clock()
     projs = projections(store, now)
 
-    (t1, u1), (t2, u2) = store.scope_history("api", "daily", FROZEN)
+    (t1, u1), (t2, u2) = store.scope_history("api.daily", FROZEN)
     daily = next(u for u, _ in store.latest_scopes() if u.name == "api.daily")
     rate = (u2 - u1) / ((t2 - t1).total_seconds() / 3600)
     assert projs["api.daily"].rate_per_hour == pytest.approx(rate)

@@ -163,7 +163,8 @@ async def test_dashboard_masks_the_key_and_writes_it_nowhere(keyed_sim, store, i
     app = UsageTopApp(
         settings=Settings(api_key=KEY, base_url=server.url, interval=30), store=store,
         collector=Collector(PubrioProvider(client, dt.UTC), store, tz=dt.UTC, clock=clock),
-        account="api.example.com", clock=clock, on_close=client.aclose,
+        capabilities=PubrioProvider.capabilities, account="api.example.com", clock=clock,
+        on_close=client.aclose,
     )
     screens = {}
     async with app.run_test(size=(120, 36)) as pilot:
@@ -239,7 +240,8 @@ async def test_a_crash_in_the_dashboard_shows_one_line_without_the_key(keyed_sim
     app = UsageTopApp(settings=settings, store=store,
                       collector=Collector(PubrioProvider(client, dt.UTC), store, tz=dt.UTC,
                                           clock=clock),
-                      account="api.example.com", clock=clock, on_close=client.aclose)
+                      capabilities=PubrioProvider.capabilities, account="api.example.com",
+                      clock=clock, on_close=client.aclose)
 
     def crash(self, now):
         secret = self.app.settings.api_key.get_secret_value()  # noqa: F841

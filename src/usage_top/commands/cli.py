@@ -15,20 +15,22 @@ import asyncio
 import datetime as dt
 import signal
 import sys
-from collections.abc import Callable
 from pathlib import Path
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
 from usage_top.config import ConfigError, Settings, file_warning, load_settings
 from usage_top.crash import crash_line
+from usage_top.domain.clock import Clock, utc_now
+from usage_top.domain.format import utc_text
 from usage_top.domain.periods import Range
 from usage_top.store.errors import StoreError
+
+if TYPE_CHECKING:
+    from usage_top.pipeline.runtime import Runtime
 
 EXIT_OK, EXIT_USAGE, EXIT_UNREACHABLE = 0, 2, 3
 CHECK_DEADLINE = 30.0
 """Seconds ``check`` may spend polling (the HTTP client retries with backoff)."""
-
-Clock = Callable[[], dt.datetime]
 
 
 class UsageError(Exception):
@@ -213,8 +215,8 @@ def _config_path() -> Path:
     return Path(os.environ.get("USAGE_TOP_CONFIG") or default_config_path())
 
 
-def _open_runtime(settings: Settings, clock: Clock | None):
-    from usage_top.pipeline.collector import utc_now
+def _open_runtime(settings: Settings, clock: Clock | None) -> Runtime:
+    """The run's store, provider and collector; ``async with`` it to close them."""
     from usage_top.pipeline.runtime import Runtime
 
     return Runtime.open(settings, clock or utc_now, sim_clock=clock)
@@ -223,16 +225,13 @@ def _open_runtime(settings: Settings, clock: Clock | None):
 async def _report(
     settings: Settings, clock: Clock | None, range_: Range, key: str | None, as_json: bool
 ) -> int:
+    from usage_top.commands.report import build_report, range_dates, render_json, render_text
     from usage_top.domain.format import age_text
-    from usage_top.domain.periods import local_today
-    from usage_top.commands.report import build_report, render_json, render_text
 
-    runtime = _open_runtime(settings, clock)
-    try:
+    async with _open_runtime(settings, clock) as runtime:
         outcome = await runtime.collector.poll_once()
         if key and outcome.ok:
-            start, end = range_.dates(local_today(runtime.now(), settings.tz))
-            outcome = await runtime.collector.fetch_key(key, start, end)
+            outcome = await runtime.collector.fetch_key(key, *range_dates(runtime, range_))
         last = runtime.store.last_success()
         if not outcome.ok and last is None:
             print(f"usage-top: {outcome.error}", file=sys.stderr)
@@ -248,63 +247,72 @@ async def _report(
 
             render_text(report, Console(), settings.tz)
         return EXIT_OK
-    finally:
-        await runtime.aclose()
 
 
 async def _collect(settings: Settings, clock: Clock | None, once: bool) -> int:
-    from usage_top.oncall.alerts import AlertEngine, event_line
-    from usage_top.store import StoreError
+    """Poll through the poll service (poll, alerts, alert command) and log each poll and
+    each event as one line on stderr, as the dashboard shows and toasts them."""
+    from usage_top.oncall.alerts import event_line
+    from usage_top.pipeline.service import PollReport, PollService
 
-    runtime = _open_runtime(settings, clock)
+    async with _open_runtime(settings, clock) as runtime:
+        service = PollService(runtime.collector, runtime.alerts, _logged_hook(settings, runtime.now))
+
+        def log(report: PollReport) -> None:
+            outcome = report.outcome
+            status = "ok" if outcome.ok else f"error: {outcome.error}"
+            _log(f"{utc_text(outcome.finished_at)} poll {status} ({outcome.requests} requests)")
+            for event in report.events:
+                _log(event_line(event))
+
+        if once:
+            report = await service.poll()
+            log(report)
+            return _exit_code(report.outcome)
+        fatal = await service.run(_stop_on_signals(), on_report=log)
+        return EXIT_USAGE if fatal else EXIT_OK
+
+
+def _logged_hook(settings: Settings, now: Clock):
+    """The alert command, each failure logged on its own line as it happens (so a
+    failing command leaves the poll's outcome alone: the poll landed); None without one."""
+    from usage_top.oncall.hooks import CommandHook
+
+    if not settings.alert_command:
+        return None
+    command = CommandHook(settings.alert_command, settings.alert_timeout,
+                          on_error=lambda error: _log(f"{utc_text(now())} {error}"))
+
+    def hook(event) -> None:
+        command(event)
+
+    return hook
+
+
+def _log(line: str) -> None:
+    print(line, file=sys.stderr, flush=True)
+
+
+def _stop_on_signals() -> asyncio.Event:
+    """An event set by SIGINT or SIGTERM: ``collect`` finishes its poll and exits."""
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
+    return stop
 
-    def stamp() -> str:
-        return runtime.now().astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
-    engine = AlertEngine.from_settings(
-        runtime.store, settings, runtime.now,
-        on_hook_error=lambda error: print(f"{stamp()} {error}", file=sys.stderr, flush=True),
-    )
-
-    def report(outcome) -> None:
-        status = "ok" if outcome.ok else f"error: {outcome.error}"
-        stamp = outcome.finished_at.strftime("%Y-%m-%dT%H:%M:%SZ")
-        print(f"{stamp} poll {status} ({outcome.requests} requests)", file=sys.stderr, flush=True)
-        if outcome.ok:
-            alert()
-
-    def alert() -> None:
-        """The same events (and alert command) as the dashboard's, one line each."""
-        try:
-            events = engine.evaluate()
-        except StoreError as exc:
-            print(f"{stamp()} alerts not evaluated: {exc}", file=sys.stderr, flush=True)
-            return
-        for event in sorted(events, key=lambda event: event.id or 0):
-            print(event_line(event), file=sys.stderr, flush=True)
-
-    try:
-        if once:
-            outcome = await runtime.collector.poll_once()
-            report(outcome)
-            if outcome.ok:
-                return EXIT_OK
-            return EXIT_USAGE if outcome.needs_user else EXIT_UNREACHABLE
-        fatal = await runtime.collector.run(stop, on_poll=report)
-        return EXIT_USAGE if fatal else EXIT_OK
-    finally:
-        await runtime.aclose()
+def _exit_code(outcome) -> int:
+    if outcome.ok:
+        return EXIT_OK
+    return EXIT_USAGE if outcome.needs_user else EXIT_UNREACHABLE
 
 
 def _main_check(argv: list[str], clock: Clock | None) -> int:
     """``check``: every failure, a bad flag included, is UNKNOWN (3) on standard output."""
     from usage_top.oncall.check import EXIT_CODES, UNKNOWN, CheckUsageError, summary, to_json, unknown
 
-    now = (clock or _utc_now)()
+    now = (clock or utc_now)()
     as_json = "--json" in argv
 
     def fail(error: str) -> int:
@@ -328,10 +336,6 @@ def _main_check(argv: list[str], clock: Clock | None) -> int:
         return fail(crash_line(exc))
 
 
-def _utc_now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
-
-
 async def _check(
     settings: Settings, clock: Clock | None, warn: float | None, crit: float | None, as_json: bool,
     deadline: float = CHECK_DEADLINE,
@@ -340,8 +344,7 @@ async def _check(
 
     if warn is not None and crit is not None and warn >= crit:
         raise UsageError(f"--warn ({warn:g}) must be below --crit ({crit:g})")
-    runtime = _open_runtime(settings, clock)
-    try:
+    async with _open_runtime(settings, clock) as runtime:
         try:
             outcome = await asyncio.wait_for(runtime.collector.poll_once(), timeout=deadline)
         except TimeoutError:
@@ -355,51 +358,51 @@ async def _check(
             result = unknown(now, outcome.error or "poll failed")
         print(to_json(result) if as_json else summary(result), flush=True)
         return result.exit_code
-    finally:
-        await runtime.aclose()
 
 
 async def _export(settings: Settings, clock: Clock | None, args: argparse.Namespace) -> int:
     """Fetch what the range needs (cached days are not fetched again), then write it."""
-    from usage_top.commands.export import DAILY_COLUMNS, MAX_EXPORT_DAYS, daily_rows, render, utc_text
+    from usage_top.commands.export import MAX_EXPORT_DAYS, daily_columns, daily_rows
     from usage_top.domain.periods import local_today
+    from usage_top.oncall.anomaly import day_zone
+    from usage_top.views.serialise import render, units_json
 
-    runtime = _open_runtime(settings, clock)
-    try:
-        now = runtime.now()
-        until = args.until or local_today(now, settings.tz)
+    async with _open_runtime(settings, clock) as runtime:
+        capabilities, now = runtime.capabilities, runtime.now()
+        zone = day_zone(capabilities, settings.tz)
+        until = args.until or local_today(now, zone)
         if args.since > until:
             raise UsageError(f"--since {args.since} is after --until {until}")
         if (until - args.since).days + 1 > MAX_EXPORT_DAYS:
             raise UsageError(f"at most {MAX_EXPORT_DAYS} days per export (asked for "
                              f"{(until - args.since).days + 1})")
         error = await _fetch_for_export(runtime, args.since, until, args.key)
-        rows = daily_rows(runtime.store, args.since, until, settings.tz, args.key)
+        rows = daily_rows(runtime.store, capabilities, args.since, until, zone, args.key)
         if error and not rows:
             print(f"usage-top: {error}", file=sys.stderr)
             return EXIT_UNREACHABLE
         if error:
             print(f"usage-top: {error}; exporting what is stored", file=sys.stderr)
-        meta = {"since": args.since.isoformat(), "until": until.isoformat(), "timezone": settings.timezone,
-                "key": args.key, "exported_at_utc": utc_text(now), "complete": error is None}
-        text = render(rows, DAILY_COLUMNS, args.format, meta)
+        dimension = capabilities.dimension
+        meta = {"since": args.since.isoformat(), "until": until.isoformat(), "timezone": str(zone),
+                "key": args.key, "exported_at_utc": utc_text(now), "complete": error is None,
+                "dimension": dimension.kind if dimension else None, "units": units_json(capabilities)}
+        text = render(rows, daily_columns(capabilities), args.format, meta)
         if args.output:
             args.output.write_text(text, encoding="utf-8")
             print(f"wrote {len(rows)} rows to {args.output}", file=sys.stderr)
         else:
             sys.stdout.write(text)
         return EXIT_OK
-    finally:
-        await runtime.aclose()
 
 
-async def _fetch_for_export(runtime, since: dt.date, until: dt.date, key: str | None) -> str | None:
-    """Days (to learn the keys), then each key's per-endpoint series; the first error, if any."""
+async def _fetch_for_export(runtime: Runtime, since: dt.date, until: dt.date, key: str | None) -> str | None:
+    """Days (to learn the keys), then each key's per-item series; the first error, if any."""
     collector = runtime.collector
     outcome = await collector.ensure_days(since, until)
     if not outcome.ok:
         return outcome.error
-    keys = [key] if key else [row.key for row in runtime.store.key_breakdown(since, until)]
+    keys = [key] if key else [row.id for row in runtime.store.key_breakdown(since, until)]
     for masked in keys:
         outcome = await collector.fetch_key(masked, since, until)
         if not outcome.ok:

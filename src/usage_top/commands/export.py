@@ -1,35 +1,36 @@
-"""Exports: daily usage per key and endpoint (CLI), and the rows of a view (TUI).
+"""Exports: daily usage per key and dimension item (CLI), and where exported files go.
 
-Days are the workspace's days, as the vendor counts them; every row also says
-when its day starts and ends in UTC, in columns whose names say so, and every
-file records when it was exported (UTC). At most 60 days per export, as the
-vendors' own exports allow.
+Days are the provider's days (the workspace's, or UTC buckets for a vendor that
+counts in UTC); every row also says when its day starts and ends in UTC, in
+columns whose names say so, and every file records when it was exported (UTC)
+and, in its metadata, the dimension and the unit of each measure (the currency,
+for money). At most 60 days per export, as the vendors' own exports allow.
 """
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
-import json
 import os
-from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
-from usage_top.store import Store
+from usage_top.domain.capabilities import Capabilities
+from usage_top.domain.format import utc_text
+from usage_top.views.serialise import figures_json
+
+if TYPE_CHECKING:
+    from usage_top.store import Store
 
 MAX_EXPORT_DAYS = 60
-FORMATS = ("csv", "json")
-DAILY_COLUMNS = (
-    "day", "timezone", "day_start_utc", "day_end_utc", "key", "endpoint_slug", "endpoint_name",
-    "requests", "credits",
-)
+_DAY_COLUMNS = ("day", "timezone", "day_start_utc", "day_end_utc", "key")
 
 
-def utc_text(stamp: dt.datetime) -> str:
-    return stamp.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")
+def daily_columns(capabilities: Capabilities) -> tuple[str, ...]:
+    """``day … key``, the dimension's ``<kind>_id`` and ``<kind>_name``, then the measures."""
+    dimension = capabilities.dimension
+    item = (f"{dimension.kind}_id", f"{dimension.kind}_name") if dimension is not None else ()
+    return (*_DAY_COLUMNS, *item, *(m.id for m in capabilities.measures))
 
 
 def _day_bounds(day: dt.date, tz: ZoneInfo) -> tuple[str, str]:
@@ -38,33 +39,28 @@ def _day_bounds(day: dt.date, tz: ZoneInfo) -> tuple[str, str]:
     return utc_text(start), utc_text(end)
 
 
-def daily_rows(store: Store, start: dt.date, end: dt.date, tz: ZoneInfo, key: str | None = None) -> list[dict]:
-    """One row per day, key and endpoint with activity, from the store."""
+def daily_rows(
+    store: Store, capabilities: Capabilities, start: dt.date, end: dt.date, tz: ZoneInfo,
+    key: str | None = None,
+) -> list[dict[str, Any]]:
+    """One row per day, key and item of the provider's first dimension with activity.
+
+    ``tz`` is the calendar of the provider's days. Unmapped usage has a null id.
+    """
+    dimension = capabilities.dimension
+    if dimension is None:
+        return []
     rows = []
-    for day, masked, slug, name, requests, credits in store.key_endpoint_days(start, end, key):
+    for day, masked, kind, item_id, item_name, figures in store.key_item_days(start, end, key):
+        if kind != dimension.kind:
+            continue
         day_start, day_end = _day_bounds(day, tz)
         rows.append({
-            "day": day.isoformat(), "timezone": str(tz), "day_start_utc": day_start, "day_end_utc": day_end,
-            "key": masked, "endpoint_slug": slug or None, "endpoint_name": name,
-            "requests": requests, "credits": whole(credits),
+            "day": day.isoformat(), "timezone": str(tz), "day_start_utc": day_start,
+            "day_end_utc": day_end, "key": masked, f"{kind}_id": item_id or None,
+            f"{kind}_name": item_name, **figures_json(figures, capabilities),
         })
     return rows
-
-
-def whole(value: float) -> float | int:
-    """Credits as the vendor wrote them: 45, not 45.0."""
-    return int(value) if float(value).is_integer() else value
-
-
-def render(rows: Sequence[dict[str, Any]], columns: Sequence[str], fmt: str, meta: dict[str, Any]) -> str:
-    """CSV (a header row, then the rows) or JSON (``{"meta": …, "rows": […]}``)."""
-    if fmt == "json":
-        return json.dumps({"meta": meta, "rows": list(rows)}, indent=2, ensure_ascii=False) + "\n"
-    out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=list(columns), extrasaction="ignore", lineterminator="\n")
-    writer.writeheader()
-    writer.writerows(rows)
-    return out.getvalue()
 
 
 def exports_dir() -> Path:

@@ -1,168 +1,208 @@
-"""``usage-top report``: one poll, then scopes, top endpoints and top keys as text or JSON."""
+"""``usage-top report``: one poll, then scopes, top items and top keys as text or JSON.
+
+The columns are the provider's: one per measure it reports (labelled and written
+by its unit, "—" where a figure is not reported), its ratio when it declares one,
+and the shares of the activity and primary measures. A provider without a
+dimension or per-key figures gets a line saying so instead of that table.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from rich.console import Console
 from rich.table import Table
 
-from usage_top.commands.export import utc_text
+from usage_top.domain.capabilities import Capabilities
+from usage_top.domain.format import short_key, utc_text
+from usage_top.domain.measures import MISSING, Measure
+from usage_top.domain.model import Usage
 from usage_top.domain.periods import Range, local_today
+from usage_top.oncall.anomaly import day_zone
 from usage_top.pipeline.runtime import Runtime
-from usage_top.views.ranges import ScopeView, range_view, scope_views
+from usage_top.views import serialise
+from usage_top.views.ranges import RangeView, range_view, ratio_of
+from usage_top.views.scopes import ScopeView, scope_views
 
 TOP_ROWS = 10
 
 
-def build_report(runtime: Runtime, range_: Range, key: str | None, error: str | None) -> dict[str, Any]:
-    """The report as plain data: the JSON output and the source of the text tables."""
-    settings, store = runtime.settings, runtime.store
-    now = runtime.now()
-    start, end = range_.dates(local_today(now, settings.tz))
+@dataclass(frozen=True)
+class Report:
+    """Everything a report shows, read from one store snapshot."""
+
+    provider: str
+    account: str
+    simulated: bool
+    capabilities: Capabilities
+    generated_at: dt.datetime
+    data_as_of: dt.datetime | None
+    error: str | None
+    range_: Range
+    zone: ZoneInfo
+    """The calendar of the range's days (the provider's time basis)."""
+    key: str | None
+    scopes: list[ScopeView]
+    view: RangeView
+
+
+def range_dates(runtime: Runtime, range_: Range) -> tuple[dt.date, dt.date]:
+    """The first and last day of ``range_`` ending today, in the provider's calendar."""
+    zone = day_zone(runtime.capabilities, runtime.settings.tz)
+    return range_.dates(local_today(runtime.now(), zone))
+
+
+def build_report(runtime: Runtime, range_: Range, key: str | None, error: str | None) -> Report:
+    """The report of ``range_`` (and ``key``) as of now; ``error`` is the failed poll's."""
+    settings, store, capabilities = runtime.settings, runtime.store, runtime.capabilities
+    start, end = range_dates(runtime, range_)
     with store.snapshot():  # every figure from the same poll
-        view = range_view(store, start, end, key)
+        view = range_view(store, capabilities, start, end, key)
         scopes = scope_views(store, settings.thresholds_for)
         last = store.last_success()
-    as_of = last.finished_at if last else None
-    return {
-        "provider": runtime.collector.provider.name,
-        "account": runtime.account,
-        "simulated": settings.simulated,
-        "generated_at": _iso(now),
-        "data_as_of": _iso(as_of),
-        "stale": error is not None,
-        "error": error,
-        "range": {"name": range_.value, "start": start.isoformat(), "end": end.isoformat(),
-                  "timezone": settings.timezone},
-        "key": key,
-        "scopes": [_scope_json(scope) for scope in scopes],
-        "totals": view.totals.model_dump(),
-        "by_endpoint": [endpoint_json(row) for row in view.by_endpoint],
-        "by_key": [key_json(row) for row in view.by_key],
+    return Report(
+        provider=runtime.collector.provider.name, account=runtime.account,
+        simulated=settings.simulated, capabilities=capabilities, generated_at=runtime.now(), data_as_of=last.finished_at if last else None,
+        error=error, range_=range_, zone=day_zone(capabilities, settings.tz), key=key,
+        scopes=scopes, view=view,
+    )
+
+
+def report_json(report: Report) -> dict[str, Any]:
+    """The report as plain data (``views.serialise``'s fields)."""
+    view, capabilities = report.view, report.capabilities
+    document: dict[str, Any] = {
+        "provider": report.provider,
+        "account": report.account,
+        "simulated": report.simulated,
+        "generated_at": utc_text(report.generated_at),
+        "data_as_of": utc_text(report.data_as_of),
+        "stale": report.error is not None,
+        "error": report.error,
+        "range": {"name": report.range_.value, "start": view.start.isoformat(),
+                  "end": view.end.isoformat(), "timezone": str(report.zone)},
+        "key": report.key,
+        "scopes": [serialise.scope_json(scope) for scope in report.scopes],
+        "totals": serialise.figures_json(view.totals, capabilities),
     }
+    if view.kind is not None:
+        document[f"by_{view.kind}"] = [serialise.item_json(row, view.totals, capabilities)
+                                       for row in view.by_item]
+    document["by_key"] = [serialise.key_json(row, view.totals, capabilities) for row in view.by_key]
+    document["dimension"] = view.kind
+    document["units"] = serialise.units_json(capabilities)
+    return document
 
 
-def render_json(report: dict[str, Any]) -> str:
-    return json.dumps(report, indent=2, ensure_ascii=False)
+def render_json(report: Report) -> str:
+    return json.dumps(report_json(report), indent=2, ensure_ascii=False)
 
 
-def render_text(report: dict[str, Any], console: Console, tz) -> None:
-    """Readable tables in the workspace timezone; the top rows only (the JSON has them all)."""
-    range_ = report["range"]
-    title = f"{report['account']} · {range_['start']} → {range_['end']} ({range_['timezone']})"
-    if report["key"]:
-        title += f" · key {report['key']}"
+def render_text(report: Report, console: Console, tz: ZoneInfo) -> None:
+    """Readable tables, moments in the workspace timezone ``tz``; the top rows only (the
+    JSON has them all)."""
+    view, capabilities = report.view, report.capabilities
+    title = f"{report.account} · {view.start} → {view.end} ({report.zone})"
+    if report.key:
+        title += f" · key {report.key}"
     console.print(f"[bold]{title}[/]")
-    console.print(_scopes_table(report["scopes"], tz))
-    totals = report["totals"]
-    console.print(f"Total: {totals['requests']:,} requests, {totals['credits']:,.0f} credits")
-    if not totals["requests"] and not totals["credits"]:
-        console.print("No API activity in this range.")
+    console.print(_scopes_table(report.scopes, tz))
+    console.print("Total: " + ", ".join(m.with_label(view.totals) for m in capabilities.shown_measures))
+    if view.empty:
+        console.print("No usage in this range.")
         return
-    console.print(_rows_table("Top endpoints", report["by_endpoint"], _ENDPOINT_COLUMNS))
-    keys = [{**row, "last_used": _local(row["last_used"], tz)} for row in report["by_key"]]
-    console.print(_rows_table("Top keys", keys, _KEY_COLUMNS))
+    dimension = capabilities.dimension
+    if dimension is None:
+        console.print("This provider reports no breakdown by item.")
+    else:
+        console.print(_rows_table(f"Top {dimension.plural.lower()}", view.by_item,
+                                  _item_columns(report)))
+    if not capabilities.key_breakdown:
+        console.print("This provider reports no figures per key.")
+    else:
+        console.print(_rows_table("Top keys", view.by_key, _key_columns(report, tz)))
 
 
 _LEVEL_STYLE = {"normal": "green", "amber": "yellow", "red": "bold red"}
 
-_ENDPOINT_COLUMNS = (
-    ("Endpoint", "name", "{}"),
-    ("Calls", "requests", "{:,}"),
-    ("Credits", "credits", "{:,.0f}"),
-    ("Cost/call", "cost_per_call", "{:.2f}"),
-    ("% credits", "percent_of_credits", "{:.1f}%"),
-)
-_KEY_COLUMNS = (
-    ("Key", "key", "{}"),
-    ("Requests", "requests", "{:,}"),
-    ("Credits", "credits", "{:,.0f}"),
-    ("Last used", "last_used", "{}"),
-    ("% requests", "percent_of_requests", "{:.1f}%"),
-    ("% credits", "percent_of_credits", "{:.1f}%"),
-)
+Column = tuple[str, Callable[[Usage], str]]
+"""A header and how one row's cell is written."""
 
 
-def _local(stamp: str | None, tz) -> str | None:
-    """'2026-11-18 14:36' in the workspace timezone, from the report's UTC ISO text."""
-    if stamp is None:
-        return None
-    return dt.datetime.fromisoformat(stamp).astimezone(tz).strftime("%Y-%m-%d %H:%M")
+def _local(stamp: dt.datetime | None, tz: ZoneInfo) -> str | None:
+    """'2026-11-18 14:36' in the workspace timezone."""
+    return None if stamp is None else stamp.astimezone(tz).strftime("%Y-%m-%d %H:%M")
 
 
-def _scopes_table(scopes: list[dict[str, Any]], tz) -> Table:
+def _scopes_table(scopes: list[ScopeView], tz: ZoneInfo) -> Table:
     table = Table(title="Scopes", title_justify="left")
     for column in ("Scope", "Used", "Limit", "%", "Rate/min", "Resets"):
         table.add_column(column, justify="left" if column in ("Scope", "Resets") else "right")
     for scope in scopes:
-        percent = "—" if scope["percent"] is None else f"{scope['percent']:.1f}%"
+        usage = scope.usage
+        percent = MISSING if usage.percent is None else f"{usage.percent:.1f}%"
+        rate = usage.rate_limit_per_minute
         table.add_row(
-            f"{scope['scope']} {scope['period']}",
-            f"{scope['used']:,}",
-            "—" if scope["limit"] is None else f"{scope['limit']:,}",
-            f"[{_LEVEL_STYLE[scope['level']]}]{percent}[/]",
-            "—" if scope["rate_limit_per_minute"] is None else f"{scope['rate_limit_per_minute']:,}",
-            _local(scope["resets_at"], tz) or "—",
+            usage.title,
+            usage.unit.text(usage.used),
+            usage.unit.text(usage.limit),
+            f"[{_LEVEL_STYLE[scope.level.value]}]{percent}[/]",
+            MISSING if rate is None else f"{rate:,.0f}",
+            _local(usage.resets_at, tz) or MISSING,
         )
     return table
 
 
-def _rows_table(title: str, rows: list[dict[str, Any]], columns) -> Table:
+def _measure_columns(measures: Sequence[Measure], labels: dict[str, str]) -> list[Column]:
+    return [(labels.get(m.id, m.label), lambda row, m=m: m.text(row.figures)) for m in measures]
+
+
+def _share_columns(report: Report) -> list[Column]:
+    """The shares of the activity and the primary measure, of the range's totals."""
+    capabilities, view = report.capabilities, report.view
+    shown = dict.fromkeys((capabilities.activity, capabilities.primary))
+    columns: list[Column] = []
+    for measure in (capabilities.measure(measure_id) for measure_id in shown):
+        def cell(row: Usage, measure: Measure = measure) -> str:
+            part = view.share(row, measure.id)
+            return MISSING if part is None else f"{part:.1f}%"
+
+        columns.append((f"% {measure.label.lower()}", cell))
+    return columns
+
+
+def _item_columns(report: Report) -> list[Column]:
+    capabilities = report.capabilities
+    columns: list[Column] = [(capabilities.dimension.label, lambda row: row.name)]
+    columns += _measure_columns(capabilities.shown_measures, capabilities.labels)
+    ratio = capabilities.ratio
+    if ratio is not None:
+        def cell(row: Usage) -> str:
+            value = ratio_of(ratio, row.figures)
+            return MISSING if value is None else f"{value:,.{ratio.digits}f}"
+
+        columns.append((ratio.label, cell))
+    return columns + _share_columns(report)
+
+
+def _key_columns(report: Report, tz: ZoneInfo) -> list[Column]:
+    columns: list[Column] = [("Key", lambda row: short_key(row.id))]
+    columns += _measure_columns(report.capabilities.shown_measures, {})
+    columns.append(("Last used", lambda row: _local(row.last_used, tz) or "never"))
+    return columns + _share_columns(report)
+
+
+def _rows_table(title: str, rows: list[Usage], columns: list[Column]) -> Table:
     table = Table(title=title, title_justify="left")
-    for index, (header, _, _) in enumerate(columns):
+    for index, (header, _) in enumerate(columns):
         table.add_column(header, justify="left" if index == 0 else "right", no_wrap=True)
     for row in rows[:TOP_ROWS]:
-        table.add_row(*(_cell(fmt, row[field]) for _, field, fmt in columns))
+        table.add_row(*(cell(row) for _, cell in columns))
     if len(rows) > TOP_ROWS:
         table.caption = f"{len(rows) - TOP_ROWS} more (use --json for all)"
     return table
-
-
-def _cell(fmt: str, value: Any) -> str:
-    return "never" if value is None else fmt.format(value)
-
-
-def _iso(stamp: dt.datetime | None) -> str | None:
-    return utc_text(stamp) if stamp else None
-
-
-def _scope_json(view: ScopeView) -> dict[str, Any]:
-    usage = view.usage
-    return {
-        "scope": usage.scope,
-        "period": usage.period.value,
-        "used": usage.used,
-        "limit": usage.limit,
-        "percent": None if usage.percent is None else round(usage.percent, 2),
-        "level": view.level.value,
-        "rate_limit_per_minute": usage.rate_limit_per_minute,
-        "resets_at": _iso(usage.resets_at),
-        "refreshed_at": _iso(usage.refreshed_at),
-        "fetched_at": _iso(view.fetched_at),
-    }
-
-
-def endpoint_json(row) -> dict[str, Any]:
-    return {
-        "slug": row.slug or None,
-        "name": row.name,
-        "requests": row.requests,
-        "credits": row.credits,
-        "cost_per_call": round(row.cost_per_call, 4),
-        "percent_of_requests": round(row.percent_of_requests, 3),
-        "percent_of_credits": round(row.percent_of_credits, 3),
-    }
-
-
-def key_json(row) -> dict[str, Any]:
-    return {
-        "key": row.key,
-        "requests": row.requests,
-        "credits": row.credits,
-        "last_used": _iso(row.last_used),
-        "percent_of_requests": round(row.percent_of_requests, 3),
-        "percent_of_credits": round(row.percent_of_credits, 3),
-    }
