@@ -1,31 +1,41 @@
-"""Builds the parts a run needs from the settings: store, HTTP client, provider, collector.
+"""Builds the parts a run needs from the settings: store, provider, collector, poll service.
 
 In demo mode (asked for, or no API key configured) the simulator is started
 in-process on a loopback port and the app talks to it over real HTTP, exactly as
 it would to the vendor; its data lives in a separate database so a demo never
 mixes with a real account's history.
 
-With ``--no-poll`` (the dashboard only reads the database) the HTTP client and
-the Pubrio adapter are not built, nor httpx and the adapter's pydantic models
-imported (about a tenth of the dashboard's start-up), unless something uses
-them; every other run builds them in ``open`` as before (see BENCHMARKS.md).
+The provider is picked by ``settings.provider`` from ``providers.registry``.
+With ``--no-poll`` (the dashboard only reads the database) it is not built, nor
+the HTTP stack and the adapter's response models imported (about a tenth of the
+dashboard's start-up), unless something uses it; every other run builds it in
+``open`` (see BENCHMARKS.md). The alert engine and the poll service are built
+when first used, for the same reason.
+
+Use it as ``async with Runtime.open(settings) as runtime:``; the dashboard,
+whose event loop starts later, closes it with ``aclose`` from inside that loop.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Self
 
-from usage_top.pipeline.collector import Clock, Collector, utc_now
 from usage_top.config import Settings
+from usage_top.domain.capabilities import Capabilities
+from usage_top.domain.clock import Clock, utc_now
+from usage_top.pipeline.collector import Collector, Provider
+from usage_top.providers import registry
 from usage_top.store import Store, default_db_path
 
 if TYPE_CHECKING:
-    from usage_top.providers.http import ApiClient
-    from usage_top.providers.pubrio import PubrioProvider
+    from usage_top.oncall.alerts import AlertEngine
+    from usage_top.pipeline.service import PollService
+    from usage_top.sim import SimServer
 
 
 def db_path(settings: Settings) -> Path:
@@ -36,83 +46,110 @@ def db_path(settings: Settings) -> Path:
     return default.with_name("demo.db") if settings.simulated else default
 
 
-class _Http:
-    """The HTTP client and the Pubrio adapter of one run, built on first use."""
-
-    def __init__(self, base_url: str, key: str, settings: Settings) -> None:
-        self._base_url, self._key, self._settings = base_url, key, settings
-        self.client: ApiClient | None = None
-        self.provider: PubrioProvider | None = None
-
-    def build(self) -> PubrioProvider:
-        if self.provider is None:
-            from usage_top.providers.http import ApiClient
-            from usage_top.providers.pubrio import AUTH_HEADER, PubrioProvider
-
-            self.client = ApiClient(self._base_url, {AUTH_HEADER: self._key},
-                                    timeout=self._settings.timeout)
-            self.provider = PubrioProvider(self.client, self._settings.tz)
-        return self.provider
-
-
 class _DeferredProvider:
-    """What the collector holds as its provider: builds the real one when first used."""
+    """What the collector holds as its provider: its name and capabilities at once,
+    the real adapter built on first use of anything else."""
 
-    name = "pubrio"
-
-    def __init__(self, build: Callable[[], PubrioProvider]) -> None:
+    def __init__(self, name: str, build: Callable[[], Provider]) -> None:
+        self.name = name
+        self.capabilities = registry.capabilities(name)
         self._build = build
+        self._provider: Provider | None = None
+
+    @property
+    def requests_made(self) -> int:
+        return self._provider.requests_made if self._provider is not None else 0
+
+    async def aclose(self) -> None:
+        if self._provider is not None:
+            await self._provider.aclose()
+
+    def connect(self) -> Provider:
+        """The real provider, built now if nothing has used it yet."""
+        if self._provider is None:
+            self._provider = self._build()
+        return self._provider
 
     def __getattr__(self, name: str) -> Any:  # only for what this class does not define
-        return getattr(self._build(), name)
+        return getattr(self.connect(), name)
 
 
 @dataclass
 class Runtime:
-    """The open resources of one run; close it when done."""
+    """The open resources of one run; close it when done (or use ``async with``)."""
 
     settings: Settings
     store: Store
     collector: Collector
     account: str
-    sim_server: object | None = None
-    _http: _Http | None = field(default=None, repr=False)
-
-    @property
-    def client(self) -> ApiClient:
-        """The HTTP client (built now if nothing has used it yet)."""
-        self._http.build()
-        return self._http.client
+    sim_server: SimServer | None = None
 
     @classmethod
     def open(cls, settings: Settings, clock: Clock = utc_now, sim_clock: Clock | None = None) -> Runtime:
-        """Open the store, start the simulator if needed, and make the client (deferred with
-        ``--no-poll``)."""
+        """Open the store, start the simulator if needed, and connect the provider
+        (deferred with ``--no-poll``). Whatever was opened is closed again if a later
+        step fails (a bad base URL, an unknown provider)."""
         store = Store(db_path(settings))
         server = None
-        if settings.simulated:
-            from usage_top.sim import DEMO_API_KEY, SimServer, Simulator
-
-            sim = Simulator(seed=7, tz=settings.timezone, clock=sim_clock)
-            server = SimServer(sim).start()
-            base_url, key, account = server.url, DEMO_API_KEY, "demo workspace"
-        else:
-            base_url = settings.base_url
-            key = settings.api_key.get_secret_value()
-            account = base_url.removeprefix("https://")
-        http = _Http(base_url, key, settings)
-        if settings.poll:
-            http.build()  # as before: a bad base URL or key fails here, not at the first poll
-        provider = _DeferredProvider(http.build) if http.provider is None else http.provider
+        try:
+            server, base_url, key, account = _endpoint(settings, sim_clock)
+            provider = _DeferredProvider(settings.provider, lambda: registry.connect(
+                settings.provider, base_url, key, tz=settings.tz, timeout=settings.timeout))
+            if settings.poll:
+                provider.connect()  # as before: a bad base URL fails here, not at the first poll
+        except BaseException:
+            if server is not None:
+                server.stop()
+            store.close()
+            raise
         collector = Collector(provider, store, tz=settings.tz, clock=clock, interval=settings.interval)
-        return cls(settings, store, collector, account, server, http)
+        return cls(settings, store, collector, account, server)
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.aclose()
+
+    @property
+    def capabilities(self) -> Capabilities:
+        return self.collector.capabilities
+
+    @cached_property
+    def alerts(self) -> AlertEngine:
+        """The alert engine on this run's store and clock, without a hook: the poll
+        service runs the configured alert command and reports its failures."""
+        from usage_top.oncall.alerts import AlertEngine
+
+        return AlertEngine(self.store, self.settings, self.collector.clock, capabilities=self.capabilities)
+
+    @cached_property
+    def service(self) -> PollService:
+        """Poll, alerts, alert command: what each poll of the dashboard and ``collect`` runs."""
+        from usage_top.oncall.hooks import CommandHook
+        from usage_top.pipeline.service import PollService
+
+        command = self.settings.alert_command
+        hook = CommandHook(command, self.settings.alert_timeout) if command else None
+        return PollService(self.collector, self.alerts, hook)
 
     def now(self) -> dt.datetime:
         return self.collector.clock()
 
     async def aclose(self) -> None:
-        if self._http is not None and self._http.client is not None:
-            await self._http.client.aclose()
+        await self.collector.provider.aclose()
         if self.sim_server is not None:
             self.sim_server.stop()
         self.store.close()
+
+
+def _endpoint(settings: Settings, sim_clock: Clock | None) -> tuple[SimServer | None, str, str, str]:
+    """(simulator, base URL, API key, account name): the in-process simulator in demo
+    mode, else the configured vendor account."""
+    if settings.simulated:
+        from usage_top.sim import DEMO_API_KEY, SimServer, Simulator
+
+        server = SimServer(Simulator(seed=7, tz=settings.timezone, clock=sim_clock)).start()
+        return server, server.url, DEMO_API_KEY, "demo workspace"
+    base_url = settings.base_url
+    return None, base_url, settings.api_key.get_secret_value(), base_url.removeprefix("https://")
