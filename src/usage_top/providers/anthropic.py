@@ -61,6 +61,9 @@ KEYS = "/v1/organizations/api_keys"
 WORKSPACES = "/v1/organizations/workspaces"
 DAYS_PER_PAGE = 31
 """Both reports' largest daily page: a window of 31 days is one request each."""
+DEFAULT_PAGE = 7
+"""The reports' default page (in days): the page loop's bound assumes no more than
+this, so a vendor that ignores ``limit`` is still followed to the end."""
 USAGE_GROUPS = ("api_key_id", "model", "workspace_id")
 COST_GROUPS = ("workspace_id", "description")
 LIST_PAGE = 1000
@@ -323,7 +326,7 @@ class AnthropicProvider:
     async def _pages(self, path: str, params: dict[str, Any], days: int) -> list[Any]:
         """Every bucket of a report, its page loop bounded by the days it covers."""
         return await collect(self._fetcher(path), params, where=path,
-                             max_pages=page_bound(days, DAYS_PER_PAGE))
+                             max_pages=page_bound(days, DEFAULT_PAGE))
 
     def _fetcher(self, path: str) -> Callable[[dict[str, Any]], Awaitable[Any]]:
         async def fetch(params: dict[str, Any]) -> Any:
