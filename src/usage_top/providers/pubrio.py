@@ -10,6 +10,7 @@ module as aware UTC datetimes or plain workspace dates.
 Pubrio's words stay here: a "log type" (``slug``) is an item of the ``endpoint``
 dimension, requests and credits are the measures ``requests`` and ``credits``,
 and the shares the vendor sends are dropped (views compute them from totals).
+What it reports is declared in ``pubrio_capabilities`` (cheap to import).
 
 Vendor JSON is parsed defensively: unknown fields are ignored, missing optional
 ones take defaults, and anything that cannot make valid model objects becomes a
