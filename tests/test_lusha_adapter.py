@@ -109,7 +109,8 @@ async def test_scopes_and_billing_match_the_raw_answer_in_one_request(server):
     assert billing.balance == body["credits"]["remaining"]
     assert billing.cycle_allowance == body["credits"]["total"]
     assert billing.plan == "Professional (monthly)"
-    assert (billing.cycle_start, billing.cycle_end) == (dt.date(2026, 11, 14), dt.date(2026, 12, 14))
+    assert billing.cycle_start == dt.date(2026, 11, 14)
+    assert billing.cycle_end == dt.date(2026, 12, 14)
     assert billing.prices["contactRevealPhone"] == 5 and billing.prices["signals"] == 1 / 25
 
 
