@@ -496,7 +496,8 @@ async def test_the_request_count_includes_retries_and_failed_polls(collector, st
 
     sim.set_faults(Faults(status=401, paths=(PROFILE_USAGE,)))
     failed = await collector.poll_once()
-    assert not failed.ok and failed.requests == sim.request_count() - 34 >= 1
+    # Scopes and today were sent; the 401 cancels today's request, which may never arrive.
+    assert not failed.ok and 1 <= sim.request_count() - 34 <= failed.requests <= 2
     assert store.last_poll().requests == failed.requests
 
 
