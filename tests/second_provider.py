@@ -39,7 +39,7 @@ from usage_top.commands import cli
 from usage_top.config import Settings, load_settings
 from usage_top.domain.capabilities import Capabilities, Dimension, TimeBasis
 from usage_top.domain.clock import Clock, utc_now
-from usage_top.domain.measures import TOKENS, Measure, money
+from usage_top.domain.measures import TOKENS, Measure, add, money
 from usage_top.domain.model import (
     Breakdown,
     DailyUsage,
@@ -129,7 +129,8 @@ def _key_days_json(key: str, start: dt.date, end: dt.date) -> dict:
 
 def _limits_json() -> dict:
     return {
-        "budget": {"spent_usd": BUDGET[0], "limit_usd": BUDGET[1], "resets_at": "2026-12-01T00:00:00Z"},
+        "budget": {"spent_usd": BUDGET[0], "limit_usd": BUDGET[1],
+                   "resets_at": "2026-12-01T00:00:00Z"},
         "tokens_per_minute": {"used": TOKEN_WINDOW[0], "limit": TOKEN_WINDOW[1],
                               "resets_at": "2026-11-18T14:38:00Z"},
     }
@@ -198,7 +199,7 @@ def _moment(text: str | None) -> dt.datetime | None:
 
 
 def _tokens(row: dict) -> dict[str, float]:
-    return {"input_tokens": float(row["input_tokens"]), "output_tokens": float(row["output_tokens"])}
+    return {measure: float(row[measure]) for measure in ("input_tokens", "output_tokens")}
 
 
 class TokenProvider:
@@ -208,7 +209,8 @@ class TokenProvider:
     capabilities = CAPABILITIES
 
     def __init__(self, base_url: str, api_key: str) -> None:
-        self._client = httpx.AsyncClient(base_url=base_url, headers={"x-api-key": api_key}, timeout=5)
+        self._client = httpx.AsyncClient(base_url=base_url, headers={"x-api-key": api_key},
+                                         timeout=5)
         self.requests_made = 0
 
     async def aclose(self) -> None:
@@ -223,15 +225,16 @@ class TokenProvider:
         if response.status_code == 401:
             raise AuthError()
         if response.status_code != 200:
-            raise ProviderError(f"{NAME} answered HTTP {response.status_code}", status=response.status_code)
+            status = response.status_code
+            raise ProviderError(f"{NAME} answered HTTP {status}", status=status)
         return response.json()
 
     async def scopes(self, now: dt.datetime) -> list[ScopeUsage]:
         limits = await self._get("/v1/limits")
         budget, window = limits["budget"], limits["tokens_per_minute"]
         return [
-            ScopeUsage("budget", Period.MONTHLY, budget["spent_usd"], USD, "Budget", budget["limit_usd"],
-                       resets_at=_moment(budget["resets_at"]), measure="cost"),
+            ScopeUsage("budget", Period.MONTHLY, budget["spent_usd"], USD, "Budget",
+                       budget["limit_usd"], resets_at=_moment(budget["resets_at"]), measure="cost"),
             ScopeUsage("tokens", Period.MINUTE, window["used"], TOKENS, "Tokens", window["limit"],
                        resets_at=_moment(window["resets_at"])),
         ]
@@ -248,21 +251,22 @@ class TokenProvider:
                        for row in body["models"])
         totals: dict[str, float] = {"input_tokens": 0.0, "output_tokens": 0.0, "cost": 0.0}
         for row in models:
-            for measure, value in row.figures.items():
-                totals[measure] += value
+            add(totals, row.figures)
         return Breakdown(day, day, totals, keys, {"model": models})
 
     async def key_daily(self, key: str, start: dt.date, end: dt.date) -> DailyUsage:
-        body = await self._get("/v1/keys/usage", key=key, start=start.isoformat(), end=end.isoformat())
+        body = await self._get("/v1/keys/usage", key=key, start=start.isoformat(),
+                               end=end.isoformat())
         series, items = [], {}
         for day_row in body["days"]:
-            day, figures = dt.date.fromisoformat(day_row["day"]), {"input_tokens": 0.0, "output_tokens": 0.0}
+            day = dt.date.fromisoformat(day_row["day"])
+            figures = {"input_tokens": 0.0, "output_tokens": 0.0}  # a day without use is 0
             for row in day_row["models"]:
                 items.setdefault((row["id"], row["name"]), []).append(DayFigures(day, _tokens(row)))
-                for measure, value in _tokens(row).items():
-                    figures[measure] += value
+                add(figures, _tokens(row))
             series.append(DayFigures(day, figures))
-        by_model = tuple(ItemDaily(model, name, tuple(days)) for (model, name), days in items.items())
+        by_model = tuple(ItemDaily(model, name, tuple(days))
+                         for (model, name), days in items.items())
         return DailyUsage(start, end, tuple(series), {"model": by_model})
 
     async def item_keys(self, kind: str, item: str, start: dt.date, end: dt.date) -> Breakdown:
@@ -300,7 +304,9 @@ def token_server() -> Iterator[TokenServer]:
 
 
 @pytest.fixture
-def token_settings(isolated_env: Path, token_server: TokenServer, monkeypatch: pytest.MonkeyPatch) -> Settings:
+def token_settings(
+    isolated_env: Path, token_server: TokenServer, monkeypatch: pytest.MonkeyPatch
+) -> Settings:
     """A configured account (not the demo) on the loopback server, in a non-UTC timezone."""
     monkeypatch.setenv("USAGE_TOP_API_KEY", API_KEY)
     monkeypatch.setenv("USAGE_TOP_BASE_URL", token_server.url)

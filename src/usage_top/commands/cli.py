@@ -58,7 +58,7 @@ def build_parser() -> argparse.ArgumentParser:
     common = _common_options()
     parser = _Parser(
         prog="usage-top",
-        description="htop for your API quota: live API usage and credits in the terminal.",
+        description="htop for your API quota: live API usage, limits and spend in the terminal.",
         parents=[common],
         epilog="The API key is read from PUBRIO_API_KEY or the config file, never from flags. "
         "With no key configured, usage-top runs on its built-in simulator.",
@@ -107,7 +107,7 @@ def build_parser() -> argparse.ArgumentParser:
                        help=f"UNKNOWN if the poll (retries included) takes longer "
                        f"(default {CHECK_DEADLINE:g}; keep it under the monitor's own timeout)")
 
-    sim = commands.add_parser("sim", help="serve the Pubrio API simulator on a loopback port")
+    sim = commands.add_parser("sim", help="serve the demo's API simulator on a loopback port")
     sim.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
     sim.add_argument("--port", type=int, default=8765, help="port (default 8765; 0 picks one)")
     sim.add_argument("--seed", type=int, default=7, help="data seed (default 7)")
@@ -256,7 +256,8 @@ async def _collect(settings: Settings, clock: Clock | None, once: bool) -> int:
     from usage_top.pipeline.service import PollReport, PollService
 
     async with _open_runtime(settings, clock) as runtime:
-        service = PollService(runtime.collector, runtime.alerts, _logged_hook(settings, runtime.now))
+        hook = _logged_hook(settings, runtime.now)
+        service = PollService(runtime.collector, runtime.alerts, hook)
 
         def log(report: PollReport) -> None:
             outcome = report.outcome
@@ -386,7 +387,8 @@ async def _export(settings: Settings, clock: Clock | None, args: argparse.Namesp
         dimension = capabilities.dimension
         meta = {"since": args.since.isoformat(), "until": until.isoformat(), "timezone": str(zone),
                 "key": args.key, "exported_at_utc": utc_text(now), "complete": error is None,
-                "dimension": dimension.kind if dimension else None, "units": units_json(capabilities)}
+                "dimension": dimension.kind if dimension else None,
+                "units": units_json(capabilities)}
         text = render(rows, daily_columns(capabilities), args.format, meta)
         if args.output:
             args.output.write_text(text, encoding="utf-8")
@@ -396,7 +398,9 @@ async def _export(settings: Settings, clock: Clock | None, args: argparse.Namesp
         return EXIT_OK
 
 
-async def _fetch_for_export(runtime: Runtime, since: dt.date, until: dt.date, key: str | None) -> str | None:
+async def _fetch_for_export(
+    runtime: Runtime, since: dt.date, until: dt.date, key: str | None
+) -> str | None:
     """Days (to learn the keys), then each key's per-item series; the first error, if any."""
     collector = runtime.collector
     outcome = await collector.ensure_days(since, until)
@@ -426,7 +430,7 @@ def _run_sim(args: argparse.Namespace) -> int:
         ) from None
     except (OSError, ValueError, OverflowError) as exc:
         raise UsageError(f"cannot start the simulator: {exc}") from None
-    print(f"Pubrio simulator on {server.url} (API key: {DEMO_API_KEY}); Ctrl+C stops it", flush=True)
+    print(f"Simulator on {server.url} (API key: {DEMO_API_KEY}); Ctrl+C stops it", flush=True)
     print(f"  try: PUBRIO_API_KEY={DEMO_API_KEY} usage-top --base-url {server.url}", flush=True)
     server.serve_forever()
     return EXIT_OK

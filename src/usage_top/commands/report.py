@@ -67,7 +67,8 @@ def build_report(runtime: Runtime, range_: Range, key: str | None, error: str | 
         last = store.last_success()
     return Report(
         provider=runtime.collector.provider.name, account=runtime.account,
-        simulated=settings.simulated, capabilities=capabilities, generated_at=runtime.now(), data_as_of=last.finished_at if last else None,
+        simulated=settings.simulated, capabilities=capabilities, generated_at=runtime.now(),
+        data_as_of=last.finished_at if last else None,
         error=error, range_=range_, zone=day_zone(capabilities, settings.tz), key=key,
         scopes=scopes, view=view,
     )
@@ -112,7 +113,8 @@ def render_text(report: Report, console: Console, tz: ZoneInfo) -> None:
         title += f" · key {report.key}"
     console.print(f"[bold]{title}[/]")
     console.print(_scopes_table(report.scopes, tz))
-    console.print("Total: " + ", ".join(m.with_label(view.totals) for m in capabilities.shown_measures))
+    totals = (measure.with_label(view.totals) for measure in capabilities.shown_measures)
+    console.print("Total: " + ", ".join(totals))
     if view.empty:
         console.print("No usage in this range.")
         return

@@ -53,7 +53,7 @@ def age_text(seconds: float) -> str:
 
 
 def count(value: float) -> str:
-    """Thousands-separated whole number (credits may be fractional upstream)."""
+    """Thousands-separated whole number (superseded by ``measures.Unit.text``)."""
     return f"{value:,.0f}"
 
 

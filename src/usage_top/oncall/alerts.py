@@ -191,8 +191,9 @@ class AlertEngine:
         today = local_today(now, day_zone(self.capabilities, self.settings.tz))
         first, _ = baseline_range(today)
         values = tx.key_day_values(measure.id, first, today)
+        found = find_anomalies(values, today, self.settings.anomaly_multiple)
         events = []
-        for key, (spent, median) in find_anomalies(values, today, self.settings.anomaly_multiple).items():
+        for key, (spent, median) in found.items():
             scope = f"key:{key}"
             event = AlertEvent(
                 at=now, kind="anomaly", scope=scope, level="amber", state="raised", used=spent,

@@ -1,8 +1,9 @@
 """Anomaly flags: a key spending far more today than it usually does.
 
-A key is anomalous when its figure of the provider's primary measure (credits,
-cost) today exceeds ``multiple`` times the median of its figures on the 7 days
-before today, days without usage counting as 0. A key with no baseline (a
+A key is anomalous when its figure of the provider's primary measure (its
+spend, in money or the vendor's own units) today exceeds ``multiple`` times the
+median of its figures on the 7 days before today, days without usage counting
+as 0. A key with no baseline (a
 median of 0: idle on at least 4 of the 7 days) is never flagged: there is
 nothing to compare with, and a new key's first day is not an anomaly. Today is
 the provider's today (its calendar, see ``day_zone``) and is still running, so

@@ -3,8 +3,9 @@
 The event reaches the command in environment variables, never on its command
 line: ``USAGE_TOP_EVENT_KIND``, ``_SCOPE``, ``_LEVEL``, ``_STATE``, ``_PERCENT``,
 ``_USED``, ``_LIMIT`` (numbers as the vendor wrote them: 3602, 81.5), ``_MESSAGE``,
-``_AT`` (ISO-8601 UTC) and ``_ID``; empty when a figure is unknown. The API key is not passed on: the variables that can
-hold it are removed from the command's environment. The command runs with no
+``_AT`` (ISO-8601 UTC) and ``_ID``; empty when a figure is unknown. The API key
+is not passed on: the variables that can hold it are removed from the command's
+environment. The command runs with no
 input, in its own process group, and is killed (with its children) after the
 timeout. A failure is logged and returned, never raised: an alert must not stop
 the monitor.

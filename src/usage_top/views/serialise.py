@@ -42,7 +42,9 @@ def figures_json(figures: Figures, capabilities: Capabilities) -> dict[str, floa
     return {m.id: figure(figures.get(m.id), m.unit) for m in capabilities.measures}
 
 
-def shares_json(figures: Figures, totals: Figures, capabilities: Capabilities) -> dict[str, float | None]:
+def shares_json(
+    figures: Figures, totals: Figures, capabilities: Capabilities
+) -> dict[str, float | None]:
     """``percent_of_<measure>`` for every declared measure, against ``totals``."""
     return {f"percent_of_{m.id}": _rounded(share_of(figures, totals, m.id), 3)
             for m in capabilities.measures}
@@ -92,18 +94,21 @@ def scope_json(view: ScopeView) -> dict[str, Any]:
 
 
 def units_json(capabilities: Capabilities) -> dict[str, str]:
-    """Measure id -> its unit's name ("requests", "credits", "USD"): the metadata that
+    """Measure id -> its unit's name ("requests", "tokens", "USD"): the metadata that
     says what the numbers count and, for money, in which currency."""
     return {m.id: m.unit.name for m in capabilities.measures}
 
 
-def render(rows: Sequence[dict[str, Any]], columns: Sequence[str], fmt: str, meta: dict[str, Any]) -> str:
+def render(
+    rows: Sequence[dict[str, Any]], columns: Sequence[str], fmt: str, meta: dict[str, Any]
+) -> str:
     """CSV (a header row, then the rows; null as an empty cell) or JSON
     (``{"meta": …, "rows": […]}``)."""
     if fmt == "json":
         return json.dumps({"meta": meta, "rows": list(rows)}, indent=2, ensure_ascii=False) + "\n"
     out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=list(columns), extrasaction="ignore", lineterminator="\n")
+    writer = csv.DictWriter(out, fieldnames=list(columns), extrasaction="ignore",
+                            lineterminator="\n")
     writer.writeheader()
     writer.writerows(rows)
     return out.getvalue()
