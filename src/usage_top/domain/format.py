@@ -57,15 +57,6 @@ def count(value: float) -> str:
     return f"{value:,.0f}"
 
 
-def compact(value: float) -> str:
-    """A count in at most 5 characters: 987, 12.3k, 4.5M."""
-    for limit, suffix in ((1e9, "G"), (1e6, "M"), (1e3, "k")):
-        if abs(value) >= limit:
-            scaled = value / limit
-            return f"{scaled:.1f}{suffix}" if scaled < 100 else f"{scaled:.0f}{suffix}"
-    return f"{value:.0f}"
-
-
 def short_key(masked: str) -> str:
     """A vendor-masked key shortened for narrow columns: ``0••••f39``.
 
