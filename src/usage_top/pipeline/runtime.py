@@ -116,22 +116,17 @@ class Runtime:
         return self.collector.capabilities
 
     @cached_property
+    def service(self) -> PollService:
+        """Poll, alerts, alert command: what each poll of the dashboard and ``collect`` runs."""
+        from usage_top.pipeline.service import PollService
+
+        return PollService.from_settings(self.collector, self.settings)
+
+    @property
     def alerts(self) -> AlertEngine:
         """The alert engine on this run's store and clock, without a hook: the poll
         service runs the configured alert command and reports its failures."""
-        from usage_top.oncall.alerts import AlertEngine
-
-        return AlertEngine(self.store, self.settings, self.collector.clock, capabilities=self.capabilities)
-
-    @cached_property
-    def service(self) -> PollService:
-        """Poll, alerts, alert command: what each poll of the dashboard and ``collect`` runs."""
-        from usage_top.oncall.hooks import CommandHook
-        from usage_top.pipeline.service import PollService
-
-        command = self.settings.alert_command
-        hook = CommandHook(command, self.settings.alert_timeout) if command else None
-        return PollService(self.collector, self.alerts, hook)
+        return self.service.alerts
 
     def now(self) -> dt.datetime:
         return self.collector.clock()

@@ -25,6 +25,7 @@ from usage_top.pipeline.collector import Collector, PollOutcome
 from usage_top.store import StoreError
 
 if TYPE_CHECKING:
+    from usage_top.config import Settings
     from usage_top.store.events import AlertEvent
 
 Hook = Callable[["AlertEvent"], "str | None"]
@@ -62,6 +63,16 @@ class PollService:
         self.collector = collector
         self.alerts = alerts
         self.hook = hook
+
+    @classmethod
+    def from_settings(cls, collector: Collector, settings: Settings) -> PollService:
+        """The service with the configured alert command, on the collector's store and clock."""
+        from usage_top.oncall.alerts import AlertEngine
+        from usage_top.oncall.hooks import CommandHook
+
+        alerts = AlertEngine(collector.store, settings, collector.clock, capabilities=collector.capabilities)
+        command = settings.alert_command
+        return cls(collector, alerts, CommandHook(command, settings.alert_timeout) if command else None)
 
     async def poll(self) -> PollReport:
         """One poll and its alerts. Never raises."""

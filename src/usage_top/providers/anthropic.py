@@ -43,7 +43,6 @@ from usage_top.domain.model import (
 from usage_top.providers import anthropic_rows
 from usage_top.providers.anthropic_rows import TOKEN_MEASURES, DayTally, Listed, parse
 from usage_top.providers.errors import AuthError, ForbiddenError, ProviderError
-from usage_top.providers.get_bridge import getter
 from usage_top.providers.http import ApiClient
 from usage_top.providers.pages import AFTER_ID, collect, page_bound
 from usage_top.providers.prices import PriceTable
@@ -186,7 +185,7 @@ class AnthropicProvider:
         admin_key: bool = True,
     ) -> None:
         self._client = client
-        self._get = getter(client)
+        self._get = client.get_json
         self._budgets = _checked_budgets(budgets or {})
         self.prices = prices or PriceTable()
         self._clock = clock

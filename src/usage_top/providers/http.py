@@ -155,12 +155,24 @@ class ApiClient:
         the server's reset or ``Retry-After`` (up to ``max_retry_after``), so
         a call can take minutes; cancel the task to stop it.
         """
+        return await self._request("POST", path, lambda: self._http.post(path, json=body))
+
+    async def get_json(self, path: str, params: Mapping[str, Any] | None = None) -> Any:
+        """GET ``path?params`` and return the parsed JSON reply, as ``post_json`` does.
+
+        A list value becomes the key repeated (``group_by[]=a&group_by[]=b``), as the
+        vendors' own SDKs send arrays.
+        """
+        query = list(_query_items(params or {}))
+        return await self._request("GET", path, lambda: self._http.get(path, params=query))
+
+    async def _request(self, method: str, path: str, send: Callable[[], Awaitable[httpx.Response]]) -> Any:
         attempt = 0
         while True:
             attempt += 1
             await self._wait_for_turn()
             try:
-                return await self._try_once(path, body, attempt)
+                return await self._try_once(method, path, send, attempt)
             except ProviderError as failure:
                 if not failure.retryable or attempt > self._max_retries:
                     raise
@@ -207,7 +219,8 @@ class ApiClient:
         delay = min(self._backoff_base * 2**retry, self._backoff_cap)
         return delay * (1 - 0.25 * self._rng.random())
 
-    async def _try_once(self, path: str, body: dict[str, Any], attempt: int) -> Any:
+    async def _try_once(self, method: str, path: str, send: Callable[[], Awaitable[httpx.Response]],
+                        attempt: int) -> Any:
         """Send one request; return the parsed JSON or raise a ProviderError.
 
         Errors are raised ``from None``: the httpx exception underneath can
@@ -217,9 +230,9 @@ class ApiClient:
         self.stats.requests_sent += 1
         started = time.perf_counter()
         try:
-            response = await self._http.post(path, json=body)
+            response = await send()
         except httpx.TransportError as exc:
-            log.debug("POST %s failed: %s (attempt %d)", path, type(exc).__name__, attempt)
+            log.debug("%s %s failed: %s (attempt %d)", method, path, type(exc).__name__, attempt)
             raise self._transport_failure(exc, attempt) from None
         except httpx.DecodingError:
             raise BadResponse(
@@ -229,7 +242,8 @@ class ApiClient:
         self.stats.last_latency = latency
         self.stats.last_status = response.status_code
         log.debug(
-            "POST %s -> %d in %.0f ms (attempt %d)",
+            "%s %s -> %d in %.0f ms (attempt %d)",
+            method,
             path,
             response.status_code,
             latency * 1000,
@@ -307,6 +321,17 @@ class ApiClient:
 
     def _clean(self, text: str, limit: int = 200) -> str:
         return sanitize(text, self._secrets, limit)
+
+
+def _query_items(params: Mapping[str, Any]):
+    """Query pairs, lists repeated under their key; None values left out."""
+    for name, value in params.items():
+        if value is None:
+            continue
+        if isinstance(value, (list, tuple)):
+            yield from ((name, str(item)) for item in value)
+        else:
+            yield name, str(value)
 
 
 def parse_retry_after(headers: Mapping[str, str]) -> float | None:

@@ -38,7 +38,6 @@ from usage_top.providers.errors import (
     ProviderError,
     sanitize,
 )
-from usage_top.providers.get_bridge import getter
 from usage_top.providers.http import ApiClient
 
 NAME = "lusha"
@@ -239,7 +238,7 @@ class LushaProvider:
         ticks: Callable[[], float] = time.monotonic,
     ) -> None:
         self._client = client
-        self._get = getter(client)
+        self._get = client.get_json
         self._headers = headers
         self._ticks = ticks
         self._answer: tuple[float, _Usage, dict[str, HeaderWindow]] | None = None

@@ -35,7 +35,6 @@ from usage_top.domain.model import (
 )
 from usage_top.providers import openai_lists, openai_rows
 from usage_top.providers.errors import AuthError, ProviderError
-from usage_top.providers.get_bridge import getter
 from usage_top.providers.http import ApiClient
 from usage_top.providers.openai_capabilities import CAPABILITIES, NAME, USD
 from usage_top.providers.openai_lists import ApiKeyInfo, RateLimit
@@ -123,7 +122,7 @@ class OpenAIProvider:
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._client = client
-        self._get = getter(client)
+        self._get = client.get_json
         self._budgets = _checked_budgets(budgets or {})
         self._clock = clock
         self._in_flight = asyncio.Semaphore(MAX_IN_FLIGHT)

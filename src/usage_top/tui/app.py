@@ -14,7 +14,6 @@ the alert engine) is imported when first used: start-up is a budget.
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import sys
 from collections.abc import Awaitable, Callable, Iterable
@@ -33,7 +32,8 @@ from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import Static
 
-from usage_top.pipeline.collector import Clock, Collector, PollOutcome, utc_now
+from usage_top.domain.clock import Clock, utc_now
+from usage_top.pipeline.collector import Collector, PollOutcome
 from usage_top.config import Settings
 from usage_top.domain.capabilities import Capabilities
 from usage_top.crash import crash_line
@@ -50,6 +50,7 @@ from usage_top.views.context import RANGE_LABELS, Context
 
 if TYPE_CHECKING:
     from usage_top.oncall.alerts import AlertEngine
+    from usage_top.pipeline.service import PollService
 
 MIN_SIZE = (60, 20)
 COMPACT_BELOW = (110, 32)
@@ -112,13 +113,17 @@ class UsageTopApp(App[None]):
         capabilities: Capabilities,
         account: str,
         clock: Clock = utc_now,
+        service: PollService | None = None,
         on_close: Callable[[], Awaitable[None]] | None = None,
     ) -> None:
+        """``service`` polls (poll, alerts, alert command); without it one is built on
+        the collector with the settings' alert command. No collector: read-only."""
         super().__init__()
         self._on_close = on_close
         self.settings = settings
         self.store = store
         self.collector = collector
+        self._service = service
         self.capabilities = capabilities
         self.set_reactive(UsageTopApp.metric, capabilities.primary)
         self.account = account
@@ -135,11 +140,23 @@ class UsageTopApp(App[None]):
         self._last_event_id: int | None = None
 
     @cached_property
+    def service(self) -> PollService | None:
+        """What each poll runs; None when read-only."""
+        if self._service is None and self.collector is not None:
+            from usage_top.pipeline.service import PollService
+
+            self._service = PollService.from_settings(self.collector, self.settings)
+        return self._service
+
+    @cached_property
     def alerts(self) -> AlertEngine:
+        """The engine that acknowledges (snoozes) scopes: the poll service's, or one of
+        its own when read-only (a viewer can snooze what a collector records)."""
+        if self.service is not None:
+            return self.service.alerts
         from usage_top.oncall.alerts import AlertEngine
 
-        return AlertEngine.from_settings(self.store, self.settings, self.clock,
-                                         on_hook_error=self._hook_failed)
+        return AlertEngine(self.store, self.settings, self.clock, capabilities=self.capabilities)
 
     # --------------------------------------------------------------- lifecycle
     def get_default_screen(self) -> Screen:
@@ -205,18 +222,16 @@ class UsageTopApp(App[None]):
     # ----------------------------------------------------------------- polling
     @work(exclusive=True, group="poll", exit_on_error=False)
     async def poll(self) -> None:
-        """Poll once through the collector, then re-arm the timer."""
-        if self.collector is None:
+        """Poll once through the poll service (poll, alerts, alert command), then re-arm
+        the timer."""
+        if self.service is None:
             return
         self._cancel_timer()
         self._in_flight = True
         # say "polling…" only when it takes a while: two header repaints a poll cost bytes
         slow = self.set_timer(1.0, self._update_status)
         try:
-            outcome = await self.collector.poll_once()
-            if outcome.ok:
-                # records events and runs the hook (a command): keep it off the event loop
-                await asyncio.to_thread(self.alerts.evaluate)
+            outcome = (await self.service.poll()).outcome
             if outcome.ok and self.key_filter:
                 outcome = await self._fetch_key(self.key_filter)
         finally:
@@ -247,10 +262,6 @@ class UsageTopApp(App[None]):
                         timeout=15)
         if self.settings.bell and any(event.state == "raised" for event in loud):
             self.bell()
-
-    def _hook_failed(self, message: str) -> None:
-        """Called from the alert worker thread when the configured command fails."""
-        self.call_from_thread(self.notify, f"alert command: {message}", severity="warning")
 
     def snooze(self, scope: str) -> None:
         """``a``: acknowledge a scope's alerts for the configured time."""
@@ -647,6 +658,7 @@ def run_dashboard(runtime: Runtime) -> int:
         capabilities=runtime.capabilities,
         account=runtime.account,
         clock=runtime.collector.clock,
+        service=runtime.service if settings.poll else None,
         on_close=runtime.aclose,
     )
     app.run()
