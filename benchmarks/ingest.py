@@ -6,10 +6,11 @@
 1. Ingest. The year arrives the way a backfill would: one ``PollResult`` per day
    holding that day's breakdown of every key; one holding the account daily
    series of every endpoint; one per drilled-down key holding its per-endpoint
-   series. The store's time is that of ``Store.ingest`` only: the pydantic
-   objects are built beforehand, untimed (their build time is printed apart).
-   Its time therefore includes reading the models, interning keys and
-   endpoints, clearing the covered ranges, the ``fetch`` bookkeeping, the
+   series. Figures are Pubrio's two measures, requests and credits. The store's
+   time is that of ``Store.ingest`` only: the model objects are built beforehand,
+   untimed (their build time is printed apart). Its time therefore includes
+   reading the models, putting figures in their measures' slots, interning keys
+   and endpoints, clearing the covered ranges, the ``fetch`` bookkeeping, the
    planner statistics refreshed after each large ingest, and one transaction
    per ``PollResult``. The raw baseline inserts the same rows, already as
    tuples with ids, with ``sqlite3.executemany`` into the same schema (foreign
@@ -40,17 +41,17 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from usage_top.domain.measures import REQUESTS
 from usage_top.domain.model import (
     Breakdown,
-    DailyPoint,
     DailyUsage,
-    EndpointDaily,
+    DayFigures,
+    ItemDaily,
     KeyDaily,
-    KeyUsage,
     Period,
     PollResult,
     ScopeUsage,
-    Totals,
+    Usage,
 )
 from usage_top.store import PollRecord, Store
 from usage_top.store.connection import CACHE_KIB
@@ -135,6 +136,17 @@ def _usage_values() -> Iterator[tuple[int, float]]:
     return itertools.cycle(pool)
 
 
+ENDPOINT = "endpoint"
+
+
+def _figures(requests: float, credits: float) -> dict[str, float]:
+    return {"requests": requests, "credits": credits}
+
+
+def _added(figures: list[dict[str, float]]) -> dict[str, float]:
+    return _figures(sum(f["requests"] for f in figures), sum(f["credits"] for f in figures))
+
+
 def _day_breakdown_chunk(
     usage: Iterator[tuple[int, float]], day: dt.date, keys: list[str]
 ) -> tuple[PollResult, dict[str, list[tuple]]]:
@@ -142,50 +154,46 @@ def _day_breakdown_chunk(
     by_key = []
     for key in keys:
         requests, credits = next(usage)
-        by_key.append(KeyUsage(key=key, requests=requests, credits=credits, last_used=last_used))
-    totals = Totals(requests=sum(k.requests for k in by_key), credits=sum(k.credits for k in by_key))
-    breakdown = Breakdown(start=day, end=day, by_key=tuple(by_key), by_endpoint=(), totals=totals)
+        by_key.append(Usage(key, key, _figures(requests, credits), last_used))
+    totals = _added([k.figures for k in by_key])
+    breakdown = Breakdown(start=day, end=day, totals=totals, by_key=tuple(by_key),
+                          by_dimension={ENDPOINT: ()})
     micros = int(last_used.timestamp()) * 1_000_000
     rows = {
-        "day_key": [(day.toordinal(), i + 1, k.requests, k.credits, micros)
+        "day_key": [(day.toordinal(), i + 1, micros, k.figures["requests"], k.figures["credits"])
                     for i, k in enumerate(by_key)],
-        "day_total": [(day.toordinal(), totals.requests, totals.credits)],
+        "day_total": [(day.toordinal(), totals["requests"], totals["credits"])],
     }
     return PollResult(fetched_at=FETCHED_AT, day_breakdowns=(breakdown,)), rows
 
 
 def _endpoint_series(
     usage: Iterator[tuple[int, float]], days: list[dt.date], slugs: list[str]
-) -> tuple[EndpointDaily, ...]:
+) -> tuple[ItemDaily, ...]:
     return tuple(
-        EndpointDaily(
-            slug=slug,
-            name=slug.replace("_", " ").title(),
-            series=tuple(DailyPoint(day=day, requests=r, credits=c)
-                         for day, (r, c) in zip(days, usage)),
+        ItemDaily(
+            slug,
+            slug.replace("_", " ").title(),
+            tuple(DayFigures(day, _figures(r, c)) for day, (r, c) in zip(days, usage)),
         )
         for slug in slugs
     )
 
 
-def _daily_usage(days: list[dt.date], by_endpoint: tuple[EndpointDaily, ...]) -> DailyUsage:
+def _daily_usage(days: list[dt.date], by_endpoint: tuple[ItemDaily, ...]) -> DailyUsage:
     series = tuple(
-        DailyPoint(
-            day=day,
-            requests=sum(e.series[i].requests for e in by_endpoint),
-            credits=sum(e.series[i].credits for e in by_endpoint),
-        )
+        DayFigures(day, _added([e.series[i].figures for e in by_endpoint]))
         for i, day in enumerate(days)
     )
-    totals = Totals(requests=sum(p.requests for p in series), credits=sum(p.credits for p in series))
-    return DailyUsage(start=days[0], end=days[-1], series=series, by_endpoint=by_endpoint,
-                      totals=totals)
+    return DailyUsage(start=days[0], end=days[-1], series=series,
+                      by_dimension={ENDPOINT: by_endpoint})
 
 
-def _endpoint_rows_in_pk_order(by_endpoint: tuple[EndpointDaily, ...], *lead: int) -> list[tuple]:
+def _endpoint_rows_in_pk_order(by_endpoint: tuple[ItemDaily, ...], *lead: int) -> list[tuple]:
     """The raw loader's rows, day-major as a loader written for this schema would emit them."""
     return [
-        (*lead, point.day.toordinal(), endpoint_index + 1, point.requests, point.credits)
+        (*lead, point.day.toordinal(), endpoint_index + 1, point.figures["requests"],
+         point.figures["credits"])
         for day_index in range(len(by_endpoint[0].series))
         for endpoint_index, series in enumerate(by_endpoint)
         for point in [series.series[day_index]]
@@ -197,8 +205,9 @@ def _account_daily_chunk(
 ) -> tuple[PollResult, dict[str, list[tuple]]]:
     daily = _daily_usage(days, _endpoint_series(usage, days, slugs))
     rows = {
-        "day_total": [(p.day.toordinal(), p.requests, p.credits) for p in daily.series],
-        "day_endpoint": _endpoint_rows_in_pk_order(daily.by_endpoint),
+        "day_total": [(p.day.toordinal(), p.figures["requests"], p.figures["credits"])
+                      for p in daily.series],
+        "day_item": _endpoint_rows_in_pk_order(daily.by_dimension[ENDPOINT]),
     }
     return PollResult(fetched_at=FETCHED_AT, account_daily=daily), rows
 
@@ -207,9 +216,9 @@ def _key_daily_chunk(
     usage: Iterator[tuple[int, float]], days: list[dt.date], slugs: list[str], key: str, key_id: int
 ) -> tuple[PollResult, dict[str, list[tuple]]]:
     by_endpoint = _endpoint_series(usage, days, slugs)
-    daily = DailyUsage(start=days[0], end=days[-1], series=(), by_endpoint=by_endpoint,
-                       totals=Totals())
-    rows = {"day_key_endpoint": _endpoint_rows_in_pk_order(by_endpoint, key_id)}
+    daily = DailyUsage(start=days[0], end=days[-1], series=(),
+                       by_dimension={ENDPOINT: by_endpoint})
+    rows = {"day_key_item": _endpoint_rows_in_pk_order(by_endpoint, key_id)}
     return PollResult(fetched_at=FETCHED_AT, key_daily=(KeyDaily(key=key, daily=daily),)), rows
 
 
@@ -217,10 +226,11 @@ def _key_daily_chunk(
 
 
 _RAW_INSERTS = {
-    "day_key": "INSERT INTO day_key VALUES (?, ?, ?, ?, ?)",
-    "day_total": "INSERT OR REPLACE INTO day_total VALUES (?, ?, ?)",
-    "day_endpoint": "INSERT INTO day_endpoint VALUES (?, ?, ?, ?)",
-    "day_key_endpoint": "INSERT INTO day_key_endpoint VALUES (?, ?, ?, ?, ?)",
+    "day_key": "INSERT INTO day_key (day, key_id, last_used, m0, m1) VALUES (?, ?, ?, ?, ?)",
+    "day_total": "INSERT OR REPLACE INTO day_total (day, m0, m1) VALUES (?, ?, ?)",
+    "day_item": "INSERT INTO day_item (day, item_id, m0, m1) VALUES (?, ?, ?, ?)",
+    "day_key_item": "INSERT INTO day_key_item (key_id, day, item_id, m0, m1)"
+                    " VALUES (?, ?, ?, ?, ?)",
 }
 
 
@@ -242,8 +252,10 @@ def time_raw_ingest(path: Path, data: Dataset) -> float:
         conn.execute(f"PRAGMA {pragma}")
     conn.executemany("INSERT INTO key (id, masked) VALUES (?, ?)",
                      [(i + 1, key) for i, key in enumerate(data.keys)])
-    conn.executemany("INSERT INTO endpoint (id, slug, name) VALUES (?, ?, ?)",
-                     [(i + 1, slug, slug) for i, slug in enumerate(data.slugs)])
+    conn.executemany("INSERT INTO item (id, kind, ident, name) VALUES (?, ?, ?, ?)",
+                     [(i + 1, ENDPOINT, slug, slug) for i, slug in enumerate(data.slugs)])
+    conn.executemany("INSERT INTO measure (slot, id) VALUES (?, ?)",
+                     [(0, "requests"), (1, "credits")])
     started = time.perf_counter()
     for chunk in data.raw_chunks:
         conn.execute("BEGIN IMMEDIATE")
@@ -270,6 +282,7 @@ def bench_ingest(workdir: Path, size: Size, data: Dataset) -> tuple[list[str], P
     lines = [
         f"{'raw executemany (tuples)':<44}{raw_s:>10.2f} s",
         f"{'Store.ingest (PollResult objects)':<44}{store_s:>10.2f} s",
+        f"{'file size (store)':<44}{store_path.stat().st_size / 1e6:>10.1f} MB",
         _verdict("ratio raw/store", f">= {INGEST_GOAL_RATIO:.2f}x", f"{ratio:.2f}x",
                  ratio >= INGEST_GOAL_RATIO),
     ]
@@ -302,11 +315,14 @@ def bench_queries(store: Store, size: Size, keys: list[str]) -> list[str]:
 def _query_cases(store: Store, start: dt.date, key: str) -> dict[str, Callable[[], object]]:
     """The dashboard's queries over ``start``..``LAST_DAY``; ``key`` is a drilled-down key."""
     end = LAST_DAY
+    order = ("credits", "requests")  # Pubrio's primary measure, then its activity
     return {
-        "key_breakdown (all keys)": lambda: store.key_breakdown(start, end),
-        "key_breakdown (top 100)": lambda: store.key_breakdown(start, end, limit=100),
-        "endpoint_breakdown (account)": lambda: store.endpoint_breakdown(start, end),
-        "endpoint_breakdown (one key)": lambda: store.endpoint_breakdown(start, end, key),
+        "key_breakdown (all keys)": lambda: store.key_breakdown(start, end, order_by=order),
+        "key_breakdown (top 100)": lambda: store.key_breakdown(start, end, 100, order),
+        "item_breakdown (account)": lambda: store.item_breakdown(ENDPOINT, start, end,
+                                                                 order_by=order),
+        "item_breakdown (one key)": lambda: store.item_breakdown(ENDPOINT, start, end, key,
+                                                                 order_by=order),
         "daily_series (one key)": lambda: store.daily_series(start, end, key),
         "totals (one key)": lambda: store.totals(start, end, key),
     }
@@ -317,18 +333,18 @@ def poll_results(keys: list[str], count: int) -> Iterator[tuple[PollResult, Poll
     today = LAST_DAY + dt.timedelta(days=1)
     for n in range(count):
         fetched_at = FETCHED_AT + dt.timedelta(minutes=n)
-        by_key = tuple(KeyUsage(key=key, requests=n + 1, credits=3.0 * (n + 1),
-                                last_used=fetched_at) for key in keys[:100])
-        totals = Totals(requests=sum(k.requests for k in by_key),
-                        credits=sum(k.credits for k in by_key))
-        scopes = tuple(ScopeUsage(scope=scope, period=period, used=n, limit=10_000)
+        by_key = tuple(Usage(key, key, _figures(n + 1, 3.0 * (n + 1)), fetched_at)
+                       for key in keys[:100])
+        totals = _added([k.figures for k in by_key])
+        scopes = tuple(ScopeUsage(scope=scope, period=period, used=n, unit=REQUESTS,
+                                  label=scope.upper(), limit=10_000)
                        for scope in ("api", "portal")
-                       for period in (Period.HOURLY, Period.DAILY, Period.MONTHLY))
+                       for period in (Period.MONTHLY, Period.DAILY, Period.HOURLY))
         result = PollResult(
             fetched_at=fetched_at,
             scopes=scopes,
-            day_breakdowns=(Breakdown(start=today, end=today, by_key=by_key, by_endpoint=(),
-                                      totals=totals),),
+            day_breakdowns=(Breakdown(start=today, end=today, totals=totals, by_key=by_key,
+                                      by_dimension={ENDPOINT: ()}),),
         )
         yield result, PollRecord(fetched_at, fetched_at + dt.timedelta(milliseconds=350), "ok",
                                  requests=2)

@@ -15,8 +15,10 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from functools import cache
+from itertools import chain
+from operator import attrgetter
 
 from usage_top.domain.measures import Figures
 from usage_top.domain.model import (
@@ -226,7 +228,7 @@ def write_account_daily(
     conn.execute("DELETE FROM day_total WHERE day BETWEEN ? AND ?", (first, last))
     conn.executemany(
         _put("day_total", ("day",), slots.numbers),
-        [(day_to_db(point.day), *map(point.figures.get, slots.measures))
+        [(point.day.toordinal(), *map(point.figures.get, slots.measures))
          for point in daily.series],
     )
     conn.execute("DELETE FROM day_item WHERE day BETWEEN ? AND ?", (first, last))
@@ -261,7 +263,7 @@ def write_item_keys(
 ) -> None:
     """Replace the keys of one item over one range."""
     breakdown = item_keys.breakdown
-    slots = ids.slots.ensure(conn, (usage.figures for usage in breakdown.by_key))
+    slots = ids.slots.ensure(conn, lambda: map(_FIGURES, breakdown.by_key))
     name = next((row.name for row in breakdown.by_dimension.get(item_keys.kind, ())
                  if row.id == item_keys.item), None)
     span = (ids.item_id(conn, item_keys.kind, item_keys.item, name),
@@ -312,38 +314,35 @@ def item_rows(
     before, so a missing row reads as zero.
     """
     rows: list[Row] = []
-    measures = slots.measures
+    measures = slots.measures  # (and day_to_db inlined: these are the most numerous rows)
     for kind, items in by_dimension.items():
         for series in items:
             item_id = ids.item_id(conn, kind, series.id, series.name)
             rows.extend(
-                (*lead, day_to_db(point.day), item_id, *map(point.figures.get, measures))
+                (*lead, point.day.toordinal(), item_id, *map(point.figures.get, measures))
                 for point in series.series
                 if any(point.figures.values())
             )
     return rows
 
 
-def _breakdown_figures(breakdown: Breakdown) -> Iterable[Figures]:
-    yield breakdown.totals
-    for usage in breakdown.by_key:
-        yield usage.figures
-    for rows in breakdown.by_dimension.values():
-        for usage in rows:
-            yield usage.figures
+_FIGURES = attrgetter("figures")
+_SERIES = attrgetter("series")
 
 
-def _daily_figures(daily: DailyUsage) -> Iterable[Figures]:
-    for point in daily.series:
-        yield point.figures
-    yield from _items_figures(daily.by_dimension)
+def _breakdown_figures(breakdown: Breakdown) -> Callable[[], Iterable[Figures]]:
+    return lambda: chain((breakdown.totals,), map(_FIGURES, breakdown.by_key),
+                         map(_FIGURES, chain.from_iterable(breakdown.by_dimension.values())))
 
 
-def _items_figures(by_dimension: Mapping[str, Iterable[ItemDaily]]) -> Iterable[Figures]:
-    for items in by_dimension.values():
-        for series in items:
-            for point in series.series:
-                yield point.figures
+def _daily_figures(daily: DailyUsage) -> Callable[[], Iterable[Figures]]:
+    items = _items_figures(daily.by_dimension)
+    return lambda: chain(map(_FIGURES, daily.series), items())
+
+
+def _items_figures(by_dimension: Mapping[str, Iterable[ItemDaily]]) -> Callable[[], Iterable[Figures]]:
+    return lambda: map(_FIGURES, chain.from_iterable(
+        map(_SERIES, chain.from_iterable(by_dimension.values()))))
 
 
 def _mark_fetched(
