@@ -49,7 +49,6 @@ from usage_top.domain.model import (
     ScopeUsage,
     Usage,
 )
-from usage_top.oncall.anomaly import day_zone
 from usage_top.pipeline.collector import Collector
 from usage_top.pipeline.runtime import Runtime, db_path
 from usage_top.providers.errors import AuthError, ConnectionFailed, ProviderError
@@ -292,7 +291,7 @@ def open_runtime(settings: Settings, clock: Clock | None = None) -> Runtime:
     registry only knows the real vendors), days in the provider's calendar."""
     store = Store(db_path(settings))
     provider = TokenProvider(settings.base_url, settings.api_key.get_secret_value())
-    collector = Collector(provider, store, tz=day_zone(CAPABILITIES, settings.tz),
+    collector = Collector(provider, store, tz=CAPABILITIES.day_zone(settings.tz),
                           clock=clock or utc_now, interval=settings.interval)
     return Runtime(settings, store, collector, account="tokenco test org")
 

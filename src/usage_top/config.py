@@ -2,7 +2,8 @@
 
 Later sources win: a flag overrides an environment variable, which overrides the
 file. The API key is deliberately not a flag (argv is visible to every user of the
-machine in ``ps``); it comes from ``PUBRIO_API_KEY`` or the file.
+machine in ``ps``); it comes from the vendor's own variable (``PUBRIO_API_KEY``,
+``OPENAI_ADMIN_KEY``… see ``providers/registry``), ``USAGE_TOP_API_KEY`` or the file.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import stat
 import tomllib
 from contextvars import ContextVar
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -34,7 +35,8 @@ from pydantic_settings import (
     SettingsConfigDict,
 )
 
-DEFAULT_BASE_URL = "https://api.pubrio.com"
+from usage_top.providers import registry
+
 _HOST = re.compile(r"[a-z0-9_]([a-z0-9_.-]*[a-z0-9_])?|[0-9a-f:.]+")
 """A host name (ASCII; punycode for others), IPv4 address, or IPv6 address (no brackets)."""
 
@@ -105,15 +107,23 @@ class Settings(BaseSettings):
         env_prefix="USAGE_TOP_", extra="forbid", populate_by_name=True, frozen=True
     )
 
-    provider: Literal["pubrio"] = "pubrio"
+    provider: str = Field(default=registry.DEFAULT, description="The vendor: "
+                          + ", ".join(registry.names()) + ".")
     api_key: SecretStr | None = Field(
         default=None,
-        validation_alias=AliasChoices("PUBRIO_API_KEY", "USAGE_TOP_API_KEY", "api_key"),
-        description="Vendor API key; env or config file only, never a flag.",
+        validation_alias=AliasChoices("USAGE_TOP_API_KEY", "api_key"),
+        description="Vendor API key; the vendor's variable, USAGE_TOP_API_KEY or the config "
+        "file, never a flag.",
     )
-    base_url: str = Field(
-        default=DEFAULT_BASE_URL,
-        validation_alias=AliasChoices("PUBRIO_BASE_URL", "USAGE_TOP_BASE_URL", "base_url"),
+    base_url: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("USAGE_TOP_BASE_URL", "base_url"),
+        description="The vendor's API; its variable or the vendor's own URL by default.",
+    )
+    budgets: dict[str, float] = Field(
+        default_factory=dict,
+        description="Monthly spending budgets where the vendor has no limits of its own: "
+        "'org' for the whole organisation, or a project/workspace id or name -> amount.",
     )
     demo: bool = Field(default=False, description="Run on the built-in simulator.")
     db: Path | None = Field(default=None, description="SQLite file; default in the XDG data dir.")
@@ -148,6 +158,39 @@ class Settings(BaseSettings):
         description="Remapped bindings: binding id -> keys, e.g. {quit = 'ctrl+c', billing = 'B'}.",
     )
 
+    @model_validator(mode="before")
+    @classmethod
+    def _vendor_variables(cls, data: Any) -> Any:
+        """The chosen vendor's own variables for its key and base URL (``OPENAI_ADMIN_KEY``,
+        ``OPENAI_BASE_URL``…), where no other source gave them: the same names the
+        vendors' SDKs read, so an existing setup works as it is."""
+        if not isinstance(data, dict):
+            return data
+        try:
+            vendor = registry.vendor(str(data.get("provider") or registry.DEFAULT))
+        except ValueError:
+            return data  # the provider field says what is wrong
+        data = dict(data)
+        for names, variable in ((("api_key", "USAGE_TOP_API_KEY"), vendor.key_env),
+                                (("base_url", "USAGE_TOP_BASE_URL"), vendor.base_url_env)):
+            if not any(name in data for name in names) and variable in os.environ:
+                data[names[0]] = os.environ[variable]
+        return data
+
+    @field_validator("provider")
+    @classmethod
+    def _known_provider(cls, value: str) -> str:
+        registry.vendor(value)  # ValueError naming the known ones
+        return value
+
+    @field_validator("budgets")
+    @classmethod
+    def _positive_budgets(cls, value: dict[str, float]) -> dict[str, float]:
+        for name, amount in value.items():
+            if not amount > 0:
+                raise ValueError(f"budgets.{name}: must be a positive amount")
+        return value
+
     @field_validator("api_key", mode="before")
     @classmethod
     def _empty_key_is_no_key(cls, value: Any) -> Any:
@@ -178,7 +221,9 @@ class Settings(BaseSettings):
 
     @field_validator("base_url")
     @classmethod
-    def _https_unless_loopback(cls, value: str) -> str:
+    def _https_unless_loopback(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
         parts = urlsplit(value)
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise ValueError(f"{value!r} is not an http(s) URL")
@@ -232,6 +277,16 @@ class Settings(BaseSettings):
     @property
     def tz(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
+
+    @property
+    def url(self) -> str:
+        """The base URL to reach: the configured one, else the vendor's."""
+        return self.base_url or registry.vendor(self.provider).default_base_url
+
+    @property
+    def vendor_budgets(self) -> dict[str, float]:
+        """``budgets`` as the adapters take them: '' is the whole organisation."""
+        return {"" if name == "org" else name: amount for name, amount in self.budgets.items()}
 
     @property
     def simulated(self) -> bool:

@@ -23,6 +23,7 @@ from usage_top.crash import crash_line
 from usage_top.domain.clock import Clock, utc_now
 from usage_top.domain.format import utc_text
 from usage_top.domain.periods import Range
+from usage_top.providers import registry
 from usage_top.store.errors import StoreError
 
 if TYPE_CHECKING:
@@ -46,6 +47,8 @@ def _common_options() -> argparse.ArgumentParser:
     """Options accepted before or after the command (``usage-top report --demo``)."""
     common = _Parser(add_help=False, argument_default=argparse.SUPPRESS)
     common.add_argument("--demo", action="store_true", help="run on the built-in simulator")
+    common.add_argument("--provider", choices=registry.names(),
+                        help=f"the vendor (default {registry.DEFAULT})")
     common.add_argument("--db", type=Path, help="SQLite database file (default: XDG data dir)")
     common.add_argument("--config", type=Path, help="config file (default: XDG config dir)")
     common.add_argument("--base-url", help="vendor API base URL (https, or http on loopback)")
@@ -60,7 +63,9 @@ def build_parser() -> argparse.ArgumentParser:
         prog="usage-top",
         description="htop for your API quota: live API usage, limits and spend in the terminal.",
         parents=[common],
-        epilog="The API key is read from PUBRIO_API_KEY or the config file, never from flags. "
+        epilog="The API key is read from the vendor's variable ("
+        + ", ".join(registry.vendor(name).key_env for name in registry.names())
+        + "), USAGE_TOP_API_KEY or the config file, never from flags. "
         "With no key configured, usage-top runs on its built-in simulator.",
     )
     parser.add_argument("--no-poll", dest="poll", action="store_false", default=argparse.SUPPRESS,
@@ -108,6 +113,8 @@ def build_parser() -> argparse.ArgumentParser:
                        f"(default {CHECK_DEADLINE:g}; keep it under the monitor's own timeout)")
 
     sim = commands.add_parser("sim", help="serve the demo's API simulator on a loopback port")
+    sim.add_argument("--provider", choices=registry.names(), default=registry.DEFAULT,
+                     help=f"whose API to simulate (default {registry.DEFAULT})")
     sim.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
     sim.add_argument("--port", type=int, default=8765, help="port (default 8765; 0 picks one)")
     sim.add_argument("--seed", type=int, default=7, help="data seed (default 7)")
@@ -144,7 +151,7 @@ def _date(text: str) -> dt.date:
 
 def _settings(args: argparse.Namespace) -> Settings:
     flags = {name: getattr(args, name, None) for name in
-             ("demo", "db", "base_url", "interval", "timezone", "poll")}
+             ("provider", "demo", "db", "base_url", "interval", "timezone", "poll")}
     return load_settings(getattr(args, "config", None), **flags)
 
 
@@ -365,12 +372,11 @@ async def _export(settings: Settings, clock: Clock | None, args: argparse.Namesp
     """Fetch what the range needs (cached days are not fetched again), then write it."""
     from usage_top.commands.export import MAX_EXPORT_DAYS, daily_columns, daily_rows
     from usage_top.domain.periods import local_today
-    from usage_top.oncall.anomaly import day_zone
     from usage_top.views.serialise import render, units_json
 
     async with _open_runtime(settings, clock) as runtime:
         capabilities, now = runtime.capabilities, runtime.now()
-        zone = day_zone(capabilities, settings.tz)
+        zone = capabilities.day_zone(settings.tz)
         until = args.until or local_today(now, zone)
         if args.since > until:
             raise UsageError(f"--since {args.since} is after --until {until}")
@@ -417,21 +423,25 @@ async def _fetch_for_export(
 def _run_sim(args: argparse.Namespace) -> int:
     from zoneinfo import ZoneInfoNotFoundError
 
-    from usage_top.sim import DEMO_API_KEY, SimServer, Simulator
+    from usage_top.sim import SimServer
+    from usage_top.sim.demos import demo_api
 
     if not 0 <= args.port <= 65535:
         raise UsageError(f"--port must be between 0 and 65535, not {args.port}")
     try:
-        sim = Simulator(seed=args.seed, tz=args.timezone, keys=args.keys)
-        server = SimServer(sim, host=args.host, port=args.port)
+        vendor = registry.vendor(args.provider)
+        api = demo_api(vendor.name, tz=args.timezone, seed=args.seed, keys=args.keys)
+        server = SimServer(api.simulator, host=args.host, port=args.port)
     except ZoneInfoNotFoundError:
         raise UsageError(
             f"unknown timezone {args.timezone!r} (use an IANA name such as Europe/Paris)"
         ) from None
     except (OSError, ValueError, OverflowError) as exc:
         raise UsageError(f"cannot start the simulator: {exc}") from None
-    print(f"Simulator on {server.url} (API key: {DEMO_API_KEY}); Ctrl+C stops it", flush=True)
-    print(f"  try: PUBRIO_API_KEY={DEMO_API_KEY} usage-top --base-url {server.url}", flush=True)
+    url = server.url + api.prefix
+    print(f"{vendor.name} simulator on {url} (API key: {api.key}); Ctrl+C stops it", flush=True)
+    print(f"  try: {vendor.key_env}={api.key} usage-top --provider {vendor.name} --base-url {url}",
+          flush=True)
     server.serve_forever()
     return EXIT_OK
 

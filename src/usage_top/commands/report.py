@@ -23,7 +23,6 @@ from usage_top.domain.format import short_key, utc_text
 from usage_top.domain.measures import MISSING, Measure
 from usage_top.domain.model import Usage
 from usage_top.domain.periods import Range, local_today
-from usage_top.oncall.anomaly import day_zone
 from usage_top.pipeline.runtime import Runtime
 from usage_top.views import serialise
 from usage_top.views.ranges import RangeView, range_view, ratio_of
@@ -53,7 +52,7 @@ class Report:
 
 def range_dates(runtime: Runtime, range_: Range) -> tuple[dt.date, dt.date]:
     """The first and last day of ``range_`` ending today, in the provider's calendar."""
-    zone = day_zone(runtime.capabilities, runtime.settings.tz)
+    zone = runtime.capabilities.day_zone(runtime.settings.tz)
     return range_.dates(local_today(runtime.now(), zone))
 
 
@@ -69,7 +68,7 @@ def build_report(runtime: Runtime, range_: Range, key: str | None, error: str | 
         provider=runtime.collector.provider.name, account=runtime.account,
         simulated=settings.simulated, capabilities=capabilities, generated_at=runtime.now(),
         data_as_of=last.finished_at if last else None,
-        error=error, range_=range_, zone=day_zone(capabilities, settings.tz), key=key,
+        error=error, range_=range_, zone=capabilities.day_zone(settings.tz), key=key,
         scopes=scopes, view=view,
     )
 

@@ -11,8 +11,11 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 from enum import StrEnum
+from zoneinfo import ZoneInfo
 
 from usage_top.domain.measures import Measure
+
+_UTC = ZoneInfo("UTC")
 
 
 class TimeBasis(StrEnum):
@@ -96,6 +99,10 @@ class Capabilities:
 
     def reports(self, measure_id: str) -> bool:
         return any(measure.id == measure_id for measure in self.measures)
+
+    def day_zone(self, workspace: ZoneInfo) -> ZoneInfo:
+        """The calendar the provider's days are counted in: UTC, or the workspace's."""
+        return _UTC if self.time_basis is TimeBasis.UTC else workspace
 
     @property
     def dimension(self) -> Dimension | None:

@@ -39,7 +39,7 @@ from usage_top.domain.clock import Clock
 from usage_top.domain.format import utc_text
 from usage_top.domain.model import ScopeUsage
 from usage_top.domain.periods import local_today
-from usage_top.oncall.anomaly import baseline_range, day_zone, find_anomalies
+from usage_top.oncall.anomaly import baseline_range, find_anomalies
 from usage_top.oncall.hooks import CommandHook
 from usage_top.store import Store
 from usage_top.store.events import AlertEvent, AlertState, AlertTransaction, EventLevel, Snooze
@@ -58,7 +58,7 @@ class AlertEngine:
     """Decides, records and announces alert events for one store.
 
     ``capabilities`` are the provider's: the anomaly is taken on its primary
-    measure, in its calendar (see ``anomaly.day_zone``).
+    measure, in its calendar (see ``Capabilities.day_zone``).
     """
 
     def __init__(
@@ -188,7 +188,7 @@ class AlertEngine:
         self, tx: AlertTransaction, snoozes: dict[str, Snooze], now: dt.datetime
     ) -> list[AlertEvent]:
         measure = self.capabilities.measure(self.capabilities.primary)
-        today = local_today(now, day_zone(self.capabilities, self.settings.tz))
+        today = local_today(now, self.capabilities.day_zone(self.settings.tz))
         first, _ = baseline_range(today)
         values = tx.key_day_values(measure.id, first, today)
         found = find_anomalies(values, today, self.settings.anomaly_multiple)

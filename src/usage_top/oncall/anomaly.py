@@ -6,7 +6,7 @@ median of its figures on the 7 days before today, days without usage counting
 as 0. A key with no baseline (a
 median of 0: idle on at least 4 of the 7 days) is never flagged: there is
 nothing to compare with, and a new key's first day is not an anomaly. Today is
-the provider's today (its calendar, see ``day_zone``) and is still running, so
+the provider's today (its calendar, see ``Capabilities.day_zone``) and is still running, so
 the comparison only errs on the quiet side.
 """
 
@@ -15,20 +15,12 @@ from __future__ import annotations
 import datetime as dt
 import statistics
 from typing import TYPE_CHECKING
-from zoneinfo import ZoneInfo
 
-from usage_top.domain.capabilities import Capabilities, TimeBasis
 
 if TYPE_CHECKING:
     from usage_top.store import Store
 
 BASELINE_DAYS = 7
-_UTC = ZoneInfo("UTC")
-
-
-def day_zone(capabilities: Capabilities, workspace: ZoneInfo) -> ZoneInfo:
-    """The calendar the provider's days are counted in: the workspace's, or UTC."""
-    return _UTC if capabilities.time_basis is TimeBasis.UTC else workspace
 
 
 def baseline_range(today: dt.date) -> tuple[dt.date, dt.date]:

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Self
+from urllib.parse import urlsplit
 
 from usage_top.config import Settings
 from usage_top.domain.capabilities import Capabilities
@@ -43,7 +44,10 @@ def db_path(settings: Settings) -> Path:
     if settings.db:
         return settings.db
     default = default_db_path()
-    return default.with_name("demo.db") if settings.simulated else default
+    if not settings.simulated:
+        return default
+    name = "demo.db" if settings.provider == registry.DEFAULT else f"demo-{settings.provider}.db"
+    return default.with_name(name)
 
 
 class _DeferredProvider:
@@ -94,7 +98,8 @@ class Runtime:
         try:
             server, base_url, key, account = _endpoint(settings, sim_clock)
             provider = _DeferredProvider(settings.provider, lambda: registry.connect(
-                settings.provider, base_url, key, tz=settings.tz, timeout=settings.timeout))
+                settings.provider, base_url, key, tz=settings.tz, timeout=settings.timeout,
+                budgets=settings.vendor_budgets))
             if settings.poll:
                 provider.connect()  # as before: a bad base URL fails here, not at the first poll
         except BaseException:
@@ -102,7 +107,9 @@ class Runtime:
                 server.stop()
             store.close()
             raise
-        collector = Collector(provider, store, tz=settings.tz, clock=clock, interval=settings.interval)
+        caps = provider.capabilities
+        collector = Collector(provider, store, tz=caps.day_zone(settings.tz), clock=clock,
+                              interval=max(settings.interval, caps.min_interval))
         return cls(settings, store, collector, account, server)
 
     async def __aenter__(self) -> Self:
@@ -139,12 +146,12 @@ class Runtime:
 
 
 def _endpoint(settings: Settings, sim_clock: Clock | None) -> tuple[SimServer | None, str, str, str]:
-    """(simulator, base URL, API key, account name): the in-process simulator in demo
-    mode, else the configured vendor account."""
+    """(simulator, base URL, API key, account name): the provider's in-process
+    simulator in demo mode, else the configured vendor account."""
     if settings.simulated:
-        from usage_top.sim import DEMO_API_KEY, SimServer, Simulator
+        from usage_top.sim.demos import start_demo
 
-        server = SimServer(Simulator(seed=7, tz=settings.timezone, clock=sim_clock)).start()
-        return server, server.url, DEMO_API_KEY, "demo workspace"
-    base_url = settings.base_url
-    return None, base_url, settings.api_key.get_secret_value(), base_url.removeprefix("https://")
+        demo = start_demo(settings.provider, tz=settings.timezone, clock=sim_clock)
+        return demo.server, demo.base_url, demo.key, demo.account
+    base_url = settings.url
+    return None, base_url, settings.api_key.get_secret_value(), urlsplit(base_url).netloc

@@ -1,48 +1,91 @@
 """Providers by name: the one place that knows which adapter serves a vendor.
 
-Each entry is the provider's capabilities (a light module: the views need them
-even when nothing polls) and its adapter module, imported only when a run
-connects: a ``--no-poll`` dashboard never pays for the HTTP stack or the
-response models. An adapter module offers ``connect(base_url, api_key, *, tz,
-timeout)``, returning a provider that owns its HTTP client (closed by its
-``aclose``).
+Each entry names the module that declares the provider's capabilities (a light
+one where it matters: the views need them even when nothing polls), the adapter
+module (imported only when a run connects: a ``--no-poll`` dashboard never pays
+for the HTTP stack or the response models), and the vendor's own environment
+variables for its key and base URL. An adapter module offers
+``connect(base_url, api_key, *, tz, timeout[, budgets])``, returning a provider
+that owns its HTTP client (closed by its ``aclose``).
 """
 
 from __future__ import annotations
 
 import importlib
+from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from usage_top.domain.capabilities import Capabilities
-from usage_top.providers import pubrio_capabilities
 
 if TYPE_CHECKING:
     from usage_top.pipeline.collector import Provider
 
-_PROVIDERS: dict[str, tuple[Capabilities, str]] = {
-    pubrio_capabilities.NAME: (pubrio_capabilities.CAPABILITIES, "usage_top.providers.pubrio"),
+
+@dataclass(frozen=True)
+class Vendor:
+    """How usage-top reaches one vendor."""
+
+    name: str
+    capabilities_module: str
+    adapter_module: str
+    key_env: str
+    """The vendor's conventional variable for the key (``OPENAI_ADMIN_KEY``)."""
+    base_url_env: str
+    default_base_url: str
+    budgets: bool = False
+    """The vendor has no limits of its own: the user's ``[budgets]`` become its scopes."""
+
+
+DEFAULT = "pubrio"
+"""The provider of a configuration that names none."""
+
+_VENDORS = {
+    vendor.name: vendor
+    for vendor in (
+        Vendor("pubrio", "usage_top.providers.pubrio_capabilities", "usage_top.providers.pubrio",
+               "PUBRIO_API_KEY", "PUBRIO_BASE_URL", "https://api.pubrio.com"),
+        Vendor("openai", "usage_top.providers.openai_capabilities", "usage_top.providers.openai",
+               "OPENAI_ADMIN_KEY", "OPENAI_BASE_URL", "https://api.openai.com/v1", budgets=True),
+        Vendor("anthropic", "usage_top.providers.anthropic", "usage_top.providers.anthropic",
+               "ANTHROPIC_ADMIN_KEY", "ANTHROPIC_BASE_URL", "https://api.anthropic.com",
+               budgets=True),
+        Vendor("lusha", "usage_top.providers.lusha", "usage_top.providers.lusha",
+               "LUSHA_API_KEY", "LUSHA_BASE_URL", "https://api.lusha.com"),
+    )
 }
 
 
 def names() -> tuple[str, ...]:
     """The provider names ``Settings.provider`` may take."""
-    return tuple(_PROVIDERS)
+    return tuple(_VENDORS)
+
+
+def vendor(name: str) -> Vendor:
+    try:
+        return _VENDORS[name]
+    except KeyError:
+        raise ValueError(f"unknown provider {name!r} (known: {', '.join(_VENDORS)})") from None
 
 
 def capabilities(name: str) -> Capabilities:
-    """What the named provider reports, without importing its adapter."""
-    return _entry(name)[0]
+    """What the named provider reports (imports its capabilities module only)."""
+    return importlib.import_module(vendor(name).capabilities_module).CAPABILITIES
 
 
-def connect(name: str, base_url: str, api_key: str, *, tz: ZoneInfo, timeout: float) -> Provider:
+def connect(
+    name: str,
+    base_url: str,
+    api_key: str,
+    *,
+    tz: ZoneInfo,
+    timeout: float,
+    budgets: Mapping[str, float] | None = None,
+) -> Provider:
     """The named provider talking to ``base_url``; the caller closes it (``aclose``)."""
-    adapter = importlib.import_module(_entry(name)[1])
+    entry = vendor(name)
+    adapter = importlib.import_module(entry.adapter_module)
+    if entry.budgets:
+        return adapter.connect(base_url, api_key, tz=tz, timeout=timeout, budgets=budgets or None)
     return adapter.connect(base_url, api_key, tz=tz, timeout=timeout)
-
-
-def _entry(name: str) -> tuple[Capabilities, str]:
-    try:
-        return _PROVIDERS[name]
-    except KeyError:
-        raise ValueError(f"unknown provider {name!r} (known: {', '.join(_PROVIDERS)})") from None

@@ -12,7 +12,6 @@ from zoneinfo import ZoneInfo
 from usage_top.domain.capabilities import Capabilities
 from usage_top.domain.measures import Measure
 from usage_top.domain.periods import Range, local_today
-from usage_top.oncall.anomaly import day_zone
 
 if TYPE_CHECKING:
     from usage_top.store import Store
@@ -40,7 +39,7 @@ class Context:
     @property
     def day_tz(self) -> ZoneInfo:
         """The calendar the provider's days are counted in (UTC buckets, or the workspace's)."""
-        return day_zone(self.capabilities, self.tz)
+        return self.capabilities.day_zone(self.tz)
 
     @property
     def today(self) -> dt.date:
