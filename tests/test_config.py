@@ -7,7 +7,6 @@ from pathlib import Path
 import pytest
 
 from usage_top.config import (
-    DEFAULT_BASE_URL,
     ConfigError,
     Settings,
     file_warning,
@@ -46,7 +45,8 @@ db = "/tmp/from-file.db"
 
 def test_defaults_without_file_or_env(config, isolated_env):
     settings = load_settings()  # the XDG default path, which does not exist
-    assert settings.base_url == DEFAULT_BASE_URL
+    assert settings.base_url is None and settings.url == "https://api.pubrio.com"
+    assert settings.provider == "pubrio"
     assert settings.interval == 30 and settings.timezone == "UTC"
     assert settings.api_key is None and settings.simulated is True
     assert (settings.amber, settings.red) == (75, 90)
@@ -261,3 +261,39 @@ def test_keymap_table_in_the_config_file(isolated_env):
     path = isolated_env / "keys.toml"
     path.write_text('[keymap]\nbilling = "B"\nquit = "ctrl+c"\n')
     assert load_settings(path).keymap == {"billing": "B", "quit": "ctrl+c"}
+
+
+def test_each_provider_reads_its_own_variables(config, monkeypatch):
+    monkeypatch.setenv("PUBRIO_API_KEY", KEY)
+    monkeypatch.setenv("OPENAI_ADMIN_KEY", "sk-admin-test-0000")
+    monkeypatch.setenv("OPENAI_BASE_URL", "http://localhost:7010/v1")
+    pubrio = load_settings()
+    assert pubrio.api_key.get_secret_value() == KEY and pubrio.url == "https://api.pubrio.com"
+    openai = load_settings(provider="openai")
+    assert openai.api_key.get_secret_value() == "sk-admin-test-0000"
+    assert openai.url == "http://localhost:7010/v1"
+
+
+def test_a_provider_without_its_variable_is_a_demo(config, monkeypatch):
+    monkeypatch.setenv("PUBRIO_API_KEY", KEY)  # another vendor's key is never sent to this one
+    settings = load_settings(provider="anthropic")
+    assert settings.api_key is None and settings.simulated is True
+    assert settings.url == "https://api.anthropic.com"
+
+
+def test_the_provider_comes_from_the_file_and_its_key_from_the_environment(config, monkeypatch):
+    monkeypatch.setenv("LUSHA_API_KEY", "lusha-key-0000")
+    settings = load_settings(config('provider = "lusha"\n'))
+    assert settings.provider == "lusha" and settings.api_key.get_secret_value() == "lusha-key-0000"
+
+
+def test_an_unknown_provider_is_one_line_naming_the_known_ones(config):
+    with pytest.raises(ConfigError, match="provider: unknown provider 'acme' \\(known: pubrio, openai"):
+        load_settings(provider="acme")
+
+
+def test_budgets_are_positive_amounts(config):
+    settings = load_settings(config('[budgets]\norg = 500\nproj_x = 25.5\n'))
+    assert settings.vendor_budgets == {"": 500, "proj_x": 25.5}
+    with pytest.raises(ConfigError, match="budgets.org: must be a positive amount"):
+        load_settings(config('[budgets]\norg = 0\n'))

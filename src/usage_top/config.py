@@ -88,6 +88,29 @@ class _FileSource(PydanticBaseSettingsSource):
         return data
 
 
+class _VendorSource(PydanticBaseSettingsSource):
+    """The chosen vendor's own variables for its key and base URL (``OPENAI_ADMIN_KEY``,
+    ``OPENAI_BASE_URL``…): the names the vendors' SDKs read, so an existing setup works
+    as it is. Above the file, below usage-top's own variables and the flags; only the
+    chosen vendor's are read, so one vendor's key is never sent to another."""
+
+    def get_field_value(self, field, field_name):  # pragma: no cover - unused by __call__
+        return None, field_name, False
+
+    def __call__(self) -> dict[str, Any]:
+        given = {str(name).lower() for name in self.current_state}
+        provider = self.current_state.get("provider") or _config_file.get().get("provider")
+        try:
+            vendor = registry.vendor(str(provider or registry.DEFAULT))
+        except ValueError:
+            return {}  # the provider setting says what is wrong
+        found = {}
+        for field, variable in (("api_key", vendor.key_env), ("base_url", vendor.base_url_env)):
+            if variable in os.environ and not given & {field, f"usage_top_{field}"}:
+                found[field] = os.environ[variable]
+        return found
+
+
 _PERIODS = ("minute", "hourly", "daily", "monthly")
 
 
@@ -157,25 +180,6 @@ class Settings(BaseSettings):
         default_factory=dict,
         description="Remapped bindings: binding id -> keys, e.g. {quit = 'ctrl+c', billing = 'B'}.",
     )
-
-    @model_validator(mode="before")
-    @classmethod
-    def _vendor_variables(cls, data: Any) -> Any:
-        """The chosen vendor's own variables for its key and base URL (``OPENAI_ADMIN_KEY``,
-        ``OPENAI_BASE_URL``…), where no other source gave them: the same names the
-        vendors' SDKs read, so an existing setup works as it is."""
-        if not isinstance(data, dict):
-            return data
-        try:
-            vendor = registry.vendor(str(data.get("provider") or registry.DEFAULT))
-        except ValueError:
-            return data  # the provider field says what is wrong
-        data = dict(data)
-        for names, variable in ((("api_key", "USAGE_TOP_API_KEY"), vendor.key_env),
-                                (("base_url", "USAGE_TOP_BASE_URL"), vendor.base_url_env)):
-            if not any(name in data for name in names) and variable in os.environ:
-                data[names[0]] = os.environ[variable]
-        return data
 
     @field_validator("provider")
     @classmethod
@@ -297,7 +301,7 @@ class Settings(BaseSettings):
     def settings_customise_sources(
         cls, settings_cls, init_settings, env_settings, dotenv_settings, file_secret_settings
     ):
-        return (init_settings, env_settings, _FileSource(settings_cls))
+        return (init_settings, env_settings, _VendorSource(settings_cls), _FileSource(settings_cls))
 
 
 def _read_file(path: Path) -> dict[str, Any]:
