@@ -28,6 +28,7 @@ def make_app(sim_server, store, clock, isolated_env):
             settings=settings,
             store=store,
             collector=collector if poll else None,
+            capabilities=PubrioProvider.capabilities,
             account="demo workspace" if demo else "api.example.com",
             clock=clock,
             on_close=client.aclose,

@@ -67,13 +67,15 @@ async def test_bell_when_configured(make_app):
 
 async def test_a_read_only_viewer_toasts_what_the_collector_recorded(make_app, collector, store, clock):
     from usage_top.oncall.alerts import AlertEngine
+    from usage_top.providers.pubrio import PubrioProvider
 
     app = make_app(poll=False)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         assert not _toasts(pilot.app)
         await collector.poll_once()  # another process: collects and evaluates
-        AlertEngine(store, app.settings, clock).evaluate()
+        AlertEngine(store, app.settings, clock,
+                    capabilities=PubrioProvider.capabilities).evaluate()
         await pilot.press("r")  # the viewer reloads from the database
         await pilot.pause()
         assert set(_toasts(pilot.app)) >= {"api.daily amber", "api.hourly red"}

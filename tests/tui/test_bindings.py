@@ -4,19 +4,25 @@ from __future__ import annotations
 
 import datetime as dt
 
-from usage_top.domain.format import count, short_key
+from usage_top.domain.format import short_key
 from usage_top.domain.periods import Range
 from usage_top.tui.screens import HelpScreen, KeyPicker
 from usage_top.widgets.daily_chart import DailyChart
 from usage_top.widgets.scope_card import ScopeCard
 from usage_top.widgets.status_bar import StatusBar
-from usage_top.widgets.tables import EndpointTable, KeyTable
+from usage_top.providers.pubrio import PubrioProvider
+from usage_top.views.ranges import range_view, share_of
+from usage_top.widgets.tables import ItemTable, KeyTable
 
 from ..conftest import FROZEN
 from .conftest import settle
 
 SIZE = (120, 36)
 TODAY = FROZEN.date()
+CAPS = PubrioProvider.capabilities
+ORDER = ("credits", "requests")
+requests_text = CAPS.measure("requests").unit.text
+credits_text = CAPS.measure("credits").unit.text
 
 
 def _column(table, key: str) -> list[str]:
@@ -31,15 +37,18 @@ async def test_tables_and_cards_show_the_stores_figures(make_app, store, sim):
     async with make_app().run_test(size=SIZE) as pilot:
         await settle(pilot)
         start, end = Range.WEEK.dates(TODAY)
-        endpoints = pilot.app.query_one(EndpointTable)
-        expected = store.endpoint_breakdown(start, end)
-        assert _row_keys(endpoints) == [row.slug or "(unmapped)" for row in expected]
-        assert _column(endpoints, "calls") == [count(row.requests) for row in expected]
-        assert _column(endpoints, "credits") == [count(row.credits) for row in expected]
+        endpoints = pilot.app.query_one(ItemTable)
+        shown = range_view(store, CAPS, start, end)
+        expected = shown.by_item
+        assert _row_keys(endpoints) == [row.id or "(unmapped)" for row in expected]
+        assert _column(endpoints, "requests") == [requests_text(row.figures["requests"])
+                                                  for row in expected]
+        assert _column(endpoints, "credits") == [credits_text(row.figures["credits"])
+                                                 for row in expected]
         keys = pilot.app.query_one(KeyTable)
         flagged = {sim.spike_key}  # the one key whose credits today dwarf its 7-day median
-        assert _column(keys, "key") == [short_key(row.key) + (" ⚑" if row.key in flagged else "")
-                                        for row in store.key_breakdown(start, end)]
+        assert _column(keys, "key") == [short_key(row.id) + (" ⚑" if row.id in flagged else "")
+                                        for row in shown.by_key]
         cards = {card.view.usage.name: card for card in pilot.app.query(ScopeCard)}
         for usage, _ in store.latest_scopes():
             assert cards[usage.name].view.usage == usage
@@ -53,44 +62,45 @@ async def test_tables_and_cards_show_the_stores_figures(make_app, store, sim):
 async def test_range_keys_change_the_tables(make_app, store):
     async with make_app().run_test(size=SIZE) as pilot:
         await settle(pilot)
-        endpoints = pilot.app.query_one(EndpointTable)
+        endpoints = pilot.app.query_one(ItemTable)
         for key, range_ in (("1", Range.TODAY), ("3", Range.DAYS30), ("4", Range.MONTH), ("2", Range.WEEK)):
             await pilot.press(key)
             await pilot.pause()
             assert pilot.app.range_ is range_
-            expected = store.endpoint_breakdown(*range_.dates(TODAY))
-            assert _column(endpoints, "calls") == [count(row.requests) for row in expected]
+            expected = range_view(store, CAPS, *range_.dates(TODAY)).by_item
+            assert _column(endpoints, "requests") == [requests_text(row.figures["requests"])
+                                                      for row in expected]
 
 
 async def test_sort_keys_and_header_click(make_app):
     async with make_app().run_test(size=SIZE) as pilot:
         await settle(pilot)
-        table = pilot.app.query_one(EndpointTable)
+        table = pilot.app.query_one(ItemTable)
         assert table.has_focus and table.sort_column == "credits" and table.sort_reverse
         await pilot.press("s")  # next column: cost per call, biggest first
-        assert table.sort_column == "cost"
-        costs = [float(value) for value in _column(table, "cost")]
+        assert table.sort_column == "ratio"
+        costs = [float(value) for value in _column(table, "ratio")]
         assert costs == sorted(costs, reverse=True)
         await pilot.press("S")  # reverse
-        costs = [float(value) for value in _column(table, "cost")]
+        costs = [float(value) for value in _column(table, "ratio")]
         assert costs == sorted(costs)
-        await pilot.click(EndpointTable, offset=(2, 1))  # the Endpoint header: A to Z
+        await pilot.click(ItemTable, offset=(2, 1))  # the Endpoint header: A to Z
         names = _column(table, "name")
         assert table.sort_column == "name" and names == sorted(names, key=str.lower)
-        await pilot.click(EndpointTable, offset=(2, 1))  # again: reversed
+        await pilot.click(ItemTable, offset=(2, 1))  # again: reversed
         assert _column(table, "name") == sorted(names, key=str.lower, reverse=True)
 
 
 async def test_cursor_stays_on_the_same_row_when_data_changes(make_app, clock):
     async with make_app().run_test(size=SIZE) as pilot:
         await settle(pilot)
-        table = pilot.app.query_one(EndpointTable)
+        table = pilot.app.query_one(ItemTable)
         await pilot.press("down", "down", "down")
-        chosen = table.current_row.slug
+        chosen = table.current_row.id
         clock.advance(minutes=20)  # usage grows, order may change
         await pilot.press("r")
         await settle(pilot)
-        assert table.current_row.slug == chosen
+        assert table.current_row.id == chosen
 
 
 async def test_live_view_moves_as_usage_grows(make_app, clock, store):
@@ -116,7 +126,7 @@ async def test_pause_stops_data_changes_but_not_sorting(make_app, clock, sim):
         await pilot.pause(0.2)
         assert len(sim.requests) == requests_before and card.view.usage.used == used
         await pilot.press("s")  # sorting still works while paused
-        assert pilot.app.query_one(EndpointTable).sort_column == "cost"
+        assert pilot.app.query_one(ItemTable).sort_column == "ratio"
         await pilot.press("p")  # resume: polls at once
         await settle(pilot)
         assert not pilot.app.paused and card.view.usage.used > used
@@ -135,16 +145,17 @@ async def test_key_picker_filters_everything_and_escape_clears(make_app, store):
     async with make_app().run_test(size=SIZE) as pilot:
         await settle(pilot)
         start, end = Range.WEEK.dates(TODAY)
-        target = store.key_breakdown(start, end)[2].key
+        target = range_view(store, CAPS, start, end).by_key[2].id
         await pilot.press("K")
         await pilot.pause()
         assert isinstance(pilot.app.screen, KeyPicker)
         await pilot.press(*target[-3:], "enter")
         await settle(pilot)
         assert pilot.app.key_filter == target
-        endpoints = pilot.app.query_one(EndpointTable)
-        expected = store.endpoint_breakdown(start, end, target)
-        assert expected and _column(endpoints, "calls") == [count(row.requests) for row in expected]
+        endpoints = pilot.app.query_one(ItemTable)
+        expected = range_view(store, CAPS, start, end, target).by_item
+        assert expected and _column(endpoints, "requests") == [
+            requests_text(row.figures["requests"]) for row in expected]
         assert list(pilot.app.query_one(DailyChart).points) == store.daily_series(
             TODAY - dt.timedelta(days=29), TODAY, target)
         assert _column(pilot.app.query_one(KeyTable), "key") == [short_key(target)]
@@ -161,7 +172,7 @@ async def test_f_on_a_key_row_filters_the_dashboard_by_that_key(make_app, store)
         keys = pilot.app.query_one(KeyTable)
         assert keys.has_focus
         await pilot.press("j", "j", "k")  # vim keys move the cursor: second row
-        chosen = keys.current_row.key
+        chosen = keys.current_row.id
         await pilot.press("f")
         await settle(pilot)
         assert pilot.app.key_filter == chosen
@@ -171,7 +182,7 @@ async def test_compact_layout_tab_shows_the_keys_table(make_app):
     async with make_app().run_test(size=(80, 24)) as pilot:
         await settle(pilot)
         assert pilot.app.screen.has_class("-compact")
-        keys, endpoints = pilot.app.query_one(KeyTable), pilot.app.query_one(EndpointTable)
+        keys, endpoints = pilot.app.query_one(KeyTable), pilot.app.query_one(ItemTable)
         pane = pilot.app.query_one("#endpoints-pane")
         assert pane.display and not keys.display
         await pilot.press("tab")
@@ -190,7 +201,7 @@ async def test_tab_cycles_panes(make_app):
             await pilot.press("tab")
             await pilot.pause()
             order.append(type(pilot.app.focused).__name__)
-        assert order == ["KeyTable", "DailyChart", "EndpointTable"]
+        assert order == ["KeyTable", "DailyChart", "ItemTable"]
         await pilot.press("shift+tab")
         await pilot.pause()
         assert isinstance(pilot.app.focused, DailyChart)
@@ -217,15 +228,16 @@ async def test_c_switches_every_view_between_cost_and_activity(make_app, store):
     async with make_app().run_test(size=SIZE) as pilot:
         await settle(pilot)
         chart = pilot.app.query_one(DailyChart)
-        endpoints, keys = pilot.app.query_one(EndpointTable), pilot.app.query_one(KeyTable)
+        endpoints, keys = pilot.app.query_one(ItemTable), pilot.app.query_one(KeyTable)
         assert chart.metric == "credits" and endpoints.sort_column == "credits"
         await pilot.press("c")  # activity view
         assert chart.metric == "requests" and "requests" in chart.border_title
-        assert endpoints.sort_column == "calls" and keys.sort_column == "requests"
+        assert endpoints.sort_column == "requests" and keys.sort_column == "requests"
         start, end = Range.WEEK.dates(TODAY)
-        expected = sorted(store.endpoint_breakdown(start, end), key=lambda r: r.requests, reverse=True)
+        shown = range_view(store, CAPS, start, end)
+        expected = sorted(shown.by_item, key=lambda r: r.figures["requests"], reverse=True)
         shares = [cell.split()[-1] for cell in _column(endpoints, "share")]
-        assert shares == [f"{r.percent_of_requests:.1f}%" for r in expected]
+        assert shares == [f"{share_of(r.figures, shown.totals, 'requests'):.1f}%" for r in expected]
         await pilot.press("c")  # back to cost
         assert chart.metric == "credits" and endpoints.sort_column == "credits" and keys.sort_column == "credits"
 
@@ -237,7 +249,7 @@ async def test_help_lists_every_binding(make_app):
         await pilot.pause()
         assert isinstance(pilot.app.screen, HelpScreen)
         listed = {row[1] for _, rows in pilot.app._help_sections() for row in rows}
-        for binding in [*pilot.app.BINDINGS, *EndpointTable.BINDINGS, *DailyChart.BINDINGS]:
+        for binding in [*pilot.app.BINDINGS, *ItemTable.BINDINGS, *DailyChart.BINDINGS]:
             if binding.action not in ("cursor_up", "cursor_down"):
                 assert binding.description in listed
         await pilot.press("escape")
@@ -278,7 +290,7 @@ async def test_read_only_viewer_sends_no_requests(make_app, sim, store, collecto
         await pilot.press("r")
         await pilot.pause()
         assert len(sim.requests) == sent
-        assert pilot.app.query_one(EndpointTable).row_count > 0
+        assert pilot.app.query_one(ItemTable).row_count > 0
 
 
 async def test_keymap_from_the_config_remaps_bindings(make_app):

@@ -6,15 +6,16 @@ import datetime as dt
 
 import httpx
 
-from usage_top.domain.format import count, short_key
+from usage_top.domain.format import short_key
 from usage_top.domain.periods import Range
+from usage_top.providers.pubrio import PubrioProvider
 from usage_top.sim import DEMO_API_KEY
 from usage_top.tui.dashboard import DashboardScreen
-from usage_top.tui.drilldown import EndpointScreen, KeyScreen
+from usage_top.tui.drilldown import ItemScreen, KeyScreen
 from usage_top.widgets.daily_chart import DailyChart
 from usage_top.widgets.filter_bar import FilterBar
 from usage_top.widgets.status_bar import StatusBar
-from usage_top.widgets.tables import EndpointTable, KeyTable
+from usage_top.widgets.tables import ItemTable, KeyTable
 
 from ..conftest import FROZEN
 from .conftest import settle
@@ -23,6 +24,10 @@ from .test_bindings import _column, _row_keys
 SIZE = (120, 36)
 TODAY = FROZEN.date()
 WEEK = Range.WEEK.dates(TODAY)
+CAPS = PubrioProvider.capabilities
+ORDER = ("credits", "requests")
+requests_text = CAPS.measure("requests").unit.text
+credits_text = CAPS.measure("credits").unit.text
 
 
 def _breadcrumb(app) -> str:
@@ -34,7 +39,7 @@ async def _open_key(pilot, row: int = 0) -> str:
     await pilot.pause()
     for _ in range(row):
         await pilot.press("down")
-    key = pilot.app.screen.query_one(KeyTable).current_row.key
+    key = pilot.app.screen.query_one(KeyTable).current_row.id
     await pilot.press("enter")
     await settle(pilot)
     return key
@@ -47,55 +52,58 @@ async def test_key_screen_shows_the_keys_figures(make_app, store, sim_server):
         screen = pilot.app.screen
         assert isinstance(screen, KeyScreen) and screen.key == key
         assert _breadcrumb(pilot.app) == f"dashboard › key {short_key(key)}"
-        endpoints = screen.query_one(EndpointTable)
-        expected = store.endpoint_breakdown(*WEEK, key)
+        endpoints = screen.query_one(ItemTable)
+        expected = store.item_breakdown("endpoint", *WEEK, key, order_by=ORDER)
         assert expected, "the key's per-endpoint series was fetched on demand"
-        assert _column(endpoints, "calls") == [count(row.requests) for row in expected]
+        assert _column(endpoints, "requests") == [requests_text(row.figures["requests"])
+                                                  for row in expected]
         vendor = httpx.post(f"{sim_server.url}/api_keys/usage/breakdown",
                             json={"start_date": WEEK[0].isoformat(), "end_date": WEEK[1].isoformat(),
                                   "keys": [key]},
                             headers={"pubrio-api-key": DEMO_API_KEY}).json()["data"]
-        assert {r.slug: r.credits for r in expected} == {r["slug"] or "": r["credits"] for r in vendor["by_endpoint"]}
+        assert {r.id: r.figures["credits"] for r in expected} == {
+            r["slug"] or "": r["credits"] for r in vendor["by_endpoint"]}
         chart = screen.query_one(DailyChart)
         assert list(chart.points) == store.daily_series(TODAY - dt.timedelta(days=29), TODAY, key)
         summary = screen.query_one("#summary").render().plain
-        assert key in summary and count(vendor["totals"]["credits"]) in summary
+        assert key in summary and credits_text(vendor["totals"]["credits"]) in summary
 
 
 async def test_endpoint_screen_lists_the_keys_that_call_it(make_app, store, sim_server):
     async with make_app().run_test(size=SIZE) as pilot:
         await settle(pilot)
-        slug = pilot.app.screen.query_one(EndpointTable).current_row.slug
+        slug = pilot.app.screen.query_one(ItemTable).current_row.id
         await pilot.press("enter")
         await settle(pilot)
         screen = pilot.app.screen
-        assert isinstance(screen, EndpointScreen) and screen.slug == slug
+        assert isinstance(screen, ItemScreen) and (screen.kind, screen.item) == ("endpoint", slug)
         vendor = httpx.post(f"{sim_server.url}/api_keys/usage/breakdown",
                             json={"start_date": WEEK[0].isoformat(), "end_date": WEEK[1].isoformat(),
                                   "log_type_slugs": [slug]},
                             headers={"pubrio-api-key": DEMO_API_KEY}).json()["data"]
         keys = screen.query_one(KeyTable)
         assert _row_keys(keys) == [row["name"] for row in vendor["by_key"]]
-        assert _column(keys, "requests") == [count(row["requests"]) for row in vendor["by_key"]]
+        assert _column(keys, "requests") == [requests_text(row["requests"]) for row in vendor["by_key"]]
         chart = screen.query_one(DailyChart)
-        assert list(chart.points) == store.endpoint_series(slug, TODAY - dt.timedelta(days=29), TODAY)
+        assert list(chart.points) == store.item_series("endpoint", slug, TODAY - dt.timedelta(days=29),
+                                                       TODAY)
 
 
 async def test_history_back_forward_and_escape(make_app):
     async with make_app().run_test(size=SIZE) as pilot:
         await settle(pilot)
         key = await _open_key(pilot)
-        slug = pilot.app.screen.query_one(EndpointTable).current_row.slug
+        slug = pilot.app.screen.query_one(ItemTable).current_row.id
         await pilot.press("enter")  # one of its endpoints
         await settle(pilot)
-        assert isinstance(pilot.app.screen, EndpointScreen) and pilot.app.screen.key == key
+        assert isinstance(pilot.app.screen, ItemScreen) and pilot.app.screen.key == key
         assert _breadcrumb(pilot.app) == f"dashboard › key {short_key(key)} › endpoint {slug}"
         await pilot.press("left_square_bracket")
         await pilot.pause()
         assert isinstance(pilot.app.screen, KeyScreen)
         await pilot.press("right_square_bracket")
         await settle(pilot)
-        assert isinstance(pilot.app.screen, EndpointScreen) and pilot.app.screen.slug == slug
+        assert isinstance(pilot.app.screen, ItemScreen) and pilot.app.screen.item == slug
         await pilot.press("escape", "escape")
         await pilot.pause()
         assert isinstance(pilot.app.screen, DashboardScreen)
@@ -121,7 +129,7 @@ async def test_drilldown_data_is_cached_while_fresh(make_app, sim):
 async def test_slash_filters_the_focused_table(make_app, store):
     async with make_app().run_test(size=SIZE) as pilot:
         await settle(pilot)
-        table = pilot.app.screen.query_one(EndpointTable)
+        table = pilot.app.screen.query_one(ItemTable)
         total = table.row_count
         await pilot.press("slash")
         await pilot.pause()
@@ -143,7 +151,7 @@ async def test_slash_filters_the_focused_table(make_app, store):
 async def test_regex_filter_and_a_bad_regex(make_app):
     async with make_app().run_test(size=SIZE) as pilot:
         await settle(pilot)
-        table = pilot.app.screen.query_one(EndpointTable)
+        table = pilot.app.screen.query_one(ItemTable)
         await pilot.press("slash", *"re:^(people|company) ")
         await pilot.pause()
         names = _column(table, "name")

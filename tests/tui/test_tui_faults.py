@@ -27,7 +27,7 @@ from usage_top.sim import DEMO_API_KEY, Simulator
 from usage_top.tui.app import UsageTopApp
 from usage_top.widgets.scope_card import ScopeCard
 from usage_top.widgets.status_bar import StatusBar
-from usage_top.widgets.tables import EndpointTable, KeyTable
+from usage_top.widgets.tables import ItemTable, KeyTable
 
 from ..faults_table import Restartable, ScaledTime, client_options, one_line, tui_cases
 from .conftest import settle
@@ -54,7 +54,8 @@ def faulty(store, clock, isolated_env):
                           interval=30)
     app = UsageTopApp(
         settings=Settings(api_key=DEMO_API_KEY, base_url=server.url, interval=30),
-        store=store, collector=collector, account="api.example.com", clock=clock,
+        store=store, collector=collector, capabilities=PubrioProvider.capabilities,
+        account="api.example.com", clock=clock,
         on_close=client.aclose,
     )
     yield app, server
@@ -80,7 +81,7 @@ async def test_the_dashboard_survives_every_fault_and_recovers(faulty, clock):
         assert app.last_outcome.ok and str(banner.content) == ""
 
         for case in tui_cases():  # USAGE_TOP_SOAK=1: all of them
-            good_endpoints = _rows(app.screen.query_one(EndpointTable))
+            good_endpoints = _rows(app.screen.query_one(ItemTable))
             good_keys = _rows(app.screen.query_one(KeyTable))
             clock.advance(minutes=2)  # older than three intervals: the cards turn stale
             server.apply(case)
@@ -98,7 +99,7 @@ async def test_the_dashboard_survives_every_fault_and_recovers(faulty, clock):
                 shown = str(banner.content)
                 assert banner.has_class("-warning") and shown.startswith("Last poll failed: ")
                 assert error in shown and "showing data from 2m ago" in shown, shown
-                assert _rows(app.screen.query_one(EndpointTable)) == good_endpoints, case.id
+                assert _rows(app.screen.query_one(ItemTable)) == good_endpoints, case.id
                 assert _rows(app.screen.query_one(KeyTable)) == good_keys, case.id
                 cards = list(app.screen.query(ScopeCard))
                 assert cards and all(card.has_class("-stale") for card in cards), case.id
@@ -113,4 +114,4 @@ async def test_the_dashboard_survives_every_fault_and_recovers(faulty, clock):
             assert app.last_outcome.ok, (case.id, app.last_outcome.error)
             assert str(banner.content) == "" and status.status.error is None, case.id
             assert not any(card.has_class("-stale") for card in app.screen.query(ScopeCard))
-            assert app.screen.query_one(EndpointTable).row_count > 0
+            assert app.screen.query_one(ItemTable).row_count > 0

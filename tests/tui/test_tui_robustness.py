@@ -10,7 +10,7 @@ from __future__ import annotations
 import random
 
 from usage_top.tui.app import COMPACT_BELOW, MIN_SIZE
-from usage_top.widgets.tables import EndpointTable
+from usage_top.widgets.tables import ItemTable
 
 from .conftest import settle
 from .test_tui_faults import screen_text
@@ -65,7 +65,7 @@ async def test_no_color_starting_in_a_1x1_terminal_then_growing(make_app, monkey
         assert not app.screen.has_class("-too-small")
         text = screen_text(app)
         assert "usage-top" in text and "%" in text
-        assert app.screen.query_one(EndpointTable).row_count > 0
+        assert app.screen.query_one(ItemTable).row_count > 0
         await pilot.resize_terminal(80, 24)
         await settle(pilot)
         assert app.screen.has_class("-compact") and app.is_running

@@ -125,6 +125,8 @@ def item_view(ctx: Context, kind: str, item: str, key: str | None, loading: bool
     rows = store.item_breakdown(kind, start, end, key, order_by=sort_order(caps))
     row = next((r for r in rows if r.id == item), None)
     mine = row.figures if row else {}
+    whole = mine if key is None else next(  # the keys' shares are of all the item's use
+        (r.figures for r in store.item_breakdown(kind, start, end) if r.id == item), {})
     whose = f"key {short_key(key)}'s" if key else "the account's"
     cached = store.item_keys(kind, item, start, end)
     fetching = loading and cached is None
@@ -138,7 +140,7 @@ def item_view(ctx: Context, kind: str, item: str, key: str | None, loading: bool
               f"{whose} {ctx.primary.label.lower()}",
         points=tuple(store.item_series(kind, item, ctx.chart_start, ctx.today, key)),
         keys=cached[0] if cached else [],
-        key_totals=mine,
+        key_totals=whole,
         caption=f"{ctx.range_label} · {'fetching…' if fetching else 'keys calling it'}",
     )
 
