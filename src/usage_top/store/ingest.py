@@ -340,7 +340,9 @@ def _daily_figures(daily: DailyUsage) -> Callable[[], Iterable[Figures]]:
     return lambda: chain(map(_FIGURES, daily.series), items())
 
 
-def _items_figures(by_dimension: Mapping[str, Iterable[ItemDaily]]) -> Callable[[], Iterable[Figures]]:
+def _items_figures(
+    by_dimension: Mapping[str, Iterable[ItemDaily]],
+) -> Callable[[], Iterable[Figures]]:
     return lambda: map(_FIGURES, chain.from_iterable(
         map(_SERIES, chain.from_iterable(by_dimension.values()))))
 

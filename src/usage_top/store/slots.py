@@ -17,7 +17,7 @@ from operator import ge, methodcaller
 from usage_top.domain.measures import Figures
 
 from usage_top.store.errors import StoreError
-from usage_top.store.schema import SLOTS
+from usage_top.store.migration_v5 import SLOTS
 
 
 @dataclass(frozen=True)
@@ -94,7 +94,9 @@ class SlotAssigner:
         self._slots: dict[str, int] = {}
         self.current = Slots((), ())
 
-    def ensure(self, conn: sqlite3.Connection, all_figures: Callable[[], Iterable[Figures]]) -> Slots:
+    def ensure(
+        self, conn: sqlite3.Connection, all_figures: Callable[[], Iterable[Figures]]
+    ) -> Slots:
         """Make sure every measure of the figures ``all_figures()`` yields has a slot;
         the slots after that.
 
