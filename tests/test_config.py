@@ -154,7 +154,7 @@ def test_flags_left_out_do_not_hide_lower_sources(config, monkeypatch):
         ("[pubrio]\napi_key = 'x'", "pubrio"),
         ('demo = "maybe"', "demo"),
         ("db = 5", "db"),
-        ('provider = "openai"', "provider"),
+        ('provider = "acme"', "provider"),
         ("interval = [30]", "interval"),
     ],
 )

@@ -191,5 +191,5 @@ async def test_a_runtime_that_does_not_poll_builds_its_provider_on_first_use(set
 def test_an_unknown_provider_is_refused_in_one_line(settings, clock):
     settings = settings.model_construct(**{**dict(settings), "provider": "acme"})
 
-    with pytest.raises(ValueError, match=r"^unknown provider 'acme' \(known: pubrio\)$"):
+    with pytest.raises(ValueError, match=r"^unknown provider 'acme' \(known: pubrio, openai, anthropic, lusha\)$"):
         Runtime.open(settings, clock)

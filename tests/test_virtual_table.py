@@ -11,7 +11,8 @@ import pytest
 from textual.app import App, ComposeResult
 from textual.widgets import DataTable
 
-from usage_top.domain.model import KeyUsage
+from usage_top.domain.model import Usage
+from usage_top.providers.pubrio_capabilities import CAPABILITIES
 from usage_top.widgets.tables import KeyTable
 from usage_top.widgets.virtual_table import NEARBY, Column, RowKey, VirtualTable
 
@@ -234,28 +235,32 @@ async def test_rows_given_as_key_row_pairs():
         assert table.row_count == 10 and table.current_row.name == "fruit 0042"
 
 
+def _key(key: str, requests: int, credits: float) -> Usage:
+    return Usage(key, key, {"requests": requests, "credits": credits})
+
+
 async def test_key_table_filters_on_the_key_as_shown_and_in_full():
     class Keys(App[None]):
         def compose(self) -> ComposeResult:
-            yield KeyTable(now=lambda: dt.datetime(2026, 1, 1, tzinfo=dt.UTC), tz=dt.UTC)
+            yield KeyTable(CAPABILITIES, now=lambda: dt.datetime(2026, 1, 1, tzinfo=dt.UTC), tz=dt.UTC)
 
-    rows = [KeyUsage(key=f"{i}••••••••••••••••{i:04x}", requests=i, credits=2.0 * i) for i in range(1, 40)]
+    rows = [_key(f"{i}••••••••••••••••{i:04x}", i, 2.0 * i) for i in range(1, 40)]
     async with Keys().run_test(size=SIZE) as pilot:
         table = pilot.app.query_one(KeyTable)
-        table.show_keys(rows)
+        table.show_keys(rows, {})
         assert table.set_filter("2••••0002") is None  # as shown (the full key has 16 bullets)
-        assert [row.key for row in table.visible_rows()] == [rows[1].key]
+        assert [row.id for row in table.visible_rows()] == [rows[1].id]
         table.set_filter("•••0014")  # in the full key only
-        assert [row.key for row in table.visible_rows()] == [rows[19].key]
-        another = KeyUsage(key="9••••••••••••••••0014", requests=1, credits=1.0)
-        table.show_keys([another, *reversed(rows)])  # every key moved, and a new one
-        assert [row.key for row in table.visible_rows()] == [rows[19].key, another.key]
+        assert [row.id for row in table.visible_rows()] == [rows[19].id]
+        another = _key("9••••••••••••••••0014", 1, 1.0)
+        table.show_keys([another, *reversed(rows)], {})  # every key moved, and a new one
+        assert [row.id for row in table.visible_rows()] == [rows[19].id, another.id]
         table.set_filter("⚑")
         assert table.row_count == 0
-        table.flagged = {rows[4].key}
-        table.show_keys(rows)
+        table.flagged = {rows[4].id}
+        table.show_keys(rows, {})
         await pilot.pause()
-        assert [row.key for row in table.visible_rows()] == [rows[4].key]
+        assert [row.id for row in table.visible_rows()] == [rows[4].id]
 
 
 async def test_rows_that_go_away_and_come_back():

@@ -41,6 +41,8 @@ _HOST = re.compile(r"[a-z0-9_]([a-z0-9_.-]*[a-z0-9_])?|[0-9a-f:.]+")
 """A host name (ASCII; punycode for others), IPv4 address, or IPv6 address (no brackets)."""
 
 _config_file: ContextVar[dict[str, Any]] = ContextVar("usage_top_config_file", default={})
+_from_vendor: ContextVar[dict[str, str]] = ContextVar("usage_top_from_vendor", default={})
+"""The settings the vendor's variables gave, by field: an error names the variable."""
 
 
 class ConfigError(Exception):
@@ -108,6 +110,7 @@ class _VendorSource(PydanticBaseSettingsSource):
         for field, variable in (("api_key", vendor.key_env), ("base_url", vendor.base_url_env)):
             if variable in os.environ and not given & {field, f"usage_top_{field}"}:
                 found[field] = os.environ[variable]
+                _from_vendor.get()[field] = variable
         return found
 
 
@@ -320,6 +323,7 @@ def _read_file(path: Path) -> dict[str, Any]:
 def _first_error(exc: ValidationError) -> str:
     error = exc.errors()[0]
     where = ".".join(str(part) for part in error["loc"]) or "config"
+    where = _from_vendor.get().get(where, where)
     message = error["msg"].removeprefix("Value error, ")
     if error["type"] == "extra_forbidden":
         message = "unknown setting"
@@ -347,10 +351,11 @@ def load_settings(config_path: Path | None = None, **flags: Any) -> Settings:
     path = Path(named) if named else default_config_path()
     if named and not path.is_file():
         raise ConfigError(f"{path}: no such config file")
-    token = _config_file.set(_read_file(path))
+    token, vendor_token = _config_file.set(_read_file(path)), _from_vendor.set({})
     try:
         return Settings(**{name: value for name, value in flags.items() if value is not None})
     except ValidationError as exc:
         raise ConfigError(f"bad configuration: {_first_error(exc)}") from None
     finally:
         _config_file.reset(token)
+        _from_vendor.reset(vendor_token)
