@@ -53,6 +53,13 @@ class Unit:
             return f"{value:,.2f}"
         return f"{value:,.0f}"
 
+    def rounded(self, value: float | None) -> str:
+        """A derived figure (an average, a projection): whole for counts and amounts,
+        cents for money; a fraction of a credit there would only be noise."""
+        if value is None or self.kind is UnitKind.MONEY:
+            return self.text(value)
+        return f"{value:,.0f}"
+
     def compact(self, value: float | None) -> str:
         """At most about 6 characters: '987', '12.3k', '4.5M', '$1.2k', '$0.42'."""
         if value is None:

@@ -103,7 +103,7 @@ def _cycle(ctx: Context, label: str, start: dt.date, end: dt.date, today: dt.dat
     primary = ctx.primary
     used = totals.get(primary.id)
     figures = [m.unit.text(totals.get(m.id)) for m in ctx.capabilities.shown_measures]
-    figures.append(primary.unit.text(None if used is None else used / elapsed))
+    figures.append(primary.unit.rounded(None if used is None else used / elapsed))
     return CycleRow(label, f"{start:%b %d} → {end:%b %d}", figures,
                     _note(ctx, label, totals, start, elapsed, stored, days, refill))
 
@@ -116,4 +116,4 @@ def _note(ctx: Context, label: str, totals: Figures, start: dt.date, elapsed: in
     if used is None:
         return ""
     projected = used / elapsed * (refill - start).days
-    return f"≈ {ctx.primary.unit.text(projected)} by {refill:%b %d} at this rate"
+    return f"≈ {ctx.primary.unit.rounded(projected)} by {refill:%b %d} at this rate"

@@ -19,7 +19,7 @@ from usage_top.views.ranges import ratio_of, share_of, sort_order
 
 def per_day(measure: Measure, value: float) -> str:
     """'4,450 credits/day', '$12.40/day'."""
-    figure = measure.unit.text(value)
+    figure = measure.unit.rounded(value)
     return f"{figure}/day" if measure.unit.kind is UnitKind.MONEY else f"{figure} {measure.label.lower()}/day"
 
 
