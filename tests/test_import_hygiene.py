@@ -83,6 +83,7 @@ def test_running_a_report_does_not_import_textual(tmp_path):
 
 PACKAGE = Path(usage_top.__file__).parent
 FORBIDDEN_IN_UI = ("usage_top.store.queries", "usage_top.store.ingest", "usage_top.store.schema",
+                   "usage_top.store.readings", "usage_top.store.slots", "usage_top.store.migration_v5",
                    "usage_top.commands.report")
 """What a screen or widget must not import: the store's internals (it reads view models,
 built from the ``Store`` API) and the CLI's report (JSON comes from ``views.serialise``)."""
