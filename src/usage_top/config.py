@@ -176,7 +176,8 @@ class Settings(BaseSettings):
         default=10.0, gt=0, le=300, description="Seconds before the alert command is killed.")
     anomaly_multiple: float = Field(
         default=3.0, gt=1,
-        description="Flag a key whose credits today exceed this multiple of its 7-day median.")
+        description="Flag a key whose use today (the cost measure) exceeds this multiple of its "
+        "7-day median.")
     snooze_minutes: float = Field(
         default=60.0, gt=0, le=7 * 24 * 60, description="How long acknowledging a scope silences it.")
     keymap: dict[str, str] = Field(
