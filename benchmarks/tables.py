@@ -4,9 +4,9 @@
 
 The real ``UsageTopApp`` runs headless (Textual's ``run_test``, 120x36) on an
 empty database, read-only and with a one-hour refresh so nothing else touches
-the tables; the dashboard's ``EndpointTable`` and ``KeyTable`` are then given
-synthetic rows directly (``show_endpoints`` / ``show_keys``, as the dashboard's
-refresh does). Each figure is the time from the call until the screen has been
+the tables; the dashboard's ``ItemTable`` (endpoints) and ``KeyTable`` are then
+given synthetic ``Usage`` rows and their totals directly (``show_items`` /
+``show_keys``, as the dashboard's refresh does). Each figure is the time from the call until the screen has been
 laid out and drawn again (messages processed, idle work done, dirty lines
 rendered):
 
@@ -48,51 +48,51 @@ def _figures(rng: random.Random, i: int, version: int) -> tuple[int, float]:
     return requests, credits
 
 
-def _as_stored(fields: list[dict], name: str, model, scattered: bool) -> list:
-    """Models sorted as the store returns them (credits, requests, then name), built
-    after sorting as the store does, or before sorting (``scattered``)."""
-    def order(row: dict) -> tuple:
-        return -row["credits"], -row["requests"], row[name]
+def _as_stored(fields: list[tuple[str, str, int, float, dt.datetime | None]],
+               scattered: bool) -> list:
+    """``Usage`` rows sorted as the store returns them (credits, requests, then id),
+    built after sorting as the store does, or before sorting (``scattered``)."""
+    from usage_top.domain.model import Usage
+
+    def order(row) -> tuple:
+        return -row.figures["credits"], -row.figures["requests"], row.id
+
+    def usage(ident, name, requests, credits, last_used) -> Usage:
+        return Usage(ident, name, {"requests": requests, "credits": credits}, last_used)
 
     if scattered:
-        return sorted((model(**row) for row in fields), key=lambda row: order(vars(row)))
-    return [model(**row) for row in sorted(fields, key=order)]
+        return sorted((usage(*row) for row in fields), key=order)
+    return [usage(*row) for row in sorted(fields, key=lambda row: (-row[3], -row[2], row[0]))]
 
 
 def key_rows(n: int, version: int = 0, scattered: bool = False):
-    from usage_top.domain.model import KeyUsage
-
     rng = random.Random(n)
     fields = []
     for i in range(n):
         requests, credits = _figures(rng, i, version)
-        fields.append({
-            "key": f"{i % 10}••••••••••••••••{i:05x}", "requests": requests, "credits": credits,
-            "last_used": NOW - dt.timedelta(minutes=rng.randint(0, 40_000)),
-            "percent_of_requests": 100 * rng.random() / n, "percent_of_credits": 100 * rng.random() / n,
-        })
-    return _as_stored(fields, "key", KeyUsage, scattered)
+        key = f"{i % 10}••••••••••••••••{i:05x}"
+        fields.append((key, key, requests, credits, NOW - dt.timedelta(minutes=rng.randint(0, 40_000))))
+    return _as_stored(fields, scattered)
 
 
 def endpoint_rows(n: int, version: int = 0, scattered: bool = False):
-    from usage_top.domain.model import EndpointUsage
-
     rng = random.Random(n + 1)
     fields = []
     for i in range(n):
         requests, credits = _figures(rng, i, version)
-        fields.append({
-            "slug": f"endpoint_{i:06d}", "name": f"Endpoint {i:06d}", "requests": requests,
-            "credits": credits, "percent_of_requests": 100 * rng.random() / n,
-            "percent_of_credits": 100 * rng.random() / n,
-        })
-    return _as_stored(fields, "slug", EndpointUsage, scattered)
+        fields.append((f"endpoint_{i:06d}", f"Endpoint {i:06d}", requests, credits, None))
+    return _as_stored(fields, scattered)
+
+
+def _totals(rows: list) -> dict[str, float]:
+    """What the shares are of: the rows' sums, as a range's totals."""
+    return {m: sum(row.figures[m] for row in rows) for m in ("requests", "credits")}
 
 
 TABLES = {
     # name: (rows, show method, sort columns to alternate, filter needle)
     "keys": (key_rows, "show_keys", ("requests", "credits"), "ab"),
-    "endpoints": (endpoint_rows, "show_endpoints", ("calls", "credits"), "0042"),
+    "endpoints": (endpoint_rows, "show_items", ("requests", "credits"), "0042"),
 }
 
 
@@ -132,7 +132,11 @@ async def timed(pilot, table, action) -> tuple[float, float]:
 async def bench_table(pilot, table, name: str, n: int, repeats: int, scattered: bool) -> dict:
     make_rows, show_name, sort_columns, needle = TABLES[name]
     rows, changed = make_rows(n, scattered=scattered), make_rows(n, version=7, scattered=scattered)
-    show = getattr(table, show_name)
+    shown = getattr(table, show_name)
+    totals = _totals(rows)
+
+    def show(version: list) -> None:
+        shown(version, totals)
     gc.collect()
     result: dict[str, list[float]] = {op: [] for op in OPS}
     cpu: dict[str, list[float]] = {op: [] for op in OPS}
@@ -161,18 +165,19 @@ async def bench_table(pilot, table, name: str, n: int, repeats: int, scattered: 
 
 def make_app(workdir: Path):
     from usage_top.config import Settings
+    from usage_top.providers.pubrio_capabilities import CAPABILITIES
     from usage_top.store import Store
     from usage_top.tui.app import UsageTopApp
 
     store = Store(workdir / "empty.db")
     settings = Settings(api_key="bench", base_url="https://api.example.com", db=workdir / "empty.db",
                         interval=3600, poll=False)
-    return UsageTopApp(settings=settings, store=store, collector=None, account="bench",
-                       clock=lambda: NOW), store
+    return UsageTopApp(settings=settings, store=store, collector=None, capabilities=CAPABILITIES,
+                       account="bench", clock=lambda: NOW), store
 
 
 async def run(sizes: list[int], repeats: int, scattered: bool, out) -> None:
-    from usage_top.widgets.tables import EndpointTable, KeyTable
+    from usage_top.widgets.tables import ItemTable, KeyTable
 
     with tempfile.TemporaryDirectory(prefix="usage-top-tables-") as workdir:
         app, store = make_app(Path(workdir))
@@ -183,7 +188,7 @@ async def run(sizes: list[int], repeats: int, scattered: bool, out) -> None:
             app.screen.query_one("#endpoints-pane").set_class(False, "-empty")
             await frame(pilot)
             for name in TABLES:
-                table = app.screen.query_one(KeyTable if name == "keys" else EndpointTable)
+                table = app.screen.query_one(KeyTable if name == "keys" else ItemTable)
                 for n in sizes:
                     record = await bench_table(pilot, table, name, n, repeats, scattered)
                     print(json.dumps(record), file=out, flush=True)
