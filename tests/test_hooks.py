@@ -55,6 +55,7 @@ def test_the_command_receives_the_event_and_not_the_key(dump, monkeypatch):
     assert hook(EVENT) is None and hook.last_error is None
     (env,) = _received(out)
     assert {name: value for name, value in env.items() if name.startswith("USAGE_TOP_EVENT_")} == {
+        "USAGE_TOP_EVENT_ACCOUNT": "default",
         "USAGE_TOP_EVENT_ID": "7",
         "USAGE_TOP_EVENT_KIND": "threshold",
         "USAGE_TOP_EVENT_SCOPE": "api.daily",
@@ -68,6 +69,16 @@ def test_the_command_receives_the_event_and_not_the_key(dump, monkeypatch):
     }
     assert SECRET not in json.dumps(env)
     assert env["PATH"]  # the rest of the environment is passed on
+
+
+def test_the_command_is_told_the_account_and_never_gets_an_accounts_key(dump, monkeypatch):
+    command, out = dump
+    monkeypatch.setenv("PROD_OPENAI_KEY", SECRET)
+    hook = CommandHook(command, account="prod", secrets=("PROD_OPENAI_KEY",))
+    assert hook(EVENT) is None
+    (env,) = _received(out)
+    assert env["USAGE_TOP_EVENT_ACCOUNT"] == "prod"
+    assert "PROD_OPENAI_KEY" not in env and SECRET not in json.dumps(env)
 
 
 def test_unknown_figures_are_empty(dump):

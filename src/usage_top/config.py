@@ -24,6 +24,7 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    PrivateAttr,
     SecretStr,
     ValidationError,
     field_validator,
@@ -126,6 +127,46 @@ class Thresholds(BaseModel):
     red: float | None = Field(default=None, gt=0, le=100)
 
 
+_ACCOUNT_NAME = re.compile(r"[a-z0-9][a-z0-9_-]{0,31}")
+"""An account's name: it names its database file, so letters, digits, '-' and '_'."""
+
+DEFAULT_ACCOUNT = "default"
+"""The account of a configuration without ``[accounts.*]``: the settings themselves."""
+
+DEMO_PROVIDERS = ("pubrio", "openai", "anthropic")
+"""The simulated accounts of ``usage-top --demo`` when nothing is configured."""
+
+
+class Account(BaseModel):
+    """One ``[accounts.<name>]`` table: what differs from the top-level settings.
+
+    Unset fields take the top-level value, except the ones that belong to one
+    vendor account (its key, base URL, budgets and database), which are never
+    shared: one vendor's key is never sent to another.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    provider: str | None = None
+    key_env: str | None = Field(
+        default=None, pattern=r"^[A-Za-z_][A-Za-z0-9_]*$",
+        description="The environment variable holding this account's key (default: the "
+        "vendor's, e.g. OPENAI_ADMIN_KEY).")
+    api_key: SecretStr | None = None
+    base_url: str | None = None
+    timezone: str | None = None
+    amber: float | None = None
+    red: float | None = None
+    thresholds: dict[str, Thresholds] | None = None
+    budgets: dict[str, float] | None = None
+    interval: float | None = None
+    db: Path | None = None
+
+
+_OWN_FIELDS = ("api_key", "base_url", "budgets", "db")
+"""Top-level settings an account does not inherit (see ``Account``)."""
+
+
 class Settings(BaseSettings):
     """Everything usage-top can be told, with the default a new user gets."""
 
@@ -184,6 +225,13 @@ class Settings(BaseSettings):
         default_factory=dict,
         description="Remapped bindings: binding id -> keys, e.g. {quit = 'ctrl+c', billing = 'B'}.",
     )
+    accounts: dict[str, Account] = Field(
+        default_factory=dict,
+        description="Named accounts, each with its provider, key_env, base_url, timezone, "
+        "thresholds, budgets and interval; the top-level settings are their defaults.",
+    )
+    _account: str = PrivateAttr(default=DEFAULT_ACCOUNT)
+    _secrets: tuple[str, ...] = PrivateAttr(default=())
 
     @field_validator("provider")
     @classmethod
@@ -216,6 +264,15 @@ class Settings(BaseSettings):
         if not (value.isascii() and value.isprintable()):
             raise ValueError("contains a line break, a control or a non-ASCII character "
                              "(check how it was pasted)")
+        return value
+
+    @field_validator("accounts")
+    @classmethod
+    def _account_names(cls, value: dict[str, Account]) -> dict[str, Account]:
+        for name in value:
+            if not _ACCOUNT_NAME.fullmatch(name):
+                raise ValueError(f"{name!r} is not an account name: use lower-case letters, "
+                                 "digits, '-' and '_' (it names the account's database file)")
         return value
 
     @field_validator("timezone")
@@ -301,6 +358,60 @@ class Settings(BaseSettings):
         """Demo mode: asked for, or no account configured at all."""
         return self.demo or self.api_key is None
 
+    @property
+    def account(self) -> str:
+        """The name of the account these settings are for (``default`` without accounts)."""
+        return self._account
+
+    @property
+    def secret_variables(self) -> tuple[str, ...]:
+        """Every variable that may hold a key (each vendor's, each account's ``key_env``):
+        none is passed to the alert command."""
+        if self._secrets:
+            return self._secrets
+        named = (account.key_env for account in self.accounts.values() if account.key_env)
+        return (*(registry.vendor(name).key_env for name in registry.names()), *named)
+
+    def account_settings(self) -> dict[str, Settings]:
+        """Each configured account's effective settings, in the file's order: the
+        top-level ones with the account's own on top; without ``[accounts.*]``, these
+        settings as the account ``default``. ConfigError naming the account and field."""
+        if not self.accounts:
+            return {DEFAULT_ACCOUNT: self}
+        return {name: self._for_account(name, account) for name, account in self.accounts.items()}
+
+    def fleet(self) -> dict[str, Settings]:
+        """The accounts the dashboard, ``collect`` and ``check`` watch: the configured
+        ones, or, for a demo with nothing configured (no accounts, no provider chosen),
+        one simulated account of each of ``DEMO_PROVIDERS``."""
+        if self.accounts or not self.simulated or "provider" in self.model_fields_set:
+            return self.account_settings()
+        return {name: self._for_account(name, Account(provider=name)) for name in DEMO_PROVIDERS}
+
+    def _for_account(self, name: str, account: Account) -> Settings:
+        base = self.model_dump(exclude={"accounts", *_OWN_FIELDS})
+        own = account.model_dump(exclude_unset=True, exclude={"key_env"})
+        merged = {**base, **own}
+        provider = merged.get("provider") or registry.DEFAULT
+        key_env = account.key_env or _vendor_key_env(provider)
+        if account.api_key is None and key_env and os.environ.get(key_env, "").strip():
+            merged["api_key"] = os.environ[key_env]
+        if "db" not in own and name != DEFAULT_ACCOUNT and self.db is not None:
+            merged["db"] = self.db.with_name(f"{self.db.stem}-{name}{self.db.suffix}")
+        elif "db" not in own and name == DEFAULT_ACCOUNT:
+            merged["db"] = self.db
+        try:
+            settings = Settings.model_validate(merged)
+        except ValidationError as exc:
+            raise ConfigError(f"bad configuration: {_first_error(exc, f'accounts.{name}')}") from None
+        if settings.api_key is None and not settings.demo:
+            variable = f"${key_env}" if key_env else "its key variable"
+            raise ConfigError(f"bad configuration: accounts.{name}.key_env: no API key for this "
+                              f"account ({variable} is not set; or use --demo)")
+        settings._account = name
+        settings._secrets = self.secret_variables
+        return settings
+
     @classmethod
     def settings_customise_sources(
         cls, settings_cls, init_settings, env_settings, dotenv_settings, file_secret_settings
@@ -321,10 +432,20 @@ def _read_file(path: Path) -> dict[str, Any]:
     return data
 
 
-def _first_error(exc: ValidationError) -> str:
+def _vendor_key_env(provider: str) -> str | None:
+    try:
+        return registry.vendor(provider).key_env
+    except ValueError:
+        return None  # validating the account names the bad provider
+
+
+def _first_error(exc: ValidationError, prefix: str = "") -> str:
     error = exc.errors()[0]
     where = ".".join(str(part) for part in error["loc"]) or "config"
-    where = _from_vendor.get().get(where, where)
+    if prefix:  # an account's: its key never comes from the vendor's variable
+        where = f"{prefix}.{where}" if error["loc"] else prefix
+    else:
+        where = _from_vendor.get().get(where, where)
     message = error["msg"].removeprefix("Value error, ")
     if error["type"] == "extra_forbidden":
         message = "unknown setting"
@@ -337,7 +458,11 @@ def file_warning(path: Path) -> str | None:
         mode = path.stat().st_mode
     except OSError:
         return None
-    if mode & (stat.S_IRGRP | stat.S_IROTH) and "api_key" in _read_file(path):
+    data = _read_file(path)
+    accounts = data.get("accounts")
+    in_accounts = isinstance(accounts, dict) and any(
+        isinstance(table, dict) and "api_key" in table for table in accounts.values())
+    if mode & (stat.S_IRGRP | stat.S_IROTH) and ("api_key" in data or in_accounts):
         return f"warning: {path} holds an API key and is readable by other users (chmod 600 it)"
     return None
 
@@ -354,7 +479,9 @@ def load_settings(config_path: Path | None = None, **flags: Any) -> Settings:
         raise ConfigError(f"{path}: no such config file")
     token, vendor_token = _config_file.set(_read_file(path)), _from_vendor.set({})
     try:
-        return Settings(**{name: value for name, value in flags.items() if value is not None})
+        settings = Settings(**{name: value for name, value in flags.items() if value is not None})
+        settings.account_settings()  # a bad account fails now, naming the account and field
+        return settings
     except ValidationError as exc:
         raise ConfigError(f"bad configuration: {_first_error(exc)}") from None
     finally:

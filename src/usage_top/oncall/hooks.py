@@ -1,7 +1,7 @@
 """The alert command: a shell command run for each alert event (a chat or pager webhook).
 
 The event reaches the command in environment variables, never on its command
-line: ``USAGE_TOP_EVENT_KIND``, ``_SCOPE``, ``_LEVEL``, ``_STATE``, ``_PERCENT``,
+line: ``USAGE_TOP_EVENT_ACCOUNT`` (the configured account's name), ``_KIND``, ``_SCOPE``, ``_LEVEL``, ``_STATE``, ``_PERCENT``,
 ``_USED``, ``_LIMIT`` (numbers as the vendor wrote them: 3602, 81.5), ``_MESSAGE``,
 ``_AT`` (ISO-8601 UTC) and ``_ID``; empty when a figure is unknown. The API key
 is not passed on: the variables that can hold it are removed from the command's
@@ -29,8 +29,8 @@ SECRET_VARIABLES = ("PUBRIO_API_KEY", "USAGE_TOP_API_KEY")
 PREFIX = "USAGE_TOP_EVENT_"
 
 
-def event_env(event: AlertEvent) -> dict[str, str]:
-    """The ``USAGE_TOP_EVENT_*`` variables of one event."""
+def event_env(event: AlertEvent, account: str = "default") -> dict[str, str]:
+    """The ``USAGE_TOP_EVENT_*`` variables of one event of ``account``."""
 
     def text(value: object) -> str:
         return "" if value is None else str(value)
@@ -39,6 +39,7 @@ def event_env(event: AlertEvent) -> dict[str, str]:
         return "" if value is None else str(whole(value))
 
     return {
+        f"{PREFIX}ACCOUNT": account,
         f"{PREFIX}ID": text(event.id),
         f"{PREFIX}KIND": event.kind,
         f"{PREFIX}SCOPE": event.scope,
@@ -62,8 +63,13 @@ class CommandHook:
         *,
         environ: Mapping[str, str] | None = None,
         on_error: Callable[[str], None] | None = None,
+        account: str = "default",
+        secrets: tuple[str, ...] = (),
     ) -> None:
+        """``secrets``: more variables that hold a key (each account's ``key_env``)."""
         self.command = command
+        self.account = account
+        self._secrets = frozenset((*SECRET_VARIABLES, *secrets))
         self.timeout = timeout
         self._environ = environ
         self._on_error = on_error
@@ -83,8 +89,8 @@ class CommandHook:
     def _run(self, event: AlertEvent) -> str | None:
         base = os.environ if self._environ is None else self._environ
         env = {name: value for name, value in base.items()
-               if name not in SECRET_VARIABLES and not name.startswith(PREFIX)}
-        env.update(event_env(event))
+               if name not in self._secrets and not name.startswith(PREFIX)}
+        env.update(event_env(event, self.account))
         try:
             process = subprocess.Popen(
                 ["/bin/sh", "-c", self.command], env=env, stdin=subprocess.DEVNULL,

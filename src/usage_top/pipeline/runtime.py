@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Self
 from urllib.parse import urlsplit
 
-from usage_top.config import Settings
+from usage_top.config import DEFAULT_ACCOUNT, Settings
 from usage_top.domain.capabilities import Capabilities
 from usage_top.domain.clock import Clock, utc_now
 from usage_top.pipeline.collector import Collector, Provider
@@ -40,12 +40,19 @@ if TYPE_CHECKING:
 
 
 def db_path(settings: Settings) -> Path:
-    """``--db`` if given, else the XDG default (a separate file for the demo)."""
+    """``--db`` if given, else the XDG default (a separate file for the demo).
+
+    Each account has a file of its own (see the README): ``usage.db`` is the
+    ``default`` account's, ``usage-<account>.db`` another's. A demo account named
+    after its provider shares the file of ``--demo --provider`` that provider."""
     if settings.db:
         return settings.db
     default = default_db_path()
+    account = settings.account
     if not settings.simulated:
-        return default
+        return default if account == DEFAULT_ACCOUNT else default.with_name(f"usage-{account}.db")
+    if account not in (DEFAULT_ACCOUNT, settings.provider):
+        return default.with_name(f"demo-{account}.db")
     name = "demo.db" if settings.provider == registry.DEFAULT else f"demo-{settings.provider}.db"
     return default.with_name(name)
 
@@ -140,8 +147,14 @@ class Runtime:
 
     async def aclose(self) -> None:
         await self.collector.provider.aclose()
+        self.close_now()
+
+    def close_now(self) -> None:
+        """Stop the simulator and close the store, outside an event loop (another
+        account failed to open); the HTTP client, never used yet, holds no connection."""
         if self.sim_server is not None:
             self.sim_server.stop()
+            self.sim_server = None
         self.store.close()
 
 

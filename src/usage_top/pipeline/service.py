@@ -72,7 +72,9 @@ class PollService:
 
         alerts = AlertEngine(collector.store, settings, collector.clock, capabilities=collector.capabilities)
         command = settings.alert_command
-        return cls(collector, alerts, CommandHook(command, settings.alert_timeout) if command else None)
+        hook = CommandHook(command, settings.alert_timeout, account=settings.account,
+                           secrets=settings.secret_variables) if command else None
+        return cls(collector, alerts, hook)
 
     async def poll(self) -> PollReport:
         """One poll and its alerts. Never raises."""
