@@ -18,6 +18,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
 
+from usage_top.commands.listen import ListenError, check_host, split_address
 from usage_top.config import ConfigError, Settings, file_warning, load_settings
 from usage_top.crash import crash_line
 from usage_top.domain.clock import Clock, utc_now
@@ -92,6 +93,28 @@ def build_parser() -> argparse.ArgumentParser:
         "collect", parents=[common],
         help="poll into the database, headless (alert events and the alert command included)")
     collect.add_argument("--once", action="store_true", help="poll once and exit")
+    collect.add_argument("--metrics", metavar="HOST:PORT",
+                         help="serve Prometheus metrics of the database there (loopback only "
+                         "unless --allow-remote), e.g. 127.0.0.1:9464")
+    collect.add_argument("--metrics-top", type=_count, default=20, metavar="N",
+                         help="keys and items per range in the metrics, the rest summed as "
+                         "'other' (default 20)")
+    collect.add_argument("--allow-remote", action="store_true",
+                         help="let --metrics bind an address other machines can reach")
+
+    serve = commands.add_parser(
+        "serve", parents=[common],
+        help="the dashboard in a web browser (textual-serve), reading the collector's database",
+        description="Serve the dashboard to web browsers: each tab runs its own dashboard on "
+        "the database that 'usage-top collect' fills (read only: tabs never poll the vendor). "
+        "It has no authentication: keep it on loopback behind an SSH tunnel, or an "
+        "authenticating proxy.")
+    serve.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
+    serve.add_argument("--port", type=int, default=8000, help="port (default 8000)")
+    serve.add_argument("--public-url", help="the URL browsers reach it at, behind a proxy "
+                       "(default http://HOST:PORT)")
+    serve.add_argument("--allow-remote", action="store_true",
+                       help="let --host be an address other machines can reach")
 
     check = commands.add_parser(
         "check", parents=[common],
@@ -139,6 +162,12 @@ def _number_in(low: float, high: float, what: str, bounds: str):
 
 
 _seconds = _number_in(0, 3600, "number of seconds", "between 0 and 3600 seconds")
+
+
+def _count(text: str) -> int:
+    if not text.isdigit() or not 1 <= int(text) <= 1000:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number from 1 to 1000")
+    return int(text)
 _percent = _number_in(0, 1000, "number", "a percentage above 0")
 
 
@@ -198,13 +227,18 @@ def main(argv: list[str] | None = None, clock: Clock | None = None) -> int:
         if args.command == "report":
             return asyncio.run(_report(settings, clock, Range(args.range), args.key, args.json))
         if args.command == "collect":
-            return asyncio.run(_collect(settings, clock, args.once))
+            metrics = _metrics_address(args)
+            return asyncio.run(_collect(settings, clock, args.once, metrics, args.metrics_top))
+        if args.command == "serve":
+            from usage_top.commands.serve import serve
+
+            return serve(settings, args)
         if args.command == "export":
             return asyncio.run(_export(settings, clock, args))
         if args.command == "check":  # pragma: no cover - routed by _main_check
             return _main_check(argv, clock)
         return _dashboard(settings, clock)
-    except (UsageError, ConfigError, StoreError) as exc:
+    except (UsageError, ConfigError, StoreError, ListenError) as exc:
         print(f"usage-top: {exc}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
@@ -212,6 +246,16 @@ def main(argv: list[str] | None = None, clock: Clock | None = None) -> int:
     except Exception as exc:  # a bug: one line for the user, the traceback to a file
         print(crash_line(exc), file=sys.stderr)
         return 1
+
+
+def _metrics_address(args: argparse.Namespace) -> tuple[str, int] | None:
+    """``--metrics HOST:PORT`` checked before anything is opened; None without it."""
+    if args.metrics is None:
+        if args.allow_remote:
+            raise UsageError("--allow-remote only applies with --metrics")
+        return None
+    host, port = split_address(args.metrics)
+    return check_host(host, args.allow_remote, "--metrics"), port
 
 
 def _config_path() -> Path:
@@ -256,29 +300,51 @@ async def _report(
         return EXIT_OK
 
 
-async def _collect(settings: Settings, clock: Clock | None, once: bool) -> int:
+async def _collect(settings: Settings, clock: Clock | None, once: bool,
+                   metrics: tuple[str, int] | None = None, top: int = 20) -> int:
     """Poll through the poll service (poll, alerts, alert command) and log each poll and
-    each event as one line on stderr, as the dashboard shows and toasts them."""
+    each event as one line on stderr, as the dashboard shows and toasts them; with
+    ``metrics``, serve the database's Prometheus metrics meanwhile."""
     from usage_top.oncall.alerts import event_line
     from usage_top.pipeline.service import PollReport, PollService
 
     async with _open_runtime(settings, clock) as runtime:
         hook = _logged_hook(settings, runtime.now)
         service = PollService(runtime.collector, runtime.alerts, hook)
+        exporter = _metrics_server(runtime, metrics, top) if metrics else None
 
         def log(report: PollReport) -> None:
             outcome = report.outcome
+            if exporter is not None:
+                exporter.observe(outcome)
             status = "ok" if outcome.ok else f"error: {outcome.error}"
             _log(f"{utc_text(outcome.finished_at)} poll {status} ({outcome.requests} requests)")
             for event in report.events:
                 _log(event_line(event))
 
-        if once:
-            report = await service.poll()
-            log(report)
-            return _exit_code(report.outcome)
-        fatal = await service.run(_stop_on_signals(), on_report=log)
-        return EXIT_USAGE if fatal else EXIT_OK
+        try:
+            if once:
+                report = await service.poll()
+                log(report)
+                return _exit_code(report.outcome)
+            fatal = await service.run(_stop_on_signals(), on_report=log)
+            return EXIT_USAGE if fatal else EXIT_OK
+        finally:
+            if exporter is not None:
+                await exporter.aclose()
+
+
+def _metrics_server(runtime: Runtime, address: tuple[str, int], top: int):
+    """The metrics server on ``address`` (a one-line usage error if it cannot bind)."""
+    from usage_top.exporter.serving import MetricsServer
+
+    host, port = address
+    try:
+        server = MetricsServer(runtime, host, port, top)
+    except OSError as exc:
+        raise UsageError(f"cannot serve metrics on {host}:{port}: {exc.strerror or exc}") from None
+    _log(f"metrics on http://{host}:{server.port}/metrics")
+    return server
 
 
 def _logged_hook(settings: Settings, now: Clock):
