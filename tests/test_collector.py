@@ -301,29 +301,53 @@ async def test_rate_limited_requests_are_retried_and_the_poll_succeeds(sim_serve
     assert sorted(store.fetched_days("breakdown", None, FIRST_DAY, TODAY)) == _days(FIRST_DAY, TODAY)
 
 
-async def test_invalid_json_fails_the_whole_poll(collector, store, sim, clock):
+async def test_a_failing_day_costs_that_day_only(collector, store, sim, clock):
     assert (await collector.poll_once()).ok
     before = _snapshot(store)
 
     clock.advance(minutes=10)
-    # Only today's breakdown is broken: the scopes answer fine, but must not be
-    # stored without it (a poll lands whole or not at all).
+    # Only today's breakdown is broken: the scopes answer fine and land on their own.
     sim.set_faults(Faults(invalid_json=True, count=1, paths=(BREAKDOWN,)))
     outcome = await collector.poll_once()
 
-    assert not outcome.ok and _one_line(outcome.error)
-    assert "invalid JSON" in outcome.error
-    assert sim.request_count(PROFILE_USAGE) == 2  # the scopes were fetched...
-    assert _snapshot(store) == before  # ...and not ingested
+    assert not outcome.ok and outcome.partial and outcome.landed and not outcome.needs_user
+    assert _one_line(outcome.error) and "invalid JSON" in outcome.error
+    assert outcome.error.startswith(f"breakdown ({BREAKDOWN}): ")
+    assert [(f.name, f.fills, f.day) for f in outcome.failed] == [(f"breakdown ({BREAKDOWN})", "days", TODAY)]
+    after = _snapshot(store)
+    assert after["scopes"] != before["scopes"]  # the scopes are live...
+    assert after["totals"] == before["totals"]  # ...today's figures are the last stored
+    last = store.last_poll()
+    assert last.outcome == "ok" and last.error == outcome.error
+
+
+async def test_invalid_json_on_a_fresh_store_stores_the_rest(collector, store, sim):
+    sim.set_faults(Faults(invalid_json=True, count=1, paths=(BREAKDOWN,)))
+    outcome = await collector.poll_once()
+    assert outcome.partial and "invalid JSON" in outcome.error and "1 of 31 days" in outcome.error
+    assert store.latest_scopes() != []
+    fetched = store.fetched_days("breakdown", None, FIRST_DAY, TODAY)
+    assert len(fetched) == HISTORY_DAYS - 1  # one day did not land; it is asked again next poll
+    missing = next(day for day in _days(FIRST_DAY, TODAY) if day not in fetched)
+    assert collector.days_to_fetch(FROZEN) == [missing, TODAY] or missing == TODAY
+
+
+async def test_every_part_404_is_a_wrong_base_url(collector, store, sim):
+    sim.set_faults(Faults(status=404))
+    outcome = await collector.poll_once()
+    assert not outcome.landed and outcome.needs_user and _one_line(outcome.error)
+    assert "404" in outcome.error and not store.has_data()
     assert store.last_poll().outcome == "error"
 
 
-async def test_invalid_json_on_a_fresh_store_ingests_nothing(collector, store, sim):
-    sim.set_faults(Faults(invalid_json=True, count=1, paths=(BREAKDOWN,)))
+async def test_a_server_with_only_the_breakdown_stores_the_breakdown(collector, store, sim):
+    sim.set_faults(Faults(status=404, paths=(PROFILE_USAGE, DAILY, "/profile")))
     outcome = await collector.poll_once()
-    assert not outcome.ok and "invalid JSON" in outcome.error
-    assert not store.has_data() and store.latest_scopes() == []
-    assert store.fetched_days("breakdown", None, FIRST_DAY, TODAY) == {}
+    assert outcome.partial and not outcome.needs_user
+    assert [f.fills for f in outcome.failed] == ["scopes"]
+    assert outcome.error.startswith(f"scopes ({PROFILE_USAGE}): ") and "404" in outcome.error
+    assert store.latest_scopes() == []
+    assert len(store.fetched_days("breakdown", None, FIRST_DAY, TODAY)) == HISTORY_DAYS
 
 
 async def test_truncated_bodies(collector, store, sim):

@@ -28,6 +28,7 @@ from usage_top.providers import registry
 from usage_top.store.errors import StoreError
 
 if TYPE_CHECKING:
+    from usage_top.pipeline.collector import PollOutcome
     from usage_top.pipeline.runtime import Runtime
 
 EXIT_OK, EXIT_USAGE, EXIT_UNREACHABLE = 0, 2, 3
@@ -55,6 +56,8 @@ def _common_options() -> argparse.ArgumentParser:
     common.add_argument("--base-url", help="vendor API base URL (https, or http on loopback)")
     common.add_argument("--interval", type=float, help="seconds between polls (min 5, default 30)")
     common.add_argument("--timezone", help="workspace timezone, IANA name (default UTC)")
+    common.add_argument("--redact", action="store_true",
+                        help="share-safe: account, key, project and email names as pseudonyms")
     return common
 
 
@@ -180,7 +183,7 @@ def _date(text: str) -> dt.date:
 
 def _settings(args: argparse.Namespace) -> Settings:
     flags = {name: getattr(args, name, None) for name in
-             ("provider", "demo", "db", "base_url", "interval", "timezone", "poll")}
+             ("provider", "demo", "db", "base_url", "interval", "timezone", "poll", "redact")}
     return load_settings(getattr(args, "config", None), **flags)
 
 
@@ -281,23 +284,29 @@ async def _report(
 
     async with _open_runtime(settings, clock) as runtime:
         outcome = await runtime.collector.poll_once()
-        if key and outcome.ok:
-            outcome = await runtime.collector.fetch_key(key, *range_dates(runtime, range_))
         last = runtime.store.last_success()
         if not outcome.ok and last is None:
             print(f"usage-top: {outcome.error}", file=sys.stderr)
             return EXIT_USAGE if outcome.needs_user else EXIT_UNREACHABLE
-        if not outcome.ok:
+        if key:
+            key = _resolve_key(runtime, key)
+            if outcome.landed:
+                fetched = await runtime.collector.fetch_key(key, *range_dates(runtime, range_))
+                outcome = outcome if fetched.ok else fetched
+        if outcome.partial:  # exit 0: the rest is live; the warning and the JSON name the parts
+            print(f"usage-top: some parts failed: {outcome.error}; their stored figures are "
+                  f"shown, marked stale", file=sys.stderr)
+        elif not outcome.ok:
             age = age_text((runtime.now() - last.finished_at).total_seconds())
             print(f"usage-top: {outcome.error}; showing stored data from {age} ago", file=sys.stderr)
-        report = build_report(runtime, range_, key, outcome.error)
+        report = build_report(runtime, range_, key, outcome.error, outcome.failed)
         if as_json:
             print(render_json(report))
         else:
             from rich.console import Console
 
             render_text(report, Console(), settings.tz)
-        return EXIT_OK
+        return EXIT_USAGE if outcome.needs_user else EXIT_OK  # a rejected key needs the user
 
 
 async def _collect(settings: Settings, clock: Clock | None, once: bool,
@@ -317,7 +326,8 @@ async def _collect(settings: Settings, clock: Clock | None, once: bool,
             outcome = report.outcome
             if exporter is not None:
                 exporter.observe(outcome)
-            status = "ok" if outcome.ok else f"error: {outcome.error}"
+            status = ("ok" if outcome.ok else f"partial: {outcome.error}" if outcome.partial
+                      else f"error: {outcome.error}")
             _log(f"{utc_text(outcome.finished_at)} poll {status} ({outcome.requests} requests)")
             for event in report.events:
                 _log(event_line(event))
@@ -345,6 +355,16 @@ def _metrics_server(runtime: Runtime, address: tuple[str, int], top: int):
         raise UsageError(f"cannot serve metrics on {host}:{port}: {exc.strerror or exc}") from None
     _log(f"metrics on http://{host}:{server.port}/metrics")
     return server
+
+
+def _resolve_key(runtime: Runtime, given: str) -> str:
+    """The stored key ``--key`` names (its short form works); else a usage error."""
+    from usage_top.commands.keys import KeyNotFound, resolve_key
+
+    try:
+        return resolve_key(given, runtime.store.keys())
+    except KeyNotFound as exc:
+        raise UsageError(str(exc)) from None
 
 
 def _logged_hook(settings: Settings, now: Clock):
@@ -377,7 +397,7 @@ def _stop_on_signals() -> asyncio.Event:
 
 
 def _exit_code(outcome) -> int:
-    if outcome.ok:
+    if outcome.landed:  # a partial poll landed: its failed parts are logged, polling goes on
         return EXIT_OK
     return EXIT_USAGE if outcome.needs_user else EXIT_UNREACHABLE
 
@@ -414,6 +434,9 @@ async def _check(
     settings: Settings, clock: Clock | None, warn: float | None, crit: float | None, as_json: bool,
     deadline: float = CHECK_DEADLINE,
 ) -> int:
+    import dataclasses
+
+    from usage_top.domain.parts import SCOPES
     from usage_top.oncall.check import evaluate, summary, to_json, unknown
 
     if warn is not None and crit is not None and warn >= crit:
@@ -426,9 +449,11 @@ async def _check(
         now = runtime.now()
         if outcome is None:
             result = unknown(now, f"no answer from the API within {deadline:g}s")
-        elif outcome.ok:
-            result = evaluate(runtime.store, settings, now, warn, crit)
-        else:
+        elif outcome.ok or (outcome.partial and SCOPES not in outcome.stale):
+            result = evaluate(_reader(runtime), settings, now, warn, crit)
+            if outcome.partial:  # the scopes are live: judge them, and name what is missing
+                result = dataclasses.replace(result, missing=outcome.error)
+        else:  # a failed scopes part is UNKNOWN, named: the readings would be stale
             result = unknown(now, outcome.error or "poll failed")
         print(to_json(result) if as_json else summary(result), flush=True)
         return result.exit_code
@@ -449,41 +474,68 @@ async def _export(settings: Settings, clock: Clock | None, args: argparse.Namesp
         if (until - args.since).days + 1 > MAX_EXPORT_DAYS:
             raise UsageError(f"at most {MAX_EXPORT_DAYS} days per export (asked for "
                              f"{(until - args.since).days + 1})")
-        error = await _fetch_for_export(runtime, args.since, until, args.key)
-        rows = daily_rows(runtime.store, capabilities, args.since, until, zone, args.key)
-        if error and not rows:
+        if args.output:
+            _check_writable(args.output)  # before spending requests on the fetch
+        failed, key = await _fetch_for_export(runtime, args.since, until, args.key)
+        reader = _reader(runtime)
+        rows = daily_rows(reader, capabilities, args.since, until, zone, key)
+        error = failed.error if failed else None
+        if failed and not rows:
             print(f"usage-top: {error}", file=sys.stderr)
-            return EXIT_UNREACHABLE
+            return _exit_code(failed)
         if error:
             print(f"usage-top: {error}; exporting what is stored", file=sys.stderr)
         dimension = capabilities.dimension
         meta = {"since": args.since.isoformat(), "until": until.isoformat(), "timezone": str(zone),
-                "key": args.key, "exported_at_utc": utc_text(now), "complete": error is None,
+                "key": reader.redactor.text(key), "exported_at_utc": utc_text(now),
+                "complete": error is None,
                 "dimension": dimension.kind if dimension else None,
                 "units": units_json(capabilities)}
         text = render(rows, daily_columns(capabilities), args.format, meta)
         if args.output:
-            args.output.write_text(text, encoding="utf-8")
+            try:
+                args.output.write_text(text, encoding="utf-8")
+            except OSError as exc:
+                raise UsageError(f"cannot write {args.output}: {exc.strerror or exc}") from None
             print(f"wrote {len(rows)} rows to {args.output}", file=sys.stderr)
         else:
             sys.stdout.write(text)
-        return EXIT_OK
+        return EXIT_USAGE if failed and failed.needs_user else EXIT_OK
+
+
+def _check_writable(path: Path) -> None:
+    """A one-line usage error for an output path that cannot be written."""
+    if path.is_dir():
+        raise UsageError(f"cannot write {path}: it is a directory (give a file name)")
+    parent = path.parent
+    if not parent.is_dir():
+        raise UsageError(f"cannot write {path}: the directory {parent} does not exist")
+
+
+def _reader(runtime: Runtime):
+    """The store as this command's output reads it (names redacted with ``--redact``)."""
+    from usage_top.views.redact import RedactedStore, Redactor
+
+    return RedactedStore(runtime.store, Redactor(runtime.settings.redact), runtime.capabilities)
 
 
 async def _fetch_for_export(
     runtime: Runtime, since: dt.date, until: dt.date, key: str | None
-) -> str | None:
-    """Days (to learn the keys), then each key's per-item series; the first error, if any."""
+) -> tuple[PollOutcome | None, str | None]:
+    """Days (to learn the keys), then each key's per-item series: the first failed
+    outcome, if any, and the stored key ``key`` names (a usage error if none)."""
     collector = runtime.collector
     outcome = await collector.ensure_days(since, until)
+    if key and (outcome.ok or runtime.store.keys()):
+        key = _resolve_key(runtime, key)
     if not outcome.ok:
-        return outcome.error
+        return outcome, key
     keys = [key] if key else [row.id for row in runtime.store.key_breakdown(since, until)]
     for masked in keys:
         outcome = await collector.fetch_key(masked, since, until)
         if not outcome.ok:
-            return outcome.error
-    return None
+            return outcome, key
+    return None, key
 
 
 def _run_sim(args: argparse.Namespace) -> int:

@@ -22,10 +22,19 @@ from usage_top.domain.capabilities import Capabilities
 from usage_top.domain.format import short_key, utc_text
 from usage_top.domain.measures import MISSING, Measure
 from usage_top.domain.model import Usage
+from usage_top.domain.parts import DAYS, SCOPES, PartFailure
 from usage_top.domain.periods import Range, local_today
 from usage_top.pipeline.runtime import Runtime
 from usage_top.views import serialise
+from usage_top.views.context import Context
 from usage_top.views.ranges import RangeView, range_view, ratio_of
+from usage_top.views.reconciliation import (
+    ReconciliationView,
+    reconciliation_json,
+    reconciliation_text,
+    reconciliation_view,
+)
+from usage_top.views.redact import RedactedStore, Redactor
 from usage_top.views.scopes import ScopeView, scope_views
 
 TOP_ROWS = 10
@@ -48,6 +57,10 @@ class Report:
     key: str | None
     scopes: list[ScopeView]
     view: RangeView
+    reconciliation: ReconciliationView | None = None
+    """The vendor's cost against the estimate (providers that reconcile; not per key)."""
+    failed: tuple[PartFailure, ...] = ()
+    """Parts of the poll that failed while the rest landed: their figures are the stored ones."""
 
 
 def range_dates(runtime: Runtime, range_: Range) -> tuple[dt.date, dt.date]:
@@ -56,20 +69,27 @@ def range_dates(runtime: Runtime, range_: Range) -> tuple[dt.date, dt.date]:
     return range_.dates(local_today(runtime.now(), zone))
 
 
-def build_report(runtime: Runtime, range_: Range, key: str | None, error: str | None) -> Report:
-    """The report of ``range_`` (and ``key``) as of now; ``error`` is the failed poll's."""
-    settings, store, capabilities = runtime.settings, runtime.store, runtime.capabilities
+def build_report(runtime: Runtime, range_: Range, key: str | None, error: str | None,
+                 failed: tuple[PartFailure, ...] = ()) -> Report:
+    """The report of ``range_`` (and ``key``) as of now; ``error`` is the failed poll's,
+    ``failed`` the parts that did not land (the poll's ``failed``)."""
+    settings, capabilities = runtime.settings, runtime.capabilities
+    redactor = Redactor(settings.redact)
+    store = RedactedStore(runtime.store, redactor, capabilities)  # names as pseudonyms if asked
     start, end = range_dates(runtime, range_)
     with store.snapshot():  # every figure from the same poll
         view = range_view(store, capabilities, start, end, key)
         scopes = scope_views(store, settings.thresholds_for)
         last = store.last_success()
+        ctx = Context(store, capabilities, settings.tz, runtime.now(), range_)
+        reconciled = reconciliation_view(ctx, start, end) if key is None else None
     return Report(
-        provider=runtime.collector.provider.name, account=runtime.account,
+        provider=runtime.collector.provider.name, account=redactor.alias("account", runtime.account),
         simulated=settings.simulated, capabilities=capabilities, generated_at=runtime.now(),
         data_as_of=last.finished_at if last else None,
-        error=error, range_=range_, zone=capabilities.day_zone(settings.tz), key=key,
-        scopes=scopes, view=view,
+        error=redactor.text(error), range_=range_, zone=capabilities.day_zone(settings.tz),
+        key=redactor.text(key),
+        scopes=scopes, view=view, reconciliation=reconciled, failed=failed,
     )
 
 
@@ -84,6 +104,9 @@ def report_json(report: Report) -> dict[str, Any]:
         "data_as_of": utc_text(report.data_as_of),
         "stale": report.error is not None,
         "error": report.error,
+        "failed_parts": [{"part": failure.name, "figures": failure.fills, "error": failure.error,
+                          "day": failure.day.isoformat() if failure.day else None}
+                         for failure in report.failed],
         "range": {"name": report.range_.value, "start": view.start.isoformat(),
                   "end": view.end.isoformat(), "timezone": str(report.zone)},
         "key": report.key,
@@ -94,6 +117,8 @@ def report_json(report: Report) -> dict[str, Any]:
         document[f"by_{view.kind}"] = [serialise.item_json(row, view.totals, capabilities)
                                        for row in view.by_item]
     document["by_key"] = [serialise.key_json(row, view.totals, capabilities) for row in view.by_key]
+    if report.reconciliation is not None:
+        document["reconciliation"] = reconciliation_json(report.reconciliation)
     document["dimension"] = view.kind
     document["units"] = serialise.units_json(capabilities)
     return document
@@ -111,6 +136,8 @@ def render_text(report: Report, console: Console, tz: ZoneInfo) -> None:
     if report.key:
         title += f" · key {report.key}"
     console.print(f"[bold]{title}[/]")
+    for line in missing_lines(report.failed):
+        console.print(line, style="yellow", highlight=False, markup=False)
     console.print(_scopes_table(report.scopes, tz))
     totals = (measure.with_label(view.totals) for measure in capabilities.shown_measures)
     console.print("Total: " + ", ".join(totals))
@@ -122,11 +149,31 @@ def render_text(report: Report, console: Console, tz: ZoneInfo) -> None:
         console.print("This provider reports no breakdown by item.")
     else:
         console.print(_rows_table(f"Top {dimension.plural.lower()}", view.by_item,
-                                  _item_columns(report)))
+                                  _item_columns(report), console.width))
     if not capabilities.key_breakdown:
         console.print("This provider reports no figures per key.")
     else:
-        console.print(_rows_table("Top keys", view.by_key, _key_columns(report, tz)))
+        console.print(_rows_table("Top keys", view.by_key, _key_columns(report, tz),
+                                  console.width))
+    if report.reconciliation is not None:
+        for line in reconciliation_text(report.reconciliation):
+            console.print(line, highlight=False, markup=False)
+
+
+def missing_lines(failed: tuple[PartFailure, ...]) -> list[str]:
+    """'Missing: scopes (/profile/usage): <why>. Stored figures shown, marked stale.'"""
+    if not failed:
+        return []
+    names = dict.fromkeys(failure.name for failure in failed)
+    what = {SCOPES: "the scopes below are the last stored", DAYS: "some days are the last stored"}
+    stale = "; ".join(dict.fromkeys(what[failure.fills] for failure in failed if failure.fills in what))
+    lines = []
+    for name in names:
+        failures = [failure for failure in failed if failure.name == name]
+        days = f" ({len(failures)} days)" if len(failures) > 1 else (
+            f" ({failures[0].day})" if failures[0].day else "")
+        lines.append(f"Missing: {name}{days}: {failures[0].error}")
+    return lines + ([f"Stale: {stale}."] if stale else [])
 
 
 _LEVEL_STYLE = {"normal": "green", "amber": "yellow", "red": "bold red"}
@@ -198,12 +245,38 @@ def _key_columns(report: Report, tz: ZoneInfo) -> list[Column]:
     return columns + _share_columns(report)
 
 
-def _rows_table(title: str, rows: list[Usage], columns: list[Column]) -> Table:
+NAME_MIN = 16
+"""Columns the first (name) column may shrink to, with an ellipsis, before figures go."""
+
+
+def _rows_table(title: str, rows: list[Usage], columns: list[Column], width: int) -> Table:
+    """The top rows, never a figure cut: each figure column keeps its widest cell (its
+    header wraps at spaces); the name column shrinks first, then columns from the right
+    are left out, and the caption says which."""
+    cells = [[cell(row) for _, cell in columns] for row in rows[:TOP_ROWS]]
+    needs = [max([len(word) for word in header.split(" ")] + [len(line[i]) for line in cells])
+             for i, (header, _) in enumerate(columns)]
+    needs[0] = max([len(columns[0][0])] + [len(line[0]) for line in cells])
+    shown = len(columns)
+
+    def room(count: int) -> int:  # what the first column has beside the others' figures
+        return width - sum(needs[1:count]) - 3 * count - 1
+
+    while shown > 2 and room(shown) < min(needs[0], NAME_MIN):
+        shown -= 1
+    widths = [max(1, min(needs[0], room(shown)))] + needs[1:shown]
     table = Table(title=title, title_justify="left")
-    for index, (header, _) in enumerate(columns):
-        table.add_column(header, justify="left" if index == 0 else "right", no_wrap=True)
-    for row in rows[:TOP_ROWS]:
-        table.add_row(*(cell(row) for _, cell in columns))
+    for index, (header, _) in enumerate(columns[:shown]):
+        table.add_column(header, justify="left" if index == 0 else "right",
+                         width=widths[index], no_wrap=index == 0)
+    for line in cells:
+        table.add_row(*line[:shown])
+    notes = []
     if len(rows) > TOP_ROWS:
-        table.caption = f"{len(rows) - TOP_ROWS} more (use --json for all)"
+        notes.append(f"{len(rows) - TOP_ROWS} more")
+    if shown < len(columns):
+        notes.append(", ".join(header for header, _ in columns[shown:]) + f" left out at {width} "
+                     "columns")
+    if notes:
+        table.caption = "; ".join(notes) + " (use --json for all)"
     return table

@@ -64,6 +64,8 @@ class CheckResult:
     scopes: list[ScopeCheck]
     first_to_run_out: str | None = None
     error: str | None = None
+    missing: str | None = None
+    """Parts of the poll that failed while the scopes landed (named in the summary)."""
 
     @property
     def exit_code(self) -> int:
@@ -123,6 +125,8 @@ def summary(result: CheckResult) -> str:
     if first is not None:
         projection = next(check.projection for check in result.scopes if check.name == first)
         text += f"; first to run out: {first} ({projection.text})"
+    if result.missing:
+        text += f"; missing: {_one_line(result.missing)}"
     perf = " ".join(
         f"'{check.name}'={check.usage.percent:.1f}%;{check.warn:g};{check.crit:g};0;100"
         for check in limited)
@@ -178,6 +182,7 @@ def to_json(result: CheckResult) -> str:
         "summary": summary(result),
         "error": result.error,
         "first_to_run_out": result.first_to_run_out,
+        "missing": result.missing,
         "scopes": scopes,
     }
     return json.dumps(document, indent=2, ensure_ascii=False)

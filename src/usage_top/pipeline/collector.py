@@ -10,8 +10,13 @@ figures are fetched on demand and reused while fresh.
 The collector asks ``provider.capabilities`` what exists instead of assuming
 one vendor's shape: what a provider does not offer is never requested.
 
-A poll either lands whole in the store (one transaction) or not at all, and its
-outcome is always logged: a failed poll is a state to show, not an exception.
+A poll is made of parts (``domain.parts``: the scope readings, each day's
+breakdown, a usage report…) that each land or fail on their own: the parts that
+answered are stored together in one transaction with the poll record, a failed
+part's figures stay as last stored (marked stale by the screens), and the
+outcome names it. Only when no part lands, or the key is refused, does the poll
+fail as a whole. Every outcome is logged: a failed poll is a state to show, not
+an exception.
 """
 
 from __future__ import annotations
@@ -26,6 +31,7 @@ from zoneinfo import ZoneInfo
 from usage_top.domain.capabilities import Capabilities
 from usage_top.domain.clock import Clock, utc_now
 from usage_top.domain.model import Billing, Breakdown, DailyUsage, ItemKeys, KeyDaily, PollResult, ScopeUsage
+from usage_top.domain.parts import Part, PartFailure, scopes_and_days, summary
 from usage_top.domain.periods import HISTORY_DAYS, day_end, local_today
 from usage_top.providers.errors import AuthError, BadRequest, ForbiddenError, ProviderError
 from usage_top.store import PollRecord, Store, StoreError
@@ -67,6 +73,9 @@ class Provider(Protocol):
         """Release the HTTP client (the runtime calls it once, at the end of a run)."""
         ...
 
+    # Optional: ``poll_parts(now, days, *, scopes=True) -> list[Part]`` declares the
+    # poll's parts (see ``default_parts`` for what an adapter without it gets).
+
 
 @dataclass(frozen=True)
 class PollOutcome:
@@ -78,10 +87,29 @@ class PollOutcome:
     requests: int = 0
     needs_user: bool = False
     """The error will not go away by retrying (wrong key, no API access, wrong base URL)."""
+    retry_after: float | None = None
+    """Seconds the vendor said to wait before the next try (credits exhausted: long)."""
+    scope: str = ""
+    """The scope the error is about ('' for the poll as a whole); its card says ``state``."""
+    state: str = ""
+    failed: tuple[PartFailure, ...] = ()
+    """The parts that did not land (``error`` names them)."""
+    partial: bool = False
+    """Some parts landed and some failed: the rest of the figures are live."""
 
     @property
     def ok(self) -> bool:
         return self.error is None
+
+    @property
+    def landed(self) -> bool:
+        """New figures were stored: the whole poll, or the parts that answered."""
+        return self.ok or self.partial
+
+    @property
+    def stale(self) -> frozenset[str]:
+        """What the failed parts fill (``parts.SCOPES``, ``parts.DAYS``): shown stale."""
+        return frozenset(failure.fills for failure in self.failed)
 
 
 Fetch = Callable[[dt.datetime], Awaitable[PollResult]]
@@ -117,12 +145,21 @@ class Collector:
     @property
     def has_days(self) -> bool:
         """Whether the provider breaks days down (by key or by item) for the store to sum."""
-        return self.capabilities.key_breakdown or bool(self.capabilities.dimensions)
+        return self.capabilities.has_days
 
     async def poll_once(self) -> PollOutcome:
-        """One poll: scopes plus every day that is not final yet. Never raises."""
+        """One poll: scopes plus every day that is not final yet, each part landing on
+        its own. Never raises."""
         async with self._lock:
-            return await self._guarded(self._fetch_poll)
+            now = self.clock()
+            return await self._in_parts(self.parts(now, self.days_to_fetch(now)))
+
+    def parts(self, now: dt.datetime, days: Sequence[dt.date], *, scopes: bool = True) -> list[Part]:
+        """The provider's parts for a poll of ``days`` (and the scopes, unless told not)."""
+        declared = getattr(self.provider, "poll_parts", None)
+        if declared is not None:
+            return list(declared(now, days, scopes=scopes))
+        return default_parts(self.provider, now, days, scopes=scopes)
 
     async def fetch_key(self, key: str, start: dt.date, end: dt.date) -> PollOutcome:
         """Fetch one key's per-item daily series, unless the store has it fresh.
@@ -176,7 +213,7 @@ class Collector:
             days = self._unfinished_days(first, min(last, today))
             if not days:
                 return self._nothing()
-            return await self._guarded(lambda now: self._fetch_days(days, now))
+            return await self._in_parts(self.parts(self.clock(), days, scopes=False))
 
     def days_to_fetch(self, now: dt.datetime) -> list[dt.date]:
         """Today, plus every day of the history window not fetched since it ended;
@@ -214,20 +251,6 @@ class Collector:
         now = self.clock()
         return PollOutcome(started_at=now, finished_at=now)
 
-    async def _fetch_poll(self, now: dt.datetime) -> PollResult:
-        days = self.days_to_fetch(now)
-        async with asyncio.TaskGroup() as group:  # the first failure cancels the rest
-            scopes = group.create_task(self.provider.scopes(now))
-            breakdowns = group.create_task(self.provider.day_breakdowns(days)) if days else None
-        return PollResult(
-            fetched_at=now,
-            scopes=tuple(scopes.result()),
-            day_breakdowns=tuple(breakdowns.result()) if breakdowns else (),
-        )
-
-    async def _fetch_days(self, days: list[dt.date], now: dt.datetime) -> PollResult:
-        return PollResult(fetched_at=now, day_breakdowns=tuple(await self.provider.day_breakdowns(days)))
-
     async def _fetch_billing(self, now: dt.datetime) -> PollResult:
         return PollResult(fetched_at=now, billing=await self.provider.billing())
 
@@ -250,7 +273,7 @@ class Collector:
         """
         started = self.clock()
         sent_before = self.provider.requests_made
-        error, needs_user = None, False
+        error, needs_user, failed = None, False, None
         try:
             result = await _first_error(fetch(started))
             poll = PollRecord(started, self.clock(), "ok", None, self.provider.requests_made - sent_before)
@@ -258,6 +281,7 @@ class Collector:
             return PollOutcome(started, poll.finished_at, None, poll.requests)
         except ProviderError as exc:
             error, needs_user = str(exc), isinstance(exc, (AuthError, ForbiddenError, BadRequest))
+            failed = exc
         except StoreError as exc:  # a damaged or foreign file will not heal by polling again
             error, needs_user = f"database: {exc}", exc.permanent
         except Exception as exc:  # a bug must not kill a monitor left open all day
@@ -267,7 +291,135 @@ class Collector:
             self.store.record_poll(started, finished, "error", error, requests)
         except StoreError:
             pass  # the outcome still reaches the caller, who shows it
-        return PollOutcome(started, finished, error, requests, needs_user)
+        if failed is None:
+            return PollOutcome(started, finished, error, requests, needs_user)
+        return PollOutcome(started, finished, error, requests, needs_user,
+                           failed.retry_after if failed.retryable else None,
+                           failed.scope, failed.state)
+
+    def next_wait(self, outcome: PollOutcome | None) -> float:
+        """Seconds until the next poll: the interval, or longer where the vendor asked
+        (a 402's ten minutes: polling goes on, slowly, without a retry storm)."""
+        wait = outcome.retry_after if outcome is not None and outcome.retry_after else 0.0
+        return max(self.interval, wait)
+
+
+    async def _in_parts(self, parts: list[Part]) -> PollOutcome:
+        """Run the parts together and store, in one transaction with the poll record,
+        every part that answered.
+
+        A refused key (or a plan without access) cancels the rest and fails the
+        poll as a whole; so does every part failing (then a 404 everywhere is a
+        wrong base URL, which retrying will not fix). Otherwise the failed parts are
+        the outcome's ``failed`` and its ``error`` names them, one line.
+        """
+        started = self.clock()
+        sent_before = self.provider.requests_made
+        landed, failures, refused = await _run(parts)
+        requests = self.provider.requests_made - sent_before
+        failed = _failed(failures)
+        if refused is not None or not landed:
+            first = refused or failures[0][1]
+            needs_user = refused is not None or all(_needs_user(exc) for _, exc in failures)
+            return self._failed(started, _error_of(first), needs_user, requests, failed, first)
+        error = summary(failed, _counts(parts)) if failed else None
+        try:
+            poll = PollRecord(started, self.clock(), "ok", error, requests)
+            self.store.ingest(_merged(started, landed), poll=poll)
+        except StoreError as exc:
+            return self._failed(started, f"database: {exc}", exc.permanent, requests)
+        return PollOutcome(started, poll.finished_at, error, requests, failed=failed,
+                           partial=bool(failed))
+
+    def _failed(self, started: dt.datetime, error: str, needs_user: bool, requests: int,
+                failed: tuple[PartFailure, ...] = (), exc: BaseException | None = None) -> PollOutcome:
+        """A poll that stored nothing: its record says why (the caller still hears it
+        if even that cannot be written)."""
+        finished = self.clock()
+        try:
+            self.store.record_poll(started, finished, "error", error, requests)
+        except StoreError:
+            pass
+        if not isinstance(exc, ProviderError):
+            return PollOutcome(started, finished, error, requests, needs_user, failed=failed)
+        return PollOutcome(started, finished, error, requests, needs_user,
+                           exc.retry_after if exc.retryable else None, exc.scope, exc.state,
+                           failed=failed)
+
+
+def default_parts(provider: Provider, now: dt.datetime, days: Sequence[dt.date], *,
+                  scopes: bool = True) -> list[Part]:
+    """The parts of an adapter that declares none: its scopes, and all days as one part."""
+    return scopes_and_days(now, days, scopes=scopes, read_scopes=provider.scopes,
+                           read_days=provider.day_breakdowns)
+
+
+Failure = tuple[Part, BaseException]
+
+
+async def _run(parts: list[Part]) -> tuple[list[PollResult], list[Failure], BaseException | None]:
+    """Every part's result or failure, in the parts' order; the first refusal (a bad
+    key, no access), which cancels the parts still running: they would be refused too."""
+    tasks = {asyncio.ensure_future(part.fetch()): part for part in parts}
+    landed: list[PollResult] = []
+    failures: list[Failure] = []
+    refused = None
+    try:
+        pending = set(tasks)
+        while pending and refused is None:
+            done, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
+            for task in done:
+                exc = task.exception()
+                if exc is None:
+                    landed.append(task.result())
+                    continue
+                failures.append((tasks[task], exc))
+                if isinstance(exc, (AuthError, ForbiddenError)) and refused is None:
+                    refused = exc
+    finally:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+    order = {id(part): index for index, part in enumerate(parts)}
+    failures.sort(key=lambda failure: order[id(failure[0])])
+    return landed, failures, refused
+
+
+def _error_of(exc: BaseException) -> str:
+    """One line for a part's failure (a bug must not kill a monitor left open all day)."""
+    if isinstance(exc, ProviderError):
+        return str(exc)
+    return f"internal error: {type(exc).__name__}: {exc}"
+
+
+def _needs_user(exc: BaseException) -> bool:
+    """Retrying cannot fix it: a refused key, no access, a request the API rejects."""
+    return isinstance(exc, (AuthError, ForbiddenError, BadRequest))
+
+
+def _failed(failures: list[Failure]) -> tuple[PartFailure, ...]:
+    return tuple(PartFailure(part.name, part.fills, _error_of(exc), part.day) for part, exc in failures)
+
+
+def _counts(parts: list[Part]) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for part in parts:
+        counts[part.name] = counts.get(part.name, 0) + 1
+    return counts
+
+
+def _merged(fetched_at: dt.datetime, results: list[PollResult]) -> PollResult:
+    """The landed parts as one result (one transaction); days in date order."""
+    return PollResult(
+        fetched_at=fetched_at,
+        scopes=tuple(scope for result in results for scope in result.scopes),
+        day_breakdowns=tuple(sorted((day for result in results for day in result.day_breakdowns),
+                                    key=lambda breakdown: breakdown.start)),
+        account_daily=next((r.account_daily for r in results if r.account_daily), None),
+        key_daily=tuple(daily for result in results for daily in result.key_daily),
+        item_keys=tuple(item for result in results for item in result.item_keys),
+        billing=next((r.billing for r in results if r.billing), None),
+    )
 
 
 async def _first_error(awaitable: Awaitable[PollResult]) -> PollResult:

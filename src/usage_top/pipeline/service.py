@@ -79,17 +79,18 @@ class PollService:
     async def poll(self) -> PollReport:
         """One poll and its alerts. Never raises."""
         outcome = await self.collector.poll_once()
-        if not outcome.ok:
+        if not outcome.landed:
             return PollReport(outcome)
-        events, error = await asyncio.to_thread(self._alert)
+        events, error = await asyncio.to_thread(self._alert)  # a partial poll's parts count too
         if error is not None:
-            outcome = dataclasses.replace(outcome, error=error)
+            outcome = dataclasses.replace(outcome, error="; ".join(filter(None, (outcome.error, error))))
         return PollReport(outcome, events)
 
     async def run(
         self, stop: asyncio.Event, on_report: Callable[[PollReport], object] | None = None
     ) -> PollReport | None:
-        """Poll every ``collector.interval`` seconds until ``stop`` is set; polls never overlap.
+        """Poll every ``collector.interval`` seconds (longer where the vendor asked to
+        wait: ``Collector.next_wait``) until ``stop`` is set; polls never overlap.
 
         Stops early, returning that poll, on an error retrying cannot fix (a rejected
         key, a plan without API access, a wrong base URL): the user must act.
@@ -101,7 +102,7 @@ class PollService:
             if report.outcome.needs_user:
                 return report
             try:
-                await asyncio.wait_for(stop.wait(), timeout=self.collector.interval)
+                await asyncio.wait_for(stop.wait(), timeout=self.collector.next_wait(report.outcome))
             except TimeoutError:
                 pass
         return None

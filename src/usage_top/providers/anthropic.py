@@ -31,6 +31,7 @@ from pydantic import TypeAdapter
 
 from usage_top.domain.capabilities import Capabilities, Dimension, Ratio, TimeBasis
 from usage_top.domain.measures import TOKENS, Measure, Unit, UnitKind, money
+from usage_top.domain.parts import Part, scopes_and_days
 from usage_top.domain.model import (
     Breakdown,
     DailyUsage,
@@ -41,6 +42,7 @@ from usage_top.domain.model import (
     Usage,
 )
 from usage_top.providers import anthropic_rows
+from usage_top.providers.anthropic_reconcile import reconcile_stored
 from usage_top.providers.anthropic_rows import TOKEN_MEASURES, DayTally, Listed, parse
 from usage_top.providers.errors import AuthError, ForbiddenError, ProviderError
 from usage_top.providers.http import ApiClient
@@ -74,7 +76,7 @@ NO_KEY = "(no API key)"
 
 USD = money("USD")
 MODEL = Dimension("model", "Model", "Models", "Not by model")
-WORKSPACE = Dimension("workspace", "Workspace", "Workspaces", "Default workspace")
+WORKSPACE = Dimension("workspace", "Workspace", "Workspaces", "Default workspace", private=True)
 
 CAPABILITIES = Capabilities(
     measures=(
@@ -99,6 +101,7 @@ CAPABILITIES = Capabilities(
     ratio=Ratio("$/1M est.", "cost_est_per_1m_tokens", "cost_est", TOKEN_MEASURES, scale=1e6,
                 phrase="estimated dollars per million tokens"),
     table_measures=("input_tokens", "output_tokens", "cost", "cost_est"),
+    reconcile=reconcile_stored,
 )
 """``activity`` is output tokens, not a total: a total would be dominated by cache
 reads (often several times the input at a tenth of its price), while output is
@@ -263,6 +266,13 @@ class AnthropicProvider:
                     None)
 
     # Breakdowns ---------------------------------------------------------------
+
+    def poll_parts(self, now: dt.datetime, days: Sequence[dt.date], *, scopes: bool = True) -> list[Part]:
+        """Two parts: the budgets (month-to-date costs), and the usage and cost reports
+        of every day, which write the same rows (a day's tokens and its cost) together."""
+        return scopes_and_days(now, days, scopes=scopes, read_scopes=self.scopes,
+                               read_days=self.day_breakdowns, scopes_name=f"budgets ({COSTS})",
+                               days_name="usage and cost reports")
 
     async def day_breakdowns(self, days: Sequence[dt.date]) -> list[Breakdown]:
         """One breakdown per UTC day asked for, all keys: totals, by key (tokens and the

@@ -30,6 +30,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationErr
 from usage_top.domain.capabilities import Capabilities, TimeBasis
 from usage_top.domain.measures import REQUESTS, Measure, Unit, UnitKind
 from usage_top.domain.model import Billing, Breakdown, Period, ScopeUsage
+from usage_top.domain.parts import Part, scopes_and_days
 from usage_top.providers.errors import (
     AuthError,
     BadRequest,
@@ -60,9 +61,11 @@ CAPABILITIES = Capabilities(
     billing=True,
     time_basis=TimeBasis.UTC,
     min_interval=MIN_INTERVAL,
+    cumulative="credits.cycle",
 )
 """No dimensions and no key breakdown: the vendor reports none, so ``day_breakdowns``
-gives nothing and a chart can only come from stored readings of the credits scope."""
+gives nothing and the chart comes from stored readings of the credits scope
+(``cumulative``: the cycle's ``used`` only grows until the cycle renews)."""
 
 WINDOWS = (("daily", Period.DAILY), ("hourly", Period.HOURLY), ("minute", Period.MINUTE))
 
@@ -92,6 +95,8 @@ class CreditsExhausted(ProviderError):
     request succeeds again after a top-up or at the next cycle."""
 
     retryable = True
+    scope = "credits.cycle"
+    state = "credits exhausted (HTTP 402)"
 
     def __init__(self, detail: str) -> None:
         said = f": {detail}" if detail else ""
@@ -289,6 +294,11 @@ class LushaProvider:
             prices={action: price.credits / price.perQuantity
                     for action, price in usage.pricing.items()},
         )
+
+    def poll_parts(self, now: dt.datetime, days: Any, *, scopes: bool = True) -> list[Part]:
+        """One part, the account usage: credits and request windows in one answer."""
+        return scopes_and_days(now, (), scopes=scopes, read_scopes=self.scopes,
+                               read_days=self.day_breakdowns, scopes_name=f"account usage ({USAGE})")
 
     async def day_breakdowns(self, days: Any) -> list[Breakdown]:
         """Nothing, without a request: Lusha reports no breakdown by day, key or endpoint."""

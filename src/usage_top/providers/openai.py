@@ -33,6 +33,7 @@ from usage_top.domain.model import (
     ScopeUsage,
     Usage,
 )
+from usage_top.domain.parts import Part, scopes_and_days
 from usage_top.providers import openai_lists, openai_rows
 from usage_top.providers.errors import AuthError, ProviderError
 from usage_top.providers.http import ApiClient
@@ -197,6 +198,13 @@ class OpenAIProvider:
                     None)
 
     # Breakdowns ---------------------------------------------------------------
+
+    def poll_parts(self, now: dt.datetime, days: Sequence[dt.date], *, scopes: bool = True) -> list[Part]:
+        """Two parts: the budgets (month-to-date costs), and the usage and cost reports
+        of every day, which write the same rows (a day's tokens and its cost) together."""
+        return scopes_and_days(now, days, scopes=scopes, read_scopes=self.scopes,
+                               read_days=self.day_breakdowns, scopes_name=f"budgets ({COSTS})",
+                               days_name="usage and cost reports")
 
     async def day_breakdowns(self, days: Sequence[dt.date]) -> list[Breakdown]:
         """One breakdown per UTC day asked for, in that order, all keys: totals, by key,

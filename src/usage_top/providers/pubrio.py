@@ -22,6 +22,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 from collections.abc import Callable, Iterable, Sequence
+from functools import partial
 from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 from zoneinfo import ZoneInfo
 
@@ -35,9 +36,11 @@ from usage_top.domain.model import (
     DayFigures,
     ItemDaily,
     Period,
+    PollResult,
     ScopeUsage,
     Usage,
 )
+from usage_top.domain.parts import DAYS, SCOPES, Part
 from usage_top.domain.periods import period_end
 from usage_top.providers.errors import BadResponse, NoApiAccess
 from usage_top.providers.pubrio_capabilities import CAPABILITIES, ENDPOINT, NAME
@@ -49,6 +52,8 @@ SOFT_RATE_LIMIT_PER_MINUTE = 300
 """Pubrio documents a soft limit of 300 requests/min on the API; it sends no header."""
 
 AUTH_HEADER = "pubrio-api-key"
+USAGE_PATH = "/profile/usage"
+BREAKDOWN_PATH = "/api_keys/usage/breakdown"
 UNNAMED_KEY = "(unnamed key)"
 
 _SCOPES = (("api", "API", "requests"), ("portal", "Portal", None))
@@ -184,10 +189,10 @@ class PubrioProvider:
 
     async def scopes(self, now: dt.datetime) -> list[ScopeUsage]:
         """Current usage against limits, one entry per scope and period."""
-        data = await self._data("/profile/usage", {})
+        data = await self._data(USAGE_PATH, {})
         if data.get("is_api_access_available") is False:
             raise NoApiAccess()
-        return _parse(lambda: list(self._scopes(data, now)), "/profile/usage")
+        return _parse(lambda: list(self._scopes(data, now)), USAGE_PATH)
 
     async def day_breakdowns(self, days: Sequence[dt.date]) -> list[Breakdown]:
         """One single-day breakdown per day (all keys), in the order asked; the first
@@ -198,6 +203,19 @@ class PubrioProvider:
         except ExceptionGroup as failed:
             raise failed.exceptions[0] from None
         return [task.result() for task in tasks]
+
+    def poll_parts(self, now: dt.datetime, days: Sequence[dt.date], *, scopes: bool = True) -> list[Part]:
+        """The poll's parts: the scope readings, and each day's breakdown on its own
+        (a request each), so one failing endpoint or day costs its own figures only."""
+        parts = [Part(f"scopes ({USAGE_PATH})", SCOPES, partial(self._scopes_part, now))] if scopes else []
+        return parts + [Part(f"breakdown ({BREAKDOWN_PATH})", DAYS, partial(self._day_part, day, now), day)
+                        for day in days]
+
+    async def _scopes_part(self, now: dt.datetime) -> PollResult:
+        return PollResult(fetched_at=now, scopes=tuple(await self.scopes(now)))
+
+    async def _day_part(self, day: dt.date, now: dt.datetime) -> PollResult:
+        return PollResult(fetched_at=now, day_breakdowns=(await self._breakdown(day, day),))
 
     async def key_daily(self, key: str, start: dt.date, end: dt.date) -> DailyUsage:
         """One key's per-day series over a range, total and per endpoint."""
@@ -216,7 +234,7 @@ class PubrioProvider:
         return _parse(lambda: _ProfileData.model_validate(data).billing(), "/profile")
 
     async def _breakdown(self, start: dt.date, end: dt.date, filters: dict | None = None) -> Breakdown:
-        path = "/api_keys/usage/breakdown"
+        path = BREAKDOWN_PATH
         data = await self._data(path, _range_body(start, end, filters))
         return _parse(lambda: self._parse_breakdown(start, end, _BreakdownData.model_validate(data)), path)
 

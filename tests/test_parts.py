@@ -1,0 +1,95 @@
+"""Per-part outcomes from the outside: one failing endpoint costs its own figures only.
+
+The simulator over a real loopback socket answers 404 on some paths (``Faults.paths``);
+``report``, ``check`` and ``collect`` run in-process on a real SQLite file. The
+figures expected are summed here from the simulator's raw breakdown answers.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+import httpx
+
+from usage_top.commands.cli import main
+from usage_top.sim import DEMO_API_KEY, Faults
+
+from .conftest import FROZEN
+
+BREAKDOWN = "/api_keys/usage/breakdown"
+PROFILE_USAGE = "/profile/usage"
+OTHER_PATHS = (PROFILE_USAGE, "/api_keys/usage/daily", "/profile")
+"""Every Pubrio path but the breakdown: a server that serves the breakdown alone."""
+
+
+def _run(capsys, clock, *argv: str) -> tuple[int, str, str]:
+    code = main(list(argv), clock=clock)
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def _vendor_keys(sim_server, start: dt.date, end: dt.date) -> dict[str, float]:
+    """Credits per key over a range, summed from the simulator's own per-day answers."""
+    credits: dict[str, float] = {}
+    day = start
+    while day <= end:
+        body = {"start_date": day.isoformat(), "end_date": day.isoformat()}
+        answer = httpx.post(sim_server.url + BREAKDOWN, json=body,
+                            headers={"pubrio-api-key": DEMO_API_KEY}).json()["data"]
+        for row in answer["by_key"]:
+            credits[row["name"]] = credits.get(row["name"], 0) + row["credits"]
+        day += dt.timedelta(days=1)
+    return credits
+
+
+def test_report_against_a_server_with_only_the_breakdown(settings, sim, sim_server, capsys, clock):
+    sim.set_faults(Faults(status=404, paths=OTHER_PATHS))
+    code, out, err = _run(capsys, clock, "report", "--json", "--range", "7d")
+
+    assert code == 0, err  # documented: 0 with a warning line naming the parts
+    assert err.count("\n") == 1 and err.startswith("usage-top: some parts failed: scopes (/profile/usage)")
+    assert "404" in err and "Traceback" not in err
+    report = json.loads(out)
+    assert report["failed_parts"] == [{"part": "scopes (/profile/usage)", "figures": "scopes",
+                                       "error": report["failed_parts"][0]["error"], "day": None}]
+    assert report["scopes"] == [] and report["stale"] is True
+    today = FROZEN.date()
+    sim.set_faults(Faults())
+    expected = _vendor_keys(sim_server, today - dt.timedelta(days=6), today)
+    assert {row["key"]: row["credits"] for row in report["by_key"]} == expected
+    assert expected  # the breakdown is shown: the keys and their credits
+
+
+def test_report_text_says_what_is_missing(settings, sim, capsys, clock):
+    sim.set_faults(Faults(status=404, paths=OTHER_PATHS))
+    code, out, err = _run(capsys, clock, "report")
+    assert code == 0
+    assert "Missing: scopes (/profile/usage): " in out and "Top keys" in out
+
+
+def test_every_part_404_still_stops_with_one_line(settings, sim, capsys, clock):
+    sim.set_faults(Faults(status=404))
+    code, out, err = _run(capsys, clock, "report")
+    assert code == 2 and out == ""
+    assert err.count("\n") == 1 and "404" in err and "some parts failed" not in err
+
+
+def test_check_names_a_missing_part_and_judges_the_live_scopes(settings, sim, capsys, clock):
+    sim.set_faults(Faults(status=404, paths=(BREAKDOWN,)))
+    code, out, _ = _run(capsys, clock, "check")
+    assert code in (0, 1, 2)  # the scopes landed: judged, not UNKNOWN
+    assert f"missing: breakdown ({BREAKDOWN}), 31 of 31 days: " in out
+
+
+def test_check_is_unknown_when_the_scopes_part_failed(settings, sim, capsys, clock):
+    sim.set_faults(Faults(status=404, paths=(PROFILE_USAGE,)))
+    code, out, _ = _run(capsys, clock, "check")
+    assert code == 3 and out.startswith("USAGE UNKNOWN - scopes (/profile/usage): ")
+
+
+def test_collect_logs_the_partial_poll_and_goes_on(settings, sim, capsys, clock):
+    sim.set_faults(Faults(status=404, paths=(PROFILE_USAGE,)))
+    code, _, err = _run(capsys, clock, "collect", "--once")
+    first = err.splitlines()[0]
+    assert "poll partial: scopes (/profile/usage): " in first and code == 0
