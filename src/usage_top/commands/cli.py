@@ -25,9 +25,11 @@ from usage_top.domain.clock import Clock, utc_now
 from usage_top.domain.format import utc_text
 from usage_top.domain.periods import Range
 from usage_top.providers import registry
+from usage_top.commands import accounts
 from usage_top.store.errors import StoreError
 
 if TYPE_CHECKING:
+    from usage_top.oncall.check import CheckResult
     from usage_top.pipeline.collector import PollOutcome
     from usage_top.pipeline.runtime import Runtime
 
@@ -56,6 +58,8 @@ def _common_options() -> argparse.ArgumentParser:
     common.add_argument("--base-url", help="vendor API base URL (https, or http on loopback)")
     common.add_argument("--interval", type=float, help="seconds between polls (min 5, default 30)")
     common.add_argument("--timezone", help="workspace timezone, IANA name (default UTC)")
+    common.add_argument("--account", help="one configured account ([accounts.NAME]); report "
+                        "and export need it when several are configured")
     common.add_argument("--redact", action="store_true",
                         help="share-safe: account, key, project and email names as pseudonyms")
     return common
@@ -196,7 +200,7 @@ def _reject_key_flags(argv: list[str]) -> None:
             )
 
 
-_VALUE_OPTIONS = ("--db", "--config", "--base-url", "--interval", "--timezone")
+_VALUE_OPTIONS = ("--db", "--config", "--base-url", "--interval", "--timezone", "--account")
 
 
 def _command_of(argv: list[str]) -> str | None:
@@ -227,10 +231,19 @@ def main(argv: list[str] | None = None, clock: Clock | None = None) -> int:
         warning = file_warning(getattr(args, "config", None) or _config_path())
         if warning:
             print(warning, file=sys.stderr)
+        account = getattr(args, "account", None)
+        if args.command in ("report", "export"):
+            settings = accounts.one_account(settings, account)
         if args.command == "report":
             return asyncio.run(_report(settings, clock, Range(args.range), args.key, args.json))
         if args.command == "collect":
             metrics = _metrics_address(args)
+            watched = accounts.watched(settings, account)
+            if len(watched) > 1:
+                if metrics:
+                    raise UsageError("--metrics serves one account: add --account NAME")
+                return asyncio.run(accounts.collect(watched, clock, args.once))
+            settings = next(iter(watched.values()))
             return asyncio.run(_collect(settings, clock, args.once, metrics, args.metrics_top))
         if args.command == "serve":
             from usage_top.commands.serve import serve
@@ -240,8 +253,10 @@ def main(argv: list[str] | None = None, clock: Clock | None = None) -> int:
             return asyncio.run(_export(settings, clock, args))
         if args.command == "check":  # pragma: no cover - routed by _main_check
             return _main_check(argv, clock)
-        return _dashboard(settings, clock)
-    except (UsageError, ConfigError, StoreError, ListenError) as exc:
+        if len(settings.fleet()) > 1:
+            return accounts.dashboard(settings, clock, account)
+        return _dashboard(accounts.one_account(settings, account), clock)
+    except (UsageError, ConfigError, StoreError, ListenError, accounts.AccountError) as exc:
         print(f"usage-top: {exc}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
@@ -421,8 +436,13 @@ def _main_check(argv: list[str], clock: Clock | None) -> int:
         warning = file_warning(getattr(args, "config", None) or _config_path())
         if warning:
             print(warning, file=sys.stderr)
+        watched = accounts.watched(settings, getattr(args, "account", None))
+        if len(watched) > 1:
+            return asyncio.run(accounts.check(watched, clock, args.warn, args.crit, args.json,
+                                              args.deadline))
+        settings = next(iter(watched.values()))
         return asyncio.run(_check(settings, clock, args.warn, args.crit, args.json, args.deadline))
-    except (UsageError, ConfigError, CheckUsageError) as exc:
+    except (UsageError, ConfigError, CheckUsageError, accounts.AccountError) as exc:
         return fail(str(exc))
     except KeyboardInterrupt:
         return 130
@@ -434,29 +454,37 @@ async def _check(
     settings: Settings, clock: Clock | None, warn: float | None, crit: float | None, as_json: bool,
     deadline: float = CHECK_DEADLINE,
 ) -> int:
+    from usage_top.oncall.check import summary, to_json
+
+    async with _open_runtime(settings, clock) as runtime:
+        result = await _judge(runtime, settings, warn, crit, deadline)
+        print(to_json(result) if as_json else summary(result), flush=True)
+        return result.exit_code
+
+
+async def _judge(runtime: Runtime, settings: Settings, warn: float | None, crit: float | None,
+                 deadline: float) -> CheckResult:
+    """One account's fresh poll (within ``deadline``) judged: its check result."""
     import dataclasses
 
     from usage_top.domain.parts import SCOPES
-    from usage_top.oncall.check import evaluate, summary, to_json, unknown
+    from usage_top.oncall.check import evaluate, unknown
 
     if warn is not None and crit is not None and warn >= crit:
         raise UsageError(f"--warn ({warn:g}) must be below --crit ({crit:g})")
-    async with _open_runtime(settings, clock) as runtime:
-        try:
-            outcome = await asyncio.wait_for(runtime.collector.poll_once(), timeout=deadline)
-        except TimeoutError:
-            outcome = None
-        now = runtime.now()
-        if outcome is None:
-            result = unknown(now, f"no answer from the API within {deadline:g}s")
-        elif outcome.ok or (outcome.partial and SCOPES not in outcome.stale):
-            result = evaluate(_reader(runtime), settings, now, warn, crit)
-            if outcome.partial:  # the scopes are live: judge them, and name what is missing
-                result = dataclasses.replace(result, missing=outcome.error)
-        else:  # a failed scopes part is UNKNOWN, named: the readings would be stale
-            result = unknown(now, outcome.error or "poll failed")
-        print(to_json(result) if as_json else summary(result), flush=True)
-        return result.exit_code
+    try:
+        outcome = await asyncio.wait_for(runtime.collector.poll_once(), timeout=deadline)
+    except TimeoutError:
+        outcome = None
+    now = runtime.now()
+    if outcome is None:
+        return unknown(now, f"no answer from the API within {deadline:g}s")
+    if outcome.ok or (outcome.partial and SCOPES not in outcome.stale):
+        result = evaluate(_reader(runtime), settings, now, warn, crit)
+        if outcome.partial:  # the scopes are live: judge them, and name what is missing
+            result = dataclasses.replace(result, missing=outcome.error)
+        return result
+    return unknown(now, outcome.error or "poll failed")  # stale scope readings: UNKNOWN, named
 
 
 async def _export(settings: Settings, clock: Clock | None, args: argparse.Namespace) -> int:

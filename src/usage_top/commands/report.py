@@ -154,7 +154,7 @@ def render_text(report: Report, console: Console, tz: ZoneInfo) -> None:
         console.print("This provider reports no figures per key.")
     else:
         console.print(_rows_table("Top keys", view.by_key, _key_columns(report, tz),
-                                  console.width))
+                                  console.width, KEY_MIN))
     if report.reconciliation is not None:
         for line in reconciliation_text(report.reconciliation):
             console.print(line, highlight=False, markup=False)
@@ -246,13 +246,17 @@ def _key_columns(report: Report, tz: ZoneInfo) -> list[Column]:
 
 
 NAME_MIN = 16
-"""Columns the first (name) column may shrink to, with an ellipsis, before figures go."""
+"""Columns an item's name may shrink to, with an ellipsis, before figures go."""
+KEY_MIN = 32
+"""Columns of a key kept whole before figures go: cut keys cannot be told apart."""
 
 
-def _rows_table(title: str, rows: list[Usage], columns: list[Column], width: int) -> Table:
+def _rows_table(
+    title: str, rows: list[Usage], columns: list[Column], width: int, name_min: int = NAME_MIN
+) -> Table:
     """The top rows, never a figure cut: each figure column keeps its widest cell (its
-    header wraps at spaces); the name column shrinks first, then columns from the right
-    are left out, and the caption says which."""
+    header wraps at spaces); the name column shrinks first (to ``name_min``), then
+    columns from the right are left out, and the caption says which."""
     cells = [[cell(row) for _, cell in columns] for row in rows[:TOP_ROWS]]
     needs = [max([len(word) for word in header.split(" ")] + [len(line[i]) for line in cells])
              for i, (header, _) in enumerate(columns)]
@@ -262,7 +266,7 @@ def _rows_table(title: str, rows: list[Usage], columns: list[Column], width: int
     def room(count: int) -> int:  # what the first column has beside the others' figures
         return width - sum(needs[1:count]) - 3 * count - 1
 
-    while shown > 2 and room(shown) < min(needs[0], NAME_MIN):
+    while shown > 2 and room(shown) < min(needs[0], name_min):
         shown -= 1
     widths = [max(1, min(needs[0], room(shown)))] + needs[1:shown]
     table = Table(title=title, title_justify="left")

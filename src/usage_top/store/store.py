@@ -244,6 +244,12 @@ class Store:
         with self._read() as conn:
             return queries.key_item_days(conn, start, end, key)
 
+    def keys(self) -> dict[str, str]:
+        """Every key the file knows: masked key -> display name (the masked key when it
+        has none), for resolving what a user typed (``--key``) to one key."""
+        with self._read() as conn:
+            return {masked: name for masked, name in self._key_names.of(conn, ()).values()}
+
     def latest_billing(self) -> tuple[Billing, dt.datetime] | None:
         with self._read() as conn:
             return readings.latest_billing(conn)
