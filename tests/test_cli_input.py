@@ -7,6 +7,10 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
+import select
+import subprocess
+import sys
 
 import pytest
 
@@ -144,3 +148,30 @@ def test_the_report_at_80_columns_cuts_no_key_and_no_figure(isolated_env, clock,
                      "anthropic": ("cost", "${:,.2f}")}[provider]
     for row in document[f"by_{document['dimension']}"][:10]:
         assert row[primary] is None or form.format(row[primary]) in out
+
+
+# --- the simulator's try line -------------------------------------------------------------
+
+
+def test_the_sim_try_line_on_every_interface_is_one_the_client_accepts(isolated_env, capsys,
+                                                                       monkeypatch):
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "usage_top", "sim", "--host", "0.0.0.0", "--port", "0"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    try:
+        ready, _, _ = select.select([proc.stdout], [], [], 20)
+        assert ready, "the simulator printed nothing within 20 s"
+        proc.stdout.readline()
+        try_line = proc.stdout.readline()
+        match = re.search(r"PUBRIO_API_KEY=(\S+) usage-top (.*)$", try_line)
+        assert match, try_line
+        monkeypatch.setenv("PUBRIO_API_KEY", match.group(1))  # as the try line sets it
+        code, out, err = _run(capsys, None, "report", *match.group(2).split())
+        assert code == 0, err
+        assert "Top keys" in out
+    finally:
+        proc.kill()
+        proc.wait(timeout=5)
+        proc.stdout.close()
+        proc.stderr.close()

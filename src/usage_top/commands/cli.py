@@ -586,10 +586,35 @@ def _run_sim(args: argparse.Namespace) -> int:
         raise UsageError(f"cannot start the simulator: {exc}") from None
     url = server.url + api.prefix
     print(f"{vendor.name} simulator on {url} (API key: {api.key}); Ctrl+C stops it", flush=True)
-    print(f"  try: {vendor.key_env}={api.key} usage-top --provider {vendor.name} --base-url {url}",
-          flush=True)
+    local, note = _client_url(server.url)
+    print(f"  try: {vendor.key_env}={api.key} usage-top --provider {vendor.name} "
+          f"--base-url {local + api.prefix}", flush=True)
+    if note:
+        print(f"  {note}", flush=True)
     server.serve_forever()
     return EXIT_OK
+
+
+def _client_url(url: str) -> tuple[str, str | None]:
+    """The base URL a client on this machine can use for the simulator at ``url`` (usage-top
+    takes plain http only on loopback), and a note when it differs from the bound one."""
+    import ipaddress
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    host = (parts.hostname or "").strip("[]")
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return url, None
+    if address.is_loopback:
+        return url, None
+    loopback = "[::1]" if address.version == 6 else "127.0.0.1"
+    if address.is_unspecified:
+        return f"http://{loopback}:{parts.port}", None
+    return (f"http://{loopback}:{parts.port}",
+            f"usage-top takes plain http only on loopback: tunnel to it "
+            f"(ssh -L {parts.port}:{host}:{parts.port} this-host) and use the URL above")
 
 
 def _dashboard(settings: Settings, clock: Clock | None) -> int:
