@@ -159,7 +159,7 @@ async def test_regex_filter_and_a_bad_regex(make_app):
         bar = pilot.app.screen.query_one(FilterBar)
         await pilot.press("ctrl+u", *"re:(")
         await pilot.pause()
-        assert bar.has_class("-error") and "bad regular expression" in bar.border_subtitle
+        assert bar.has_class("-error") and "bad regular expression" in bar.border_title
         await pilot.press("escape")
         await pilot.pause()
         assert table.filter_text == "" and table.has_focus

@@ -27,11 +27,12 @@ class FilterBar(Input):
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(placeholder="filter: text, or re:regex", id=id)
         self.target: UsageTable | None = None
+        self._title = ""
 
     def open_for(self, table: UsageTable) -> None:
         self.target = table
         self.value = table.filter_text
-        self.border_title = f"Filter {table.title.lower()} · Enter keeps · Esc clears"
+        self.border_title = self._title = f"Filter {table.title.lower()} · Enter keeps · Esc clears"
         self.add_class("-open")
         self.focus()
 
@@ -42,7 +43,8 @@ class FilterBar(Input):
             return
         error = self.target.set_filter(event.value)
         self.set_class(error is not None, "-error")
-        self.border_subtitle = error or ""
+        # the top border: the bottom one sits under the footer, where no one reads it
+        self.border_title = error or self._title
 
     @on(Input.Submitted)
     def _keep(self, event: Input.Submitted) -> None:
