@@ -133,9 +133,6 @@ _ACCOUNT_NAME = re.compile(r"[a-z0-9][a-z0-9_-]{0,31}")
 DEFAULT_ACCOUNT = "default"
 """The account of a configuration without ``[accounts.*]``: the settings themselves."""
 
-DEMO_PROVIDERS = ("pubrio", "openai", "anthropic")
-"""The simulated accounts of ``usage-top --demo`` when nothing is configured."""
-
 
 class Account(BaseModel):
     """One ``[accounts.<name>]`` table: what differs from the top-level settings.
@@ -383,10 +380,11 @@ class Settings(BaseSettings):
     def fleet(self) -> dict[str, Settings]:
         """The accounts the dashboard, ``collect`` and ``check`` watch: the configured
         ones, or, for a demo with nothing configured (no accounts, no provider chosen),
-        one simulated account of each of ``DEMO_PROVIDERS``."""
+        the simulated accounts of ``registry.DEMO_ACCOUNTS``."""
         if self.accounts or not self.simulated or "provider" in self.model_fields_set:
             return self.account_settings()
-        return {name: self._for_account(name, Account(provider=name)) for name in DEMO_PROVIDERS}
+        return {name: self._for_account(name, Account(provider=name, **demo))
+                for name, demo in registry.DEMO_ACCOUNTS.items()}
 
     def _for_account(self, name: str, account: Account) -> Settings:
         base = self.model_dump(exclude={"accounts", *_OWN_FIELDS})

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -109,6 +110,13 @@ def summary(result: CheckResult) -> str:
     """The one plugin line: status, what matters, then the performance data."""
     if result.error is not None:
         return f"USAGE {UNKNOWN} - {_one_line(result.error)}"
+    return f"USAGE {result.status} - {_text(result)} | {' '.join(_perf(result))}"
+
+
+def _text(result: CheckResult) -> str:
+    """What matters in one account's result: the scopes past a threshold, or the highest."""
+    if result.error is not None:
+        return _one_line(result.error)
     limited = [check for check in result.scopes if check.usage.percent is not None]
     bad = [check for check in limited if check.state != OK]
     bad.sort(key=lambda check: -check.usage.percent)
@@ -127,10 +135,44 @@ def summary(result: CheckResult) -> str:
         text += f"; first to run out: {first} ({projection.text})"
     if result.missing:
         text += f"; missing: {_one_line(result.missing)}"
-    perf = " ".join(
-        f"'{check.name}'={check.usage.percent:.1f}%;{check.warn:g};{check.crit:g};0;100"
-        for check in limited)
-    return f"USAGE {result.status} - {text} | {perf}"
+    return text
+
+
+def _perf(result: CheckResult, account: str = "") -> list[str]:
+    """Each limited scope's percentage and thresholds; labelled 'account/scope' with several."""
+    prefix = f"{account}/" if account else ""
+    return [f"'{prefix}{check.name}'={check.usage.percent:.1f}%;{check.warn:g};{check.crit:g};0;100"
+            for check in result.scopes if check.usage.percent is not None]
+
+
+_SEVERITY = (CRITICAL, WARNING, UNKNOWN, OK)
+"""Worst first, as plugin aggregators rank states: a limit past red anywhere matters more
+than an account that cannot be read."""
+
+
+def worst(statuses: Iterable[str]) -> str:
+    return min(statuses, key=_SEVERITY.index, default=UNKNOWN)
+
+
+def accounts_summary(results: Mapping[str, CheckResult]) -> str:
+    """The plugin line over several accounts: the worst state, each account's state and
+    what matters, then every account's scopes as 'account/scope' performance data."""
+    status = worst(result.status for result in results.values())
+    text = "; ".join(f"{name} {result.status}: {_text(result)}" for name, result in results.items())
+    perf = " ".join(item for name, result in results.items() for item in _perf(result, name))
+    return f"USAGE {status} - {text}" + (f" | {perf}" if perf else "")
+
+
+def accounts_json(results: Mapping[str, CheckResult]) -> str:
+    """``--json`` over several accounts: the worst state, and each account's document."""
+    status = worst(result.status for result in results.values())
+    document = {
+        "status": status,
+        "exit_code": EXIT_CODES[status],
+        "summary": accounts_summary(results),
+        "accounts": {name: json.loads(to_json(result)) for name, result in results.items()},
+    }
+    return json.dumps(document, indent=2, ensure_ascii=False)
 
 
 def _one_line(text: str) -> str:

@@ -89,3 +89,14 @@ def connect(
     if entry.budgets:
         return adapter.connect(base_url, api_key, tz=tz, timeout=timeout, budgets=budgets or None)
     return adapter.connect(base_url, api_key, tz=tz, timeout=timeout)
+
+
+DEMO_ACCOUNTS: dict[str, dict[str, object]] = {
+    "pubrio": {},
+    "openai": {"budgets": {"org": 450.0}},
+    "anthropic": {"budgets": {"org": 4000.0}},
+}
+"""The simulated accounts ``usage-top --demo`` shows on the overview when nothing is
+configured, each named after its provider, with the settings it runs with: the
+vendors without limits of their own get a monthly budget near their simulators'
+spend, so that their rows have a scope to fill."""

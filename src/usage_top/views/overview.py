@@ -1,0 +1,187 @@
+"""The overview's view model: one row per account, and which limit runs out first.
+
+Each account is read inside one snapshot of its own file (its scopes, their
+recent readings for the burn rate, today's and this month's totals, the last
+polls): a handful of queries per account, none per table row, so refreshing
+twenty accounts stays cheap. The screen only renders the rows.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
+
+from usage_top.domain.capabilities import Capabilities
+from usage_top.domain.format import age_text
+from usage_top.domain.measures import Measure
+from usage_top.domain.periods import Range, local_today
+from usage_top.oncall.projection import Projection, projections
+from usage_top.views.scopes import Level, ScopeView, Thresholds, scope_views
+
+if TYPE_CHECKING:
+    from usage_top.store import Store
+
+SORTS = ("worst", "runs out", "name", "provider", "age")
+"""The orders ``s`` cycles through: the fullest scope first (the default), the
+soonest to run out, by name, by provider, the oldest data first."""
+
+
+@dataclass(frozen=True)
+class AccountSource:
+    """What the overview reads of one account."""
+
+    name: str
+    provider: str
+    store: Store
+    capabilities: Capabilities
+    tz: ZoneInfo
+    thresholds: Thresholds
+    error: str | None = None
+    """The last poll's error as this process saw it; None: the file's last poll says."""
+
+
+@dataclass(frozen=True)
+class AccountRow:
+    """One account as the overview shows it."""
+
+    name: str
+    provider: str
+    worst: ScopeView | None
+    """The scope nearest its limit (the highest percentage), None without limits."""
+    primary: Measure
+    today: float | None
+    month: float | None
+    burn: str
+    """The worst scope's burn rate per hour, in its unit ('' without a rate yet)."""
+    outlook: str
+    """'over' (a scope past its limit), 'limit in 3h 10m', 'ok until reset' or ''."""
+    outlook_scope: str
+    limit_at: dt.datetime | None
+    updated: dt.datetime | None
+    error: str | None
+    first: bool = False
+    """This account holds the limit that runs out first across all accounts."""
+
+    @property
+    def percent(self) -> float | None:
+        return self.worst.usage.percent if self.worst else None
+
+    @property
+    def level(self) -> Level:
+        return self.worst.level if self.worst else Level.NORMAL
+
+    @property
+    def over(self) -> bool:
+        return self.outlook == "over"
+
+
+@dataclass(frozen=True)
+class OverviewView:
+    rows: list[AccountRow]
+    summary: str
+    """'Runs out first: prod · API daily (limit in 3h)'; over-limit scopes are named apart."""
+
+
+def account_row(source: AccountSource, now: dt.datetime) -> AccountRow:
+    """One account's row, read inside one snapshot of its file."""
+    store, caps = source.store, source.capabilities
+    with store.snapshot():
+        views = scope_views(store, source.thresholds)
+        outlook = projections(store, now)
+        today = local_today(now, caps.day_zone(source.tz))
+        primary = caps.measure(caps.primary)
+        day = store.totals(today, today).get(primary.id)
+        month = store.totals(*Range.MONTH.dates(today)).get(primary.id)
+        last_ok, last = store.last_success(), store.last_poll()
+    limited = [view for view in views if view.usage.percent is not None]
+    worst = max(limited, key=lambda view: view.usage.percent, default=None)
+    burn = ""
+    if worst is not None:
+        rate = outlook.get(worst.usage.name)
+        if rate is not None and rate.rate_per_hour is not None:
+            burn = f"{worst.usage.unit.rounded(rate.rate_per_hour)}/h"
+    text, scope, limit_at = _outlook(views, outlook)
+    error = source.error if source.error is not None else (
+        last.error if last is not None and last.outcome == "error" else None)
+    return AccountRow(source.name, source.provider, worst, primary, day, month, burn, text, scope,
+                      limit_at, last_ok.finished_at if last_ok else None, error)
+
+
+def _outlook(views: list[ScopeView], outlook: dict[str, Projection]
+             ) -> tuple[str, str, dt.datetime | None]:
+    """('over', scope) when a scope is past its limit; else the scope hit first."""
+    titles = {view.usage.name: view.usage.title for view in views}
+    over = [name for name, p in outlook.items() if p.reached and name in titles]
+    if over:
+        return "over", titles[over[0]], None
+    due = sorted((p.limit_at, name) for name, p in outlook.items()
+                 if p.limit_at is not None and name in titles)
+    if due:
+        at, name = due[0]
+        return outlook[name].text, titles[name], at
+    if any(p.text for p in outlook.values()):
+        return "ok until reset", "", None
+    return "", "", None
+
+
+def overview_view(sources: Sequence[AccountSource], now: dt.datetime, sort: str = SORTS[0],
+                  read: Callable[[AccountSource, dt.datetime], AccountRow] = account_row
+                  ) -> OverviewView:
+    """Every account's row in the chosen order; a file that cannot be read costs its
+    row only (the row says so)."""
+    rows = [_read_or_error(read, source, now) for source in sources]
+    due = [row for row in rows if row.limit_at is not None]
+    first = min(due, key=lambda row: row.limit_at, default=None)
+    rows = [_marked(row, row is first) for row in rows]
+    return OverviewView(_sorted(rows, sort, now), _summary(rows, first))
+
+
+def _read_or_error(read, source: AccountSource, now: dt.datetime) -> AccountRow:
+    from usage_top.store import StoreError
+
+    try:
+        return read(source, now)
+    except StoreError as exc:
+        caps = source.capabilities
+        return AccountRow(source.name, source.provider, None, caps.measure(caps.primary), None,
+                          None, "", "", "", None, None, f"database: {exc}")
+
+
+def _marked(row: AccountRow, first: bool) -> AccountRow:
+    if not first:
+        return row
+    from dataclasses import replace
+
+    return replace(row, first=True)
+
+
+def _summary(rows: list[AccountRow], first: AccountRow | None) -> str:
+    over = [f"{row.name} · {row.outlook_scope}" for row in rows if row.over]
+    parts = []
+    if first is not None:
+        parts.append(f"Runs out first: {first.name} · {first.outlook_scope} ({first.outlook})")
+    if over:
+        parts.append(f"Over the limit: {', '.join(over)}")
+    return "   ".join(parts) or "No limit is projected to run out before its reset"
+
+
+def _sorted(rows: list[AccountRow], sort: str, now: dt.datetime) -> list[AccountRow]:
+    far = dt.datetime.max.replace(tzinfo=dt.UTC)
+    keys = {
+        "worst": lambda row: (-(row.percent if row.percent is not None else -1), row.name),
+        "runs out": lambda row: (not row.over, row.limit_at or far, row.name),
+        "name": lambda row: row.name,
+        "provider": lambda row: (row.provider, row.name),
+        "age": lambda row: (row.updated or dt.datetime.min.replace(tzinfo=dt.UTC), row.name),
+    }
+    return sorted(rows, key=keys[sort])
+
+
+def age(row: AccountRow, now: dt.datetime) -> str:
+    """How old the account's data is: '12s', '3m', 'no data'."""
+    if row.updated is None:
+        return "no data"
+    return age_text(max(0.0, (now - row.updated).total_seconds()))
