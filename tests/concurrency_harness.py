@@ -103,11 +103,16 @@ def read_once(store: Store, snapshot: bool = True, hold: float = 0.0) -> bool:
 
 
 def run(db: Path, seconds: float, readers: int = 3, processes: int = 0,
-        snapshot: bool = True, hold: float = 0.0, sample_every: float = 0.005) -> Figures:
+        snapshot: bool = True, hold: float = 0.0, sample_every: float = 0.005,
+        min_polls: int = 0, min_reads: int = 0, give_up: float = 300.0) -> Figures:
     """Run the load for ``seconds``: ``readers`` reader threads, ``processes`` reader
     processes (separate interpreters: they overlap truly). With ``hold`` each read keeps
     its snapshot open that long, and the readers overlap so that one is always open:
-    the worst case for the WAL, which a checkpoint can never fully catch up with."""
+    the worst case for the WAL, which a checkpoint can never fully catch up with.
+
+    The load runs at least ``seconds`` and then until ``min_polls`` polls and
+    ``min_reads`` reads (by the threads) are done, so a loaded machine gets a longer
+    run rather than a failure; ``give_up`` seconds bound it all the same."""
     figures = Figures()
     stop = threading.Event()
     clock = SteppingClock()
@@ -180,6 +185,9 @@ def run(db: Path, seconds: float, readers: int = 3, processes: int = 0,
         for thread in threads:
             thread.start()
         time.sleep(seconds)
+        while (figures.polls < min_polls or figures.reads < min_reads) and (
+                time.monotonic() - started < give_up):
+            time.sleep(0.05)
         stop.set()
         for thread in threads:
             thread.join(timeout=60)

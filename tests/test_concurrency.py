@@ -42,7 +42,9 @@ def test_one_writer_and_readers_that_never_pause(tmp_path, monkeypatch):
 
     # Two reader threads holding overlapping 50 ms snapshots, and one reader
     # process reading back to back on another core.
-    figures = run(tmp_path / "usage.db", seconds, readers=2, processes=1, hold=0.05)
+    # At least 10 polls and 50 reads however slow the machine: the run lasts until done.
+    figures = run(tmp_path / "usage.db", seconds, readers=2, processes=1, hold=0.05,
+                  min_polls=10, min_reads=50)
     print(f"\n{figures.summary()}")
 
     assert figures.poll_errors == [], figures.poll_errors[:3]

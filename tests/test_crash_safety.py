@@ -14,6 +14,8 @@ whole polls:
 Before each run the fetch marks are cleared half the time, so the next run
 backfills (and rewrites) all 31 days: the large transaction is the one worth
 interrupting. CI does ``CI_KILLS`` kills; ``USAGE_TOP_SOAK=1`` does ``SOAK_KILLS``.
+Kills go on (up to ``MAX_KILLS``) until at least ``MID_COMMIT`` of them landed inside
+a commit, the case the test is for: a run where every kill missed it proves nothing.
 """
 
 from __future__ import annotations
@@ -33,6 +35,9 @@ from usage_top.store import Store
 from .faults_table import SOAK
 
 CI_KILLS = 8
+MID_COMMIT = 2
+"""Kills that must land mid-commit (WAL written, poll not committed) in every run."""
+MAX_KILLS = 60
 SOAK_KILLS = int(os.environ.get("USAGE_TOP_KILLS", "300"))
 KEYS = 90
 """Keys in the simulated workspace: more rows per day, a longer ingest (and < 100, the
@@ -119,8 +124,11 @@ def test_kill_9_during_ingest_never_leaves_a_half_written_poll(tmp_path):
         assert check_whole(db)["ok"] == 1
 
         landed = {"before any write": 0, "mid-commit (torn, rolled back)": 0, "after a commit": 0}
-        for n in range(kills):
-            if rng.random() < 0.5:  # make the next run rewrite all 31 days
+        mid_commit = "mid-commit (torn, rolled back)"
+        n = 0
+        while n < kills or (landed[mid_commit] < MID_COMMIT and n < MAX_KILLS):
+            n += 1
+            if n > kills or rng.random() < 0.5:  # make the next run rewrite all 31 days
                 conn = sqlite3.connect(db)
                 with conn:
                     conn.execute("DELETE FROM fetch")
@@ -129,7 +137,9 @@ def test_kill_9_during_ingest_never_leaves_a_half_written_poll(tmp_path):
             polls_before = check_whole(db)["polls"]
             proc = _collect(env)
             start = time.monotonic()
-            if n % 2:
+            if n > kills:  # extra kills: at the first page of the commit, to land inside it
+                _wal_grows(wal, start, duration * 1.5)
+            elif n % 2:
                 _wal_grows(wal, start, duration * 1.5)
                 time.sleep(rng.uniform(0, 0.002))
             else:
@@ -141,7 +151,8 @@ def test_kill_9_during_ingest_never_leaves_a_half_written_poll(tmp_path):
             if figures["polls"] > polls_before:
                 landed["after a commit"] += 1
             else:
-                landed["mid-commit (torn, rolled back)" if wal_at_kill else "before any write"] += 1
+                landed[mid_commit if wal_at_kill else "before any write"] += 1
+        assert landed[mid_commit] >= MID_COMMIT, f"no kill landed inside a commit: {landed}"
 
         # The file is still a healthy usage-top database: a clean run polls into it.
         proc = _collect(env)
@@ -151,4 +162,4 @@ def test_kill_9_during_ingest_never_leaves_a_half_written_poll(tmp_path):
         assert final["days"] == 31
         with Store(db) as store:
             assert store.last_success() is not None and store.has_data()
-    print(f"\n{kills} kills (seed {seed}) in {duration:.2f} s runs: {landed}; final: {final}")
+    print(f"\n{n} kills (seed {seed}) in {duration:.2f} s runs: {landed}; final: {final}")

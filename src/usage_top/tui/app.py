@@ -17,6 +17,7 @@ from __future__ import annotations
 import datetime as dt
 import sys
 from collections.abc import Awaitable, Callable, Iterable
+from contextlib import nullcontext
 from functools import cached_property
 from typing import TYPE_CHECKING
 
@@ -31,12 +32,13 @@ from textual.reactive import reactive
 from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import Static
+from textual.worker import Worker, WorkerState
 
 from usage_top.domain.clock import Clock, utc_now
 from usage_top.pipeline.collector import Collector, PollOutcome
 from usage_top.config import Settings
 from usage_top.domain.capabilities import Capabilities
-from usage_top.crash import crash_line
+from usage_top.crash import crash_line, write_crash_log
 from usage_top.domain.format import age_text, short_key
 from usage_top.domain.periods import HISTORY_DAYS, Range, local_today
 from usage_top.pipeline.runtime import Runtime
@@ -45,11 +47,16 @@ from usage_top.widgets.daily_chart import DailyChart
 from usage_top.widgets.status_bar import Status
 from usage_top.widgets.tables import ItemTable, KeyTable, UsageTable
 from usage_top.tui.dashboard import DashboardScreen
+from usage_top.tui.accounts import AccountsMixin
 from usage_top.tui.frame import DataScreen
+from usage_top.tui.overview import OverviewScreen
 from usage_top.views.context import RANGE_LABELS, Context
+from usage_top.views.redact import RedactedStore, Redactor
+from usage_top.widgets.scope_card import ScopeCard
 
 if TYPE_CHECKING:
     from usage_top.oncall.alerts import AlertEngine
+    from usage_top.pipeline.fleet import Fleet
     from usage_top.pipeline.service import PollService
 
 MIN_SIZE = (60, 20)
@@ -57,11 +64,11 @@ COMPACT_BELOW = (110, 32)
 
 Location = tuple
 """Where the user is: ('dashboard',), ('key', key), ('item', kind, item, key or None),
-('billing',), ('events',)."""
+('billing',), ('events',), ('scope', name), ('reconcile',)."""
 
 
-class UsageTopApp(App[None]):
-    """htop for an API quota."""
+class UsageTopApp(AccountsMixin, App[None]):
+    """htop for an API quota (one account's screens at a time; the overview of several)."""
 
     CSS_PATH = "app.tcss"
     TITLE = "usage-top"
@@ -80,6 +87,15 @@ class UsageTopApp(App[None]):
                 id="metric"),
         Binding("b", "billing", "Billing", id="billing"),
         Binding("v", "events", "Events", id="events"),
+        Binding("R", "reconcile", "Reconcile", show=False,
+                tooltip="The vendor's cost against the estimate from tokens x prices",
+                id="reconcile"),
+        Binding("u", "scope", "Scope curve", tooltip="The focused card's scope, else the one "
+                "nearest its limit", id="scope"),
+        Binding("y", "copy_line", "Copy line", tooltip="Copy the focused scope, key or row as "
+                "one line (an incident note)", id="copy_line"),
+        Binding("x", "toggle_redact", "Redact", tooltip="Share-safe: names as pseudonyms",
+                show=False, id="redact"),
         Binding("e", "export('csv')", "Export CSV", id="export_csv"),
         Binding("E", "export('json')", "Export JSON", show=False, id="export_json"),
         Binding("escape", "back", "Back / all keys", show=False, id="back"),
@@ -116,10 +132,15 @@ class UsageTopApp(App[None]):
         clock: Clock = utc_now,
         service: PollService | None = None,
         on_close: Callable[[], Awaitable[None]] | None = None,
+        fleet: Fleet | None = None,
+        start: str | None = None,
     ) -> None:
         """``service`` polls (poll, alerts, alert command); without it one is built on
-        the collector with the settings' alert command. No collector: read-only."""
+        the collector with the settings' alert command. No collector: read-only.
+        ``fleet``: several accounts, the overview first (``start``: that account's
+        dashboard); the other arguments are then its first account's."""
         super().__init__()
+        self.init_accounts(fleet, start)
         self._on_close = on_close
         self.settings = settings
         self.store = store
@@ -129,16 +150,24 @@ class UsageTopApp(App[None]):
         self.set_reactive(UsageTopApp.metric, capabilities.primary)
         self.account = account
         self.clock = clock
+        self.redactor = Redactor(settings.redact)
+        self.reader = self.reader_for(store, capabilities)
+        """The store as every output reads it: names redacted while ``--redact`` is on."""
         self.last_outcome: PollOutcome | None = None
         self.loading_key: str | None = None
         self.loading_item: tuple[str, str] | None = None
         self.history: list[Location] = [("dashboard",)]
         self.position = 0
         self._timer: Timer | None = None
+        self._worker_failures = 0
+        """Workers that failed in a row since the last poll that finished: the backoff."""
         self._in_flight = False
         self._seen: tuple | None = None
         """Read-only: the store's data version and the minute at the last reload."""
         self._last_event_id: int | None = None
+
+    def reader_for(self, store: Store, capabilities: Capabilities) -> RedactedStore:
+        return RedactedStore(store, self.redactor, capabilities)
 
     @cached_property
     def service(self) -> PollService | None:
@@ -161,14 +190,16 @@ class UsageTopApp(App[None]):
 
     # --------------------------------------------------------------- lifecycle
     def get_default_screen(self) -> Screen:
-        return DashboardScreen()
+        return OverviewScreen() if self.fleet is not None else DashboardScreen()
 
     def on_mount(self) -> None:
         newest = self.store.events(limit=1)
         self._last_event_id = newest[0].id if newest else 0  # toast only what happens from now on
         self._apply_keymap()
         self.set_interval(1.0, self._tick)
-        if self.collector is None:
+        if self.fleet is not None:
+            self.mount_accounts()
+        elif self.collector is None:
             self.set_interval(self.settings.interval, self._reload_if_changed)
         else:
             self.poll()
@@ -204,8 +235,10 @@ class UsageTopApp(App[None]):
     def _all_bindings(self) -> list[Binding]:
         from usage_top.tui.events import EventTable
 
+        from usage_top.widgets.scope_chart import ScopeChart
+
         return [*self.BINDINGS, *UsageTable.BINDINGS, *KeyTable.BINDINGS, *DailyChart.BINDINGS,
-                *EventTable.BINDINGS]
+                *EventTable.BINDINGS, *ScopeChart.BINDINGS]
 
     def apply_size(self, size: Size) -> None:
         """Switch the compact and too-small layouts (the app's own size lags a resize)."""
@@ -225,6 +258,9 @@ class UsageTopApp(App[None]):
     async def poll(self) -> None:
         """Poll once through the poll service (poll, alerts, alert command), then re-arm
         the timer."""
+        if self.fleet is not None:
+            self.poll_accounts()  # each account on its own worker and timer
+            return
         if self.service is None:
             return
         self._cancel_timer()
@@ -233,12 +269,14 @@ class UsageTopApp(App[None]):
         slow = self.set_timer(1.0, self._update_status)
         try:
             outcome = (await self.service.poll()).outcome
-            if outcome.ok and self.key_filter:
-                outcome = await self._fetch_key(self.key_filter)
+            if outcome.landed and self.key_filter:
+                fetched = await self._fetch_key(self.key_filter)
+                outcome = outcome if fetched.ok else fetched
         finally:
             self._in_flight = False
             slow.stop()
         self.last_outcome = outcome
+        self._worker_failures = 0
         if not self.paused:
             self.refresh_view()
             if not outcome.needs_user:  # a rejected key stays rejected: wait for `r`
@@ -248,8 +286,12 @@ class UsageTopApp(App[None]):
     def _announce_new_events(self) -> None:
         """A toast per event recorded since the last look (by this process or by a
         collector writing the same database), not for snoozed scopes; the bell if configured."""
+        if self.fleet is not None:
+            for name in self.fleet:
+                self.announce_account_events(name)
+            return
         try:
-            events = self.store.events(after=self._last_event_id)
+            events = self.reader.events(after=self._last_event_id)
         except StoreError:
             return
         if not events:
@@ -264,9 +306,14 @@ class UsageTopApp(App[None]):
         if self.settings.bell and any(event.state == "raised" for event in loud):
             self.bell()
 
+    def notify(self, message: str, *, title: str = "", **kwargs) -> None:
+        """Every toast, redacted while redaction is on."""
+        text = self.redactor.text
+        super().notify(text(message), title=text(title), **kwargs)
+
     def snooze(self, scope: str) -> None:
         """``a``: acknowledge a scope's alerts for the configured time."""
-        until = self.alerts.acknowledge(scope)
+        until = self.alerts.acknowledge(self.redactor.real(scope))
         local = until.astimezone(self.settings.tz).strftime("%H:%M")
         self.notify(f"{scope}: alerts snoozed until {local}")
         self.refresh_view()
@@ -276,7 +323,7 @@ class UsageTopApp(App[None]):
         return today - dt.timedelta(days=HISTORY_DAYS - 1), today
 
     async def _fetch_key(self, key: str) -> PollOutcome:
-        return await self.collector.fetch_key(key, *self._history_range())
+        return await self.collector.fetch_key(self.redactor.real(key), *self._history_range())
 
     @work(group="key", exit_on_error=False)
     async def fetch_key(self, key: str) -> None:
@@ -297,7 +344,7 @@ class UsageTopApp(App[None]):
         self.loading_item = (kind, item)
         self.refresh_view()
         start, end = self.range_.dates(local_today(self.clock(), self.settings.tz))
-        outcome = await self.collector.fetch_item(kind, item, start, end)
+        outcome = await self.collector.fetch_item(kind, self.redactor.real(item), start, end)
         self.loading_item = None
         self._note_fetch(outcome)
 
@@ -320,11 +367,47 @@ class UsageTopApp(App[None]):
         if not self.paused:
             self.refresh_view()
 
+    @property
+    def interval(self) -> float:
+        """Seconds between polls: the configured interval, or the vendor's minimum
+        where it asks for fewer polls (Anthropic: one a minute)."""
+        return self.collector.interval if self.collector is not None else self.settings.interval
+
     def _arm_timer(self) -> None:
+        """The next poll after the interval, or after the wait the vendor asked for;
+        after failing workers, doubled for each failure in a row (at most 8 times)."""
         self._cancel_timer()
-        self._timer = self.set_timer(self.settings.interval, self.poll)
+        wait = self.collector.next_wait(self.last_outcome) if self.collector else self.interval
+        self._timer = self.set_timer(wait * 2 ** min(self._worker_failures, 3), self.poll)
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        """Every worker's failure, in one place: no worker ends silently.
+
+        The services never raise, so an exception here is a step after the fetch (a
+        screen's refresh, a toast) or a bug: its message goes to the status line and
+        the banner (the traceback to crash.log), and polling is re-armed, backing
+        off while the failures go on."""
+        if event.state is not WorkerState.ERROR:
+            return
+        error = event.worker.error
+        if isinstance(error, StoreError):
+            message = f"database: {error}"
+        else:
+            message = f"internal error ({type(error).__name__}); details in {write_crash_log(error)}"
+        now = self.clock()
+        self.last_outcome = PollOutcome(now, now, f"{event.worker.name or 'a worker'} failed: {message}")
+        self._in_flight = False
+        self._worker_failures += 1
+        if self.collector is not None and not self.paused:
+            self._arm_timer()
+        self._update_status()
+        screen = self.screen
+        if isinstance(screen, DataScreen) and screen.is_mounted:
+            screen.show_banner(*self._banner(now))
 
     def _cancel_timer(self) -> None:
+        if self.fleet is not None:
+            self.cancel_account_timers()
         if self._timer is not None:
             self._timer.stop()
             self._timer = None
@@ -333,7 +416,8 @@ class UsageTopApp(App[None]):
         """Read-only (``--no-poll``): re-read when a collector committed, or the minute
         turned (projections and the date move with the clock); else only the clock ticks."""
         try:
-            state = (self.store.data_version(), self.clock().replace(second=0, microsecond=0))
+            versions = self.data_versions() if self.fleet is not None else self.store.data_version()
+            state = (versions, self.clock().replace(second=0, microsecond=0))
         except StoreError:
             state = None  # refresh_view says what is wrong
         if state is None or state != self._seen:
@@ -353,7 +437,9 @@ class UsageTopApp(App[None]):
         now = self.clock()
         self._announce_new_events()
         try:
-            with self.store.snapshot():  # one poll's figures, even if a collector commits meanwhile
+            # one poll's figures, even if a collector commits meanwhile (the overview
+            # takes one snapshot of each account's file)
+            with nullcontext() if self.on_overview else self.store.snapshot():
                 screen.refresh_data(self.context(now))
         except NoMatches:
             return  # still composing: it refreshes when it resumes
@@ -365,13 +451,28 @@ class UsageTopApp(App[None]):
     def context(self, now: dt.datetime | None = None) -> Context:
         """What the screens' view models are built from, as of ``now``."""
         settings = self.settings
-        return Context(self.store, self.capabilities, settings.tz, now or self.clock(), self.range_,
-                       self.key_filter, self.metric, settings.thresholds_for, settings.anomaly_multiple)
+        return Context(self.reader, self.capabilities, settings.tz, now or self.clock(), self.range_,
+                       self.key_filter, self.metric, settings.thresholds_for, settings.anomaly_multiple,
+                       self._scope_states(),
+                       self.last_outcome.stale if self.last_outcome and self.last_outcome.partial
+                       else frozenset())
+
+    def _scope_states(self) -> dict[str, str]:
+        """The scope the last failed poll was about, and when polling tries again."""
+        outcome = self.last_outcome
+        if outcome is None or outcome.ok or not outcome.scope or self.collector is None:
+            return {}
+        at = outcome.finished_at + dt.timedelta(seconds=self.collector.next_wait(outcome))
+        local = at.astimezone(self.settings.tz)
+        return {outcome.scope: f"{outcome.state} · next try {local:%H:%M} {local.tzname()}"}
 
     def _banner(self, now: dt.datetime) -> tuple[str, str]:
         outcome = self.last_outcome
-        if outcome is None or outcome.ok:
+        if outcome is None or outcome.ok or self.on_overview:  # its rows say each account's state
             return "", ""
+        if outcome.partial:
+            return "-warning", (f"Some parts failed: {outcome.error}. Their figures are the last "
+                                f"stored, marked stale; the rest is live.")
         if outcome.needs_user:
             return "-error", f"{outcome.error}. Polling stopped: fix this, then press r to retry."
         try:
@@ -380,8 +481,9 @@ class UsageTopApp(App[None]):
             last = None
         shown = (f"showing data from {age_text((now - last.finished_at).total_seconds())} ago"
                  if last else "no data stored yet")
-        return "-warning", (f"Last poll failed: {outcome.error}. {shown}; retrying every "
-                            f"{self.settings.interval:g}s.")
+        wait = self.collector.next_wait(outcome) if self.collector else self.interval
+        return "-warning", (f"Last poll failed: {outcome.error}. {shown}; next try in "
+                            f"{age_text(wait)}.")
 
     def _update_status(self) -> None:
         screen = self.screen
@@ -393,18 +495,21 @@ class UsageTopApp(App[None]):
             record = None
         status = Status(
             provider=self.collector.provider.name if self.collector else self.settings.provider,
-            account=self.account,
+            account=self.redactor.alias("account", self.account),
+            redacted=self.redactor.enabled,
             demo=self.settings.simulated,
             paused=self.paused,
             polling=self.collector is not None,
             error=None if self.last_outcome is None else self.last_outcome.error,
             last_success=record.finished_at if record else None,
-            interval=self.settings.interval if self._timer is not None else None,
+            interval=self.interval if self._timer is not None else None,
             tz=self.settings.tz,
             in_flight=self._in_flight,
             scope=self._scope_label(),
             range_label=RANGE_LABELS[self.range_.value],
         )
+        if self.fleet is not None:
+            status = self.fleet_status(status)
         screen.show_status(status, self.clock())
 
     def _scope_label(self) -> str:
@@ -420,6 +525,8 @@ class UsageTopApp(App[None]):
             return f"key {short_key(location[1])}"
         if location[0] == "item":
             return f"{location[1]} {location[2] or '(unmapped)'}"
+        if location[0] == "scope":
+            return location[1]
         return location[0]
 
     def watch_range_(self) -> None:
@@ -456,7 +563,13 @@ class UsageTopApp(App[None]):
         from usage_top.tui.billing import BillingScreen
         from usage_top.tui.drilldown import ItemScreen, KeyScreen
         from usage_top.tui.events import EventsScreen
+        from usage_top.tui.reconciliation import ReconciliationScreen
+        from usage_top.tui.scope import ScopeScreen
 
+        if location[0] == "reconcile":
+            return ReconciliationScreen()
+        if location[0] == "scope":
+            return ScopeScreen(location[1])
         if location[0] == "key":
             return KeyScreen(location[1])
         if location[0] == "billing":
@@ -466,9 +579,12 @@ class UsageTopApp(App[None]):
         return ItemScreen(*location[1:])
 
     def action_back(self) -> None:
-        """Esc: back one drilldown; on the dashboard, back to all keys."""
+        """Esc: back one drilldown; on the dashboard, back to all keys, then to the
+        overview of every account."""
         if self.position > 0:
             self.action_history(-1)
+        elif self.fleet is not None and self.key_filter is None and not self.on_overview:
+            self.show_overview()
         else:
             self.key_filter = None
 
@@ -490,7 +606,17 @@ class UsageTopApp(App[None]):
         self.range_ = Range(name)
 
     def action_billing(self) -> None:
+        if not self.capabilities.billing:
+            self.notify("This vendor reports no balance or billing cycle", severity="warning")
+            return
         self._open(("billing",))
+
+    def action_reconcile(self) -> None:
+        """``R``: the vendor's cost beside the estimate, where the provider has one."""
+        if self.capabilities.reconcile is None:
+            self.notify("This vendor's figures have no estimate to reconcile", severity="warning")
+            return
+        self._open(("reconcile",))
 
     def action_events(self) -> None:
         self._open(("events",))
@@ -498,6 +624,69 @@ class UsageTopApp(App[None]):
     def _open(self, location: Location) -> None:
         if self.history[self.position] != location:
             self.drill(location)
+
+    def action_scope(self) -> None:
+        """``u``: the focused card's scope, else the one nearest its limit."""
+        focused = self.focused
+        if isinstance(focused, ScopeCard) and focused.view is not None:
+            self._open(("scope", focused.view.usage.name))
+            return
+        from usage_top.views.scopes import scope_views
+
+        scopes = scope_views(self.reader, self.settings.thresholds_for)
+        if not scopes:
+            self.notify("No scope readings yet", severity="warning")
+            return
+        nearest = max(scopes, key=lambda view: -1.0 if view.usage.percent is None else view.usage.percent)
+        self._open(("scope", nearest.usage.name))
+
+    def on_scope_card_opened(self, event: ScopeCard.Opened) -> None:
+        self._open(("scope", event.name))
+
+    def action_copy_line(self) -> None:
+        """``y``: the focused scope, key or row as one line, to the clipboard (OSC 52)."""
+        line = self._incident_line()
+        if line is None:
+            self.notify("Nothing to copy here: focus a card, a scope or a table row", severity="warning")
+            return
+        self.copy_to_clipboard(line)
+        self.notify(line, title="Copied", timeout=10, markup=False)
+
+    def _incident_line(self) -> str | None:
+        from usage_top.views.incident import row_line, scope_line, stamp
+        from usage_top.widgets.scope_chart import ScopeChart
+
+        provider = self.collector.provider.name if self.collector else self.settings.provider
+        head = stamp(self.clock(), provider, self.redactor.alias("account", self.account))
+        focused = self.focused
+        if isinstance(focused, ScopeCard) and focused.view is not None:
+            return scope_line(head, focused.view, focused.projection)
+        if isinstance(focused, ScopeChart) and focused.detail and focused.detail.scope:
+            detail = focused.detail
+            return scope_line(head, detail.scope, detail.outlook.text if detail.outlook else "")
+        if isinstance(focused, (KeyTable, ItemTable)) and focused.current_row is not None:
+            what = "key" if isinstance(focused, KeyTable) else focused.kind
+            return row_line(head, what, focused.current_row, focused.totals, self.capabilities,
+                            self.metric)
+        return None
+
+    def action_toggle_redact(self) -> None:
+        """``x``: redaction on or off; the key filter and the history follow the names."""
+        redactor = self.redactor
+        real = [tuple(map(redactor.real, location)) for location in self.history]
+        key = redactor.real(self.key_filter)
+        redactor.enabled = not redactor.enabled
+        if redactor.enabled:
+            redactor.learn_keys(self.store.keys())
+        self.history = [tuple(map(redactor.shown, location)) for location in real]
+        for screen in self.screen_stack:
+            for name in ("key", "item"):
+                if isinstance(getattr(screen, name, None), str):
+                    setattr(screen, name, redactor.shown(redactor.real(getattr(screen, name))))
+        self.set_reactive(UsageTopApp.key_filter, redactor.shown(key))
+        super().notify("Redaction on: names are pseudonyms" if redactor.enabled else "Redaction off",
+                       title="Redact")
+        self.refresh_view()
 
     def action_export(self, fmt: str) -> None:
         """Write the focused pane of the current view, as shown, and say where."""
@@ -563,7 +752,7 @@ class UsageTopApp(App[None]):
             self.notify("This vendor reports no per-key figures", severity="warning")
             return
         ctx = self.context()
-        keys = range_view(self.store, self.capabilities, *ctx.dates).by_key
+        keys = range_view(self.reader, self.capabilities, *ctx.dates).by_key
         self.push_screen(KeyPicker(keys, self.key_filter, self.capabilities), self._set_key)
 
     def _set_key(self, key: str | None) -> None:
@@ -618,6 +807,8 @@ class UsageTopApp(App[None]):
             ("Keys table", rows(KeyTable.BINDINGS)),
             ("Events", rows(EventTable.BINDINGS)),
             ("Chart", rows(DailyChart.BINDINGS) + [("mouse", "Hover a bar to see its day", "")]),
+            ("Scope cards and curve", rows(ScopeCard.BINDINGS)
+             + [("← → Home End", "Scope curve: the reading under the cursor", "")]),
             ("Anywhere", [("ctrl+p", "Command palette: every action", ""), ("ctrl+q", "Quit", "")]),
         ]
 
@@ -661,6 +852,26 @@ def run_dashboard(runtime: Runtime) -> int:
         clock=runtime.collector.clock,
         service=runtime.service if settings.poll else None,
         on_close=runtime.aclose,
+    )
+    app.run()
+    return 0
+
+
+def run_accounts(fleet: Fleet, start: str | None = None) -> int:
+    """Run the overview of several accounts until the user quits; closes every runtime."""
+    first = fleet[start or next(iter(fleet))]
+    polling = first.settings.poll
+    app = UsageTopApp(
+        settings=first.settings,
+        store=first.store,
+        collector=first.collector if polling else None,
+        capabilities=first.capabilities,
+        account=first.account,
+        clock=first.collector.clock,
+        service=first.service if polling else None,
+        on_close=fleet.aclose,
+        fleet=fleet,
+        start=start,
     )
     app.run()
     return 0

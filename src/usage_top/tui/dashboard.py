@@ -9,6 +9,7 @@ from textual.containers import Horizontal, Vertical
 from textual.widget import Widget
 from textual.widgets import DataTable, Static
 
+from usage_top.domain.parts import SCOPES
 from usage_top.tui.frame import DataScreen, show_text
 from usage_top.views.context import Context
 from usage_top.views.dashboard import CardView, DashboardView, dashboard_view
@@ -18,7 +19,8 @@ from usage_top.widgets.tables import ItemTable, KeyTable
 
 
 class DashboardScreen(DataScreen):
-    """Everything at a glance; Enter on a row drills into that key or item."""
+    """Everything at a glance; Enter on a row drills into that key or item, on a card
+    into its scope (the App handles ``ScopeCard.Opened``)."""
 
     crumb = "dashboard"
 
@@ -43,7 +45,8 @@ class DashboardScreen(DataScreen):
 
     @property
     def panes(self) -> list[Widget]:
-        return [self.query_one(DailyChart), self.query_one(ItemTable), self.query_one(KeyTable)]
+        keys = [self.query_one(KeyTable)] if self.app.capabilities.key_breakdown else []
+        return [*self.query(ScopeCard), self.query_one(DailyChart), self.query_one(ItemTable), *keys]
 
     def refresh_data(self, ctx: Context) -> None:
         self.view = view = dashboard_view(ctx, self.app.loading_key)
@@ -52,6 +55,7 @@ class DashboardScreen(DataScreen):
         chart.points = view.chart.points
         chart.highlight_from = view.chart.highlight_from
         chart.metric = view.chart.metric
+        chart.source = view.chart.source
         items = self.query_one(ItemTable)
         items.metric = ctx.measure.id
         items.show_items(view.items or [], view.totals)
@@ -63,6 +67,7 @@ class DashboardScreen(DataScreen):
         keys.set_caption(view.caption)
         show_text(self.query_one("#empty", Static), view.empty)
         self.query_one("#endpoints-pane").set_class(bool(view.empty), "-empty")
+        self.set_class(view.keys is None, "-no-keys")
 
     def tick(self, now: dt.datetime) -> None:
         super().tick(now)
@@ -74,7 +79,7 @@ class DashboardScreen(DataScreen):
         container = self.query_one("#cards", Horizontal)
         self.query_one("#no-scopes").display = not views
         cards = {card.id: card for card in self.query(ScopeCard)}
-        stale_after = 3 * self.app.settings.interval
+        stale_after = 0.0 if SCOPES in ctx.stale else 3 * self.app.interval  # a failed part: at once
         for view in views:
             card_id = "scope-" + view.scope.usage.name.replace(".", "-")
             card = cards.get(card_id)
@@ -87,6 +92,7 @@ class DashboardScreen(DataScreen):
             card.key_share = view.key_share
             card.projection = view.projection
             card.first_out = view.first_out
+            card.state = view.state
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
         """Enter on a row: drill into that item or key."""

@@ -4,8 +4,8 @@ capabilities and the user's choices of the moment."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
@@ -35,6 +35,12 @@ class Context:
     """The measure of the current view (cost or activity); the primary one when empty."""
     thresholds: Callable[[str], tuple[float, float]] = lambda name: (75.0, 90.0)
     anomaly_multiple: float = 3.0
+    scope_states: Mapping[str, str] = field(default_factory=dict)
+    """Scopes the last failed poll was about, with what their card says instead of the
+    outlook ('credits exhausted (HTTP 402) · next try 14:47 UTC')."""
+    stale: frozenset[str] = frozenset()
+    """What the last poll's failed parts fill (``parts.SCOPES``, ``parts.DAYS``): shown stale
+    at once, while the other parts' figures are live."""
 
     @property
     def day_tz(self) -> ZoneInfo:

@@ -11,11 +11,14 @@ from dataclasses import dataclass, field
 
 from usage_top.domain.measures import Figures
 from usage_top.domain.model import DayFigures, Period, Usage
+from usage_top.domain.parts import DAYS
 from usage_top.domain.periods import period_start
 from usage_top.oncall.anomaly import anomalous_keys
 from usage_top.oncall.projection import first_to_run_out, projections
+from usage_top.views import readings
 from usage_top.views.context import Context
 from usage_top.views.ranges import range_view
+from usage_top.views.readings import daily_points
 from usage_top.views.scopes import ScopeView, scope_views
 
 
@@ -28,6 +31,8 @@ class CardView:
     """With a key filter: that key's part of this scope, e.g. 'key: 1,204 (9.8%)'."""
     projection: str = ""
     first_out: bool = False
+    state: str = ""
+    """What went wrong with this scope at the last poll (credits exhausted); '' when fine."""
 
 
 @dataclass(frozen=True)
@@ -37,6 +42,8 @@ class ChartView:
     points: tuple[DayFigures, ...]
     metric: str
     highlight_from: dt.date | None = None
+    source: str = ""
+    """'from readings' where the days are built from stored readings, not the vendor's."""
 
 
 @dataclass(frozen=True)
@@ -60,14 +67,14 @@ def dashboard_view(ctx: Context, loading_key: str | None = None) -> DashboardVie
     caps, store = ctx.capabilities, ctx.store
     start, end = ctx.dates
     view = range_view(store, caps, start, end, ctx.key)
-    chart = ChartView(tuple(store.daily_series(ctx.chart_start, ctx.today, ctx.key)),
-                      ctx.measure.id, start)
+    chart = ChartView(daily_points(ctx, ctx.chart_start, ctx.today, ctx.key), ctx.measure.id, start,
+                      readings.SOURCE if caps.days_from_readings else "")
     flagged = (set(anomalous_keys(store, caps.primary, ctx.today, ctx.anomaly_multiple))
                if caps.key_breakdown else set())
     return DashboardView(
         cards=cards(ctx),
         chart=chart,
-        caption=ctx.range_label,
+        caption=ctx.range_label + (" · stale: last stored" if DAYS in ctx.stale else ""),
         totals=view.totals,
         items=view.by_item if caps.dimension else None,
         keys=view.by_key if caps.key_breakdown else None,
@@ -85,7 +92,7 @@ def cards(ctx: Context) -> list[CardView]:
         name = scope.usage.name
         projection = outlook.get(name)
         shown.append(CardView(scope, _key_share(ctx, scope), projection.text if projection else "",
-                              name == first))
+                              name == first, ctx.scope_states.get(name, "")))
     return shown
 
 
@@ -105,8 +112,10 @@ def _key_share(ctx: Context, scope: ScopeView) -> str:
 
 
 def _empty(ctx: Context, empty: bool, has_items: bool, loading_key: str | None) -> str:
-    if ctx.capabilities.dimension is None and not ctx.capabilities.key_breakdown:
-        return "This vendor reports no breakdown by key or by item: only the totals above"
+    caps = ctx.capabilities
+    if not caps.has_days:
+        chart = "\nThe chart is built from the cards' readings." if caps.days_from_readings else ""
+        return f"This vendor reports no breakdown by key or by item:\nonly the totals above.{chart}"
     if ctx.key and loading_key == ctx.key and not has_items:
         return f"Fetching usage of key {ctx.key}…"
     return "No API activity in this range" if empty else ""
