@@ -189,6 +189,12 @@ class Settings(BaseSettings):
         description="Monthly spending budgets where the vendor has no limits of its own: "
         "'org' for the whole organisation, or a project/workspace id or name -> amount.",
     )
+    prices: dict[str, dict[str, float | str]] = Field(
+        default_factory=dict,
+        description="Price overrides for cost estimates, in dollars per million tokens: model "
+        "-> {input, output[, cache_read, cache_write_5m, cache_write_1h, since]}; "
+        "web_search -> {per_1k}.",
+    )
     demo: bool = Field(default=False, description="Run on the built-in simulator.")
     db: Path | None = Field(default=None, description="SQLite file; default in the XDG data dir.")
     interval: float = Field(default=30.0, ge=5.0, le=86400.0,
@@ -198,6 +204,8 @@ class Settings(BaseSettings):
     amber: float = Field(default=75.0, gt=0, le=100, description="Amber threshold, percent.")
     red: float = Field(default=90.0, gt=0, le=100, description="Red threshold, percent.")
     poll: bool = Field(default=True, description="False: only read the database (--no-poll).")
+    redact: bool = Field(default=False, description="Share-safe output: account, key, project "
+                         "and email names as pseudonyms (--redact).")
     thresholds: dict[str, Thresholds] = Field(
         default_factory=dict,
         description="Per-scope thresholds: 'api.hourly' (scope.period) or 'api' (every period "
@@ -234,6 +242,14 @@ class Settings(BaseSettings):
     @classmethod
     def _known_provider(cls, value: str) -> str:
         registry.vendor(value)  # ValueError naming the known ones
+        return value
+
+    @field_validator("prices")
+    @classmethod
+    def _valid_prices(cls, value: dict[str, dict[str, float | str]]) -> dict[str, dict[str, float | str]]:
+        from usage_top.providers.prices import PriceTable
+
+        PriceTable().overridden(value)  # a ValueError naming the bad entry
         return value
 
     @field_validator("budgets")

@@ -18,10 +18,13 @@ from ..conftest import no_sleep
 
 @pytest.fixture
 def make_app(sim_server, store, clock, isolated_env):
-    """``make_app(api_key=…, poll=True, demo=True)`` → a UsageTopApp wired to the simulator."""
+    """``make_app(api_key=…, poll=True, demo=True, **settings)`` → a UsageTopApp wired to the
+    simulator (more settings, such as ``redact=True``, as keywords)."""
 
-    def make(api_key: str = DEMO_API_KEY, poll: bool = True, demo: bool = True) -> UsageTopApp:
-        settings = Settings(api_key=api_key, base_url=sim_server.url, demo=demo, interval=30)
+    def make(api_key: str = DEMO_API_KEY, poll: bool = True, demo: bool = True,
+             **options) -> UsageTopApp:
+        settings = Settings(api_key=api_key, base_url=sim_server.url, demo=demo, interval=30,
+                            **options)
         client = ApiClient(sim_server.url, {AUTH_HEADER: api_key}, sleep=no_sleep, timeout=5)
         collector = Collector(PubrioProvider(client, dt.UTC), store, tz=dt.UTC, clock=clock, interval=30)
         return UsageTopApp(

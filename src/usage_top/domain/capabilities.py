@@ -9,13 +9,19 @@ reports no breakdown" where a provider has none.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import Any
 from zoneinfo import ZoneInfo
 
-from usage_top.domain.measures import Measure
+from usage_top.domain.measures import Figures, Measure
+from usage_top.domain.model import Usage
 
 _UTC = ZoneInfo("UTC")
+
+Reconciler = Callable[[dt.date, dt.date, Figures, Mapping[str, Sequence[Usage]]], Any]
+"""See ``Capabilities.reconcile``."""
 
 
 class TimeBasis(StrEnum):
@@ -39,6 +45,9 @@ class Dimension:
     """Table title: "Endpoints"."""
     unmapped: str = "(unmapped)"
     """Name of usage the vendor did not assign to any item (its id is '')."""
+    private: bool = False
+    """Its items name the customer's own things (projects, workspaces): ``--redact``
+    replaces them with pseudonyms."""
 
 
 @dataclass(frozen=True)
@@ -89,6 +98,18 @@ class Capabilities:
     """Measures given a column in the usage tables (all of them when empty)."""
     labels: dict[str, str] = field(default_factory=dict)
     """Column headers of the dimension table that differ from the measure's label."""
+    cumulative: str = ""
+    """A scope (its name, 'credits.cycle') whose ``used`` counts the primary measure and
+    only grows until its period resets. Where the vendor reports no days (no key
+    breakdown, no dimension), the daily figures are built from its stored readings:
+    the rise between polls (``views/readings.py``)."""
+    reconcile: Reconciler | None = None
+    """Sets the vendor's cost against usage-top's estimate for a period, from stored
+    figures: ``reconcile(start, end, totals, rows by dimension kind)`` returns an object
+    with ``total`` and ``groups`` (lines with ``name``, ``cost``, ``estimate``,
+    ``difference``) and ``unpriced`` (items without a price, listed, not priced as 0).
+    None where there is no estimate to set against the vendor's figures; else the
+    reconciliation view (``R``) and ``report`` show it."""
 
     def measure(self, measure_id: str) -> Measure:
         """The declared measure with this id (KeyError for one the provider lacks)."""
@@ -103,6 +124,16 @@ class Capabilities:
     def day_zone(self, workspace: ZoneInfo) -> ZoneInfo:
         """The calendar the provider's days are counted in: UTC, or the workspace's."""
         return _UTC if self.time_basis is TimeBasis.UTC else workspace
+
+    @property
+    def has_days(self) -> bool:
+        """The vendor breaks days down (by key or by an item) for the store to sum."""
+        return self.key_breakdown or bool(self.dimensions)
+
+    @property
+    def days_from_readings(self) -> bool:
+        """Daily figures come from stored readings of the ``cumulative`` scope."""
+        return bool(self.cumulative) and not self.has_days
 
     @property
     def dimension(self) -> Dimension | None:

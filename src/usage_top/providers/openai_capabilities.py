@@ -17,7 +17,7 @@ USD = money("usd")
 MODEL = Dimension("model", "Model", "Models", "Unattributed")
 """Cost rows are attributed by their line item ("gpt-4o-2024-08-06, input"); one that
 names no model (code interpreter sessions) is the unattributed item ''."""
-PROJECT = Dimension("project", "Project", "Projects", "No project")
+PROJECT = Dimension("project", "Project", "Projects", "No project", private=True)
 LINE_ITEM = Dimension("line_item", "Line item", "Line items", "No line item")
 
 CAPABILITIES = Capabilities(

@@ -6,6 +6,8 @@ import datetime as dt
 
 from rich.style import Style
 from rich.text import Text
+from textual.binding import Binding
+from textual.message import Message
 from textual.reactive import reactive
 
 from usage_top.domain.format import age_text
@@ -14,8 +16,11 @@ from usage_top.views.scopes import Level, ScopeView
 from usage_top.widgets.bars import bar
 from usage_top.widgets.redraw import RedrawOnChange
 
-class ScopeCard(RedrawOnChange):
+class ScopeCard(RedrawOnChange, can_focus=True):
     """A scope's usage against its limit, coloured by level.
+
+    Tab reaches the cards; ``Enter`` on one posts :class:`ScopeCard.Opened` (the
+    scope screen opens).
 
     The bar and the percentage take ``$success`` below the amber threshold,
     ``$warning`` from amber and ``$error`` from red, so themes and NO_COLOR apply.
@@ -45,6 +50,7 @@ class ScopeCard(RedrawOnChange):
     ScopeCard.-amber { border: round $warning; }
     ScopeCard.-red { border: heavy $error; }
     ScopeCard.-stale { border: dashed $foreground-muted; color: $text-muted; }
+    ScopeCard:focus { border-title-color: $accent; border-title-style: bold reverse; }
     ScopeCard.-stale > .scope-card--normal,
     ScopeCard.-stale > .scope-card--amber,
     ScopeCard.-stale > .scope-card--red { text-style: dim; }
@@ -54,6 +60,20 @@ class ScopeCard(RedrawOnChange):
     ScopeCard > .scope-card--track { color: $foreground 20%; }
     ScopeCard > .scope-card--dim { color: $text-muted; }
     """
+
+    BINDINGS = [Binding("enter", "open", "Open this scope", show=False)]
+
+    class Opened(Message):
+        """Enter on a card: open its scope screen."""
+
+        def __init__(self, name: str) -> None:
+            super().__init__()
+            self.name = name
+            """The scope's name ('api.hourly')."""
+
+    def action_open(self) -> None:
+        if self.view is not None:
+            self.post_message(self.Opened(self.view.usage.name))
 
     view: reactive[ScopeView | None] = reactive(None, repaint=False)
     """The reading shown; None until the first poll lands."""
@@ -73,11 +93,15 @@ class ScopeCard(RedrawOnChange):
     first_out: reactive[bool] = reactive(False, repaint=False)
     """This scope's limit is the first to run out at the current rates."""
 
+    state: reactive[str] = reactive("", repaint=False)
+    """What the last poll said went wrong with this scope ('credits exhausted…'): shown
+    in red in place of the outlook, and the card is red."""
+
     def _watch_inputs(self) -> None:
         self.redraw()
 
     watch_view = watch_now = watch_stale_after = watch_key_share = _watch_inputs
-    watch_projection = watch_first_out = _watch_inputs
+    watch_projection = watch_first_out = watch_state = _watch_inputs
 
     def update_frame(self) -> None:
         """Title, level and staleness: the border and the classes that colour it."""
@@ -85,7 +109,8 @@ class ScopeCard(RedrawOnChange):
         if view is None:
             return
         for name in Level:
-            self.set_class(view.level is name and name is not Level.NORMAL, f"-{name.value}")
+            red = name is Level.RED and bool(self.state)
+            self.set_class(red or (view.level is name and name is not Level.NORMAL), f"-{name.value}")
         stale = self.is_stale
         self.set_class(stale, "-stale")
         if stale and self.now:
@@ -121,7 +146,9 @@ class ScopeCard(RedrawOnChange):
             bar(fraction, width, style, self.get_component_rich_style("scope-card--track")),
             _spread(Text(self._reset_text(), style=dim), Text(self._rate_text(), style=dim), width),
         ]
-        if self.key_share or self.projection:  # the key's part when narrowed, else the outlook
+        if self.state:
+            lines.append(Text(self.state, style=self.get_component_rich_style("scope-card--red")))
+        elif self.key_share or self.projection:  # the key's part when narrowed, else the outlook
             lines.append(Text(self.key_share or self.projection, style=dim if self.key_share else style))
         return Text("\n").join(lines)
 
@@ -135,6 +162,9 @@ class ScopeCard(RedrawOnChange):
         figures = f" {percent} {unit.compact(usage.used) + '/' + limit:>10}"
         if self.is_stale:
             figures = f" stale{figures}"
+        if self.state:
+            figures = f" {self.state.split(' · ')[0]}{figures}"
+            style = self.get_component_rich_style("scope-card--red")
         bar_width = max(3, width - 14 - len(figures))
         fraction = 0.0 if usage.percent is None else usage.percent / 100
         line = Text(f"{name:<14}"[:14])

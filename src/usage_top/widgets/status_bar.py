@@ -19,6 +19,8 @@ class Status:
     provider: str
     account: str
     demo: bool = False
+    redacted: bool = False
+    """Names are pseudonyms (``--redact``): safe to share the screen."""
     paused: bool = False
     polling: bool = True
     error: str | None = None
@@ -35,12 +37,14 @@ class StatusBar(RedrawOnChange):
     """One line at the top. Badges use theme colours; ages are relative to ``now``.
 
     Component classes: ``status-bar--title``, ``status-bar--demo``,
-    ``status-bar--paused``, ``status-bar--error``, ``status-bar--dim``.
+    ``status-bar--redacted``, ``status-bar--paused``, ``status-bar--error``,
+    ``status-bar--dim``.
     """
 
     COMPONENT_CLASSES = {
         "status-bar--title",
         "status-bar--demo",
+        "status-bar--redacted",
         "status-bar--paused",
         "status-bar--error",
         "status-bar--dim",
@@ -50,6 +54,7 @@ class StatusBar(RedrawOnChange):
     StatusBar { height: 1; background: $panel; color: $foreground; padding: 0 1; }
     StatusBar > .status-bar--title { text-style: bold; color: $primary; }
     StatusBar > .status-bar--demo { background: $accent; color: $background; text-style: bold; }
+    StatusBar > .status-bar--redacted { background: $success; color: $background; text-style: bold; }
     StatusBar > .status-bar--paused { background: $warning; color: $background; text-style: bold; }
     StatusBar > .status-bar--error { background: $error; color: $background; text-style: bold; }
     StatusBar > .status-bar--dim { color: $text-muted; }
@@ -80,6 +85,9 @@ class StatusBar(RedrawOnChange):
         text.append(f"  {status.provider} · {status.account}  " if with_account else "  ")
         if status.demo:
             text.append(" DEMO ", style=self._style("demo"))
+            text.append(" ")
+        if status.redacted:
+            text.append(" REDACTED ", style=self._style("redacted"))
             text.append(" ")
         if status.paused:
             text.append(" PAUSED ", style=self._style("paused"))

@@ -1,0 +1,213 @@
+"""Share-safe output (``--redact``): names that identify a customer become pseudonyms.
+
+Account and workspace names, key names and key fragments, the items of private
+dimensions (projects, workspaces) and email-like strings are replaced by stable
+pseudonyms (``key-07``, ``account-1``). Redaction happens in one place: every
+output reads the store through :class:`RedactedStore`, which hands out rows with
+pseudonyms and maps pseudonyms given back to it (a key filter, a drilldown) to the
+real names; free text (the account, toasts, event messages) goes through
+:meth:`Redactor.text`. Widgets, the report, exports and ``check`` never redact.
+
+Keys are numbered in the order of their masked ids (the store knows them all), so
+the same key is ``key-07`` on the dashboard, in a toast and in a report of the
+same database; other names are numbered in the order they are first shown.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING, Any
+
+from usage_top.domain.capabilities import Capabilities
+from usage_top.domain.format import short_key
+from usage_top.domain.model import Usage
+
+if TYPE_CHECKING:
+    from usage_top.store import Store
+
+EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+MASKED = re.compile(r"[^\s•()]*•+[^\s•(),]*")
+"""A vendor-masked key or a fragment of one: '0••••f39', 'sk-…••••abcd'."""
+
+
+class Redactor:
+    """Real name <-> pseudonym, per kind ('key', 'account', 'project'…).
+
+    When disabled every method returns what it was given, so one code path serves
+    both modes and the user can toggle redaction while usage-top runs.
+    """
+
+    def __init__(self, enabled: bool = False) -> None:
+        self.enabled = enabled
+        self._alias: dict[str, str] = {}
+        """Real name (and a key's short form) -> pseudonym."""
+        self._real: dict[str, str] = {}
+        self._count: dict[str, int] = {}
+        self._pattern: re.Pattern | None = None
+
+    def alias(self, kind: str, real: str | None) -> str | None:
+        """The pseudonym of ``real`` ('key-07'), made on first sight; '' and None stay."""
+        if not self.enabled or not real:
+            return real
+        known = self._alias.get(real)
+        if known is not None:
+            return known
+        number = self._count[kind] = self._count.get(kind, 0) + 1
+        alias = f"{kind}-{number:02d}" if kind == "key" else f"{kind}-{number}"
+        self._remember(real, alias)
+        if kind == "key":
+            self._remember(short_key(real), alias)
+        return alias
+
+    def _remember(self, real: str, alias: str) -> None:
+        self._alias.setdefault(real, alias)
+        self._real.setdefault(alias, real)
+        self._pattern = None
+
+    def real(self, shown: Any) -> Any:
+        """The real name behind a pseudonym; anything else as given (in either mode)."""
+        return self._real.get(shown, shown) if isinstance(shown, str) else shown
+
+    def shown(self, real: str | None) -> str | None:
+        """What the current mode shows for a real name (to carry state across a toggle)."""
+        return self._alias.get(real, real) if self.enabled and real else real
+
+    def learn_keys(self, masked: Iterable[str]) -> None:
+        """Number keys in the order of their masked ids, before any is shown."""
+        if self.enabled:
+            for key in sorted(masked):
+                self.alias("key", key)
+
+    def text(self, text: str) -> str:
+        """Free text with every known real name, email and masked key replaced."""
+        if not self.enabled or not text:
+            return text
+        if self._alias:
+            if self._pattern is None:
+                names = sorted(self._alias, key=len, reverse=True)
+                self._pattern = re.compile(
+                    "|".join(rf"(?<![\w-]){re.escape(name)}(?![\w-])" for name in names))
+            text = self._pattern.sub(lambda m: self._alias[m.group(0)], text)
+        text = EMAIL.sub(lambda m: self.alias("email", m.group(0)), text)
+        return MASKED.sub(lambda m: self.alias("key", m.group(0)), text)
+
+    def key_row(self, row: Usage) -> Usage:
+        """A key's row: its id and its name become the key's pseudonym."""
+        if not self.enabled:
+            return row
+        alias = self.alias("key", row.id)
+        if row.name and row.name != row.id:
+            self._remember(row.name, alias)
+        return dataclasses.replace(row, id=alias, name=alias if row.name else row.name)
+
+    def item_row(self, kind: str, row: Usage) -> Usage:
+        """An item of a private dimension: its id and name become one pseudonym."""
+        if not self.enabled or not row.id:
+            return row
+        alias = self.alias(kind, row.id)
+        if row.name and row.name != row.id:
+            self._remember(row.name, alias)
+        return dataclasses.replace(row, id=alias, name=alias)
+
+
+class RedactedStore:
+    """The store as outputs read it: rows with pseudonyms, pseudonyms taken back.
+
+    Everything it does not name (snapshots, polls, alert transactions, figures) is
+    the store's own, unchanged.
+    """
+
+    def __init__(self, store: Store, redactor: Redactor, capabilities: Capabilities) -> None:
+        self._store = store
+        self.redactor = redactor
+        self._private = {d.kind for d in capabilities.dimensions if d.private}
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._store, name)
+
+    def _call(self, name: str, *args: Any, **kwargs: Any) -> Any:
+        real = self.redactor.real
+        return getattr(self._store, name)(*map(real, args), **{k: real(v) for k, v in kwargs.items()})
+
+    def _rows(self, kind: str, rows: list[Usage]) -> list[Usage]:
+        if not self.redactor.enabled:
+            return rows
+        if kind == "key":
+            self.redactor.learn_keys(self._store.keys())
+            return [self.redactor.key_row(row) for row in rows]
+        if kind in self._private:
+            return [self.redactor.item_row(kind, row) for row in rows]
+        return rows
+
+    def _item(self, kind: str, item: str) -> str:
+        return self.redactor.alias(kind, item) if kind in self._private else item
+
+    def _key(self, key: str) -> str:
+        self.redactor.learn_keys(self._store.keys())
+        return self.redactor.alias("key", key)
+
+    # reads that carry names -------------------------------------------------
+    def key_breakdown(self, *args: Any, **kwargs: Any) -> list[Usage]:
+        return self._rows("key", self._call("key_breakdown", *args, **kwargs))
+
+    def item_breakdown(self, kind: str, *args: Any, **kwargs: Any) -> list[Usage]:
+        return self._rows(kind, self._call("item_breakdown", kind, *args, **kwargs))
+
+    def item_keys(self, kind: str, *args: Any, **kwargs: Any):
+        found = self._call("item_keys", kind, *args, **kwargs)
+        return found if found is None else (self._rows("key", found[0]), found[1])
+
+    def key_item_days(self, *args: Any, **kwargs: Any):
+        rows = self._call("key_item_days", *args, **kwargs)
+        if not self.redactor.enabled:
+            return rows
+        named = []
+        for day, key, kind, item, name, figures in rows:
+            shown = self._item(kind, item)
+            named.append((day, self._key(key), kind, shown, shown if shown != item else name, figures))
+        return named
+
+    def key_day_values(self, *args: Any, **kwargs: Any):
+        values = self._call("key_day_values", *args, **kwargs)
+        return {self._key(key): days for key, days in values.items()}
+
+    def keys(self) -> dict[str, str]:
+        return {self._key(key): self._key(key) if self.redactor.enabled else name
+                for key, name in self._store.keys().items()}
+
+    def latest_scopes(self):
+        text = self.redactor.text
+        return [(dataclasses.replace(usage, label=text(usage.label)), at)
+                for usage, at in self._store.latest_scopes()]
+
+    def events(self, *args: Any, **kwargs: Any):
+        self.redactor.learn_keys(self._store.keys())
+        text = self.redactor.text
+        return [event.model_copy(update={"scope": text(event.scope), "message": text(event.message)})
+                for event in self._store.events(*args, **kwargs)]
+
+    def active_alerts(self) -> dict[str, str]:
+        return self._scoped(self._store.active_alerts())
+
+    def snoozes(self):
+        return self._scoped(self._store.snoozes())
+
+    def _scoped(self, by_scope: dict) -> dict:
+        return {self.redactor.text(scope): value for scope, value in by_scope.items()}
+
+    # reads whose arguments may be pseudonyms --------------------------------
+    def _passing(name: str) -> Callable[..., Any]:  # noqa: N805 - a factory used in the body
+        def method(self: RedactedStore, *args: Any, **kwargs: Any) -> Any:
+            return self._call(name, *args, **kwargs)
+
+        method.__name__ = name
+        return method
+
+    totals = _passing("totals")
+    daily_series = _passing("daily_series")
+    item_series = _passing("item_series")
+    fetched_days = _passing("fetched_days")
+    scope_history = _passing("scope_history")
+    del _passing
