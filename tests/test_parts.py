@@ -93,3 +93,45 @@ def test_collect_logs_the_partial_poll_and_goes_on(settings, sim, capsys, clock)
     code, _, err = _run(capsys, clock, "collect", "--once")
     first = err.splitlines()[0]
     assert "poll partial: scopes (/profile/usage): " in first and code == 0
+
+
+# --- numbers that add up -------------------------------------------------------
+
+
+def test_keys_beyond_the_vendors_top_100_are_an_other_keys_row(
+        isolated_env, monkeypatch, capsys, clock):
+    from usage_top.sim import SimServer, Simulator
+
+    sim = Simulator(seed=7, clock=clock, keys=400)
+    with SimServer(sim).start() as server:
+        monkeypatch.setenv("PUBRIO_API_KEY", DEMO_API_KEY)
+        monkeypatch.setenv("PUBRIO_BASE_URL", server.url)
+        monkeypatch.setenv("USAGE_TOP_DB", str(isolated_env / "usage.db"))
+        code, out, err = _run(capsys, clock, "report", "--json", "--range", "30d")
+        assert code == 0, err
+        today = FROZEN.date()
+        start = today - dt.timedelta(days=29)
+        listed = _vendor_keys(server, start, today)
+        vendor_total = 0.0
+        day = start
+        while day <= today:
+            body = {"start_date": day.isoformat(), "end_date": day.isoformat()}
+            answer = httpx.post(server.url + BREAKDOWN, json=body,
+                                headers={"pubrio-api-key": DEMO_API_KEY}).json()["data"]
+            vendor_total += answer["totals"]["credits"]
+            day += dt.timedelta(days=1)
+        code, text, _ = _run(capsys, clock, "report", "--range", "30d")
+    report = json.loads(out)
+    assert report["totals"]["credits"] == vendor_total
+    assert sum(row["credits"] for row in report["by_key"]) == sum(listed.values()) < vendor_total
+    other = report["other_keys"]
+    assert other["credits"] == vendor_total - sum(listed.values()) > 0
+    assert "top rows only" in other["note"]
+    shares = sum(row["percent_of_credits"] for row in report["by_key"]) + other["percent_of_credits"]
+    assert abs(shares - 100) < 0.01  # shares are of the vendor's totals, the rest included
+    assert "Other keys (not listed): " in " ".join(text.split())
+
+
+def test_keys_that_add_up_have_no_other_row(settings, capsys, clock):
+    code, out, _ = _run(capsys, clock, "report", "--json", "--range", "30d")
+    assert code == 0 and json.loads(out)["other_keys"] is None

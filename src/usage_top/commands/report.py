@@ -27,7 +27,7 @@ from usage_top.domain.periods import Range, local_today
 from usage_top.pipeline.runtime import Runtime
 from usage_top.views import serialise
 from usage_top.views.context import Context
-from usage_top.views.ranges import RangeView, range_view, ratio_of
+from usage_top.views.ranges import OTHER_HINT, RangeView, range_view, ratio_of, share_of
 from usage_top.views.reconciliation import (
     ReconciliationView,
     reconciliation_json,
@@ -117,6 +117,10 @@ def report_json(report: Report) -> dict[str, Any]:
         document[f"by_{view.kind}"] = [serialise.item_json(row, view.totals, capabilities)
                                        for row in view.by_item]
     document["by_key"] = [serialise.key_json(row, view.totals, capabilities) for row in view.by_key]
+    for name, rest in ((f"other_{view.kind}", view.other_items), ("other_keys", view.other_keys)):
+        document[name] = None if not rest else {
+            **serialise.figures_json(rest, capabilities),
+            **serialise.shares_json(rest, view.totals, capabilities), "note": OTHER_HINT}
     if report.reconciliation is not None:
         document["reconciliation"] = reconciliation_json(report.reconciliation)
     document["dimension"] = view.kind
@@ -155,9 +159,21 @@ def render_text(report: Report, console: Console, tz: ZoneInfo) -> None:
     else:
         console.print(_rows_table("Top keys", view.by_key, _key_columns(report, tz),
                                   console.width, KEY_MIN))
+        if view.other_keys:
+            console.print(_other_line("keys", view.other_keys, view.totals, capabilities),
+                          highlight=False, markup=False)
     if report.reconciliation is not None:
         for line in reconciliation_text(report.reconciliation):
             console.print(line, highlight=False, markup=False)
+
+
+def _other_line(what: str, rest: dict[str, float], totals: dict[str, float],
+                capabilities: Capabilities) -> str:
+    """'Other keys (not listed): 3,112 credits (0.6%); the vendor lists the top rows only'."""
+    primary = capabilities.measure(capabilities.primary)
+    part = share_of(rest, totals, primary.id)
+    percent = f" ({part:.1f}%)" if part is not None else ""
+    return f"Other {what} (not listed): {primary.with_label(rest)}{percent}; {OTHER_HINT}"
 
 
 def missing_lines(failed: tuple[PartFailure, ...]) -> list[str]:

@@ -45,6 +45,16 @@ class RangeView:
         """``row``'s part of the range's ``measure``, in percent (None when unknown)."""
         return share_of(row.figures, self.totals, measure)
 
+    @property
+    def other_keys(self) -> dict[str, float]:
+        """What the listed keys leave of the totals (vendors list the top keys only)."""
+        return unlisted(self.by_key, self.totals) if self.key is None else {}
+
+    @property
+    def other_items(self) -> dict[str, float]:
+        """What the listed items leave of the totals."""
+        return unlisted(self.by_item, self.totals)
+
 
 def sort_order(capabilities: Capabilities) -> tuple[str, ...]:
     """Rows are ranked by the primary measure, then by activity."""
@@ -69,6 +79,26 @@ def range_view(
     kind = dimension.kind if dimension is not None else None
     by_item = store.item_breakdown(kind, start, end, key, order_by=order) if kind else []
     return RangeView(start, end, key, store.totals(start, end, key), by_key, by_item, kind)
+
+
+OTHER_HINT = "the vendor lists the top rows only (Pubrio: 100 keys a day)"
+"""Said with an "other keys" row (the only vendor word here is an example)."""
+
+
+def unlisted(rows: list[Usage], totals: Figures) -> dict[str, float]:
+    """The vendor's totals less what ``rows`` list, per measure, never negative: the
+    "other keys" / "other items" row (shared by the tables, report, export and metrics).
+
+    Empty when the rows add up to the totals (or there are no rows to be short of)."""
+    if not rows:
+        return {}
+    listed: dict[str, float] = {}
+    for row in rows:
+        for measure, value in row.figures.items():
+            listed[measure] = listed.get(measure, 0.0) + value
+    rest = {measure: max(0.0, total - listed.get(measure, 0.0))
+            for measure, total in totals.items() if measure in listed}
+    return rest if any(value > 1e-9 for value in rest.values()) else {}
 
 
 def share_of(figures: Figures, totals: Figures, measure: str) -> float | None:
