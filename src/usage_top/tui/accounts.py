@@ -1,0 +1,196 @@
+"""Several accounts in one App: the overview, switching, one poll timer per account.
+
+The App shows one account at a time: switching replaces the store, collector,
+poll service and capabilities every screen reads (``use_account``), so the
+dashboard and its drilldowns stay single-account code. Behind the overview each
+account is polled by a worker of its own on its own timer (its interval, longer
+where its vendor asked), so a slow or failing account never delays another.
+Alert toasts from any account name it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import replace
+from typing import TYPE_CHECKING
+
+from textual import work
+from textual.timer import Timer
+
+from usage_top.store import StoreError
+from usage_top.tui.overview import OverviewScreen
+from usage_top.views.overview import AccountSource, OverviewView, overview_view
+
+if TYPE_CHECKING:
+    from usage_top.pipeline.collector import PollOutcome
+    from usage_top.pipeline.fleet import Fleet
+    from usage_top.widgets.status_bar import Status
+
+
+class AccountsMixin:
+    """The App's part that knows there are several accounts (``self.fleet``)."""
+
+    fleet: Fleet | None
+
+    def init_accounts(self, fleet: Fleet | None, start: str | None) -> None:
+        self.fleet = fleet if fleet is not None and len(fleet) > 1 else None
+        self.current = start
+        """The account shown (its dashboard), None on the overview."""
+        self.outcomes: dict[str, PollOutcome] = {}
+        self._account_timers: dict[str, Timer] = {}
+        self._account_polls: set[str] = set()
+        self._event_ids: dict[str, int] = {}
+
+    @property
+    def on_overview(self) -> bool:
+        return isinstance(self.screen, OverviewScreen)
+
+    def use_account(self, name: str) -> None:
+        """Make ``name`` the account the screens read."""
+        runtime = self.fleet[name]
+        polling = runtime.settings.poll
+        self.current = name
+        self.settings = runtime.settings
+        self.store = runtime.store
+        self.collector = runtime.collector if polling else None
+        self._service = runtime.service if polling else None
+        self.__dict__.pop("service", None)  # the cached poll service and alert engine
+        self.__dict__.pop("alerts", None)
+        self.capabilities = runtime.capabilities
+        self.account = name
+        self.reader = self.reader_for(runtime.store, runtime.capabilities)
+        self.set_reactive(type(self).metric, runtime.capabilities.primary)
+        self.set_reactive(type(self).key_filter, None)
+        self.last_outcome = self.outcomes.get(name)
+        self.history, self.position = [("dashboard",)], 0
+
+    def open_account(self, name: str) -> None:
+        """Enter on the overview: that account's dashboard."""
+        from usage_top.tui.dashboard import DashboardScreen
+
+        self.use_account(name)
+        self.push_screen(DashboardScreen())
+
+    def show_overview(self) -> None:
+        """Esc on an account's dashboard: back to every account."""
+        while len(self.screen_stack) > 2:  # a modal or a drilldown left open
+            self.pop_screen()
+        if not self.on_overview:
+            self.pop_screen()
+        self.current = None
+
+    def mount_accounts(self) -> None:
+        """Start watching every account: poll each, or re-read the files (``--no-poll``)."""
+        for name in self.fleet:
+            try:
+                newest = self.fleet[name].store.events(limit=1)
+            except StoreError:
+                newest = []
+            self._event_ids[name] = newest[0].id if newest else 0
+        if self.collector is None:
+            self.set_interval(self.settings.interval, self._reload_if_changed)
+        else:
+            self.poll_accounts()
+        if self.current is not None:
+            self.open_account(self.current)
+
+    def poll_accounts(self) -> None:
+        """``r``, or polling resumed: on the overview every account, on a dashboard its
+        own account; and every account whose next poll was not scheduled (paused)."""
+        names = list(self.fleet) if self.on_overview else [self.current]
+        names += [name for name in self.fleet if name not in self._account_timers]
+        for name in dict.fromkeys(names):
+            if name not in self._account_polls:
+                self.poll_account(name)
+
+    def cancel_account_timers(self) -> None:
+        for timer in self._account_timers.values():
+            timer.stop()
+        self._account_timers.clear()
+
+    @work(group="accounts", exit_on_error=False)
+    async def poll_account(self, name: str) -> None:
+        """Poll one account through its own poll service, then re-arm its own timer."""
+        runtime = self.fleet[name]
+        timer = self._account_timers.pop(name, None)
+        if timer is not None:
+            timer.stop()
+        self._account_polls.add(name)
+        try:
+            outcome = (await runtime.service.poll()).outcome
+            if name == self.current and outcome.landed and self.key_filter:
+                fetched = await self._fetch_key(self.key_filter)
+                outcome = outcome if fetched.ok else fetched
+        finally:
+            self._account_polls.discard(name)
+        self.outcomes[name] = outcome
+        if name == self.current:
+            self.last_outcome = outcome
+        if self.paused:
+            return
+        if not outcome.needs_user:  # a rejected key stays rejected: wait for `r`
+            wait = runtime.collector.next_wait(outcome)
+            self._account_timers[name] = self.set_timer(wait, lambda: self.poll_account(name))
+        if self.on_overview or name == self.current:
+            self.refresh_view()
+        else:
+            self.announce_account_events(name)
+
+    def announce_account_events(self, name: str) -> None:
+        """Toasts for the events recorded in one account's file since the last look."""
+        try:
+            events = self.fleet[name].store.events(after=self._event_ids.get(name))
+        except StoreError:
+            return
+        if not events:
+            return
+        self._event_ids[name] = max(event.id for event in events)
+        loud = [event for event in reversed(events) if not event.snoozed]
+        for event in loud:
+            severity = ("information" if event.state == "cleared"
+                        else "error" if event.level == "red" else "warning")
+            self.notify(event.message, title=f"{name} · {event.scope} {event.level}",
+                        severity=severity, timeout=15)
+        if self.fleet[name].settings.bell and any(event.state == "raised" for event in loud):
+            self.bell()
+
+    def data_versions(self) -> tuple[int, ...]:
+        """Read-only: every account file's data version (a collector committed)."""
+        return tuple(self.fleet[name].store.data_version() for name in self.fleet)
+
+    def overview(self, now: dt.datetime, sort: str) -> OverviewView:
+        """The overview's rows: one snapshot of each account's file."""
+        sources = [
+            AccountSource(name, runtime.collector.provider.name, runtime.store,
+                          runtime.capabilities, runtime.settings.tz,
+                          runtime.settings.thresholds_for,
+                          getattr(self.outcomes.get(name), "error", None))
+            for name, runtime in self.fleet.runtimes.items()
+        ]
+        return overview_view(sources, now, sort)
+
+    def fleet_status(self, base: Status) -> Status:
+        """The header: on a dashboard, its account's timer and poll; on the overview,
+        every account, the oldest data, any error."""
+        name = self.current
+        if not self.on_overview and name is not None:
+            return replace(base, interval=self.fleet[name].collector.interval
+                           if name in self._account_timers else None,
+                           in_flight=name in self._account_polls)
+        updated = []
+        for runtime in self.fleet.runtimes.values():
+            try:
+                record = runtime.store.last_success()
+            except StoreError:
+                record = None
+            if record is not None:
+                updated.append(record.finished_at)
+        errors = [outcome.error for outcome in self.outcomes.values() if outcome.error]
+        return replace(
+            base, provider=f"{len(self.fleet)} accounts", account="overview",
+            demo=all(runtime.settings.simulated for runtime in self.fleet.runtimes.values()),
+            error=errors[0] if errors else None, last_success=min(updated, default=None),
+            interval=None if self.paused or not self._account_timers else
+            min(runtime.collector.interval for runtime in self.fleet.runtimes.values()),
+            in_flight=bool(self._account_polls), scope="All accounts",
+            range_label="today, month")
