@@ -61,3 +61,18 @@ async def test_the_focused_table_takes_keys_again_after_a_too_small_terminal(mak
         await pilot.press("down")
         await pilot.pause()
         assert table.cursor_row == 1
+
+
+async def test_the_header_says_when_the_figures_shown_were_fetched(make_app, clock):
+    async with make_app().run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        assert "updated 14:37:00" in screen_text(pilot.app)
+        clock.advance(minutes=10)
+        table = pilot.app.screen.query_one(KeyTable)
+        table.focus()
+        await pilot.press("enter")  # a key drilldown fetches (and records a poll) at 14:47
+        await settle(pilot)
+        await pilot.press("escape")
+        await settle(pilot)
+        header = screen_text(pilot.app).splitlines()[0]
+        assert "updated 14:37:00 (10m ago)" in header and "14:47" not in header

@@ -53,6 +53,7 @@ from usage_top.tui.frame import DataScreen
 from usage_top.tui.overview import OverviewScreen
 from usage_top.views.context import RANGE_LABELS, Context
 from usage_top.views.redact import RedactedStore, Redactor
+from usage_top.views.scopes import figures_at
 from usage_top.widgets.scope_card import ScopeCard
 
 if TYPE_CHECKING:
@@ -485,10 +486,10 @@ class UsageTopApp(AccountsMixin, App[None]):
         if outcome.needs_user:
             return "-error", f"{outcome.error}. Polling stopped: fix this, then press r to retry."
         try:
-            last = self.store.last_success()
+            last = figures_at(self.store)
         except StoreError:
             last = None
-        shown = (f"showing data from {age_text((now - last.finished_at).total_seconds())} ago"
+        shown = (f"showing data from {age_text((now - last).total_seconds())} ago"
                  if last else "no data stored yet")
         wait = self.collector.next_wait(outcome) if self.collector else self.interval
         return "-warning", (f"Last poll failed: {outcome.error}. {shown}; next try in "
@@ -499,9 +500,9 @@ class UsageTopApp(AccountsMixin, App[None]):
         if not isinstance(screen, DataScreen) or not screen.is_mounted:
             return
         try:
-            record = self.store.last_success()
+            figures_from = figures_at(self.store)
         except StoreError:
-            record = None
+            figures_from = None
         status = Status(
             provider=self.collector.provider.name if self.collector else self.settings.provider,
             account=self.redactor.alias("account", self.account),
@@ -510,7 +511,7 @@ class UsageTopApp(AccountsMixin, App[None]):
             paused=self.paused,
             polling=self.collector is not None,
             error=None if self.last_outcome is None else self.last_outcome.error,
-            last_success=record.finished_at if record else None,
+            last_success=figures_from,
             interval=self.interval if self._timer is not None else None,
             tz=self.settings.tz,
             in_flight=self._in_flight,

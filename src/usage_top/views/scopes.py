@@ -58,3 +58,14 @@ def scope_views(store: Store, thresholds: Thresholds = default_thresholds) -> li
         ScopeView(usage, fetched_at, level(usage.percent, *thresholds(usage.name)))
         for usage, fetched_at in store.latest_scopes()
     ]
+
+
+def figures_at(store: Store) -> dt.datetime | None:
+    """When the figures the dashboard shows were fetched: the newest scope reading, or,
+    for a provider without scopes, the last successful poll. Drilldown, billing and
+    export fetches are polls too, but they leave the cards as old as they were."""
+    fetched = [fetched_at for _, fetched_at in store.latest_scopes()]
+    if fetched:
+        return max(fetched)
+    record = store.last_success()
+    return record.finished_at if record else None
