@@ -4,6 +4,8 @@ billing wording. The real app on the simulator over loopback, driven by the pilo
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from usage_top.widgets.filter_bar import FilterBar
@@ -76,3 +78,21 @@ async def test_the_header_says_when_the_figures_shown_were_fetched(make_app, clo
         await settle(pilot)
         header = screen_text(pilot.app).splitlines()[0]
         assert "updated 14:37:00 (10m ago)" in header and "14:47" not in header
+
+
+@pytest.mark.parametrize("size", [SIZE, (80, 24)])
+async def test_the_events_pane_keeps_its_columns_apart_and_its_messages_whole(make_app, size):
+    async with make_app().run_test(size=size) as pilot:
+        await settle(pilot)
+        await pilot.press("v")
+        await settle(pilot)
+        rows = [line for line in screen_text(pilot.app).splitlines()
+                if re.search(r"\d\d:\d\d UTC", line)]
+        assert len(rows) == 3, rows
+        for line in rows:
+            assert re.search(r"\S[A-Z][a-z]{2} \d\d \d\d:\d\d UTC", line) is None, line  # a gap
+        if size == SIZE:  # at 120 columns every message is whole
+            messages = [event.message for event in pilot.app.store.events()]
+            shown = "\n".join(rows).replace("••••••••••••••••", "••••")
+            assert all(message.replace("••••••••••••••••", "••••") in shown
+                       for message in messages), shown

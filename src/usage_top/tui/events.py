@@ -8,6 +8,7 @@ from textual.binding import Binding
 from textual.widget import Widget
 from textual.widgets import DataTable, Static
 
+from usage_top.domain.format import short_key
 from usage_top.store.events import AlertEvent
 from usage_top.tui.frame import DataScreen, show_text
 from usage_top.views.context import Context
@@ -22,6 +23,24 @@ def _level(event: AlertEvent) -> Text:
     return Text(label, style=_LEVEL_STYLE.get(event.level, ""))
 
 
+def _when(at, tz) -> str:
+    """' Nov 18 14:37 UTC': in the workspace timezone, which it names (a space apart from
+    the message before it)."""
+    return at.astimezone(tz).strftime(" %b %d %H:%M %Z")
+
+
+def _scope(event: AlertEvent) -> str:
+    """'api.hourly', or 'key:6••••f58' for a key's anomaly."""
+    kind, _, key = event.scope.partition(":")
+    return f"{kind}:{short_key(key)}" if key else event.scope
+
+
+def _message(event: AlertEvent) -> str:
+    """The event's message with its key shortened as everywhere on screen."""
+    _, _, key = event.scope.partition(":")
+    return event.message.replace(key, short_key(key)) if key else event.message
+
+
 class EventTable(UsageTable[AlertEvent]):
     """One row per event; ``a`` snoozes the scope of the event under the cursor."""
 
@@ -30,15 +49,19 @@ class EventTable(UsageTable[AlertEvent]):
 
     BINDINGS = [Binding("a", "snooze", "Ack/snooze scope", id="snooze")]
 
+    first_min_width = 56
+    """The message is the event: the scope, level and usage columns (which it repeats)
+    give way before it is cut."""
+
     def __init__(self, *, tz, id: str | None = None) -> None:
         self._tz = tz
         self.columns_spec = (
-            Column("message", "Event", 30, lambda e: e.message, lambda e: e.message, numeric=False),
-            Column("at", "When", 13, lambda e: e.at, lambda e: e.at.astimezone(tz).strftime("%b %d %H:%M")),
-            Column("scope", "Scope", 22, lambda e: e.scope, lambda e: e.scope, numeric=False),
-            Column("level", "Level", 9, lambda e: e.level, _level, numeric=False),
-            Column("percent", "Usage", 8, lambda e: e.percent,
-                   lambda e: "" if e.percent is None else f"{e.percent:.1f}%"),
+            Column("message", "Event", 30, lambda e: e.message, _message, numeric=False),
+            Column("at", "When", 19, lambda e: e.at, lambda e: _when(e.at, tz), numeric=False),
+            Column("scope", "Scope", 14, lambda e: e.scope, _scope, numeric=False, drop=2),
+            Column("level", "Level", 8, lambda e: e.level, _level, numeric=False, drop=1),
+            Column("percent", "Usage", 6, lambda e: e.percent,
+                   lambda e: "" if e.percent is None else f"{e.percent:.1f}%", drop=3),
         )
         super().__init__(id=id)
 
