@@ -106,7 +106,7 @@ class Runtime:
             server, base_url, key, account = _endpoint(settings, sim_clock)
             provider = _DeferredProvider(settings.provider, lambda: registry.connect(
                 settings.provider, base_url, key, tz=settings.tz, timeout=settings.timeout,
-                budgets=settings.vendor_budgets))
+                budgets=settings.vendor_budgets, prices=settings.prices))
             if settings.poll:
                 provider.connect()  # as before: a bad base URL fails here, not at the first poll
         except BaseException:

@@ -12,12 +12,13 @@ some are listed, the estimate is a lower bound.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from usage_top.domain.measures import Figures, add
 from usage_top.domain.model import Breakdown, Usage
 from usage_top.providers.anthropic_rows import TOKEN_MEASURES
+from usage_top.providers.prices import AS_OF
 
 
 @dataclass(frozen=True)
@@ -49,6 +50,17 @@ class Reconciliation:
     workspaces: tuple[Line, ...]
     unpriced: tuple[str, ...]
     """Models with tokens but no price: their usage is in neither estimate."""
+
+    group_label = "Workspace"
+    """What a line of ``groups`` is (the reconciliation view's column header)."""
+    note = (f"est. = tokens × list prices (table of {AS_OF:%Y-%m-%d}, overridable in the "
+            "config); batch, priority and long-context pricing are not modelled")
+    """Where the estimate comes from and why it differs, said under the table."""
+
+    @property
+    def groups(self) -> tuple[Line, ...]:
+        """The lines below the total, as the vendor-neutral view reads them."""
+        return self.workspaces
 
     @property
     def complete(self) -> bool:
@@ -88,6 +100,14 @@ def reconcile_rows(
                               row.figures.get("cost_est")) for row in workspaces),
         unpriced=tuple(sorted(row.id or row.name for row in models if _unpriced(row.figures))),
     )
+
+
+def reconcile_stored(
+    start: dt.date, end: dt.date, totals: Figures, rows: Mapping[str, Sequence[Usage]]
+) -> Reconciliation:
+    """``Capabilities.reconcile``: a period from the store's totals and its workspace and
+    model rows (``rows`` by dimension kind)."""
+    return reconcile_rows(start, end, totals, rows.get("workspace", ()), rows.get("model", ()))
 
 
 def _unpriced(figures: Figures) -> bool:

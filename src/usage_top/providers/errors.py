@@ -93,9 +93,16 @@ class ProviderError(Exception):
     retried it); the UI uses it to keep polling rather than stop and ask the
     user to fix the configuration. ``retry_after`` is the wait the server
     asked for, in seconds, when it said.
+
+    ``scope`` names the scope the failure is about (``credits.cycle`` when a
+    vendor says its credits are used up) and ``state`` says it in a few words
+    for that scope's card ("exhausted"); both empty for a failure of the poll
+    as a whole.
     """
 
     retryable = False
+    scope = ""
+    state = ""
 
     def __init__(
         self,

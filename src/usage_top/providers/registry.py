@@ -36,6 +36,8 @@ class Vendor:
     default_base_url: str
     budgets: bool = False
     """The vendor has no limits of its own: the user's ``[budgets]`` become its scopes."""
+    prices: bool = False
+    """Its money per key is an estimate from a price table the config's ``[prices]`` amend."""
 
 
 DEFAULT = "pubrio"
@@ -50,7 +52,7 @@ _VENDORS = {
                "OPENAI_ADMIN_KEY", "OPENAI_BASE_URL", "https://api.openai.com/v1", budgets=True),
         Vendor("anthropic", "usage_top.providers.anthropic", "usage_top.providers.anthropic",
                "ANTHROPIC_ADMIN_KEY", "ANTHROPIC_BASE_URL", "https://api.anthropic.com",
-               budgets=True),
+               budgets=True, prices=True),
         Vendor("lusha", "usage_top.providers.lusha", "usage_top.providers.lusha",
                "LUSHA_API_KEY", "LUSHA_BASE_URL", "https://api.lusha.com"),
     )
@@ -82,10 +84,17 @@ def connect(
     tz: ZoneInfo,
     timeout: float,
     budgets: Mapping[str, float] | None = None,
+    prices: Mapping[str, Mapping[str, object]] | None = None,
 ) -> Provider:
-    """The named provider talking to ``base_url``; the caller closes it (``aclose``)."""
+    """The named provider talking to ``base_url``; the caller closes it (``aclose``).
+    ``prices`` (the config's overrides) reach a vendor whose estimates use them."""
     entry = vendor(name)
     adapter = importlib.import_module(entry.adapter_module)
+    if entry.prices and prices:
+        from usage_top.providers.prices import PriceTable
+
+        return adapter.connect(base_url, api_key, tz=tz, timeout=timeout, budgets=budgets or None,
+                               prices=PriceTable().overridden(prices))
     if entry.budgets:
         return adapter.connect(base_url, api_key, tz=tz, timeout=timeout, budgets=budgets or None)
     return adapter.connect(base_url, api_key, tz=tz, timeout=timeout)

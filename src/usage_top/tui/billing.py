@@ -22,6 +22,7 @@ class BillingScreen(DataScreen):
     def compose_body(self) -> ComposeResult:
         yield Static(id="summary")
         yield Static(id="cycles")
+        yield Static(id="prices")
         yield DailyChart(self.app.capabilities.shown_measures, id="chart")
 
     def on_mount(self) -> None:
@@ -36,9 +37,13 @@ class BillingScreen(DataScreen):
         view = billing_view(ctx)
         show_text(self.query_one("#summary", Static), self._summary(view))
         show_text(self.query_one("#cycles", Static), self._cycles_table(view))
+        prices = self.query_one("#prices", Static)
+        prices.display = bool(view.prices)
+        show_text(prices, self._prices_table(view))
         chart = self.query_one(DailyChart)
         chart.points = view.points
         chart.metric = view.metric
+        chart.source = view.source
         chart.border_title = view.chart_title
 
     @staticmethod
@@ -51,6 +56,15 @@ class BillingScreen(DataScreen):
             text.append(value, style="bold" if emphasised else "")
         text.append(f"  ·  {view.as_of}", style="dim")
         return text
+
+    @staticmethod
+    def _prices_table(view: BillingView) -> Table:
+        table = Table(box=None, padding=(0, 2), header_style="bold", expand=False)
+        table.add_column("Action")
+        table.add_column("Costs", justify="right")
+        for action, price in view.prices:
+            table.add_row(action, price)
+        return table
 
     @staticmethod
     def _cycles_table(view: BillingView) -> Table:

@@ -12,7 +12,9 @@ from dataclasses import dataclass
 from usage_top.domain.format import age_text
 from usage_top.domain.measures import Figures
 from usage_top.domain.model import Billing, DayFigures
+from usage_top.views import readings
 from usage_top.views.context import Context
+from usage_top.views.readings import daily_points
 
 
 def cycle_bounds(billing: Billing | None, today: dt.date) -> tuple[dt.date, dt.date, dt.date]:
@@ -57,6 +59,10 @@ class BillingView:
     points: tuple[DayFigures, ...]
     metric: str
     chart_title: str
+    prices: list[tuple[str, str]]
+    """(action, what it costs) from the vendor's pricing table; empty when it gives none."""
+    source: str = ""
+    """'from readings' where the days are built from stored readings."""
 
 
 def billing_view(ctx: Context) -> BillingView:
@@ -72,9 +78,13 @@ def billing_view(ctx: Context) -> BillingView:
         as_of=f"as of {age_text((ctx.now - fetched_at).total_seconds())} ago" if fetched_at else "",
         headers=["Cycle", "Dates", *(m.label for m in shown), f"{primary.label}/day", "Note"],
         cycles=[current, last],
-        points=tuple(store.daily_series(start, today)),
+        points=daily_points(ctx, start, today),
         metric=primary.id,
-        chart_title=f"Daily {primary.label.lower()} · this cycle since {start:%b %d}",
+        chart_title=f"Daily {primary.label.lower()} · this cycle since {start:%b %d}"
+                    + (f" · {readings.SOURCE}" if ctx.capabilities.days_from_readings else ""),
+        prices=[(action, primary.unit.with_name(price))
+                for action, price in sorted(billing.prices.items())] if billing else [],
+        source=readings.SOURCE if ctx.capabilities.days_from_readings else "",
     )
 
 
@@ -90,15 +100,22 @@ def _summary(ctx: Context, billing: Billing | None, today: dt.date,
         parts.append(("  ·  top-up ", unit.text(billing.topup), False))
     if billing.cycle_allowance is not None:
         parts.append(("  ·  allowance ", f"{unit.text(billing.cycle_allowance)}/cycle", False))
+    if billing.cycle_start is not None:
+        parts.append(("  ·  cycle from ", f"{billing.cycle_start:%b %d}", False))
     parts.append(("  ·  next refill ", f"{refill:%b %d} (in {(refill - today).days} d)", False))
     return parts
 
 
 def _cycle(ctx: Context, label: str, start: dt.date, end: dt.date, today: dt.date,
            refill: dt.date) -> CycleRow:
-    totals = ctx.store.totals(start, end)
-    stored = len(ctx.store.fetched_days("breakdown", "", start, end))
     days = (end - start).days + 1
+    if ctx.capabilities.days_from_readings:  # the vendor's own count of the cycle, else nothing
+        used = readings.latest_used(ctx) if label == "This cycle" else None
+        totals = {} if used is None else {ctx.primary.id: used}
+        stored = days if totals else 0
+    else:
+        totals = ctx.store.totals(start, end)
+        stored = len(ctx.store.fetched_days("breakdown", "", start, end))
     elapsed = max(1, min(days, (today - start).days + 1))
     primary = ctx.primary
     used = totals.get(primary.id)
