@@ -96,3 +96,14 @@ async def test_the_events_pane_keeps_its_columns_apart_and_its_messages_whole(ma
             shown = "\n".join(rows).replace("••••••••••••••••", "••••")
             assert all(message.replace("••••••••••••••••", "••••") in shown
                        for message in messages), shown
+
+
+async def test_the_key_drilldown_names_its_burn_window_once_by_its_dates(make_app, sim):
+    async with make_app().run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        pilot.app.drill(("key", sim.spike_key))
+        await settle(pilot)
+        text = screen_text(pilot.app)
+        assert "last 7 days:" in text  # the range's figures: Nov 12–18
+        assert "(average of Nov 11–17, the 7 days before today)" in text
+        assert "7-day" not in text

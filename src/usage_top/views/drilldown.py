@@ -7,6 +7,7 @@ demand by the App and cached in the store; these only read it.
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 
 from usage_top.domain.format import last_used_text, short_key
@@ -47,9 +48,9 @@ class KeyView:
     """'12.3% of the account's credits'."""
     last_used: str
     burn: str
-    """'Burn: 4,450 credits/day (7-day average), 1,204 so far today'."""
+    """'Burn: 4,450 credits/day (average of Nov 11–17, …), 1,204 so far today'."""
     flag: str
-    """'⚑ 3.1× its 7-day median' when today is an anomaly, else ''."""
+    """'⚑ today 3.1× the median of those days' when today is an anomaly, else ''."""
     points: tuple[DayFigures, ...]
     items: list[Usage]
     totals: Figures
@@ -90,7 +91,14 @@ def _burn(ctx: Context, points: tuple[DayFigures, ...]) -> str:
     week = [p.figures.get(primary.id) or 0.0 for p in points if first <= p.day <= last]
     today_value = next((p.figures.get(primary.id) or 0.0 for p in points if p.day == today), 0.0)
     average = per_day(primary, sum(week) / len(week)) if week else per_day(primary, 0)
-    return f"Burn: {average} (7-day average), {primary.unit.text(today_value)} so far today"
+    return (f"Burn: {average} (average of {_days_text(first, last)}, the 7 days before "
+            f"today), {primary.unit.text(today_value)} so far today")
+
+
+def _days_text(first: dt.date, last: dt.date) -> str:
+    """'Nov 11–17', 'Nov 28–Dec 04': the window said once, by its dates."""
+    end = last.strftime("%d") if last.month == first.month else last.strftime("%b %d")
+    return f"{first:%b %d}–{end}"
 
 
 def _flag(ctx: Context, key: str) -> str:
@@ -98,7 +106,7 @@ def _flag(ctx: Context, key: str) -> str:
     if not flagged:
         return ""
     spent, median = flagged
-    return f"⚑ {spent / median:.1f}× its 7-day median"
+    return f"⚑ today {spent / median:.1f}× the median of those days"
 
 
 @dataclass(frozen=True)
