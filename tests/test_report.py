@@ -59,6 +59,16 @@ def test_report_json_equals_the_simulator(settings, sim_server, clock, capsys, r
     assert report["stale"] is False and report["error"] is None
 
 
+def test_report_json_counts_its_own_requests(settings, sim, sim_server, clock, capsys):
+    """The report's own poll is in the poll log, and every request it sent counted."""
+    code, report, err = _run_report(capsys, clock, "--json")
+    assert code == 0, err
+    sent = len(sim.requests)
+    assert sent > 0
+    once = {"polls": 1, "requests": sent}
+    assert report["own_requests"] == {"last_poll": sent, "last_hour": once, "last_day": once}
+
+
 def test_report_for_one_key_equals_the_simulator(settings, sim_server, clock, capsys):
     start, end = Range.DAYS30.dates(FROZEN.date())
     busiest = _sim_breakdown(sim_server, start.isoformat(), end.isoformat())["by_key"][0]["name"]

@@ -477,6 +477,19 @@ def test_poll_log_records_outcomes(store: Store) -> None:
     assert stored.requests == 4
 
 
+def test_footprint_counts_the_requests_of_the_last_hour_and_day(store: Store) -> None:
+    assert store.footprint(at(12)).last_poll is None
+    # minutes before noon, requests: the first over a day before, the second over an hour
+    for minutes, requests in ((-1500, 9), (-90, 5), (-30, 3), (-1, 2)):
+        started = at(12) + dt.timedelta(minutes=minutes)
+        store.record_poll(started, started, "ok", None, requests)
+
+    footprint = store.footprint(at(12))
+    assert footprint.last_poll == 2
+    assert (footprint.polls_hour, footprint.requests_hour) == (2, 5)
+    assert (footprint.polls_day, footprint.requests_day) == (3, 10)
+
+
 def test_poll_outcome_must_be_ok_or_error() -> None:
     with pytest.raises(ValueError):
         PollRecord(at(12), at(12), "maybe")  # type: ignore[arg-type]

@@ -25,8 +25,10 @@ from usage_top.domain.model import Usage
 from usage_top.domain.parts import DAYS, SCOPES, PartFailure
 from usage_top.domain.periods import Range, local_today
 from usage_top.pipeline.runtime import Runtime
+from usage_top.store.polls import Footprint
 from usage_top.views import serialise
 from usage_top.views.context import Context
+from usage_top.views.footprint import footprint_json
 from usage_top.views.ranges import OTHER_HINT, RangeView, range_view, ratio_of, share_of
 from usage_top.views.reconciliation import (
     ReconciliationView,
@@ -61,6 +63,8 @@ class Report:
     """The vendor's cost against the estimate (providers that reconcile; not per key)."""
     failed: tuple[PartFailure, ...] = ()
     """Parts of the poll that failed while the rest landed: their figures are the stored ones."""
+    footprint: Footprint | None = None
+    """usage-top's own requests to the vendor (the poll log)."""
 
 
 def range_dates(runtime: Runtime, range_: Range) -> tuple[dt.date, dt.date]:
@@ -83,13 +87,14 @@ def build_report(runtime: Runtime, range_: Range, key: str | None, error: str | 
         last = store.last_success()
         ctx = Context(store, capabilities, settings.tz, runtime.now(), range_)
         reconciled = reconciliation_view(ctx, start, end) if key is None else None
+        footprint = store.footprint(runtime.now())
     return Report(
         provider=runtime.collector.provider.name, account=redactor.alias("account", runtime.account),
         simulated=settings.simulated, capabilities=capabilities, generated_at=runtime.now(),
         data_as_of=last.finished_at if last else None,
         error=redactor.text(error), range_=range_, zone=capabilities.day_zone(settings.tz),
         key=redactor.text(key),
-        scopes=scopes, view=view, reconciliation=reconciled, failed=failed,
+        scopes=scopes, view=view, reconciliation=reconciled, failed=failed, footprint=footprint,
     )
 
 
@@ -123,6 +128,8 @@ def report_json(report: Report) -> dict[str, Any]:
             **serialise.shares_json(rest, view.totals, capabilities), "note": OTHER_HINT}
     if report.reconciliation is not None:
         document["reconciliation"] = reconciliation_json(report.reconciliation)
+    if report.footprint is not None:
+        document["own_requests"] = footprint_json(report.footprint)
     document["dimension"] = view.kind
     document["units"] = serialise.units_json(capabilities)
     return document

@@ -73,3 +73,33 @@ def _first(db: Database, sql: str) -> PollRecord | None:
         requests=row["requests"],
         id=row["id"],
     )
+
+
+@dataclass(frozen=True)
+class Footprint:
+    """The requests usage-top itself sent to the vendor (retries included), from the
+    poll log: what the monitor costs against the vendor's rate limits."""
+
+    last_poll: int | None
+    """Requests of the latest poll; None before the first."""
+    polls_hour: int
+    requests_hour: int
+    polls_day: int
+    requests_day: int
+
+
+DAY_OF_POLLS = 86_400 // 5 + 1
+"""The most polls a day can hold (the shortest interval is 5 s): how far back from
+the newest poll the log is read, so the cost does not grow with its age."""
+
+
+def footprint(db: Database, now: dt.datetime) -> Footprint:
+    """The poll log's requests in the hour and the day before ``now``."""
+    hour, day = ts_to_db(now - dt.timedelta(hours=1)), ts_to_db(now - dt.timedelta(days=1))
+    recent = db.execute(
+        "SELECT requests, started_at FROM poll ORDER BY id DESC LIMIT ?", [DAY_OF_POLLS]
+    ).fetchall()
+    in_hour = [requests for requests, started in recent if started >= hour]
+    in_day = [requests for requests, started in recent if started >= day]
+    return Footprint(recent[0][0] if recent else None, len(in_hour), sum(in_hour),
+                     len(in_day), sum(in_day))

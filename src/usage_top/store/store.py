@@ -268,6 +268,11 @@ class Store:
         with self._read():
             return polls.last_success(self._db)
 
+    def footprint(self, now: dt.datetime) -> polls.Footprint:
+        """The requests usage-top made in the hour and the day before ``now``."""
+        with self._read():
+            return polls.footprint(self._db, now)
+
     def has_data(self) -> bool:
         with self._read() as conn:
             return readings.has_data(conn)

@@ -770,8 +770,11 @@ class UsageTopApp(AccountsMixin, App[None]):
 
     def action_help(self) -> None:
         from usage_top.tui.screens import HelpScreen
+        from usage_top.views.footprint import footprint_text
 
-        self.push_screen(HelpScreen(self._help_sections()))
+        interval = self.interval if self.collector is not None else None
+        footprint = footprint_text(self.store.footprint(self.clock()), interval)
+        self.push_screen(HelpScreen(self._help_sections(), footprint))
 
     def action_cycle_focus(self, step: int) -> None:
         """Tab through the panes; in the compact layout show the focused table."""

@@ -23,13 +23,18 @@ class HelpScreen(ModalScreen[None]):
 
     BINDINGS = [Binding("escape,q,question_mark", "dismiss", "Close help")]
 
-    def __init__(self, sections: list[tuple[str, list[tuple[str, str, str]]]]) -> None:
+    def __init__(self, sections: list[tuple[str, list[tuple[str, str, str]]]],
+                 footprint: str = "") -> None:
+        """``footprint``: what usage-top's own polling costs (``views.footprint``)."""
         super().__init__()
         self._sections = sections
+        self._footprint = footprint
 
     def compose(self) -> ComposeResult:
         with Vertical(id="help-box"):
             yield Static("usage-top · keys", id="help-title")
+            if self._footprint:  # above the table, which scrolls: always in sight
+                yield Static(self._footprint, id="help-footprint")
             table = DataTable(id="help-table", cursor_type="none", show_header=False, zebra_stripes=False)
             yield table
             yield Static("Esc, q or ? closes · every action is also in the command palette (Ctrl+P) · "
