@@ -45,3 +45,49 @@ async def settle(pilot) -> None:
     await pilot.pause()
     await pilot.app.workers.wait_for_complete()
     await pilot.pause()
+
+
+@pytest.fixture
+def make_vendor_app(clock, store, isolated_env):
+    """``make_vendor_app("anthropic"|"lusha", key=None)`` → a UsageTopApp on that vendor's
+    seeded simulator over loopback, frozen time (the simulator's clock is the test's)."""
+    from usage_top.sim.demos import demo_api
+    from usage_top.sim.server import SimServer
+
+    servers = []
+
+    def make(provider: str, key: str | None = None) -> UsageTopApp:
+        api = demo_api(provider, clock=clock)
+        server = SimServer(api.simulator).start()
+        servers.append(server)
+        vendor = _vendor_provider(provider, server.url + api.prefix, key or api.key, clock)
+        caps = vendor.capabilities
+        settings = Settings(provider=provider, api_key=key or api.key, base_url=server.url,
+                            demo=True, interval=30)
+        collector = Collector(vendor, store, tz=caps.day_zone(dt.UTC), clock=clock,
+                              interval=max(30, caps.min_interval))
+        app = UsageTopApp(settings=settings, store=store, collector=collector, capabilities=caps,
+                          account=api.account, clock=clock, on_close=vendor.aclose)
+        app.simulator = api.simulator  # for the tests' fault injection
+        return app
+
+    yield make
+    for server in servers:
+        server.stop()
+
+
+def _vendor_provider(provider: str, url: str, key: str, clock):
+    """The real adapter on a client that never sleeps (budget waits pass at once)."""
+    if provider == "anthropic":
+        from usage_top.providers.anthropic import AnthropicProvider, auth_headers
+
+        client = ApiClient(url, auth_headers(key), sleep=no_sleep, timeout=5)
+        return AnthropicProvider(client, clock=lambda: clock().timestamp())
+    from usage_top.providers.lusha import AUTH_HEADER as LUSHA_HEADER
+    from usage_top.providers.lusha import REQUESTS_PER_MINUTE, LushaProvider, RateHeaders
+
+    headers = RateHeaders()
+    client = ApiClient(url, {LUSHA_HEADER: key}, sleep=no_sleep, timeout=5, max_retries=2,
+                       budget_per_minute=REQUESTS_PER_MINUTE, transport=headers,
+                       clock=lambda: clock().timestamp())
+    return LushaProvider(client, headers, ticks=lambda: clock().timestamp())

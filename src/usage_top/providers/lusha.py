@@ -96,7 +96,7 @@ class CreditsExhausted(ProviderError):
 
     retryable = True
     scope = "credits.cycle"
-    state = "credits exhausted (HTTP 402)"
+    state = "exhausted"
 
     def __init__(self, detail: str) -> None:
         said = f": {detail}" if detail else ""
