@@ -474,7 +474,7 @@ class UsageTopApp(AccountsMixin, App[None]):
             return {}
         at = outcome.finished_at + dt.timedelta(seconds=self.collector.next_wait(outcome))
         local = at.astimezone(self.settings.tz)
-        return {outcome.scope: f"{outcome.state} · next try {local:%H:%M} {local.tzname()}"}
+        return {outcome.scope: f"{outcome.state} · retry {local:%H:%M} {local.tzname()}"}
 
     def _banner(self, now: dt.datetime) -> tuple[str, str]:
         outcome = self.last_outcome

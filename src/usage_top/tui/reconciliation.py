@@ -32,7 +32,7 @@ class ReconciliationScreen(DataScreen):
     @staticmethod
     def _table(view: ReconciliationView) -> Table:
         table = Table(title=view.title, title_justify="left", title_style="bold", box=None,
-                      padding=(0, 2), header_style="bold", expand=False, show_footer=True,
+                      padding=(0, 1), header_style="bold", expand=False, show_footer=True,
                       caption="\n".join(view.notes), caption_justify="left", caption_style="dim")
         total = view.total
         footers = ("Total", total.cost, total.estimate, total.difference, total.percent)
