@@ -9,6 +9,7 @@ import re
 import pytest
 
 from usage_top.widgets.filter_bar import FilterBar
+from usage_top.widgets.scope_card import ScopeCard
 from usage_top.widgets.tables import ItemTable, KeyTable
 
 from .conftest import settle
@@ -107,3 +108,17 @@ async def test_the_key_drilldown_names_its_burn_window_once_by_its_dates(make_ap
         assert "last 7 days:" in text  # the range's figures: Nov 12–18
         assert "(average of Nov 11–17, the 7 days before today)" in text
         assert "7-day" not in text
+
+
+async def test_a_scope_over_its_limit_says_over_not_runs_out_first(make_app, clock):
+    async with make_app().run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        clock.advance(minutes=10)  # the simulated hourly use passes its limit
+        await pilot.press("r")
+        await settle(pilot)
+        cards = {card.view.usage.name: card for card in pilot.app.screen.query(ScopeCard)}
+        hourly = cards["api.hourly"]
+        assert hourly.view.usage.used >= hourly.view.usage.limit
+        assert hourly.border_subtitle == "over"
+        assert "runs out first" not in {card.border_subtitle for card in cards.values()
+                                        if card.view.over}

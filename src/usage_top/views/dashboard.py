@@ -86,9 +86,11 @@ def dashboard_view(ctx: Context, loading_key: str | None = None) -> DashboardVie
 def cards(ctx: Context) -> list[CardView]:
     """The scope cards in the provider's order, with projections and the key's part."""
     outlook = projections(ctx.store, ctx.now)
-    first = first_to_run_out(outlook)
+    scopes = scope_views(ctx.store, ctx.thresholds)
+    over = {scope.usage.name for scope in scopes if scope.over}  # their cards say "over"
+    first = first_to_run_out({name: p for name, p in outlook.items() if name not in over})
     shown = []
-    for scope in scope_views(ctx.store, ctx.thresholds):
+    for scope in scopes:
         name = scope.usage.name
         projection = outlook.get(name)
         shown.append(CardView(scope, _key_share(ctx, scope), projection.text if projection else "",

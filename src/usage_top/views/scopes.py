@@ -50,6 +50,11 @@ class ScopeView:
     fetched_at: dt.datetime
     level: Level
 
+    @property
+    def over(self) -> bool:
+        """The limit is reached: the scope cannot "run out" any more, it is over."""
+        return bool(self.usage.limit) and self.usage.used >= self.usage.limit
+
 
 def scope_views(store: Store, thresholds: Thresholds = default_thresholds) -> list[ScopeView]:
     """The latest reading of every scope in the provider's order, each coloured by its

@@ -116,7 +116,7 @@ class ScopeCard(RedrawOnChange, can_focus=True):
         if stale and self.now:
             subtitle = f"stale {age_text((self.now - view.fetched_at).total_seconds())}"
         else:
-            subtitle = "runs out first" if self.first_out else ""
+            subtitle = "over" if view.over else "runs out first" if self.first_out else ""
         self.set_border(self._title(), subtitle)
 
     def _title(self) -> str:
