@@ -194,7 +194,9 @@ def test_measures_a_family_lacks_stay_absent(server):
 def test_keys_and_projects_are_named_from_the_listings(server, osim):
     (breakdown,) = run(server, lambda p: p.day_breakdowns(days_back(1)))
     names = {row.name for row in breakdown.by_key}
-    assert {"prod-chat", "indexer", "notebook-ada"} <= names
+    prod = next(key for key in osim.org.keys if key.name == "prod-chat")
+    assert f"prod-chat ({prod.redacted_value})" in names  # name and redacted value
+    assert {"indexer", "notebook-ada"} <= {name.split(" (")[0] for name in names}
     unnamed = next(key for key in osim.org.keys if not key.name)
     assert unnamed.redacted_value in names  # a key without a name shows its redacted value
     projects = {row.name for row in breakdown.by_dimension["project"]}

@@ -27,7 +27,11 @@ class ApiKeyInfo:
 
     @property
     def label(self) -> str:
-        """What the UI calls the key: its name, else its redacted value, else its id."""
+        """What the UI calls the key: 'prod-chat (sk-proj-...abcd)', its name alone or
+        its redacted value alone when it lacks the other, else its id. The key table
+        leaves out the parenthesised value where it does not fit."""
+        if self.name and self.redacted_value:
+            return f"{self.name} ({self.redacted_value})"
         return self.name or self.redacted_value or self.id
 
 

@@ -20,7 +20,7 @@ from textual.message import Message
 
 from usage_top.domain.capabilities import Capabilities
 from usage_top.domain.format import last_used_text, short_key
-from usage_top.domain.measures import MISSING, Figures, Measure
+from usage_top.domain.measures import MISSING, TOKENS, Figures, Measure, UnitKind
 from usage_top.domain.model import Usage
 from usage_top.views.ranges import ratio_of, share_of
 from usage_top.widgets.bars import bar
@@ -90,6 +90,52 @@ def share_label(measure: Measure) -> str:
     return label if len(label) <= 12 else f"% of {measure.abbr or measure.label.lower()[:5]}s"
 
 
+def figure_width(measure: Measure, narrow: bool = False) -> int:
+    """Room for a figure and the space before it, by its unit: token counts run to
+    hundreds of millions a month ('192,004,113'), money to '$12,345.67'; requests and
+    credits fit 8 ('1,234,567'), ``narrow`` 7 (a dimension table's activity column)."""
+    if measure.unit == TOKENS:
+        return 12
+    if measure.unit.kind is UnitKind.MONEY:
+        return 10
+    return 8 if narrow else 9
+
+
+def header(label: str, measure: Measure, width: int) -> str:
+    """The label, or '<Abbr> <unit>' ('In tokens') where it and the sort arrow would
+    not fit the column."""
+    if len(label) + 1 <= width or not measure.abbr:
+        return label
+    short = f"{measure.abbr.capitalize()} {measure.unit.name}"
+    return short if len(short) < len(label) else label
+
+
+def drop_ranks(capabilities: Capabilities) -> dict[str, int]:
+    """Which figure columns give way first in a narrow table (1 first, 0 never): the
+    measures that are neither cost nor activity from the last, then the activity
+    measure; the primary measure stays. Ranks start at 2: 1 is each table's own."""
+    primary, activity = capabilities.primary, capabilities.activity
+    others = [m.id for m in capabilities.shown_measures if m.id not in (primary, activity)]
+    ranks = {measure_id: 2 + n for n, measure_id in enumerate(reversed(others))}
+    return {**ranks, activity: 2 + len(others), primary: 0}
+
+
+def _figure_column(measure: Measure, label: str, width: int, drop: int) -> Column:
+    return Column(measure.id, header(label, measure, width), width, _figure(measure),
+                  _figure_text(measure), drop=drop)
+
+
+def key_text(row: Usage, width: int) -> str:
+    """A key as the key column shows it: its name where the vendor names keys
+    ('prod-chat (sk-…abcd)', without the redacted value where that would not fit),
+    else its masked id shortened ('0••••f39')."""
+    if not row.name or row.name == row.id:
+        return short_key(row.id)
+    if len(row.name) > width and row.name.endswith(")") and " (" in row.name:
+        return row.name.rsplit(" (", 1)[0]
+    return row.name
+
+
 def _figure(measure: Measure) -> Callable[[Usage], float | None]:
     return lambda row: row.figures.get(measure.id)
 
@@ -103,8 +149,11 @@ class FiguresTable(UsageTable[Usage]):
 
     The totals come with the rows; shares are computed against them (the vendor's
     totals), not against the listed rows, so a table that lists the top 100 keys
-    still says how much of the whole each one is.
+    still says how much of the whole each one is. Where the columns do not fit, the
+    lower-ranked ones give way (``drop_ranks``) so names keep 14 cells.
     """
+
+    first_min_width = 14
 
     def __init__(self, capabilities: Capabilities, *, id: str | None = None) -> None:
         self._capabilities = capabilities
@@ -117,7 +166,32 @@ class FiguresTable(UsageTable[Usage]):
 
     def show_figures(self, rows: list[Usage], totals: Figures, key: Callable[[Usage], str]) -> None:
         self.totals = totals
+        self._fit_default_sort(rows)
         self.show_rows(rows, key=key)
+
+    _fallback = ""
+    """The measure sorted by in place of ``default_sort``, which no row has ('' when none)."""
+
+    def _fit_default_sort(self, rows: list[Usage]) -> None:
+        """Left on the default sort, but no row has its measure (key rows that have only
+        an estimate of the vendor's cost): sort by the first shown measure the rows
+        have, those in the default's unit first; back to the default once rows have it."""
+        if self.sort_column not in (self.default_sort, self._fallback) or not rows:
+            return
+        shown = [m for m in self._capabilities.shown_measures if m.id in self.columns]
+        unit = self._capabilities.measure(self.default_sort).unit
+        candidates = [self.default_sort, *(m.id for m in shown if m.unit == unit),
+                      *(m.id for m in shown)]
+        chosen = next((measure for measure in candidates
+                       if any(measure in row.figures for row in rows)), self.default_sort)
+        self._fallback = "" if chosen == self.default_sort else chosen
+        if chosen != self.sort_column:
+            self.sort_by(chosen, reverse=True)
+
+    @property
+    def sort_measure(self) -> str:
+        """The sort column, as the measure it stands for (the default for its fallback)."""
+        return self.default_sort if self._fallback and self.sort_column == self._fallback else self.sort_column
 
 
 class ItemTable(FiguresTable):
@@ -129,13 +203,14 @@ class ItemTable(FiguresTable):
         self.title = dimension.plural if dimension else "Breakdown"
         self._metric = self.default_sort = capabilities.primary
         label = dimension.label if dimension else "Item"
+        ranks = drop_ranks(capabilities)
         figures = tuple(
-            Column(m.id, capabilities.labels.get(m.id, m.label), 8 if m.id == capabilities.activity else 9,
-                   _figure(m), _figure_text(m))
+            _figure_column(m, capabilities.labels.get(m.id, m.label),
+                           figure_width(m, narrow=m.id == capabilities.activity), ranks[m.id])
             for m in capabilities.shown_measures
         )
         ratio = capabilities.ratio
-        extra = (Column("ratio", ratio.label, 11, self._ratio, self._ratio_text),) if ratio else ()
+        extra = (Column("ratio", ratio.label, 11, self._ratio, self._ratio_text, drop=1),) if ratio else ()
         self.columns_spec = (
             Column("name", label, 16, lambda r: r.name.lower(), attrgetter("name"), numeric=False),
             *figures,
@@ -165,8 +240,9 @@ class ItemTable(FiguresTable):
         if metric != self._metric:
             self._metric = metric
             self.redraw_rows()
-            if self.sort_column in (self._capabilities.primary, self._capabilities.activity):
-                self.sort_by(metric, reverse=self.sort_reverse)
+            if self.sort_measure in (self._capabilities.primary, self._capabilities.activity):
+                self.sort_by(self._fallback if metric == self.default_sort and self._fallback
+                             else metric, reverse=self.sort_reverse)
             if "share" in self.columns:
                 self.columns["share"].label = self._label(self.columns_spec[-1])
                 self.refresh()
@@ -189,6 +265,10 @@ class KeyTable(FiguresTable):
     """Key, figures, last used and the shares of the activity and cost measures."""
 
     title = "API keys"
+    first_min_width = 10
+    """A masked key and its flag ('0••••f39 ⚑'); more for named keys (``show_keys``)."""
+    NAME_ROOM = 14
+    """At most this much room is kept for key names before other columns give way."""
 
     BINDINGS = [Binding("f", "filter_by_key", "Filter by key", tooltip="Narrow the dashboard to this key",
                         id="filter_by_key")]
@@ -215,12 +295,18 @@ class KeyTable(FiguresTable):
         self._haystacks_before: tuple[list[str], list[str]] = ([], [])
         """The keys and haystacks of the rows last filtered."""
         shared = [capabilities.measure(m) for m in (capabilities.activity, capabilities.primary)]
+        # Narrow: the activity share goes first, then the other measures, last used,
+        # the activity measure, the cost share; the cost stays.
+        ranks = {m: 2 * rank for m, rank in drop_ranks(capabilities).items()}
+        top = max(ranks.values())
+        last_used = top - 1 if ranks[capabilities.activity] else top + 1
         self.columns_spec = (
             Column("key", "Key", 11, attrgetter("id"), self._key_text, numeric=False),
-            *(Column(m.id, m.label, 9, _figure(m), _figure_text(m)) for m in capabilities.shown_measures),
-            Column("last_used", "Last used", 10, attrgetter("last_used"), self._last_used),
+            *(_figure_column(m, m.label, figure_width(m), ranks[m.id]) for m in capabilities.shown_measures),
+            Column("last_used", "Last used", 10, attrgetter("last_used"), self._last_used, drop=last_used),
             *(Column(f"pct_{m.id}", f"%{m.abbr or m.label.lower()}", 7, self.share_of(m.id),
-                     self._percent_text(m.id)) for m in shared),
+                     self._percent_text(m.id), drop=rank)
+              for m, rank in zip(shared, (1, top + 2))),
         )
         super().__init__(capabilities, id=id)
 
@@ -253,11 +339,13 @@ class KeyTable(FiguresTable):
     def metric(self, metric: str) -> None:
         """Follow the activity/cost switch when sorted by one of those two measures."""
         pair = (self._capabilities.activity, self._capabilities.primary)
-        if self.sort_column in pair and metric != self.sort_column:
-            self.sort_by(metric, reverse=self.sort_reverse)
+        if self.sort_measure in pair and metric != self.sort_measure:
+            target = self._fallback if metric == self.default_sort and self._fallback else metric
+            self.sort_by(target, reverse=self.sort_reverse)
 
     def _key_text(self, row: Usage) -> Text:
-        text = Text(short_key(row.id))
+        room = self.columns["key"].width - (len(FLAG) if row.id in self.flagged else 0)
+        text = Text(key_text(row, room))
         if row.id in self.flagged:
             text.append(FLAG, style="bold red")
         return text
@@ -292,3 +380,11 @@ class KeyTable(FiguresTable):
 
     def show_keys(self, rows: list[Usage], totals: Figures) -> None:
         self.show_figures(rows, totals, attrgetter("id"))
+        # Named keys ('prod-chat') want more room than masked ones: measured on the
+        # top rows only (a table can hold 100,000 keys; the top ones are on screen).
+        named = [len(row.name) for row in rows[:200] if row.name and row.name != row.id]
+        room = min(max(named, default=0), self.NAME_ROOM)
+        wanted = max(type(self).first_min_width, room)
+        if wanted != self.first_min_width:
+            self.first_min_width = wanted
+            self.fit_columns()

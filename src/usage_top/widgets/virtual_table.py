@@ -42,11 +42,13 @@ from rich.text import Text
 from textual import events
 from textual.actions import SkipAction
 from textual.binding import Binding, BindingType
-from textual.geometry import Size
+from textual.geometry import Region, Size
 from textual.message import Message
 from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
+
+from usage_top.widgets.redraw import strip_span
 
 Row = TypeVar("Row")
 
@@ -81,6 +83,8 @@ class Column(Generic[Row]):
     value: Callable[[Row], Any]
     show: Callable[[Row], str | Text]
     numeric: bool = True
+    drop: int = 0
+    """When the table is too narrow, columns give way in this order (1 first); 0 never."""
 
     def cell(self, row: Row) -> Cell:
         shown = self.show(row)
@@ -252,6 +256,8 @@ class VirtualTable(ScrollView, Generic[Row], can_focus=True):
     title = "Table"
     columns_spec: tuple[Column, ...] = ()
     default_sort = ""
+    first_min_width = 0
+    """Columns with a ``drop`` rank give way until the first column has this much room."""
 
     cursor_row: reactive[int] = reactive(0, repaint=False, always_update=False)
     """Index (in the shown order) of the row under the cursor."""
@@ -279,6 +285,8 @@ class VirtualTable(ScrollView, Generic[Row], can_focus=True):
         """Positions (in ``_items``) of the rows that pass the filter, in the order given."""
         self._shown: Sequence[int] = range(0)
         """The same positions in display order."""
+        self.all_columns: tuple[Column, ...] = self.columns_spec
+        """Every column the table can show; ``columns_spec`` holds those that fit."""
         self.columns: dict[str, ColumnState] = {
             column.key: ColumnState(column.key, self._label(column), column.width)
             for column in self.columns_spec
@@ -312,10 +320,13 @@ class VirtualTable(ScrollView, Generic[Row], can_focus=True):
         """Give the first column the width the others leave, so nothing scrolls sideways."""
         if not self.columns_spec:
             return
-        first = self.columns_spec[0]
         # Border and a cell for the scrollbar are always reserved, so the width does
         # not depend on whether the rows happen to overflow at this moment.
-        available = self.size.width - self.styles.gutter.width - 1 - self.fixed_width - 1
+        inner = self.size.width - self.styles.gutter.width - 1 - 1
+        if self.size.width:
+            self._choose_columns(inner)
+        first = self.columns_spec[0]
+        available = inner - self.fixed_width
         width = max(first.width, available)
         column = self.columns.get(first.key)
         if column is None or column.width == width:
@@ -323,6 +334,25 @@ class VirtualTable(ScrollView, Generic[Row], can_focus=True):
         column.width = width
         self._clear_caches()
         self._update_virtual_size()
+        self.refresh()
+
+    def _choose_columns(self, inner: int) -> None:
+        """Leave out the lowest-ranked columns while the first would get less than
+        ``first_min_width``; the sort falls back to the default if its column went."""
+        shown = list(self.all_columns)
+        for column in sorted((c for c in shown[1:] if c.drop), key=operator.attrgetter("drop")):
+            if inner - sum(c.width for c in shown[1:]) >= self.first_min_width:
+                break
+            shown.remove(column)
+        if tuple(shown) == self.columns_spec:
+            return
+        self.columns_spec = tuple(shown)
+        self.columns = {c.key: self.columns.get(c.key) or ColumnState(c.key, self._label(c), c.width)
+                        for c in shown}
+        self._clear_caches()
+        self._update_virtual_size()
+        if self._spec(self.sort_column) is None:
+            self.sort_by(self.default_sort, reverse=True)
         self.refresh()
 
     @property
@@ -795,11 +825,16 @@ class VirtualTable(ScrollView, Generic[Row], can_focus=True):
         if not self._painted:
             self.refresh()
             return
-        height = self.size.height
+        height, width = self.size.height, self.size.width
         for y in range(1, height):
-            strip = self._line(y)
-            if self._painted.get(y) != strip:
+            strip, before = self._line(y), self._painted.get(y)
+            if before is None:
                 self.refresh_line(y + round(self.scroll_y))
+            elif before != strip:  # only the cells that changed: a figure, not the row
+                start, end = strip_span(before, strip, width)
+                if end > start:
+                    self.refresh(Region(start, y, end - start, 1))
+                    self._painted.pop(y, None)
 
     def render_line(self, y: int) -> Strip:
         state = self.get_pseudo_class_state()
