@@ -42,6 +42,7 @@ class BillingScreen(DataScreen):
         show_text(prices, self._prices_table(view))
         chart = self.query_one(DailyChart)
         chart.points = view.points
+        chart.highlight_from = view.highlight_from
         chart.metric = view.metric
         chart.source = view.source
         chart.border_title = view.chart_title

@@ -10,11 +10,15 @@ import datetime as dt
 from dataclasses import dataclass
 
 from usage_top.domain.format import age_text
-from usage_top.domain.measures import Figures
 from usage_top.domain.model import Billing, DayFigures
 from usage_top.views import readings
 from usage_top.views.context import Context
 from usage_top.views.readings import daily_points
+
+
+CHART_MIN_DAYS = 14
+"""Days the chart shows at least: early in a cycle, its days beside the ones before it
+(one day alone would be one bar the chart's whole width)."""
 
 
 def cycle_bounds(billing: Billing | None, today: dt.date) -> tuple[dt.date, dt.date, dt.date]:
@@ -57,6 +61,8 @@ class BillingView:
     headers: list[str]
     cycles: list[CycleRow]
     points: tuple[DayFigures, ...]
+    highlight_from: dt.date
+    """The cycle's first day: the days before it (shown early in a cycle) are muted."""
     metric: str
     chart_title: str
     prices: list[tuple[str, str]]
@@ -73,14 +79,17 @@ def billing_view(ctx: Context) -> BillingView:
     current = _cycle(ctx, "This cycle", start, today, today, refill)
     last = _cycle(ctx, "Previous cycle", previous, start - dt.timedelta(days=1), today, refill)
     shown = ctx.capabilities.shown_measures
+    chart_start = min(start, today - dt.timedelta(days=CHART_MIN_DAYS - 1))
     return BillingView(
         summary=_summary(ctx, billing, today, refill),
         as_of=f"as of {age_text((ctx.now - fetched_at).total_seconds())} ago" if fetched_at else "",
         headers=["Cycle", "Dates", *(m.label for m in shown), f"{primary.label}/day", "Note"],
         cycles=[current, last],
-        points=daily_points(ctx, start, today),
+        points=daily_points(ctx, chart_start, today),
+        highlight_from=start,
         metric=primary.id,
         chart_title=f"Daily {primary.label.lower()} · this cycle since {start:%b %d}"
+                    + (" (bright)" if chart_start < start else "")
                     + (f" · {readings.SOURCE}" if ctx.capabilities.days_from_readings else ""),
         prices=[(action, primary.unit.with_name(price))
                 for action, price in sorted(billing.prices.items())] if billing else [],
@@ -116,21 +125,39 @@ def _cycle(ctx: Context, label: str, start: dt.date, end: dt.date, today: dt.dat
     else:
         totals = ctx.store.totals(start, end)
         stored = len(ctx.store.fetched_days("breakdown", "", start, end))
-    elapsed = max(1, min(days, (today - start).days + 1))
     primary = ctx.primary
     used = totals.get(primary.id)
+    rate = _rate(ctx, label, start, end, today, used)
     figures = [m.unit.text(totals.get(m.id)) for m in ctx.capabilities.shown_measures]
-    figures.append(primary.unit.rounded(None if used is None else used / elapsed))
+    figures.append(primary.unit.rounded(rate))
     return CycleRow(label, f"{start:%b %d} → {end:%b %d}", figures,
-                    _note(ctx, label, totals, start, elapsed, stored, days, refill))
+                    _note(ctx, label, used, rate, stored, days, (refill - start).days, refill))
 
 
-def _note(ctx: Context, label: str, totals: Figures, start: dt.date, elapsed: int, stored: int,
-          days: int, refill: dt.date) -> str:
+def _rate(ctx: Context, label: str, start: dt.date, end: dt.date, today: dt.date,
+          used: float | None) -> float | None:
+    """The cycle's use per day over its complete days: today, not over yet, would make a
+    partial day count as a whole one. None before a complete day."""
+    if used is None:
+        return None
+    if label == "Previous cycle":
+        return used / ((end - start).days + 1)
+    complete = (today - start).days
+    if complete < 1:
+        return None
+    if ctx.capabilities.days_from_readings:  # only the cycle's count so far is known
+        return used / (complete + 1)
+    before = ctx.store.totals(start, today - dt.timedelta(days=1)).get(ctx.primary.id)
+    return None if before is None else before / complete
+
+
+def _note(ctx: Context, label: str, used: float | None, rate: float | None, stored: int,
+          days: int, cycle_days: int, refill: dt.date) -> str:
     if label == "Previous cycle":
         return f"partial: {stored}/{days} days stored" if stored < days else ""
-    used = totals.get(ctx.primary.id)
     if used is None:
         return ""
-    projected = used / elapsed * (refill - start).days
+    if rate is None:
+        return "too early to project: no complete day in this cycle yet"
+    projected = max(used, rate * cycle_days)
     return f"≈ {ctx.primary.unit.rounded(projected)} by {refill:%b %d} at this rate"
