@@ -185,20 +185,26 @@ async def test_update_in_place_keeps_cursor_and_repaints_only_changed_lines(monk
         await pilot.press("down", "down")
         await pilot.pause()
         chosen = table.current_row.name
-        repainted: list[int] = []
-        original = VirtualTable.refresh_line
+        repainted: list[tuple[int, int, int]] = []
+        original = VirtualTable.refresh
 
-        def spy(self, y):
-            repainted.append(y)
-            original(self, y)
+        def spy(self, *regions, **kwargs):
+            repainted.extend((r.y, r.x, r.width) for r in regions)
+            return original(self, *regions, **kwargs)
 
-        monkeypatch.setattr(VirtualTable, "refresh_line", spy)
+        monkeypatch.setattr(VirtualTable, "refresh", spy)
         table.show_fruits(fruits(1000))  # same figures, new objects: nothing to draw
         await pilot.pause()
         assert repainted == []
         table.show_fruits(fruits(1000, bump=5))  # every tenth row's count changes
         await pilot.pause()
-        assert repainted == [1, 11]  # fruit 0000 and 0010, the changed rows on screen (0 is the header)
+        # fruit 0000 and 0010, the changed rows on screen (0 is the header), and in them
+        # only the cells of the count that changed, not the row
+        assert [y for y, _, _ in repainted] == [1, 11]
+        count = table.columns["name"].width  # where the count column starts
+        assert all(count <= x and x + width <= count + table.columns["count"].width
+                   for _, x, width in repainted)
+        assert all(width < 8 for _, _, width in repainted)  # a digit or two
         assert table.current_row.name == chosen
         assert table.row_for_key("fruit 0010").count == (10 * 7919) % 1000 + 5
 

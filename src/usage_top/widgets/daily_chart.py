@@ -14,19 +14,21 @@ from rich.text import Text
 from textual.binding import Binding
 from textual.events import Click, MouseMove
 from textual.reactive import reactive
-from textual.widget import Widget
 
 from usage_top.domain.measures import Measure
 from usage_top.domain.model import DayFigures
+from usage_top.widgets.redraw import RedrawOnChange
 
 _EIGHTHS = " ▁▂▃▄▅▆▇█"
 
 
-class DailyChart(Widget, can_focus=True):
+class DailyChart(RedrawOnChange, can_focus=True):
     """One measure per day (the cost or the activity view); ←/→ (h/l) or the mouse pick a bar.
 
     ``measures`` are those the provider reports: the caption under the bars gives the
-    picked day's figure of each.
+    picked day's figure of each. A poll usually changes today's bar and the totals
+    only: the inputs do not repaint, and only the cells that changed are redrawn
+    (``RedrawOnChange``).
 
     Component classes: ``daily-chart--bar`` (days in the selected range),
     ``daily-chart--outside`` (other days), ``daily-chart--cursor``,
@@ -51,16 +53,16 @@ class DailyChart(Widget, can_focus=True):
     DailyChart > .daily-chart--axis { color: $text-muted; }
     """
 
-    points: reactive[tuple[DayFigures, ...]] = reactive(())
+    points: reactive[tuple[DayFigures, ...]] = reactive((), repaint=False)
     """The days shown, oldest first."""
 
-    metric: reactive[str] = reactive("")
+    metric: reactive[str] = reactive("", repaint=False)
     """The id of the measure the bars count (one of ``measures``)."""
 
-    cursor: reactive[int] = reactive(-1)
+    cursor: reactive[int] = reactive(-1, repaint=False)
     """Index of the bar under the cursor; -1 is the last (today)."""
 
-    highlight_from: reactive[dt.date | None] = reactive(None)
+    highlight_from: reactive[dt.date | None] = reactive(None, repaint=False)
     """First day of the selected range; earlier bars are drawn muted."""
 
     def __init__(self, measures: tuple[Measure, ...], *, id: str | None = None) -> None:
@@ -90,11 +92,16 @@ class DailyChart(Widget, can_focus=True):
         """The day under the cursor."""
         return self.points[self._cursor_index] if self.points else None
 
-    def watch_metric(self) -> None:
-        self.border_title = f"Daily {self._measure.label.lower()} · last {len(self.points) or 30} days"
+    def _watch_inputs(self) -> None:
+        self.redraw()
 
-    def watch_points(self) -> None:
-        self.watch_metric()
+    watch_points = watch_metric = watch_cursor = watch_highlight_from = _watch_inputs
+
+    def update_frame(self) -> None:
+        self.set_border(f"Daily {self._measure.label.lower()} · last {len(self.points) or 30} days", "")
+
+    def on_mount(self) -> None:
+        self.update_frame()
 
     def _geometry(self) -> tuple[int, int, int]:
         """(label width, slot width, bar width) for the current size."""

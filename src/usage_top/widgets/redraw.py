@@ -5,12 +5,15 @@ wire. Textual repaints a widget whenever one of its reactives is set, even to
 an equal value, and repaints the whole widget. The header and the scope cards
 are given new inputs at every poll and every clock tick, and most of the time
 they draw exactly what they drew before, or change one line (a countdown).
+Within a changed line only the cells from the first to the last that differ are
+repainted: "updated 14:37:05" becoming "14:37:10" costs two cells, not the line.
 """
 
 from __future__ import annotations
 
 from rich.text import Text
 from textual.geometry import Region
+from textual.strip import Strip
 from textual.widget import Widget
 
 
@@ -57,4 +60,50 @@ class RedrawOnChange(Widget):
         width = self.size.width
         for y, (before, after) in enumerate(zip(previous, lines)):
             if before != after:
-                self.refresh(Region(0, y, width, 1))
+                start, end = changed_span(before, after, width)
+                if end > start:
+                    self.refresh(Region(start, y, end - start, 1))
+
+
+def _cells(line: Text) -> list[tuple[str, tuple]]:
+    """Each character of a line with the styles of the spans over it."""
+    styles: list[list] = [[] for _ in line.plain]
+    for span in line.spans:
+        for index in range(span.start, min(span.end, len(styles))):
+            styles[index].append(span.style)
+    return [(char, tuple(style)) for char, style in zip(line.plain, styles)]
+
+
+def changed_span(before: Text, after: Text, width: int) -> tuple[int, int]:
+    """The cells ``[start, end)`` of a line that differ between two renderings: the
+    whole line when a cell is not one character (wide text) or the line's own style,
+    alignment or end differ."""
+    whole = (0, width)
+    if (before.style, before.justify, before.end) != (after.style, after.justify, after.end):
+        return whole
+    if before.justify not in (None, "default", "left"):
+        return whole
+    if before.cell_len != len(before.plain) or after.cell_len != len(after.plain):
+        return whole
+    return _span(_cells(before), _cells(after), width)
+
+
+def _span(old: list, new: list, width: int) -> tuple[int, int]:
+    """From the first to the last cell that differs (``(0, 0)``: none does)."""
+    size = max(len(old), len(new))
+    old = old + [None] * (size - len(old))  # past a line's end: the widget's background
+    new = new + [None] * (size - len(new))
+    start = next((x for x in range(size) if old[x] != new[x]), None)
+    if start is None:  # the same cells, the spans split differently
+        return (0, 0)
+    end = next(x for x in range(size, 0, -1) if old[x - 1] != new[x - 1])
+    return (min(start, width), min(end, width))
+
+
+def strip_span(before: Strip, after: Strip, width: int) -> tuple[int, int]:
+    """As ``changed_span``, for two renderings of a line as strips (``VirtualTable``)."""
+    old = [(char, segment.style) for segment in before for char in segment.text]
+    new = [(char, segment.style) for segment in after for char in segment.text]
+    if len(old) != before.cell_length or len(new) != after.cell_length:
+        return (0, width)  # wide characters: cells are not characters
+    return _span(old, new, width)
