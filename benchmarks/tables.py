@@ -6,9 +6,9 @@ The real ``UsageTopApp`` runs headless (Textual's ``run_test``, 120x36) on an
 empty database, read-only and with a one-hour refresh so nothing else touches
 the tables; the dashboard's ``ItemTable`` (endpoints) and ``KeyTable`` are then
 given synthetic ``Usage`` rows and their totals directly (``show_items`` /
-``show_keys``, as the dashboard's refresh does). Each figure is the time from the call until the screen has been
-laid out and drawn again (messages processed, idle work done, dirty lines
-rendered):
+``show_keys``, as the dashboard's refresh does). Each figure is the time from
+the call until the screen has been laid out and drawn again (messages
+processed, idle work done, dirty lines rendered):
 
 - first paint: ``show_*`` of N rows into the empty table;
 - sort: ``sort_by`` another column (alternating two numeric columns);

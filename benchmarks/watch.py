@@ -2,29 +2,36 @@
 
 Every program runs at the same time in its own 120x36 pseudo-terminal (so all see
 the same machine load), starts, settles for a warm-up (the first poll backfills a
-month), then is watched for a window: bytes read from the pty master per second,
-and CPU time (user + system, all threads) per second of wall time, as a
-percentage of one core.
+month), then is watched for a window: bytes read from the pty master per second
+and per poll, and CPU time (user + system, all threads) per second of wall time,
+as a percentage of one core.
 
-- ``htop -d 50``: htop redrawing every 5 s, the reference (goal: usage-top with
-  unchanged data writes at most a third of htop's bytes per second);
+- ``htop -d 50``: htop redrawing every 5 s, the reference;
 - unchanged data: ``usage-top --interval 5`` polling a simulator whose clock is
   frozen (``sim_server.py --frozen``, its own process: every poll returns the
   same figures, the app's clock runs), and ``usage-top --no-poll --interval 5``
   on the stored year;
-- changing data: ``usage-top --interval 5`` polling a live simulator;
-- ``usage-top --demo``: the one-command demo, whose CPU includes the simulator
-  it serves from a thread of its own process (no goal);
+- changing data, for every provider: ``usage-top --provider P`` at ``--interval
+  5`` and at the default interval, polling that vendor's demo simulator (the one
+  ``--demo --provider P`` serves, same seed) from a process of its own, so the
+  CPU is usage-top's alone; a vendor's minimum interval (Lusha 12 s, Anthropic
+  60 s) stretches the 5 s;
 - the bare app of the start-up benchmark, idle: what Textual itself costs.
 
-The frozen run goes through ``watch_app.py --trace``, which counts which widgets
-asked to be repainted, to see what the bytes are.
+The 5 s runs go through ``watch_app.py --trace``, which counts which widgets
+asked to be repainted, and every program's output is replayed through a VT
+emulator for its *floor* (``floor.py``): the changed characters plus the cursor
+moves, what a perfect redraw would send. Each polling program's own database
+says how many requests it made (the ``poll`` table): its footprint.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import shutil
 import socket
+import sqlite3
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -32,11 +39,15 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from floor import Floor, measure_floor
 from ptyrun import PtyProcess
 from startup import bench_env, usage_top_argv
 
 HERE = Path(__file__).resolve().parent
 COLUMNS, ROWS = 120, 36
+PROVIDERS = ("pubrio", "openai", "anthropic", "lusha")
+DEFAULT_INTERVAL = 30.0
+"""``Settings.interval``'s default."""
 
 
 @dataclass
@@ -47,9 +58,34 @@ class Program:
     stop_keys: bytes | None = b"q"
     note: str = ""
     goals: tuple[str, ...] = ()
-    """'bytes' and/or 'cpu': the budgets this program is held to."""
+    """The budgets this program is held to: 'viewer' (``--no-poll``), 'unchanged'
+    (polling unchanged data at 5 s), 'fast' (changing data at 5 s) or 'default'
+    (changing data at the default interval)."""
     simulator: str = ""
     """'frozen' or 'live': polls a simulator of its own, started first."""
+    provider: str = "pubrio"
+    interval: float = 5.0
+    trace: bool = False
+
+
+@dataclass
+class Footprint:
+    """The requests a polling usage-top made, from its own poll log."""
+
+    polls: int
+    requests: int
+    per_poll: float
+    """Median requests of a poll after the first (which backfills)."""
+    every: float
+    """Median seconds between polls."""
+
+    @property
+    def per_hour(self) -> float:
+        return self.per_poll * 3600 / self.every if self.every else 0.0
+
+    @property
+    def per_minute(self) -> float:
+        return self.per_hour / 60
 
 
 @dataclass
@@ -61,10 +97,23 @@ class WatchResult:
     error: str = ""
     window: tuple[float, float] = (0.0, 0.0)
     trace: Path | None = None
+    polls: int = 0
+    """Polls that started in the window."""
+    floor: Floor | None = None
+    footprint: Footprint | None = None
+    goals: tuple[str, ...] = ()
+    provider: str = ""
+    interval: float = 0.0
+
+    @property
+    def bytes_per_poll(self) -> float | None:
+        span = self.window[1] - self.window[0]
+        return self.bytes_per_s * span / self.polls if self.polls else None
 
 
-def repaints(result: WatchResult) -> list[tuple[str, float, float]]:
-    """From a trace: (widget, repaint requests per second, cells per second) in the window."""
+def repaints(result: WatchResult, per: float | None = None) -> list[tuple[str, float, float]]:
+    """From a trace: (widget, repaint requests, cells) per second in the window, or per
+    ``per`` seconds (a poll's interval)."""
     import json
 
     if result.trace is None or not result.trace.exists():
@@ -76,28 +125,46 @@ def repaints(result: WatchResult) -> list[tuple[str, float, float]]:
         if start <= at < end:
             calls[name] = calls.get(name, 0) + 1
             cells[name] = cells.get(name, 0) + area
-    span = end - start
+    span = (end - start) / (per or 1.0)
     return sorted(((name, calls[name] / span, cells[name] / span) for name in calls),
                   key=lambda item: -item[2])
+
+
+def min_interval(provider: str) -> float:
+    from usage_top.providers import registry
+
+    return registry.capabilities(provider).min_interval
 
 
 def programs(year_db: Path, interval: int = 5) -> list[Program]:
     every = ["--interval", str(interval)]
     read_only = ["--no-poll", "--db", str(year_db), *every]
-    return [
+    traced = [sys.executable, str(HERE / "watch_app.py"), "--"]
+    listed = [
         Program("htop -d 50", ["htop", "-d", "50"], b"Load average", stop_keys=b"q"),
-        Program("usage-top, unchanged data",
-                [sys.executable, str(HERE / "watch_app.py"), "--", *every], b"usage-top",
-                note="polling a frozen simulator", goals=("bytes", "cpu"), simulator="frozen"),
+        Program("usage-top, unchanged data", [*traced, *every], b"usage-top",
+                note="polling a frozen simulator", goals=("unchanged",), simulator="frozen",
+                trace=True),
         Program("usage-top --no-poll, unchanged data", usage_top_argv(*read_only),
-                b"usage-top", note="the year DB", goals=("bytes", "cpu")),
-        Program("usage-top, changing data", usage_top_argv(*every), b"usage-top",
-                note="polling a live simulator", goals=("cpu",), simulator="live"),
-        Program("usage-top --demo, changing data", usage_top_argv("--demo", *every), b"usage-top",
-                note="simulator in-process"),
-        Program("bare Textual app, same widgets, idle", [sys.executable, str(HERE / "bare_app.py")],
-                b"usage-top", note="Textual's own floor"),
+                b"usage-top", note="the year DB", goals=("viewer",), interval=0),
     ]
+    for provider in PROVIDERS:
+        fast = max(interval, min_interval(provider))
+        slow = max(DEFAULT_INTERVAL, min_interval(provider))
+        listed += [
+            Program(f"usage-top, changing data, {provider}, {fast:g} s",
+                    [*traced, "--provider", provider, *every], b"usage-top",
+                    note="its demo simulator", goals=("fast",), simulator="live",
+                    provider=provider, interval=fast, trace=True),
+            Program(f"usage-top, changing data, {provider}, default {slow:g} s",
+                    usage_top_argv("--provider", provider), b"usage-top",
+                    note="its demo simulator", goals=("default",), simulator="live",
+                    provider=provider, interval=slow),
+        ]
+    listed.append(Program("bare Textual app, same widgets, idle",
+                          [sys.executable, str(HERE / "bare_app.py")], b"usage-top",
+                          note="Textual's own floor", interval=0))
+    return listed
 
 
 def free_port() -> int:
@@ -106,15 +173,37 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-def start_simulator(kind: str, env: dict[str, str]) -> subprocess.Popen:
+def start_simulator(program: Program, env: dict[str, str]) -> subprocess.Popen:
     """A simulator process for one program; points ``env`` at it."""
+    from usage_top.providers import registry
+
     port = free_port()
-    argv = [sys.executable, str(HERE / "sim_server.py"), "--port", str(port)]
-    server = subprocess.Popen([*argv, "--frozen"] if kind == "frozen" else argv,
+    argv = [sys.executable, str(HERE / "sim_server.py"), "--port", str(port),
+            "--provider", program.provider]
+    server = subprocess.Popen([*argv, "--frozen"] if program.simulator == "frozen" else argv,
                               stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
-    server.stdout.readline()  # "simulator on port N": listening
-    env.update(PUBRIO_API_KEY="sim-demo-key", PUBRIO_BASE_URL=f"http://127.0.0.1:{port}")
+    # "simulator on port N <base URL> <key>": listening
+    *_, base_url, key = server.stdout.readline().decode().split()
+    vendor = registry.vendor(program.provider)
+    env.update({vendor.key_env: key, vendor.base_url_env: base_url})
     return server
+
+
+def footprint(db: Path, since: dt.datetime) -> tuple[Footprint | None, int]:
+    """(The poll log's footprint, the polls started after ``since``)."""
+    if not db.exists():
+        return None, 0
+    with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as connection:
+        rows = connection.execute("SELECT started_at, requests FROM poll ORDER BY id").fetchall()
+    if not rows:
+        return None, 0
+    starts = [dt.datetime.fromisoformat(at) for at, _ in rows]
+    counts = [requests for _, requests in rows]
+    gaps = [(b - a).total_seconds() for a, b in zip(starts, starts[1:])]
+    later = counts[1:] or counts
+    found = Footprint(len(rows), sum(counts), statistics.median(later),
+                      statistics.median(gaps) if gaps else 0.0)
+    return found, sum(1 for at in starts if at >= since)
 
 
 def bench_watch(year_db: Path, window: float, warmup: float,
@@ -125,30 +214,32 @@ def bench_watch(year_db: Path, window: float, warmup: float,
         results.append(WatchResult("htop -d 50", 0, 0, error="htop not installed (apt-get install htop)"))
         listed = listed[1:]
     with tempfile.TemporaryDirectory(prefix="usage-top-watch-") as home:
-        running: list[tuple[Program, PtyProcess]] = []
+        running: list[tuple[Program, PtyProcess, Path]] = []
         servers: list[subprocess.Popen] = []
         traces: dict[str, Path] = {}
         for index, program in enumerate(listed):
             # Each its own XDG dirs: no two share a database.
             env = bench_env(Path(home) / str(index))
             if program.simulator:
-                servers.append(start_simulator(program.simulator, env))
+                servers.append(start_simulator(program, env))
             argv = list(program.argv)
-            if trace_dir is not None and argv[1:2] == [str(HERE / "watch_app.py")]:
+            if trace_dir is not None and program.trace:
                 traces[program.name] = trace_dir / f"trace-{index}.json"
                 argv[2:2] = ["--trace", str(traces[program.name])]
-            running.append((program, PtyProcess(argv, columns=COLUMNS, rows=ROWS, env=env)))
+            db = Path(env["XDG_DATA_HOME"]) / "usage-top" / "usage.db"
+            running.append((program, PtyProcess(argv, columns=COLUMNS, rows=ROWS, env=env), db))
         try:
-            for program, proc in running:
+            for program, proc, _ in running:
                 if proc.wait_for(program.marker, 30) is None:
                     results.append(WatchResult(program.name, 0, 0, error=f"no first frame: "
                                                f"{proc.output()[-300:]!r}"))
             time.sleep(warmup)
-            start = time.perf_counter()
-            cpu_start = {id(proc): proc.cpu_seconds() for _, proc in running if proc.proc.poll() is None}
+            start, since = time.perf_counter(), dt.datetime.now(dt.UTC)
+            cpu_start = {id(proc): proc.cpu_seconds() for _, proc, _ in running
+                         if proc.proc.poll() is None}
             time.sleep(window)
-            end = time.perf_counter()
-            for program, proc in running:
+            end, until = time.perf_counter(), dt.datetime.now(dt.UTC)
+            for program, proc, db in running:
                 if any(r.name == program.name for r in results):
                     continue
                 if proc.proc.poll() is not None:
@@ -156,15 +247,22 @@ def bench_watch(year_db: Path, window: float, warmup: float,
                     continue
                 used = proc.cpu_seconds() - cpu_start[id(proc)]
                 sent = proc.bytes_between(start, end)
-                results.append(WatchResult(program.name, sent / (end - start),
-                                           100 * used / (end - start), program.note,
-                                           window=(start, end), trace=traces.get(program.name)))
+                found, polls = footprint(db, since) if program.simulator else (None, 0)
+                if found is not None:  # those that started before the window closed
+                    _, after = footprint(db, until)
+                    polls -= after
+                results.append(WatchResult(
+                    program.name, sent / (end - start), 100 * used / (end - start), program.note,
+                    window=(start, end), trace=traces.get(program.name), polls=polls,
+                    floor=measure_floor(proc.chunks, start, end, COLUMNS, ROWS),
+                    footprint=found, goals=program.goals, provider=program.provider,
+                    interval=program.interval))
         finally:
-            for program, proc in running:
+            for program, proc, _ in running:
                 proc.stop(program.stop_keys)
             for server in servers:
                 server.terminate()
                 server.wait()
-    order = [p.name for p in programs(year_db)]
+    order = [p.name for p in listed]
     results.sort(key=lambda r: order.index(r.name) if r.name in order else len(order))
     return results
