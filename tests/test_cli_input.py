@@ -175,3 +175,42 @@ def test_the_sim_try_line_on_every_interface_is_one_the_client_accepts(isolated_
         proc.wait(timeout=5)
         proc.stdout.close()
         proc.stderr.close()
+
+
+# --- the basics: version, help, options where they apply, a viewer's database -------------
+
+
+def test_version(capsys):
+    with pytest.raises(SystemExit) as exit_:
+        main(["--version"])
+    assert exit_.value.code == 0
+    assert re.fullmatch(r"usage-top \S+\n", capsys.readouterr().out)
+
+
+@pytest.mark.parametrize("command", ["report", "export", "collect", "serve", "check", "sim"])
+def test_every_command_describes_itself_in_its_help(capsys, command):
+    with pytest.raises(SystemExit):
+        main([command, "--help"])
+    out = capsys.readouterr().out
+    description = out.split("\n\n")[1]
+    assert not description.startswith(("options:", "positional")), out
+
+
+@pytest.mark.parametrize("command", [["report"], ["export", "--since", YESTERDAY]])
+def test_one_shot_commands_take_no_interval(isolated_env, clock, capsys, command):
+    code, _, err = _run(capsys, clock, *command, "--interval", "60")
+    assert code == 2 and "unrecognized arguments: --interval" in _one_line(err)
+
+
+@pytest.mark.parametrize("value", ["nan", "inf"])
+def test_an_interval_that_is_no_number_says_so(isolated_env, clock, capsys, value):
+    code, _, err = _run(capsys, clock, "collect", "--once", "--interval", value)
+    assert code == 2 and f"'{value}' is not a number of seconds" in _one_line(err)
+
+
+def test_a_viewer_of_a_missing_database_says_so_and_creates_nothing(isolated_env, clock, capsys):
+    missing = isolated_env / "typo.db"
+    code, out, err = _run(capsys, clock, "--no-poll", "--demo", "--db", str(missing))
+    assert code == 2 and out == ""
+    assert f"no database at {isolated_env / 'typo'}" in _one_line(err)
+    assert not list(isolated_env.glob("typo*"))

@@ -252,6 +252,21 @@ class Settings(BaseSettings):
         PriceTable().overridden(value)  # a ValueError naming the bad entry
         return value
 
+    @field_validator("db", mode="before")
+    @classmethod
+    def _a_file_path(cls, value: Any) -> Any:
+        """A readable message for what pydantic would call 'not a valid path'."""
+        if value is None or isinstance(value, Path):
+            text = None if value is None else str(value)
+        elif isinstance(value, str):
+            text = value
+        else:
+            raise ValueError(f"must be a file path as text, not {type(value).__name__}")
+        if text is not None and Path(text).expanduser().is_dir():  # "" is the current one
+            shown = text if text.strip() else "an empty path (the current directory)"
+            raise ValueError(f"{shown} is a directory: give a file name inside it")
+        return None if text is None else Path(text).expanduser()
+
     @field_validator("budgets")
     @classmethod
     def _positive_budgets(cls, value: dict[str, float]) -> dict[str, float]:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import datetime as dt
+import math
 import signal
 import sys
 from pathlib import Path
@@ -47,8 +48,9 @@ class _Parser(argparse.ArgumentParser):
         raise UsageError(f"{message} (see usage-top --help)")
 
 
-def _common_options() -> argparse.ArgumentParser:
-    """Options accepted before or after the command (``usage-top report --demo``)."""
+def _common_options(polls: bool = True) -> argparse.ArgumentParser:
+    """Options accepted before or after the command (``usage-top report --demo``);
+    ``--interval`` only where polls repeat (not on the one-shot commands)."""
     common = _Parser(add_help=False, argument_default=argparse.SUPPRESS)
     common.add_argument("--demo", action="store_true", help="run on the built-in simulator")
     common.add_argument("--provider", choices=registry.names(),
@@ -56,7 +58,9 @@ def _common_options() -> argparse.ArgumentParser:
     common.add_argument("--db", type=Path, help="SQLite database file (default: XDG data dir)")
     common.add_argument("--config", type=Path, help="config file (default: XDG config dir)")
     common.add_argument("--base-url", help="vendor API base URL (https, or http on loopback)")
-    common.add_argument("--interval", type=float, help="seconds between polls (min 5, default 30)")
+    if polls:
+        common.add_argument("--interval", type=_interval,
+                            help="seconds between polls (min 5, default 30)")
     common.add_argument("--timezone", help="workspace timezone, IANA name (default UTC)")
     common.add_argument("--account", help="one configured account ([accounts.NAME]); report "
                         "and export need it when several are configured")
@@ -66,7 +70,7 @@ def _common_options() -> argparse.ArgumentParser:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    common = _common_options()
+    common, one_shot = _common_options(), _common_options(polls=False)
     parser = _Parser(
         prog="usage-top",
         description="htop for your API quota: live API usage, limits and spend in the terminal.",
@@ -76,18 +80,24 @@ def build_parser() -> argparse.ArgumentParser:
         + "), USAGE_TOP_API_KEY or the config file, never from flags. "
         "With no key configured, usage-top runs on its built-in simulator.",
     )
+    parser.add_argument("--version", action="version", version=f"usage-top {_version()}")
     parser.add_argument("--no-poll", dest="poll", action="store_false", default=argparse.SUPPRESS,
                         help="only read the database (another usage-top collects)")
     commands = parser.add_subparsers(dest="command", parser_class=_Parser)
 
-    report = commands.add_parser("report", parents=[common], help="poll once and print a report")
+    report = commands.add_parser(
+        "report", parents=[one_shot], help="poll once and print a report",
+        description="Poll once and print the scopes, the top items and the top keys of a range "
+        "(or everything as JSON); with the API unreachable, the stored data and its age.")
     report.add_argument("--json", action="store_true", help="print JSON")
     report.add_argument("--range", choices=[r.value for r in Range], default="7d",
                         help="date range (default 7d)")
     report.add_argument("--key", help="only this masked API key, e.g. 0••••f39")
 
     export = commands.add_parser(
-        "export", parents=[common],
+        "export", parents=[one_shot],
+        description="Write daily usage per key and item, with each day's timezone and UTC "
+        "bounds, as CSV or JSON; days already stored are not fetched again.",
         help="daily usage per key and endpoint (at most 60 days) as CSV or JSON",
     )
     export.add_argument("--since", required=True, type=_date, help="first day, YYYY-MM-DD")
@@ -98,6 +108,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     collect = commands.add_parser(
         "collect", parents=[common],
+        description="Poll into the database until stopped (Ctrl+C, SIGTERM), headless, with "
+        "alert events and the alert command; each poll and event is one line on stderr.",
         help="poll into the database, headless (alert events and the alert command included)")
     collect.add_argument("--once", action="store_true", help="poll once and exit")
     collect.add_argument("--metrics", metavar="HOST:PORT",
@@ -124,7 +136,7 @@ def build_parser() -> argparse.ArgumentParser:
                        help="let --host be an address other machines can reach")
 
     check = commands.add_parser(
-        "check", parents=[common],
+        "check", parents=[one_shot],
         help="poll once and exit 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN (for cron, Nagios, Icinga)",
         description="Poll once and judge every scope against its thresholds, as a Nagios/Icinga "
         "plugin: prints one line (status, summary, performance data) and exits 0 OK, 1 WARNING, "
@@ -142,7 +154,10 @@ def build_parser() -> argparse.ArgumentParser:
                        help=f"UNKNOWN if the poll (retries included) takes longer "
                        f"(default {CHECK_DEADLINE:g}; keep it under the monitor's own timeout)")
 
-    sim = commands.add_parser("sim", help="serve the demo's API simulator on a loopback port")
+    sim = commands.add_parser(
+        "sim", help="serve the demo's API simulator on a loopback port",
+        description="Serve a seeded simulator of a vendor's usage API (the one the demo runs "
+        "on) over HTTP, to point usage-top or curl at; it prints the URL and the API key.")
     sim.add_argument("--provider", choices=registry.names(), default=registry.DEFAULT,
                      help=f"whose API to simulate (default {registry.DEFAULT})")
     sim.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
@@ -153,6 +168,15 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("usage-top")
+    except PackageNotFoundError:  # run from a source tree that is not installed
+        return "unknown"
+
+
 def _number_in(low: float, high: float, what: str, bounds: str):
     """An argparse type: a number with ``low < value <= high``, else a one-line error."""
 
@@ -161,6 +185,8 @@ def _number_in(low: float, high: float, what: str, bounds: str):
             value = float(text)
         except ValueError:
             raise argparse.ArgumentTypeError(f"{text!r} is not a {what}") from None
+        if not math.isfinite(value):
+            raise argparse.ArgumentTypeError(f"{text!r} is not a {what}")
         if not low < value <= high:
             raise argparse.ArgumentTypeError(f"{text!r} is not {bounds}")
         return value
@@ -169,6 +195,7 @@ def _number_in(low: float, high: float, what: str, bounds: str):
 
 
 _seconds = _number_in(0, 3600, "number of seconds", "between 0 and 3600 seconds")
+_interval = _number_in(0, 86400, "number of seconds", "a number of seconds up to 86400 (a day)")
 
 
 def _count(text: str) -> int:

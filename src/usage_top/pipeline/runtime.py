@@ -32,6 +32,7 @@ from usage_top.domain.clock import Clock, utc_now
 from usage_top.pipeline.collector import Collector, Provider
 from usage_top.providers import registry
 from usage_top.store import Store, default_db_path
+from usage_top.store.errors import StoreError
 
 if TYPE_CHECKING:
     from usage_top.oncall.alerts import AlertEngine
@@ -99,8 +100,13 @@ class Runtime:
     def open(cls, settings: Settings, clock: Clock = utc_now, sim_clock: Clock | None = None) -> Runtime:
         """Open the store, start the simulator if needed, and connect the provider
         (deferred with ``--no-poll``). Whatever was opened is closed again if a later
-        step fails (a bad base URL, an unknown provider)."""
-        store = Store(db_path(settings))
+        step fails (a bad base URL, an unknown provider). With ``--no-poll`` the database
+        must exist: a viewer of a mistyped path would see an empty file of its own."""
+        path = db_path(settings)
+        if not settings.poll and not Path(path).exists():
+            raise StoreError(f"no database at {path}: --no-poll only reads the one a collector "
+                             "writes (usage-top collect --db PATH); check the path")
+        store = Store(path)
         server = None
         try:
             server, base_url, key, account = _endpoint(settings, sim_clock)
