@@ -414,13 +414,13 @@ class Settings(BaseSettings):
         the simulated accounts of ``registry.DEMO_ACCOUNTS``."""
         if self.accounts or not self.simulated or "provider" in self.model_fields_set:
             return self.account_settings()
-        return {name: self._for_account(name, Account(provider=name, **demo))
+        return {name: self._for_account(name, Account(provider=name, **demo), demo=True)
                 for name, demo in registry.DEMO_ACCOUNTS.items()}
 
-    def _for_account(self, name: str, account: Account) -> Settings:
+    def _for_account(self, name: str, account: Account, demo: bool = False) -> Settings:
         base = self.model_dump(exclude={"accounts", *_OWN_FIELDS})
         own = account.model_dump(exclude_unset=True, exclude={"key_env"})
-        merged = {**base, **own}
+        merged = {**base, **own, **({"demo": True} if demo else {})}
         provider = merged.get("provider") or registry.DEFAULT
         key_env = account.key_env or _vendor_key_env(provider)
         if account.api_key is None and key_env and os.environ.get(key_env, "").strip():

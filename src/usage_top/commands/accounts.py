@@ -26,11 +26,12 @@ class AccountError(Exception):
 
 
 def watched(settings: Settings, account: str | None) -> dict[str, Settings]:
-    """The accounts the dashboard, ``collect`` and ``check`` cover: every one, or the
-    one ``--account`` names."""
-    accounts = settings.fleet()
+    """The accounts ``collect`` and ``check`` cover: every configured one, or the one
+    ``--account`` names (one of the demo's accounts too). With nothing configured,
+    the one simulated account, as before: the three-account demo is the dashboard's."""
     if account is None:
-        return accounts
+        return settings.account_settings()
+    accounts = settings.fleet()
     if account not in accounts:
         raise AccountError(f"no account {account!r} (configured: {', '.join(accounts)})")
     return {account: accounts[account]}
