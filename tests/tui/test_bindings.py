@@ -188,7 +188,7 @@ async def test_compact_layout_tab_shows_the_keys_table(make_app):
         await pilot.press("tab")
         await pilot.pause()
         assert pilot.app.focused is keys and keys.display and not pane.display
-        await pilot.press("tab", "tab")
+        await pilot.press(*["tab"] * 8)  # the six scope cards, the chart, the endpoints
         await pilot.pause()
         assert pilot.app.focused is endpoints and pane.display and not keys.display
 
@@ -197,11 +197,11 @@ async def test_tab_cycles_panes(make_app):
     async with make_app().run_test(size=SIZE) as pilot:
         await settle(pilot)
         order = []
-        for _ in range(3):
+        for _ in range(9):
             await pilot.press("tab")
             await pilot.pause()
             order.append(type(pilot.app.focused).__name__)
-        assert order == ["KeyTable", "DailyChart", "ItemTable"]
+        assert order == ["KeyTable", *["ScopeCard"] * 6, "DailyChart", "ItemTable"]
         await pilot.press("shift+tab")
         await pilot.pause()
         assert isinstance(pilot.app.focused, DailyChart)
