@@ -19,7 +19,7 @@ def footprint_text(footprint: Footprint, interval: float | None) -> str:
         return "usage-top's own requests: none yet (no poll recorded)"
     every = f" (every {interval:g} s)" if interval else " (this viewer does not poll)"
     return (f"usage-top's own requests: {footprint.last_poll:,} in the last poll{every} · "
-            f"{footprint.requests_hour:,} in the last hour ({footprint.polls_hour:,} polls) · "
+            f"{footprint.requests_hour:,} in the last hour ({_polls(footprint.polls_hour)}) · "
             f"{footprint.requests_day:,} in the last 24 h")
 
 
@@ -31,3 +31,7 @@ def footprint_json(footprint: Footprint) -> dict[str, Any]:
         "last_hour": {"polls": footprint.polls_hour, "requests": footprint.requests_hour},
         "last_day": {"polls": footprint.polls_day, "requests": footprint.requests_day},
     }
+
+
+def _polls(count: int) -> str:
+    return "1 poll" if count == 1 else f"{count:,} polls"

@@ -65,10 +65,18 @@ class DailyChart(RedrawOnChange, can_focus=True):
     highlight_from: reactive[dt.date | None] = reactive(None, repaint=False)
     """First day of the selected range; earlier bars are drawn muted."""
 
-    def __init__(self, measures: tuple[Measure, ...], *, id: str | None = None) -> None:
+    source: reactive[str] = reactive("", repaint=False)
+    """Where the figures come from when not the vendor's own days ('from readings'):
+    said in the title."""
+
+    def __init__(self, measures: tuple[Measure, ...], *, basis: str = "",
+                 id: str | None = None) -> None:
         super().__init__(id=id)
         self.measures = measures
         """The provider's measures, each given in the caption for the picked day."""
+        self.basis = basis
+        """Which calendar the days are ('days in UTC'), said in the title; '' for the
+        workspace's own, which the header already names."""
 
     @property
     def _measure(self) -> Measure:
@@ -95,20 +103,37 @@ class DailyChart(RedrawOnChange, can_focus=True):
     def _watch_inputs(self) -> None:
         self.redraw()
 
-    watch_points = watch_metric = watch_cursor = watch_highlight_from = _watch_inputs
+    watch_points = watch_metric = watch_cursor = watch_highlight_from = watch_source = _watch_inputs
 
     def update_frame(self) -> None:
-        self.set_border(f"Daily {self._measure.label.lower()} · last {len(self.points) or 30} days", "")
+        source = "".join(f" · {said}" for said in (self.basis, self.source) if said)
+        self.set_border(f"Daily {self._measure.label.lower()} · last {len(self.points) or 30} "
+                        f"days{source}", "")
 
     def on_mount(self) -> None:
         self.update_frame()
 
+    _geometry_of: tuple[tuple, tuple[int, int, int]] | None = None
+
     def _geometry(self) -> tuple[int, int, int]:
-        """(label width, slot width, bar width) for the current size."""
+        """(label width, slot width, bar width) for the current size; every row of a
+        render asks, so it is kept until the width, the days or the measure change."""
         width = self.content_region.width or self.size.width
-        label = 6
+        inputs = (width, self.points, self.metric)
+        known = self._geometry_of
+        if known is not None and known[0][0] == width and known[0][1] is self.points \
+                and known[0][2] == self.metric:
+            return known[1]
+        label = max(6, len(self._top_label()) + 1)
         slot = max(1, (width - label) // max(1, len(self.points)))
-        return label, slot, max(1, slot - 1) if slot > 1 else 1
+        geometry = label, slot, max(1, slot - 1) if slot > 1 else 1
+        self._geometry_of = inputs, geometry
+        return geometry
+
+    def _top_label(self) -> str:
+        """The y axis's top figure ('14.2k', '$19.93'): the label column is sized to it."""
+        top = max((point.figures.get(self._measure.id) or 0.0 for point in self.points), default=0.0)
+        return self._measure.unit.compact(top or 1)
 
     def _bar_at(self, x: int) -> int | None:
         label, slot, _ = self._geometry()
@@ -131,8 +156,9 @@ class DailyChart(RedrawOnChange, can_focus=True):
         metric = self._measure.id
         values = [point.figures.get(metric) or 0.0 for point in self.points]
         if not any(values):
-            message = Text(f"No API activity in the last {len(values) or 30} days",
-                           style=self.get_component_rich_style("daily-chart--axis"))
+            said = (f"No use {self.source} yet: a day's bar is the rise between polls"
+                    if self.source else f"No API activity in the last {len(values) or 30} days")
+            message = Text(said, style=self.get_component_rich_style("daily-chart--axis"))
             message.justify = "center"
             return message
         height = max(3, (self.content_region.height or self.size.height) - 2)
@@ -150,10 +176,11 @@ class DailyChart(RedrawOnChange, can_focus=True):
         peak = max(range(len(values)), key=values.__getitem__)
         unit = self._measure.unit
         axis = self.get_component_rich_style("daily-chart--axis")
-        lines = [
-            (f"{len(values)} days", axis),
+        known = sum(1 for point in self.points if self._measure.id in point.figures) or 1
+        lines = [  # the average is over the days with a figure: absent ones are not 0
+            (f"{known} days" if known < len(values) else f"{len(values)} days", axis),
             (f"total {unit.compact(sum(values))}", ""),
-            (f"avg {unit.compact(sum(values) / len(values))}/day", ""),
+            (f"avg {unit.compact(sum(values) / known)}/day", ""),
             (f"peak {unit.compact(values[peak])}", ""),
             (self.points[peak].day.strftime("  on %b %d"), axis),
         ]
