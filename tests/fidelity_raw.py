@@ -110,9 +110,9 @@ def openai(url: str, key: str, days: list[dt.date], now: dt.datetime) -> Served:
             for row in bucket["results"]:
                 value = Decimal(str(row["amount"]["value"]))
                 _add(served.days[_bucket_day(bucket)], "cost", value)
-                model = (row.get("line_item") or "").split(",")[0].strip()
-                if model:
-                    _add(served.items[model], "cost", value)
+                line = row.get("line_item") or ""
+                if "," in line:  # '<model>, input'; other lines ('web search') are no model's
+                    _add(served.items[line.split(",")[0].strip()], "cost", value)
         for bucket in walk(client, "/organization/usage/completions", **window,
                             **{"group_by[]": "model"}):
             for row in bucket["results"]:
@@ -165,8 +165,8 @@ def anthropic(url: str, key: str, days: list[dt.date], now: dt.datetime) -> Serv
                     _add(served.items[row["model"]], "cost", dollars)
         month = dt.datetime(now.year, now.month, 1, tzinfo=dt.UTC).isoformat().replace("+00:00", "Z")
         spent = Decimal(0)
-        for bucket in walk(client, "/cost_report", starting_at=month,
-                                       ending_at=window["ending_at"], limit=31):
+        for bucket in walk(client, "/cost_report", starting_at=month, ending_at=window["ending_at"],
+                           limit=31, **{"group_by[]": "workspace_id"}):  # as the budget asks
             spent += sum((Decimal(row["amount"]) / 100 for row in bucket["results"]), Decimal(0))
     served.scopes[("budget", "monthly")] = (spent, None)
     return served
