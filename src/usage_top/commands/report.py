@@ -122,7 +122,10 @@ def report_json(report: Report) -> dict[str, Any]:
         document[f"by_{view.kind}"] = [serialise.item_json(row, view.totals, capabilities)
                                        for row in view.by_item]
     document["by_key"] = [serialise.key_json(row, view.totals, capabilities) for row in view.by_key]
-    for name, rest in ((f"other_{view.kind}", view.other_items), ("other_keys", view.other_keys)):
+    others = [("other_keys", view.other_keys)]
+    if view.kind is not None:  # a provider without a dimension has no "other items" row
+        others.insert(0, (f"other_{view.kind}", view.other_items))
+    for name, rest in others:
         document[name] = None if not rest else {
             **serialise.figures_json(rest, capabilities),
             **serialise.shares_json(rest, view.totals, capabilities), "note": OTHER_HINT}
