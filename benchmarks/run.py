@@ -257,7 +257,7 @@ def run_watch(report: Report, year: Path, window: float, warmup: float, trace_di
     for result in results:
         if result.error or result.trace is None:
             continue
-        per = result.interval if "fast" in result.goals else None
+        per = result.interval if {"fast", "default"} & set(result.goals) else None
         top = repaints(result, per)[:8]
         if top:
             unit = f"per poll ({result.interval:g} s)" if per else "per second"

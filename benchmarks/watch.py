@@ -18,7 +18,7 @@ as a percentage of one core.
   60 s) stretches the 5 s;
 - the bare app of the start-up benchmark, idle: what Textual itself costs.
 
-The 5 s runs go through ``watch_app.py --trace``, which counts which widgets
+The polling runs go through ``watch_app.py --trace``, which counts which widgets
 asked to be repainted, and every program's output is replayed through a VT
 emulator for its *floor* (``floor.py``): the changed characters plus the cursor
 moves, what a perfect redraw would send. Each polling program's own database
@@ -157,9 +157,9 @@ def programs(year_db: Path, interval: int = 5) -> list[Program]:
                     note="its demo simulator", goals=("fast",), simulator="live",
                     provider=provider, interval=fast, trace=True),
             Program(f"usage-top, changing data, {provider}, default {slow:g} s",
-                    usage_top_argv("--provider", provider), b"usage-top",
+                    [*traced, "--provider", provider], b"usage-top",
                     note="its demo simulator", goals=("default",), simulator="live",
-                    provider=provider, interval=slow),
+                    provider=provider, interval=slow, trace=True),
         ]
     listed.append(Program("bare Textual app, same widgets, idle",
                           [sys.executable, str(HERE / "bare_app.py")], b"usage-top",
