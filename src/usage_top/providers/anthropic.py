@@ -19,7 +19,6 @@ most hourly. The vendor asks for at most one poll a minute: ``min_interval``.
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import time
 from collections.abc import Awaitable, Callable, Coroutine, Mapping, Sequence
@@ -46,6 +45,7 @@ from usage_top.providers.anthropic_reconcile import reconcile_stored
 from usage_top.providers.anthropic_rows import TOKEN_MEASURES, DayTally, Listed, parse
 from usage_top.providers.errors import AuthError, ForbiddenError, ProviderError
 from usage_top.providers.http import ApiClient
+from usage_top.providers.report_days import DAYS_PER_PAGE, dates, next_month, run_all, shared, windows
 from usage_top.providers.pages import AFTER_ID, collect, page_bound
 from usage_top.providers.prices import PriceTable
 
@@ -60,8 +60,6 @@ USAGE = "/v1/organizations/usage_report/messages"
 COSTS = "/v1/organizations/cost_report"
 KEYS = "/v1/organizations/api_keys"
 WORKSPACES = "/v1/organizations/workspaces"
-DAYS_PER_PAGE = 31
-"""Both reports' largest daily page: a window of 31 days is one request each."""
 DEFAULT_PAGE = 7
 """The reports' default page (in days): the page loop's bound assumes no more than
 this, so a vendor that ignores ``limit`` is still followed to the end."""
@@ -221,9 +219,9 @@ class AnthropicProvider:
         spent = DayTally()
         buckets = await self._pages(COSTS, _report_params(month, today, ("workspace_id",)),
                                     (today - month).days + 1)
-        parse(lambda: anthropic_rows.add_costs(_shared(month, today, spent), buckets), COSTS)
+        parse(lambda: anthropic_rows.add_costs(shared(month, today, spent), buckets), COSTS)
         spent.settle_cost()
-        resets = _next_month(month)
+        resets = next_month(month)
         scopes = [self._org_scope(spent, resets)]
         if set(self._budgets) - {""}:
             await self._refresh_names()
@@ -285,7 +283,7 @@ class AnthropicProvider:
 
     async def key_daily(self, key: str, start: dt.date, end: dt.date) -> DailyUsage:
         """One key's days, split by model and workspace ('' = usage with no key)."""
-        tallies = {day: DayTally() for day in _dates(start, end)}
+        tallies = {day: DayTally() for day in dates(start, end)}
         filters = {"api_key_ids[]": [key]} if key else {}
         await self._fill(tallies, filters, lambda row: (row.api_key_id or "") == key)
         await self._refresh_names()
@@ -298,7 +296,7 @@ class AnthropicProvider:
             raise ValueError(f"Anthropic usage has no dimension {kind!r}")
         filters = {f"{field}s[]": [item]} if item else {}
         tally = DayTally()
-        await self._fill(_shared(start, end, tally), filters,
+        await self._fill(shared(start, end, tally), filters,
                          lambda row: (getattr(row, field) or "") == item)
         await self._refresh_names()
         return self._breakdown(start, end, tally)
@@ -312,14 +310,14 @@ class AnthropicProvider:
     ) -> None:
         """Fetch the usage (and, for all keys, the cost) report for the tallies' days."""
         jobs: list[Coroutine[Any, Any, tuple[str, list[Any]]]] = []
-        for first, last in _windows(sorted(tallies)):
+        for first, last in windows(sorted(tallies)):
             span = (last - first).days + 1
             jobs.append(self._part(USAGE, {**_report_params(first, last, USAGE_GROUPS),
                                            **filters}, span))
             if costs:
                 jobs.append(self._part(COSTS, _report_params(first, last, COST_GROUPS), span))
         unpriced: set[str] = set()
-        for path, buckets in await _all(jobs):
+        for path, buckets in await run_all(jobs):
             if path == COSTS:
                 parse(lambda: anthropic_rows.add_costs(tallies, buckets), path)
             else:
@@ -359,7 +357,7 @@ class AnthropicProvider:
         if self._names_at is not None and self._clock() - self._names_at < NAMES_TTL:
             return
         try:
-            keys, workspaces = await _all([self._list(KEYS), self._list(WORKSPACES)])
+            keys, workspaces = await run_all([self._list(KEYS), self._list(WORKSPACES)])
         except ProviderError:
             if self._names_at is None:
                 raise
@@ -434,38 +432,3 @@ def _stamp(day: dt.date) -> str:
 def _report_params(first: dt.date, last: dt.date, groups: Sequence[str]) -> dict[str, Any]:
     return {"starting_at": _stamp(first), "ending_at": _stamp(last + dt.timedelta(days=1)),
             "bucket_width": "1d", "limit": DAYS_PER_PAGE, "group_by[]": list(groups)}
-
-
-def _dates(start: dt.date, end: dt.date) -> list[dt.date]:
-    return [start + dt.timedelta(days=n) for n in range((end - start).days + 1)]
-
-
-def _shared(start: dt.date, end: dt.date, tally: DayTally) -> dict[dt.date, DayTally]:
-    """Every day of a range mapped to one tally: the range's sums in one pass."""
-    return dict.fromkeys(_dates(start, end), tally)
-
-
-def _windows(days: Sequence[dt.date]) -> list[tuple[dt.date, dt.date]]:
-    """Sorted days cut into spans of at most ``DAYS_PER_PAGE`` days (gaps skipped)."""
-    windows: list[tuple[dt.date, dt.date]] = []
-    for day in days:
-        if windows and (day - windows[-1][0]).days < DAYS_PER_PAGE:
-            windows[-1] = (windows[-1][0], day)
-        else:
-            windows.append((day, day))
-    return windows
-
-
-def _next_month(month: dt.date) -> dt.datetime:
-    following = (month + dt.timedelta(days=32)).replace(day=1)
-    return dt.datetime.combine(following, dt.time(), dt.UTC)
-
-
-async def _all(jobs: Sequence[Coroutine[Any, Any, Any]]) -> list[Any]:
-    """Run requests together; the first failure cancels the rest and is raised as is."""
-    try:
-        async with asyncio.TaskGroup() as group:
-            tasks = [group.create_task(job) for job in jobs]
-    except BaseExceptionGroup as failed:
-        raise failed.exceptions[0] from None
-    return [task.result() for task in tasks]

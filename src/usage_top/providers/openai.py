@@ -37,6 +37,7 @@ from usage_top.domain.parts import Part, scopes_and_days
 from usage_top.providers import openai_lists, openai_rows
 from usage_top.providers.errors import AuthError, ProviderError
 from usage_top.providers.http import ApiClient
+from usage_top.providers.report_days import DAYS_PER_PAGE, dates, next_month, run_all, shared, windows
 from usage_top.providers.openai_capabilities import CAPABILITIES, NAME, USD
 from usage_top.providers.openai_lists import ApiKeyInfo, RateLimit
 from usage_top.providers.openai_rows import DayTally, parse
@@ -58,9 +59,6 @@ USAGE_FAMILIES = (
 )
 COSTS = "/organization/costs"
 PROJECTS = "/organization/projects"
-DAYS_PER_PAGE = 31
-"""The usage endpoints' largest daily page; the costs endpoint takes up to 180, but
-windows of 31 days already make every part one page."""
 USAGE_GROUPS = ("project_id", "api_key_id", "model")
 COST_GROUPS = ("project_id", "api_key_id", "line_item")
 LIST_PAGE = 100
@@ -150,8 +148,8 @@ class OpenAIProvider:
         spent = DayTally()
         buckets = await self._pages(COSTS, _costs_params(month, today, ("project_id",)),
                                     (today - month).days + 1)
-        parse(lambda: openai_rows.add_costs(_shared(month, today, spent), buckets), COSTS)
-        resets = _next_month(month)
+        parse(lambda: openai_rows.add_costs(shared(month, today, spent), buckets), COSTS)
+        resets = next_month(month)
         scopes = [self._org_scope(spent, resets)]
         if set(self._budgets) - {""}:
             await self._refresh_names()
@@ -216,7 +214,7 @@ class OpenAIProvider:
 
     async def key_daily(self, key: str, start: dt.date, end: dt.date) -> DailyUsage:
         """One key's days, split by model, project and line item ('' = cost with no key)."""
-        tallies = {day: DayTally() for day in _dates(start, end)}
+        tallies = {day: DayTally() for day in dates(start, end)}
         filters = {"api_key_ids[]": [key]} if key else {}
         await self._fill(tallies, filters, lambda groups: groups["key"] == key)
         await self._refresh_names()
@@ -228,7 +226,7 @@ class OpenAIProvider:
             raise ValueError(f"OpenAI usage has no dimension {kind!r}")
         range_tally = DayTally()
         filters = _item_filters(kind, item)
-        await self._fill(_shared(start, end, range_tally), filters,
+        await self._fill(shared(start, end, range_tally), filters,
                          lambda groups: groups.get(kind) == item,
                          usage=kind != "line_item")
         await self._refresh_names()
@@ -243,7 +241,7 @@ class OpenAIProvider:
     ) -> None:
         """Fetch usage and costs for the tallies' days, at once, and add them in."""
         jobs: list[Coroutine[Any, Any, tuple[str, list[Any]]]] = []
-        for first, last in _windows(sorted(tallies)):
+        for first, last in windows(sorted(tallies)):
             span = (last - first).days + 1
             if usage:
                 for family in USAGE_FAMILIES:
@@ -253,7 +251,7 @@ class OpenAIProvider:
             costs_filters = {k: v for k, v in filters.items() if k != "models[]"}
             jobs.append(self._part(COSTS, {**_costs_params(first, last, COST_GROUPS),
                                            **costs_filters}, span))
-        for path, buckets in await _all(jobs):
+        for path, buckets in await run_all(jobs):
             add = openai_rows.add_costs if path == COSTS else openai_rows.add_usage
             parse(lambda: add(tallies, buckets, accept), path)
 
@@ -289,7 +287,7 @@ class OpenAIProvider:
         try:
             projects = await self._list(PROJECTS, {"include_archived": "true"})
             named = parse(lambda: openai_lists.projects(projects), PROJECTS)
-            listed = await _all([self._project_keys(pid) for pid in named])
+            listed = await run_all([self._project_keys(pid) for pid in named])
         except ProviderError as failure:
             log.warning("could not list OpenAI projects and keys: %s", failure)
             return
@@ -397,38 +395,3 @@ def _usage_params(first: dt.date, last: dt.date) -> dict[str, Any]:
 
 def _costs_params(first: dt.date, last: dt.date, groups: Sequence[str]) -> dict[str, Any]:
     return {**_range_params(first, last), "group_by[]": list(groups)}
-
-
-def _dates(start: dt.date, end: dt.date) -> list[dt.date]:
-    return [start + dt.timedelta(days=n) for n in range((end - start).days + 1)]
-
-
-def _shared(start: dt.date, end: dt.date, tally: DayTally) -> dict[dt.date, DayTally]:
-    """Every day of a range mapped to one tally: the range's sums in one pass."""
-    return dict.fromkeys(_dates(start, end), tally)
-
-
-def _windows(days: Sequence[dt.date]) -> list[tuple[dt.date, dt.date]]:
-    """Sorted days cut into spans of at most ``DAYS_PER_PAGE`` days (gaps skipped)."""
-    windows: list[tuple[dt.date, dt.date]] = []
-    for day in days:
-        if windows and (day - windows[-1][0]).days < DAYS_PER_PAGE:
-            windows[-1] = (windows[-1][0], day)
-        else:
-            windows.append((day, day))
-    return windows
-
-
-def _next_month(month: dt.date) -> dt.datetime:
-    following = (month + dt.timedelta(days=32)).replace(day=1)
-    return dt.datetime.combine(following, dt.time(), dt.UTC)
-
-
-async def _all(jobs: Sequence[Coroutine[Any, Any, Any]]) -> list[Any]:
-    """Run requests together; the first failure cancels the rest and is raised as is."""
-    try:
-        async with asyncio.TaskGroup() as group:
-            tasks = [group.create_task(job) for job in jobs]
-    except BaseExceptionGroup as failed:
-        raise failed.exceptions[0] from None
-    return [task.result() for task in tasks]
