@@ -48,8 +48,8 @@ def serve(settings: Settings, args: argparse.Namespace) -> int:
                                 bool(getattr(args, "demo", False)))
     database = db_path(settings)
     if not database.exists():
-        print(f"usage-top: no database at {database} yet: the dashboard stays empty until "
-              "'usage-top collect' writes it", file=sys.stderr)
+        print(f"usage-top: no database at {database} yet: the web view reads the one "
+              "'usage-top collect' writes (start it, or give its --db)", file=sys.stderr)
     from textual_serve.server import Server
 
     public_url = args.public_url.rstrip("/") if args.public_url else None
