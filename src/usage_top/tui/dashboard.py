@@ -9,6 +9,7 @@ from textual.containers import Horizontal, Vertical
 from textual.widget import Widget
 from textual.widgets import DataTable, Static
 
+from usage_top.domain.capabilities import TimeBasis
 from usage_top.domain.parts import SCOPES
 from usage_top.tui.frame import DataScreen, show_text
 from usage_top.views.context import Context
@@ -33,7 +34,8 @@ class DashboardScreen(DataScreen):
         with Horizontal(id="cards"):
             yield Static("No scope readings yet: they appear after the first successful poll.",
                          id="no-scopes")
-        yield DailyChart(caps.shown_measures, id="chart")
+        basis = "days in UTC" if caps.time_basis is TimeBasis.UTC else ""
+        yield DailyChart(caps.shown_measures, basis=basis, id="chart")
         with Horizontal(id="tables"):
             with Vertical(id="endpoints-pane"):
                 yield ItemTable(caps, id="endpoints")
