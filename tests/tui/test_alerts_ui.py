@@ -51,8 +51,10 @@ async def test_cards_show_projections_and_what_runs_out_first(make_app, clock):
             await settle(pilot)
         cards = {card.view.usage.name: card for card in pilot.app.screen.query(ScopeCard)}
         assert cards["api.daily"].projection.startswith("limit in")
-        assert [name for name, card in cards.items() if card.first_out] == ["api.hourly"]
-        assert cards["api.hourly"].border_subtitle == "runs out first"
+        # the hourly scope went over its limit: it says so, and the next one runs out first
+        assert cards["api.hourly"].view.over and cards["api.hourly"].border_subtitle == "over"
+        assert [name for name, card in cards.items() if card.first_out] == ["api.daily"]
+        assert cards["api.daily"].border_subtitle == "runs out first"
 
 
 async def test_bell_when_configured(make_app):
