@@ -65,8 +65,8 @@ def test_report_json_counts_its_own_requests(settings, sim, sim_server, clock, c
     assert code == 0, err
     sent = len(sim.requests)
     assert sent > 0
-    once = {"polls": 1, "requests": sent}
-    assert report["own_requests"] == {"last_poll": sent, "last_hour": once, "last_day": once}
+    once = {"polls": 1, "sent": sent}
+    assert report["footprint"] == {"last_poll": sent, "last_hour": once, "last_day": once}
 
 
 def test_report_for_one_key_equals_the_simulator(settings, sim_server, clock, capsys):

@@ -132,7 +132,7 @@ def report_json(report: Report) -> dict[str, Any]:
     if report.reconciliation is not None:
         document["reconciliation"] = reconciliation_json(report.reconciliation)
     if report.footprint is not None:
-        document["own_requests"] = footprint_json(report.footprint)
+        document["footprint"] = footprint_json(report.footprint)
     document["dimension"] = view.kind
     document["units"] = serialise.units_json(capabilities)
     return document

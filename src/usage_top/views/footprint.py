@@ -24,12 +24,14 @@ def footprint_text(footprint: Footprint, interval: float | None) -> str:
 
 
 def footprint_json(footprint: Footprint) -> dict[str, Any]:
-    """The same for ``report --json``: requests of the last poll (whoever polled: this
-    report, a dashboard or a collector on the same database), the last hour and day."""
+    """The same for ``report --json`` (its ``footprint``): the HTTP requests sent in
+    the last poll (whoever polled: this report, a dashboard or a collector on the
+    same database), and the polls and requests ``sent`` in the last hour and day.
+    Not named "requests": that is a measure some vendors report and others do not."""
     return {
         "last_poll": footprint.last_poll,
-        "last_hour": {"polls": footprint.polls_hour, "requests": footprint.requests_hour},
-        "last_day": {"polls": footprint.polls_day, "requests": footprint.requests_day},
+        "last_hour": {"polls": footprint.polls_hour, "sent": footprint.requests_hour},
+        "last_day": {"polls": footprint.polls_day, "sent": footprint.requests_day},
     }
 
 
