@@ -280,7 +280,8 @@ def test_damaged_pages_are_found_before_the_first_write(current, tmp_path, setti
 
     code = main(["report", "--json", "--db", str(path)], clock=clock)
     out, err = capsys.readouterr()
-    assert code == 0 and json.loads(out)["stale"] is True
+    # what it can still read, marked stale; exit 2 as for every error only the user can fix
+    assert code == 2 and json.loads(out)["stale"] is True, err
     line = one_line(err.removesuffix("\n"))
     assert line.startswith(f"usage-top: database: {path} is corrupt (") and "showing stored data" in line
     assert _files(path) == before

@@ -20,7 +20,8 @@ from usage_top.config import Settings
 from usage_top.oncall.alerts import AlertEngine
 from usage_top.oncall.hooks import CommandHook
 from usage_top.pipeline.collector import Collector
-from usage_top.pipeline.runtime import Runtime
+from usage_top.store import Store
+from usage_top.pipeline.runtime import Runtime, db_path
 from usage_top.pipeline.service import PollReport, PollService
 from usage_top.providers.http import ApiClient
 from usage_top.providers.pubrio import AUTH_HEADER, PubrioProvider
@@ -180,6 +181,7 @@ async def test_the_runtime_builds_the_service_with_the_configured_command(
 
 async def test_a_runtime_that_does_not_poll_builds_its_provider_on_first_use(settings, clock):
     settings = settings.model_copy(update={"poll": False})
+    Store(db_path(settings)).close()  # a viewer opens the database a collector made
 
     async with Runtime.open(settings, clock) as runtime:
         provider = runtime.collector.provider

@@ -45,7 +45,8 @@ async def test_the_dashboard_speaks_the_providers_units(token_runtime):
         await settle(pilot)
         items = pilot.app.query_one(ItemTable)
         assert items.title == "Models" and "Requests" not in _headers(items)
-        assert _headers(items)[:4] == ["Model", "Input tokens", "Output tokens", "Cost"]
+        headers = _headers(items)  # what does not fit gives way, shortened or left out
+        assert headers[:2] == ["Model", "In tokens"] and "Cost" in headers
         costs = _cells(items, "cost")
         assert costs == {model: f"${WEEK * cost:,.2f}" for model, cost in COST_PER_DAY.items()}
         large_input = sum(tokens[0] for (_, model), tokens in TOKENS_PER_DAY.items() if model == "large-2")
