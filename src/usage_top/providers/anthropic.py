@@ -34,8 +34,6 @@ from usage_top.domain.parts import Part, scopes_and_days
 from usage_top.domain.model import (
     Breakdown,
     DailyUsage,
-    DayFigures,
-    ItemDaily,
     Period,
     ScopeUsage,
     Usage,
@@ -45,7 +43,15 @@ from usage_top.providers.anthropic_reconcile import reconcile_stored
 from usage_top.providers.anthropic_rows import TOKEN_MEASURES, DayTally, Listed, parse
 from usage_top.providers.errors import AuthError, ForbiddenError, ProviderError
 from usage_top.providers.http import ApiClient
-from usage_top.providers.report_days import DAYS_PER_PAGE, dates, next_month, run_all, shared, windows
+from usage_top.providers.report_days import (
+    DAYS_PER_PAGE,
+    daily_usage,
+    dates,
+    next_month,
+    run_all,
+    shared,
+    windows,
+)
 from usage_top.providers.pages import AFTER_ID, collect, page_bound
 from usage_top.providers.prices import PriceTable
 
@@ -400,18 +406,7 @@ class AnthropicProvider:
         return self.workspaces.get(item, item) if kind == "workspace" else item
 
     def _daily(self, start: dt.date, end: dt.date, tallies: dict[dt.date, DayTally]) -> DailyUsage:
-        days = sorted(tallies)
-        by_dimension = {}
-        for kind in anthropic_rows.DIMENSIONS:
-            items = sorted({item for day in days for item in tallies[day].items[kind]})
-            by_dimension[kind] = tuple(
-                ItemDaily(item, self._item_name(kind, item), tuple(
-                    DayFigures(day, tallies[day].items[kind][item].figures())
-                    for day in days if item in tallies[day].items[kind]))
-                for item in items
-            )
-        series = tuple(DayFigures(day, tallies[day].totals.figures()) for day in days)
-        return DailyUsage(start, end, series, by_dimension)
+        return daily_usage(start, end, tallies, anthropic_rows.DIMENSIONS, self._item_name)
 
 
 def _checked_budgets(budgets: Mapping[str, Decimal | float]) -> dict[str, float]:

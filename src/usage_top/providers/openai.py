@@ -27,8 +27,6 @@ from zoneinfo import ZoneInfo
 from usage_top.domain.model import (
     Breakdown,
     DailyUsage,
-    DayFigures,
-    ItemDaily,
     Period,
     ScopeUsage,
     Usage,
@@ -37,7 +35,15 @@ from usage_top.domain.parts import Part, scopes_and_days
 from usage_top.providers import openai_lists, openai_rows
 from usage_top.providers.errors import AuthError, ProviderError
 from usage_top.providers.http import ApiClient
-from usage_top.providers.report_days import DAYS_PER_PAGE, dates, next_month, run_all, shared, windows
+from usage_top.providers.report_days import (
+    DAYS_PER_PAGE,
+    daily_usage,
+    dates,
+    next_month,
+    run_all,
+    shared,
+    windows,
+)
 from usage_top.providers.openai_capabilities import CAPABILITIES, NAME, USD
 from usage_top.providers.openai_lists import ApiKeyInfo, RateLimit
 from usage_top.providers.openai_rows import DayTally, parse
@@ -343,18 +349,7 @@ class OpenAIProvider:
         return self.projects.get(item, item) if kind == "project" else item
 
     def _daily(self, start: dt.date, end: dt.date, tallies: dict[dt.date, DayTally]) -> DailyUsage:
-        days = sorted(tallies)
-        by_dimension = {}
-        for kind in openai_rows.DIMENSIONS:
-            items = sorted({item for day in days for item in tallies[day].items[kind]})
-            by_dimension[kind] = tuple(
-                ItemDaily(item, self._item_name(kind, item), tuple(
-                    DayFigures(day, tallies[day].items[kind][item].figures())
-                    for day in days if item in tallies[day].items[kind]))
-                for item in items
-            )
-        series = tuple(DayFigures(day, tallies[day].totals.figures()) for day in days)
-        return DailyUsage(start, end, series, by_dimension)
+        return daily_usage(start, end, tallies, openai_rows.DIMENSIONS, self._item_name)
 
 
 def _everything(groups: dict[str, str]) -> bool:

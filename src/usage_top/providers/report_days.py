@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-from collections.abc import Coroutine, Sequence
+from collections.abc import Callable, Coroutine, Sequence
 from typing import Any, TypeVar
+
+from usage_top.domain.model import DailyUsage, DayFigures, ItemDaily
 
 DAYS_PER_PAGE = 31
 """Daily buckets the vendors return in one page at most: one request covers a month."""
@@ -49,3 +51,21 @@ async def run_all(jobs: Sequence[Coroutine[Any, Any, Any]]) -> list[Any]:
     except BaseExceptionGroup as failed:
         raise failed.exceptions[0] from None
     return [task.result() for task in tasks]
+
+
+def daily_usage(start: dt.date, end: dt.date, tallies: dict[dt.date, Any], kinds: Sequence[str],
+                name_of: Callable[[str, str], str]) -> DailyUsage:
+    """Per-day tallies (each with ``totals`` and ``items[kind][item]``, all with
+    ``figures()``) as a daily series, per dimension item too."""
+    days = sorted(tallies)
+    by_dimension = {}
+    for kind in kinds:
+        items = sorted({item for day in days for item in tallies[day].items[kind]})
+        by_dimension[kind] = tuple(
+            ItemDaily(item, name_of(kind, item), tuple(
+                DayFigures(day, tallies[day].items[kind][item].figures())
+                for day in days if item in tallies[day].items[kind]))
+            for item in items
+        )
+    series = tuple(DayFigures(day, tallies[day].totals.figures()) for day in days)
+    return DailyUsage(start, end, series, by_dimension)
