@@ -41,28 +41,12 @@ from usage_top.sim.openai import (
     SimServer,
 )
 
+from .conftest import FROZEN, Clock, no_sleep
+
 UTC = dt.UTC
-FROZEN = dt.datetime(2026, 11, 18, 14, 37, tzinfo=UTC)
 TODAY = FROZEN.date()
 COSTS = "/organization/costs"
 COST_GROUPS = ("project_id", "api_key_id", "line_item")
-
-
-class Clock:
-    """A frozen clock that tests move forward."""
-
-    def __init__(self, now: dt.datetime = FROZEN) -> None:
-        self.now = now
-
-    def __call__(self) -> dt.datetime:
-        return self.now
-
-    def advance(self, **delta: float) -> None:
-        self.now += dt.timedelta(**delta)
-
-
-async def no_sleep(seconds: float) -> None:
-    """Backoff waits pass at once (the server still counts every request)."""
 
 
 @pytest.fixture
