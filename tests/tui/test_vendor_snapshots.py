@@ -9,19 +9,9 @@ import pytest
 from usage_top.sim import Faults
 
 from .conftest import settle
-from .test_snapshots import NARROW, WIDE, _ready
+from .test_snapshots import NARROW, WIDE, _ready, pressing
 
 SIZES = pytest.mark.parametrize("size", [WIDE, NARROW], ids=["120x36", "80x24"])
-
-
-def _then(*keys: str):
-    async def run_before(pilot) -> None:
-        await _ready(pilot)
-        for key in keys:
-            await pilot.press(key)
-            await settle(pilot)
-
-    return run_before
 
 
 async def _readings_over_days(pilot, clock) -> None:
@@ -44,14 +34,14 @@ def test_anthropic_dashboard(snap_compare, make_vendor_app, size):
 @SIZES
 def test_anthropic_activity_view(snap_compare, make_vendor_app, size):
     """``c``: output tokens; the key table follows."""
-    assert snap_compare(make_vendor_app("anthropic"), terminal_size=size, run_before=_then("c"))
+    assert snap_compare(make_vendor_app("anthropic"), terminal_size=size, run_before=pressing("c"))
 
 
 @SIZES
 def test_anthropic_reconciliation(snap_compare, make_vendor_app, size):
     """``R``, last 30 days: per workspace and in total, vendor cost, estimate, difference."""
     assert snap_compare(make_vendor_app("anthropic"), terminal_size=size,
-                        run_before=_then("3", "R"))
+                        run_before=pressing("3", "R"))
 
 
 @SIZES
@@ -65,7 +55,7 @@ def test_lusha_dashboard_from_readings(snap_compare, make_vendor_app, clock, siz
 @SIZES
 def test_lusha_billing(snap_compare, make_vendor_app, size):
     """Plan, cycle dates, the cycle's credits (the vendor's count), the pricing table."""
-    assert snap_compare(make_vendor_app("lusha"), terminal_size=size, run_before=_then("b"))
+    assert snap_compare(make_vendor_app("lusha"), terminal_size=size, run_before=pressing("b"))
 
 
 def test_lusha_credits_exhausted(snap_compare, make_vendor_app, clock):
