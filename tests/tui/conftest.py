@@ -91,3 +91,44 @@ def _vendor_provider(provider: str, url: str, key: str, clock):
                        budget_per_minute=REQUESTS_PER_MINUTE, transport=headers,
                        clock=lambda: clock().timestamp())
     return LushaProvider(client, headers, ticks=lambda: clock().timestamp())
+
+
+def svg_rows(svg: str) -> list[str]:
+    """The text rows of a Textual SVG screenshot, as a terminal would show them."""
+    import html
+    import re
+    from collections import defaultdict
+
+    rows: dict[float, list[tuple[float, str]]] = defaultdict(list)
+    for match in re.finditer(r'<text class="[^"]*" x="([\d.]+)" y="([\d.]+)"[^>]*>(.*?)</text>', svg):
+        rows[float(match.group(2))].append((float(match.group(1)), html.unescape(match.group(3))))
+    lines = []
+    for y in sorted(rows):
+        line = ""
+        for x, text in sorted(rows[y]):
+            line = line.ljust(round(x / 12.2)) + text
+        lines.append(line.rstrip().replace("\xa0", " "))
+    return lines
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """A failed snapshot says what differs, row by row, in the test's own output: CI keeps
+    no HTML report, and a flaky snapshot must be diagnosable from the log alone."""
+    outcome = yield
+    report = outcome.get_result()
+    if report.when != "call" or not report.failed or "snap_compare" not in item.fixturenames:
+        return
+    import difflib
+    import pickle
+
+    from pytest_textual_snapshot import node_to_report_path
+
+    path = node_to_report_path(item)
+    if not path.exists():
+        return
+    _, expected, actual, *_ = pickle.loads(path.read_bytes())
+    diff = difflib.unified_diff(svg_rows(expected), svg_rows(actual or ""), "snapshot", "actual",
+                                lineterm="", n=1)
+    report.sections.append(("snapshot text diff", "\n".join(diff) or "(the text is the same: "
+                                                                      "colours or styles differ)"))
