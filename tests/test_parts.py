@@ -73,6 +73,34 @@ def test_every_part_404_still_stops_with_one_line(settings, sim, capsys, clock):
     code, out, err = _run(capsys, clock, "report")
     assert code == 2 and out == ""
     assert err.count("\n") == 1 and "404" in err and "some parts failed" not in err
+    assert "check the base URL" in err  # every part 404: the base URL is wrong
+
+
+def test_one_part_404_names_what_the_api_lacks_not_the_base_url(settings, sim, capsys, clock):
+    sim.set_faults(Faults(status=404, paths=(PROFILE_USAGE,)))
+    code, out, err = _run(capsys, clock, "report", "--json")
+    assert code == 0
+    error = json.loads(out)["failed_parts"][0]["error"]
+    assert error.startswith("the API does not have this endpoint (HTTP 404), although the rest")
+    assert "base URL" not in err and "base URL" not in error
+    assert f"scopes ({PROFILE_USAGE}): the API does not have this endpoint" in err
+
+
+async def test_on_demand_fetches_name_their_part(collector, sim):
+    assert (await collector.poll_once()).ok  # the base URL is right
+    key = sim.key_names[0]
+    today = FROZEN.date()
+    sim.set_faults(Faults(status=404, paths=("/api_keys/usage/daily",)))
+    outcome = await collector.fetch_key(key, today, today)
+    assert outcome.error.startswith("key drilldown (/api_keys/usage/daily): the API does not "
+                                    "have this endpoint (HTTP 404)")
+    assert not outcome.needs_user and "base URL" not in outcome.error  # polling goes on
+    sim.set_faults(Faults(status=503, paths=("/profile",)))
+    outcome = await collector.fetch_billing()
+    assert outcome.error.startswith("billing (/profile): the API server is failing (HTTP 503")
+    sim.set_faults(Faults(invalid_json=True, paths=(BREAKDOWN,)))
+    outcome = await collector.fetch_item("endpoint", "people_search", today, today)
+    assert outcome.error.startswith(f"endpoint drilldown ({BREAKDOWN}): the API returned invalid JSON")
 
 
 def test_check_names_a_missing_part_and_judges_the_live_scopes(settings, sim, capsys, clock):

@@ -171,7 +171,8 @@ class Collector:
         async with self._lock:  # checked inside the lock: a second caller reuses the first's fetch
             if self._key_is_fresh(key, start, end):
                 return self._nothing()
-            return await self._guarded(lambda now: self._fetch_key(key, start, end, now))
+            return await self._guarded(lambda now: self._fetch_key(key, start, end, now),
+                                       self._fetch_name("key", "key drilldown"))
 
     async def fetch_item(self, kind: str, item: str, start: dt.date, end: dt.date) -> PollOutcome:
         """Fetch which keys used one item of dimension ``kind`` over a range, unless the
@@ -189,7 +190,8 @@ class Collector:
             cached = self.store.item_keys(kind, item, start, end)
             if cached is not None and self._still_valid(cached[1], end):
                 return self._nothing()
-            return await self._guarded(lambda now: self._fetch_item(kind, item, start, end, now))
+            return await self._guarded(lambda now: self._fetch_item(kind, item, start, end, now),
+                                       self._fetch_name("item", f"{kind} drilldown"))
 
     async def fetch_billing(self) -> PollOutcome:
         """The balance and billing cycle, unless fetched within the interval; a no-op
@@ -200,7 +202,7 @@ class Collector:
             cached = self.store.latest_billing()
             if cached is not None and self.clock() - cached[1] < dt.timedelta(seconds=self.interval):
                 return self._nothing()
-            return await self._guarded(self._fetch_billing)
+            return await self._guarded(self._fetch_billing, self._fetch_name("billing", "billing"))
 
     async def ensure_days(self, first: dt.date, last: dt.date) -> PollOutcome:
         """Fetch older history on demand (a previous billing cycle, an export): every
@@ -264,12 +266,20 @@ class Collector:
         breakdown = await self.provider.item_keys(kind, item, start, end)
         return PollResult(fetched_at=now, item_keys=(ItemKeys(kind=kind, item=item, breakdown=breakdown),))
 
-    async def _guarded(self, fetch: Fetch) -> PollOutcome:
+    def _fetch_name(self, what: str, label: str) -> str:
+        """What an on-demand fetch is called in its errors, as a poll's parts are:
+        ``label`` and the path the provider declares for it ('key drilldown
+        (/api_keys/usage/daily)'); the label alone where it declares none."""
+        path = getattr(self.provider, "fetch_paths", {}).get(what)
+        return f"{label} ({path})" if path else label
+
+    async def _guarded(self, fetch: Fetch, name: str) -> PollOutcome:
         """Run a fetch and store its result with its poll record in one transaction.
 
         A failed fetch stores nothing but the failure, so readers never see a
-        half-written poll. The request count is what the provider sent meanwhile
-        (retries included), failed polls too: they spend the vendor's quota.
+        half-written poll; its error starts with ``name``, the fetch's part. The
+        request count is what the provider sent meanwhile (retries included),
+        failed polls too: they spend the vendor's quota.
         """
         started = self.clock()
         sent_before = self.provider.requests_made
@@ -280,12 +290,15 @@ class Collector:
             self.store.ingest(result, poll=poll)
             return PollOutcome(started, poll.finished_at, None, poll.requests)
         except ProviderError as exc:
-            error, needs_user = str(exc), isinstance(exc, (AuthError, ForbiddenError, BadRequest))
+            # an endpoint missing while polls land is this part's loss, not a wrong base URL
+            partial = isinstance(exc, BadRequest) and exc.status == 404 and self._polls_land()
+            error = f"{name}: {_error_of(exc, partial)}"
+            needs_user = not partial and isinstance(exc, (AuthError, ForbiddenError, BadRequest))
             failed = exc
         except StoreError as exc:  # a damaged or foreign file will not heal by polling again
             error, needs_user = f"database: {exc}", exc.permanent
         except Exception as exc:  # a bug must not kill a monitor left open all day
-            error = f"internal error: {type(exc).__name__}: {exc}"
+            error = f"{name}: internal error: {type(exc).__name__}: {exc}"
         finished, requests = self.clock(), self.provider.requests_made - sent_before
         try:
             self.store.record_poll(started, finished, "error", error, requests)
@@ -296,6 +309,13 @@ class Collector:
         return PollOutcome(started, finished, error, requests, needs_user,
                            failed.retry_after if failed.retryable else None,
                            failed.scope, failed.state)
+
+    def _polls_land(self) -> bool:
+        """Some poll of this store stored figures (so the base URL is right)."""
+        try:
+            return self.store.last_success() is not None
+        except StoreError:
+            return False
 
     def next_wait(self, outcome: PollOutcome | None) -> float:
         """Seconds until the next poll: the interval, or longer where the vendor asked
@@ -317,7 +337,7 @@ class Collector:
         sent_before = self.provider.requests_made
         landed, failures, refused = await _run(parts)
         requests = self.provider.requests_made - sent_before
-        failed = _failed(failures)
+        failed = _failed(failures, partial=bool(landed) and refused is None)
         if refused is not None or not landed:
             first = refused or failures[0][1]
             needs_user = refused is not None or all(_needs_user(exc) for _, exc in failures)
@@ -385,8 +405,13 @@ async def _run(parts: list[Part]) -> tuple[list[PollResult], list[Failure], Base
     return landed, failures, refused
 
 
-def _error_of(exc: BaseException) -> str:
-    """One line for a part's failure (a bug must not kill a monitor left open all day)."""
+def _error_of(exc: BaseException, partial: bool = False) -> str:
+    """One line for a part's failure (a bug must not kill a monitor left open all day).
+
+    A 404 says "check the base URL" when every part answers it; when other parts
+    of the poll answered (``partial``) the base URL is right: this API lacks the part."""
+    if partial and isinstance(exc, BadRequest) and exc.status == 404:
+        return exc.part_message()
     if isinstance(exc, ProviderError):
         return str(exc)
     return f"internal error: {type(exc).__name__}: {exc}"
@@ -397,8 +422,9 @@ def _needs_user(exc: BaseException) -> bool:
     return isinstance(exc, (AuthError, ForbiddenError, BadRequest))
 
 
-def _failed(failures: list[Failure]) -> tuple[PartFailure, ...]:
-    return tuple(PartFailure(part.name, part.fills, _error_of(exc), part.day) for part, exc in failures)
+def _failed(failures: list[Failure], partial: bool) -> tuple[PartFailure, ...]:
+    return tuple(PartFailure(part.name, part.fills, _error_of(exc, partial), part.day)
+                 for part, exc in failures)
 
 
 def _counts(parts: list[Part]) -> dict[str, int]:

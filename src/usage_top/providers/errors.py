@@ -261,3 +261,10 @@ class BadRequest(ProviderError):
                 detail or "no reason given; check the config file"
             )
         super().__init__(message, status=status)
+        self.detail = sanitize(detail)
+
+    def part_message(self) -> str:
+        """The 404 of one part while the others answer: the base URL is right, this
+        API (or this plan) has no such endpoint, so its figures are not available."""
+        return _with_detail("the API does not have this endpoint (HTTP 404), although "
+                            "the rest answers", self.detail)

@@ -54,6 +54,8 @@ SOFT_RATE_LIMIT_PER_MINUTE = 300
 AUTH_HEADER = "pubrio-api-key"
 USAGE_PATH = "/profile/usage"
 BREAKDOWN_PATH = "/api_keys/usage/breakdown"
+DAILY_PATH = "/api_keys/usage/daily"
+PROFILE_PATH = "/profile"
 UNNAMED_KEY = "(unnamed key)"
 
 _SCOPES = (("api", "API", "requests"), ("portal", "Portal", None))
@@ -173,6 +175,9 @@ class PubrioProvider:
 
     name = NAME
     capabilities = CAPABILITIES
+    fetch_paths = {"key": DAILY_PATH, "item": BREAKDOWN_PATH, "billing": PROFILE_PATH,
+                   "range": BREAKDOWN_PATH}
+    """The path of each on-demand fetch, named in its errors as a poll's parts are."""
 
     def __init__(self, client: ApiClient, tz: ZoneInfo, *, concurrency: int = CONCURRENCY) -> None:
         self._client = client
@@ -230,8 +235,8 @@ class PubrioProvider:
     async def billing(self) -> Billing:
         """Credit balance, top-up credit, plan and refill dates (``/profile``; item
         fields beyond those documented are inferred and read defensively)."""
-        data = await self._data("/profile", {})
-        return _parse(lambda: _ProfileData.model_validate(data).billing(), "/profile")
+        data = await self._data(PROFILE_PATH, {})
+        return _parse(lambda: _ProfileData.model_validate(data).billing(), PROFILE_PATH)
 
     async def _breakdown(self, start: dt.date, end: dt.date, filters: dict | None = None) -> Breakdown:
         path = BREAKDOWN_PATH
@@ -239,7 +244,7 @@ class PubrioProvider:
         return _parse(lambda: self._parse_breakdown(start, end, _BreakdownData.model_validate(data)), path)
 
     async def _daily(self, start: dt.date, end: dt.date, filters: dict) -> DailyUsage:
-        path = "/api_keys/usage/daily"
+        path = DAILY_PATH
         data = await self._data(path, _range_body(start, end, filters))
         return _parse(lambda: _daily(start, end, _DailyData.model_validate(data)), path)
 
