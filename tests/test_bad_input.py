@@ -42,8 +42,8 @@ FILES = [
 ]
 
 ENVIRONMENT = [
-    ("PUBRIO_API_KEY", "pk_live_abc\ndef", "PUBRIO_API_KEY: contains a line break"),
-    ("PUBRIO_API_KEY", "pk\tlive", "PUBRIO_API_KEY: contains"),
+    ("PUBRIO_API_KEY", "pk_live_abc\ndef", "api_key: contains a line break"),
+    ("PUBRIO_API_KEY", "pk\tlive", "pasted) (from PUBRIO_API_KEY)"),
     ("USAGE_TOP_INTERVAL", "inf", "interval"),
     ("USAGE_TOP_TIMEOUT", "nan", "timeout"),
     ("PUBRIO_BASE_URL", "https://api.pubrio.com:-1", "BASE_URL"),

@@ -205,7 +205,16 @@ def test_one_shot_commands_take_no_interval(isolated_env, clock, capsys, command
 @pytest.mark.parametrize("value", ["nan", "inf"])
 def test_an_interval_that_is_no_number_says_so(isolated_env, clock, capsys, value):
     code, _, err = _run(capsys, clock, "collect", "--once", "--interval", value)
-    assert code == 2 and f"'{value}' is not a number of seconds" in _one_line(err)
+    assert code == 2 and _one_line(err) == (
+        f"usage-top: bad configuration: interval must be a number of seconds between 5 and "
+        f"86400, not '{value}' (from --interval)")
+
+
+@pytest.mark.parametrize("command", [["report"], ["export", "--since", YESTERDAY]])
+def test_an_interval_before_a_one_shot_command_is_refused(isolated_env, clock, capsys, command):
+    code, _, err = _run(capsys, clock, "--interval", "60", *command)
+    assert code == 2 and _one_line(err) == (
+        f"usage-top: --interval does not apply to {command[0]}: it polls once")
 
 
 def test_a_viewer_of_a_missing_database_says_so_and_creates_nothing(isolated_env, clock, capsys):

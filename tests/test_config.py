@@ -297,3 +297,116 @@ def test_budgets_are_positive_amounts(config):
     assert settings.vendor_budgets == {"": 500, "proj_x": 25.5}
     with pytest.raises(ConfigError, match="budgets.org: must be a positive amount"):
         load_settings(config('[budgets]\norg = 0\n'))
+
+
+# --- every bad value names its setting and the source it came from (#19) ----------
+
+_BAD_VALUES = [  # (setting, a bad value as text, what the message must say)
+    ("interval", "nan", "interval must be a number of seconds between 5 and 86400, not 'nan'"),
+    ("interval", "2", "interval must be a number of seconds between 5 and 86400"),
+    ("timeout", "0", "timeout must be a number of seconds above 0 and at most 120"),
+    ("amber", "abc", "amber must be a percentage above 0 and at most 100, not 'abc'"),
+    ("clear_margin", "-1", "clear_margin must be a number of points at least 0 and below 100"),
+    ("anomaly_multiple", "inf", "anomaly_multiple must be a number above 1, not 'inf'"),
+    ("snooze_minutes", "0", "snooze_minutes must be a number of minutes above 0"),
+    ("bell", "maybe", "bell must be true or false"),
+    ("timezone", "Nowhere/Special", "timezone: unknown timezone 'Nowhere/Special'"),
+    ("base_url", "ftp://x", "base_url: 'ftp://x' is not an http(s) URL"),
+    ("provider", "acme", "provider: unknown provider 'acme'"),
+]
+
+
+def _message(caught) -> str:
+    message = str(caught.value)
+    assert "\n" not in message and "Input should" not in message, message
+    return message
+
+
+@pytest.mark.parametrize(("name", "value", "says"), _BAD_VALUES)
+def test_a_bad_variable_is_named_with_the_variable(config, isolated_env, monkeypatch,
+                                                   name, value, says):
+    variable = f"USAGE_TOP_{name.upper()}"
+    monkeypatch.setenv(variable, value)
+    with pytest.raises(ConfigError) as caught:
+        load_settings()
+    assert _message(caught).endswith(f"(from {variable})") and says in _message(caught)
+
+
+@pytest.mark.parametrize(("name", "value", "says"), _BAD_VALUES)
+def test_a_bad_file_value_is_named_with_the_file(config, name, value, says):
+    try:  # a TOML number where the value is one (nan and inf are TOML floats too)
+        float(value)
+        toml_value = value
+    except ValueError:
+        toml_value = f'"{value}"'
+    path = config(f"{name} = {toml_value}\n")
+    with pytest.raises(ConfigError) as caught:
+        load_settings(path)
+    message = _message(caught)
+    assert says.split(", not")[0] in message and message.endswith(f"(from {path})"), message
+
+
+@pytest.mark.parametrize(("flag", "value", "says"), [
+    ("interval", "nan", "interval must be a number of seconds between 5 and 86400, not 'nan'"),
+    ("timezone", "Nowhere/Special", "timezone: unknown timezone"),
+    ("base_url", "http://example.com", "base_url must be https://"),
+    ("db", "", "db: an empty path (the current directory) is a directory"),
+])
+def test_a_bad_flag_is_named_with_the_flag(config, isolated_env, flag, value, says):
+    with pytest.raises(ConfigError) as caught:
+        load_settings(**{flag: value})
+    message = _message(caught)
+    assert says in message and message.endswith(f"(from --{flag.replace('_', '-')})"), message
+
+
+def test_a_flag_wins_over_the_variable_and_is_the_one_named(config, isolated_env, monkeypatch):
+    monkeypatch.setenv("USAGE_TOP_INTERVAL", "60")
+    with pytest.raises(ConfigError, match=r"\(from --interval\)$"):
+        load_settings(interval="1")
+
+
+def test_the_vendor_variable_is_named_as_the_source(config, isolated_env, monkeypatch):
+    monkeypatch.setenv("PUBRIO_BASE_URL", "http://example.com")
+    with pytest.raises(ConfigError) as caught:
+        load_settings()
+    assert _message(caught).startswith("bad configuration: base_url must be https://")
+    assert _message(caught).endswith("(from PUBRIO_BASE_URL)")
+
+
+@pytest.mark.parametrize(("variable", "value", "says"), [
+    ("USAGE_TOP_BUDGETS", "abc", "budgets: not valid JSON"),
+    ("USAGE_TOP_KEYMAP", '{"quit": 5}', "keymap.quit must be text"),
+    ("USAGE_TOP_THRESHOLDS", '{"api": {"amber": "x"}}',
+     "thresholds.api.amber must be a percentage above 0 and at most 100, not 'x'"),
+])
+def test_tables_from_the_environment_are_named_too(config, isolated_env, monkeypatch,
+                                                   variable, value, says):
+    monkeypatch.setenv(variable, value)
+    with pytest.raises(ConfigError) as caught:
+        load_settings()
+    assert says in _message(caught) and _message(caught).endswith(f"(from {variable})")
+
+
+def test_a_check_across_settings_names_each_source(config, monkeypatch):
+    path = config("red = 80\n")
+    monkeypatch.setenv("USAGE_TOP_AMBER", "85")
+    with pytest.raises(ConfigError) as caught:
+        load_settings(path)
+    assert _message(caught) == (f"bad configuration: amber (85) must be below red (80) "
+                                f"(from USAGE_TOP_AMBER, {path})")
+
+
+def test_an_accounts_bad_value_names_the_account_and_the_file(config):
+    path = config("[accounts.staging]\ninterval = 2\n")
+    with pytest.raises(ConfigError) as caught:
+        load_settings(path)
+    assert _message(caught).startswith("bad configuration: accounts.staging.interval must be "
+                                       "a number of seconds between 5 and 86400")
+    assert _message(caught).endswith(f"(from {path})")
+
+
+def test_an_inherited_bad_value_names_where_it_was_set(config, monkeypatch):
+    path = config("[accounts.staging]\nprovider = 'pubrio'\n")
+    monkeypatch.setenv("USAGE_TOP_INTERVAL", "3")
+    with pytest.raises(ConfigError, match=r"interval must be .* \(from USAGE_TOP_INTERVAL\)$"):
+        load_settings(path)

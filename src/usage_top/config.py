@@ -34,8 +34,10 @@ from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
     SettingsConfigDict,
+    SettingsError,
 )
 
+from usage_top.config_errors import explain, joined
 from usage_top.providers import registry
 
 _HOST = re.compile(r"[a-z0-9_]([a-z0-9_.-]*[a-z0-9_])?|[0-9a-f:.]+")
@@ -121,7 +123,7 @@ _PERIODS = ("minute", "hourly", "daily", "monthly")
 class Thresholds(BaseModel):
     """One scope's amber and red thresholds in percent; an unset one is the global one."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
     amber: float | None = Field(default=None, gt=0, le=100)
     red: float | None = Field(default=None, gt=0, le=100)
@@ -142,7 +144,7 @@ class Account(BaseModel):
     shared: one vendor's key is never sent to another.
     """
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
     provider: str | None = None
     key_env: str | None = Field(
@@ -168,7 +170,8 @@ class Settings(BaseSettings):
     """Everything usage-top can be told, with the default a new user gets."""
 
     model_config = SettingsConfigDict(
-        env_prefix="USAGE_TOP_", extra="forbid", populate_by_name=True, frozen=True
+        env_prefix="USAGE_TOP_", extra="forbid", populate_by_name=True, frozen=True,
+        allow_inf_nan=False,  # 'nan' is no number of seconds (it compares false to any bound)
     )
 
     provider: str = Field(default=registry.DEFAULT, description="The vendor: "
@@ -237,6 +240,9 @@ class Settings(BaseSettings):
     )
     _account: str = PrivateAttr(default=DEFAULT_ACCOUNT)
     _secrets: tuple[str, ...] = PrivateAttr(default=())
+    _number: int = PrivateAttr(default=1)
+    _origins: dict[str, str] = PrivateAttr(default_factory=dict)
+    """Where each given setting came from (flag, variable or file), for error messages."""
 
     @field_validator("provider")
     @classmethod
@@ -262,6 +268,8 @@ class Settings(BaseSettings):
             text = value
         else:
             raise ValueError(f"must be a file path as text, not {type(value).__name__}")
+        if text is not None and "\x00" in text:
+            raise ValueError("not a valid path (it holds a NUL character)")
         if text is not None and Path(text).expanduser().is_dir():  # "" is the current one
             shown = text if text.strip() else "an empty path (the current directory)"
             raise ValueError(f"{shown} is a directory: give a file name inside it")
@@ -392,6 +400,14 @@ class Settings(BaseSettings):
         return self._account
 
     @property
+    def account_number(self) -> int:
+        """This account's place (1, 2…) among the accounts it was configured with
+        (the file's order; the demo's: the registry's): its pseudonym under
+        ``--redact`` (``account-2``), the same in the dashboard, ``report --account``
+        and ``check``."""
+        return self._number
+
+    @property
     def secret_variables(self) -> tuple[str, ...]:
         """Every variable that may hold a key (each vendor's, each account's ``key_env``):
         none is passed to the alert command."""
@@ -406,7 +422,8 @@ class Settings(BaseSettings):
         settings as the account ``default``. ConfigError naming the account and field."""
         if not self.accounts:
             return {DEFAULT_ACCOUNT: self}
-        return {name: self._for_account(name, account) for name, account in self.accounts.items()}
+        return {name: self._for_account(name, account, number)
+                for number, (name, account) in enumerate(self.accounts.items(), 1)}
 
     def fleet(self) -> dict[str, Settings]:
         """The accounts the dashboard, ``collect`` and ``check`` watch: the configured
@@ -414,10 +431,11 @@ class Settings(BaseSettings):
         the simulated accounts of ``registry.DEMO_ACCOUNTS``."""
         if self.accounts or not self.simulated or "provider" in self.model_fields_set:
             return self.account_settings()
-        return {name: self._for_account(name, Account(provider=name, **demo), demo=True)
-                for name, demo in registry.DEMO_ACCOUNTS.items()}
+        return {name: self._for_account(name, Account(provider=name, **demo), number, demo=True)
+                for number, (name, demo) in enumerate(registry.DEMO_ACCOUNTS.items(), 1)}
 
-    def _for_account(self, name: str, account: Account, demo: bool = False) -> Settings:
+    def _for_account(self, name: str, account: Account, number: int,
+                     demo: bool = False) -> Settings:
         base = self.model_dump(exclude={"accounts", *_OWN_FIELDS})
         own = account.model_dump(exclude_unset=True, exclude={"key_env"})
         merged = {**base, **own, **({"demo": True} if demo else {})}
@@ -432,12 +450,15 @@ class Settings(BaseSettings):
         try:
             settings = Settings.model_validate(merged)
         except ValidationError as exc:
-            raise ConfigError(f"bad configuration: {_first_error(exc, f'accounts.{name}')}") from None
+            origins = {**self._origins, **dict.fromkeys(own, self._origins.get("accounts"))}
+            raise ConfigError("bad configuration: "
+                              f"{_first_error(exc, origins, f'accounts.{name}')}") from None
         if settings.api_key is None and not settings.demo:
             variable = f"${key_env}" if key_env else "its key variable"
             raise ConfigError(f"bad configuration: accounts.{name}.key_env: no API key for this "
                               f"account ({variable} is not set; or use --demo)")
         settings._account = name
+        settings._number = number
         settings._secrets = self.secret_variables
         return settings
 
@@ -468,17 +489,51 @@ def _vendor_key_env(provider: str) -> str | None:
         return None  # validating the account names the bad provider
 
 
-def _first_error(exc: ValidationError, prefix: str = "") -> str:
+def _first_error(exc: ValidationError, origins: dict[str, str], prefix: str = "") -> str:
+    """The first error in one line: the setting, what it must be, and where the bad
+    value came from (``origins``: setting -> flag, variable or file)."""
     error = exc.errors()[0]
-    where = ".".join(str(part) for part in error["loc"]) or "config"
-    if prefix:  # an account's: its key never comes from the vendor's variable
-        where = f"{prefix}.{where}" if error["loc"] else prefix
-    else:
-        where = _from_vendor.get().get(where, where)
-    message = error["msg"].removeprefix("Value error, ")
-    if error["type"] == "extra_forbidden":
-        message = "unknown setting"
-    return f"{where}: {message}"
+    loc = [_ALIASES.get(str(part).lower(), str(part)) for part in error["loc"][:1]]
+    loc += [str(part) for part in error["loc"][1:]]
+    error = {**error, "loc": tuple(loc)}
+    where = ".".join(loc)
+    if prefix:
+        where = f"{prefix}.{where}" if loc else prefix
+    message = explain(error, Settings)
+    if loc:
+        named = [loc[0]]
+    else:  # a check across settings (amber below red): the settings it names
+        named = [name for name in origins if re.search(rf"\b{name}\b", message)]
+    sources = list(dict.fromkeys(origins[name] for name in named if origins.get(name)))
+    return joined(where, message, ", ".join(sources) or None)
+
+
+_ALIASES = {choice.lower(): name for name, field in Settings.model_fields.items()
+            if isinstance(field.validation_alias, AliasChoices)
+            for choice in field.validation_alias.choices if isinstance(choice, str)}
+"""Setting by the variable pydantic names it after (``USAGE_TOP_BASE_URL``: base_url)."""
+
+_FLAGS = {"poll": "--no-poll"}
+"""Settings whose flag is not ``--`` and the setting's name with dashes."""
+
+
+def _origins(flags: dict[str, Any], path: Path) -> dict[str, str]:
+    """Where each given setting came from, highest source first: its flag, usage-top's
+    variable, the vendor's variable, the config file."""
+    environment = {name.upper() for name in os.environ}
+    file = _config_file.get()
+    origins = {}
+    for name in Settings.model_fields:
+        variable = f"USAGE_TOP_{name.upper()}"
+        if name in flags:
+            origins[name] = _FLAGS.get(name, "--" + name.replace("_", "-"))
+        elif variable in environment:
+            origins[name] = variable
+        elif name in _from_vendor.get():
+            origins[name] = _from_vendor.get()[name]
+        elif name in file:
+            origins[name] = str(path)
+    return origins
 
 
 def file_warning(path: Path) -> str | None:
@@ -506,13 +561,20 @@ def load_settings(config_path: Path | None = None, **flags: Any) -> Settings:
     path = Path(named) if named else default_config_path()
     if named and not path.is_file():
         raise ConfigError(f"{path}: no such config file")
+    given = {name: value for name, value in flags.items() if value is not None}
     token, vendor_token = _config_file.set(_read_file(path)), _from_vendor.set({})
     try:
-        settings = Settings(**{name: value for name, value in flags.items() if value is not None})
+        settings = Settings(**given)
+        settings._origins = _origins(given, path)
         settings.account_settings()  # a bad account fails now, naming the account and field
         return settings
     except ValidationError as exc:
-        raise ConfigError(f"bad configuration: {_first_error(exc)}") from None
+        raise ConfigError(f"bad configuration: {_first_error(exc, _origins(given, path))}") from None
+    except SettingsError as exc:  # a variable pydantic-settings could not decode (JSON)
+        name = re.search(r'field "(\w+)"', str(exc))
+        field = name.group(1) if name else "config"
+        origin = _origins(given, path).get(field)
+        raise ConfigError(f"bad configuration: {joined(field, 'not valid JSON', origin)}") from None
     finally:
         _config_file.reset(token)
         _from_vendor.reset(vendor_token)

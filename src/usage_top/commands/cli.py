@@ -59,7 +59,7 @@ def _common_options(polls: bool = True) -> argparse.ArgumentParser:
     common.add_argument("--config", type=Path, help="config file (default: XDG config dir)")
     common.add_argument("--base-url", help="vendor API base URL (https, or http on loopback)")
     if polls:
-        common.add_argument("--interval", type=_interval,
+        common.add_argument("--interval",  # checked by the settings: one message, its source
                             help="seconds between polls (min 5, default 30)")
     common.add_argument("--timezone", help="workspace timezone, IANA name (default UTC)")
     common.add_argument("--account", help="one configured account ([accounts.NAME]); report "
@@ -195,7 +195,6 @@ def _number_in(low: float, high: float, what: str, bounds: str):
 
 
 _seconds = _number_in(0, 3600, "number of seconds", "between 0 and 3600 seconds")
-_interval = _number_in(0, 86400, "number of seconds", "a number of seconds up to 86400 (a day)")
 
 
 def _count(text: str) -> int:
@@ -212,7 +211,13 @@ def _date(text: str) -> dt.date:
         raise argparse.ArgumentTypeError(f"{text!r} is not a date (YYYY-MM-DD)") from None
 
 
+_ONE_SHOT = ("report", "export", "check")
+"""Commands that poll once: ``--interval`` means nothing to them."""
+
+
 def _settings(args: argparse.Namespace) -> Settings:
+    if args.command in _ONE_SHOT and hasattr(args, "interval"):  # given before the command
+        raise UsageError(f"--interval does not apply to {args.command}: it polls once")
     flags = {name: getattr(args, name, None) for name in
              ("provider", "demo", "db", "base_url", "interval", "timezone", "poll", "redact")}
     return load_settings(getattr(args, "config", None), **flags)
@@ -335,6 +340,9 @@ async def _report(
             if outcome.landed:
                 fetched = await runtime.collector.fetch_key(key, *range_dates(runtime, range_))
                 outcome = outcome if fetched.ok else fetched
+        elif outcome.landed:  # keys beyond a day's top counted over the whole range
+            fetched = await runtime.collector.fetch_range_keys(*range_dates(runtime, range_))
+            outcome = outcome if fetched.ok else fetched
         if outcome.partial:  # exit 0: the rest is live; the warning and the JSON name the parts
             print(f"usage-top: some parts failed: {outcome.error}; their stored figures are "
                   f"shown, marked stale", file=sys.stderr)
@@ -496,6 +504,7 @@ async def _judge(runtime: Runtime, settings: Settings, warn: float | None, crit:
 
     from usage_top.domain.parts import SCOPES
     from usage_top.oncall.check import evaluate, unknown
+    from usage_top.views.redact import runtime_reader
 
     if warn is not None and crit is not None and warn >= crit:
         raise UsageError(f"--warn ({warn:g}) must be below --crit ({crit:g})")
@@ -506,18 +515,21 @@ async def _judge(runtime: Runtime, settings: Settings, warn: float | None, crit:
     now = runtime.now()
     if outcome is None:
         return unknown(now, f"no answer from the API within {deadline:g}s")
+    reader = runtime_reader(runtime)
     if outcome.ok or (outcome.partial and SCOPES not in outcome.stale):
-        result = evaluate(_reader(runtime), settings, now, warn, crit)
+        result = evaluate(reader, settings, now, warn, crit)
         if outcome.partial:  # the scopes are live: judge them, and name what is missing
-            result = dataclasses.replace(result, missing=outcome.error)
+            result = dataclasses.replace(result, missing=reader.redactor.text(outcome.error))
         return result
-    return unknown(now, outcome.error or "poll failed")  # stale scope readings: UNKNOWN, named
+    # stale scope readings: UNKNOWN, named
+    return unknown(now, reader.redactor.text(outcome.error) or "poll failed")
 
 
 async def _export(settings: Settings, clock: Clock | None, args: argparse.Namespace) -> int:
     """Fetch what the range needs (cached days are not fetched again), then write it."""
     from usage_top.commands.export import MAX_EXPORT_DAYS, daily_columns, daily_rows
     from usage_top.domain.periods import local_today
+    from usage_top.views.redact import runtime_reader
     from usage_top.views.serialise import render, units_json
 
     async with _open_runtime(settings, clock) as runtime:
@@ -532,7 +544,7 @@ async def _export(settings: Settings, clock: Clock | None, args: argparse.Namesp
         if args.output:
             _check_writable(args.output)  # before spending requests on the fetch
         failed, key = await _fetch_for_export(runtime, args.since, until, args.key)
-        reader = _reader(runtime)
+        reader = runtime_reader(runtime)
         rows = daily_rows(reader, capabilities, args.since, until, zone, key)
         error = failed.error if failed else None
         if failed and not rows:
@@ -565,13 +577,6 @@ def _check_writable(path: Path) -> None:
     parent = path.parent
     if not parent.is_dir():
         raise UsageError(f"cannot write {path}: the directory {parent} does not exist")
-
-
-def _reader(runtime: Runtime):
-    """The store as this command's output reads it (names redacted with ``--redact``)."""
-    from usage_top.views.redact import RedactedStore, Redactor
-
-    return RedactedStore(runtime.store, Redactor(runtime.settings.redact), runtime.capabilities)
 
 
 async def _fetch_for_export(
