@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from usage_top.tui.events import EventsScreen, EventTable
+from usage_top.views.events import event_message
 from usage_top.widgets.scope_card import ScopeCard
 
 from .conftest import settle
@@ -12,18 +13,42 @@ SIZE = (120, 36)
 
 
 def _toasts(app) -> list[str]:
-    return [str(notification.title) for notification in app._notifications]
+    return [f"{notification.title}\n{notification.message}" for notification in app._notifications]
+
+
+def _alerted(app) -> set[str]:
+    """'api.daily amber' for each alert line of the toasts shown."""
+    return {" ".join(line.split(":")[0].split()[:2]) for toast in _toasts(app)
+            for line in toast.splitlines()[1:]}
 
 
 async def test_crossings_toast_once(make_app, clock):
     async with make_app().run_test(size=SIZE) as pilot:
         await settle(pilot)
-        assert set(_toasts(pilot.app)) >= {"api.daily amber", "api.hourly red"}
+        assert _alerted(pilot.app) >= {"api.daily amber", "api.hourly red"}
         pilot.app.clear_notifications()
         clock.advance(minutes=5)
         await pilot.press("r")
         await settle(pilot)
-        assert not any(title.startswith("api.") for title in _toasts(pilot.app))  # no re-fire
+        assert not any("api." in toast for toast in _toasts(pilot.app))  # no re-fire
+
+
+async def test_a_polls_alerts_are_one_compact_toast_that_n_dismisses(make_app, store):
+    """Three alerts at once: one toast, a line each (not three toasts covering the key
+    table for 15 s); every one of them is in the events pane; ``n`` clears it."""
+    async with make_app().run_test(size=SIZE, notifications=True) as pilot:
+        await settle(pilot)
+        (toast,) = pilot.app._notifications
+        lines = toast.message.splitlines()
+        assert toast.title == f"{len(store.events())} alerts" and len(store.events()) >= 2
+        assert lines[:-1] == [event_message(event) for event in reversed(store.events())]
+        assert lines[-1] == "v: events · n: dismiss" and toast.timeout < 15
+        await pilot.press("n")
+        await pilot.pause()
+        assert not pilot.app._notifications
+        await pilot.press("v")
+        await settle(pilot)
+        assert pilot.app.screen.query_one(EventTable).row_count == len(store.events())
 
 
 async def test_events_pane_and_snooze(make_app, store, clock):
@@ -80,4 +105,4 @@ async def test_a_read_only_viewer_toasts_what_the_collector_recorded(make_app, c
                     capabilities=PubrioProvider.capabilities).evaluate()
         await pilot.press("r")  # the viewer reloads from the database
         await pilot.pause()
-        assert set(_toasts(pilot.app)) >= {"api.daily amber", "api.hourly red"}
+        assert _alerted(pilot.app) >= {"api.daily amber", "api.hourly red"}

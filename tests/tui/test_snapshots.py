@@ -47,8 +47,14 @@ async def _three_polls(pilot, clock) -> None:
 
 
 def test_alert_toasts_on_the_first_poll(snap_compare, make_app):
-    """API daily crosses amber, API hourly red, and the spiking key is an anomaly."""
+    """API daily crosses amber, API hourly red, and the spiking key is an anomaly: one
+    compact toast, a line each."""
     assert snap_compare(make_app(), terminal_size=WIDE, run_before=settle)
+
+
+def test_alert_toasts_compact(snap_compare, make_app):
+    """The same toast at 80×24 leaves most of the table in view."""
+    assert snap_compare(make_app(), terminal_size=NARROW, run_before=settle)
 
 
 def test_cards_with_projections(snap_compare, make_app, clock):

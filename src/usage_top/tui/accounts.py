@@ -58,7 +58,7 @@ class AccountsMixin:
         self.__dict__.pop("alerts", None)
         self.capabilities = runtime.capabilities
         self.account = name
-        self.reader = self.reader_for(runtime.store, runtime.capabilities)
+        self.reader = self.account_reader(name)
         self.set_reactive(type(self).metric, runtime.capabilities.primary)
         self.set_reactive(type(self).key_filter, None)
         self.last_outcome = self.outcomes.get(name)

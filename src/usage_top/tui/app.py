@@ -52,7 +52,7 @@ from usage_top.tui.accounts import AccountsMixin
 from usage_top.tui.frame import DataScreen
 from usage_top.tui.overview import OverviewScreen
 from usage_top.views.context import RANGE_LABELS, Context
-from usage_top.views.redact import RedactedStore, Redactor
+from usage_top.views.redact import RedactedStore, Redactor, account_numbers, redacting
 from usage_top.views.scopes import figures_at
 from usage_top.widgets.scope_card import ScopeCard
 
@@ -242,7 +242,7 @@ class UsageTopApp(AccountsMixin, App[None]):
         from usage_top.widgets.scope_chart import ScopeChart
 
         return [*self.BINDINGS, *UsageTable.BINDINGS, *KeyTable.BINDINGS, *DailyChart.BINDINGS,
-                *EventTable.BINDINGS, *ScopeChart.BINDINGS]
+                *EventTable.BINDINGS, *ScopeChart.BINDINGS, *AccountTable.BINDINGS]
 
     def apply_size(self, size: Size) -> None:
         """Switch the compact and too-small layouts (the app's own size lags a resize)."""
@@ -258,7 +258,10 @@ class UsageTopApp(AccountsMixin, App[None]):
             if before is not None and before.screen is screen:
                 self.call_after_refresh(before.focus)  # once the panes show again
         screen.set_class(too_small, "-too-small")
-        screen.set_class(width < COMPACT_BELOW[0] or height < COMPACT_BELOW[1], "-compact")
+        compact = width < COMPACT_BELOW[0] or height < COMPACT_BELOW[1]
+        if compact != screen.has_class("-compact"):
+            screen.set_class(compact, "-compact")
+            screen.compact_changed(compact)
         for message in screen.query("#too-small").results(Static):  # none while composing
             message.update(f"usage-top needs a terminal of at least {MIN_SIZE[0]}×{MIN_SIZE[1]}; "
                            f"this one is {width}×{height}." if too_small else "")

@@ -12,7 +12,7 @@ from usage_top.domain.format import short_key
 from usage_top.store.events import AlertEvent
 from usage_top.tui.frame import DataScreen, show_text
 from usage_top.views.context import Context
-from usage_top.views.events import events_view
+from usage_top.views.events import event_message, events_view
 from usage_top.widgets.tables import Column, UsageTable
 
 _LEVEL_STYLE = {"red": "bold red", "amber": "bold yellow", "normal": "green"}
@@ -35,12 +35,6 @@ def _scope(event: AlertEvent) -> str:
     return f"{kind}:{short_key(key)}" if key else event.scope
 
 
-def _message(event: AlertEvent) -> str:
-    """The event's message with its key shortened as everywhere on screen."""
-    _, _, key = event.scope.partition(":")
-    return event.message.replace(key, short_key(key)) if key else event.message
-
-
 class EventTable(UsageTable[AlertEvent]):
     """One row per event; ``a`` snoozes the scope of the event under the cursor."""
 
@@ -56,7 +50,7 @@ class EventTable(UsageTable[AlertEvent]):
     def __init__(self, *, tz, id: str | None = None) -> None:
         self._tz = tz
         self.columns_spec = (
-            Column("message", "Event", 30, lambda e: e.message, _message, numeric=False),
+            Column("message", "Event", 30, lambda e: e.message, event_message, numeric=False),
             Column("at", "When", 19, lambda e: e.at, lambda e: _when(e.at, tz), numeric=False),
             Column("scope", "Scope", 14, lambda e: e.scope, _scope, numeric=False, drop=2),
             Column("level", "Level", 8, lambda e: e.level, _level, numeric=False, drop=1),
