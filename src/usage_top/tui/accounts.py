@@ -58,7 +58,7 @@ class AccountsMixin:
         self.__dict__.pop("alerts", None)
         self.capabilities = runtime.capabilities
         self.account = name
-        self.reader = self.account_reader(name)
+        self.reader = self.reader_for(runtime.store, runtime.capabilities)
         self.set_reactive(type(self).metric, runtime.capabilities.primary)
         self.set_reactive(type(self).key_filter, None)
         self.last_outcome = self.outcomes.get(name)
@@ -146,11 +146,7 @@ class AccountsMixin:
             return
         self._event_ids[name] = max(event.id for event in events)
         loud = [event for event in reversed(events) if not event.snoozed]
-        for event in loud:
-            severity = ("information" if event.state == "cleared"
-                        else "error" if event.level == "red" else "warning")
-            self.notify(event.message, title=f"{name} · {event.scope} {event.level}",
-                        severity=severity, timeout=15)
+        self.toast_alerts(loud, name)
         if self.fleet[name].settings.bell and any(event.state == "raised" for event in loud):
             self.bell()
 

@@ -52,7 +52,7 @@ from usage_top.tui.accounts import AccountsMixin
 from usage_top.tui.frame import DataScreen
 from usage_top.tui.overview import OverviewScreen
 from usage_top.views.context import RANGE_LABELS, Context
-from usage_top.views.redact import RedactedStore, Redactor, account_numbers, redacting
+from usage_top.views.redact import RedactedStore, Redactor
 from usage_top.views.scopes import figures_at
 from usage_top.widgets.scope_card import ScopeCard
 
@@ -100,6 +100,9 @@ class UsageTopApp(AccountsMixin, App[None]):
                 show=False, id="redact"),
         Binding("e", "export('csv')", "Export CSV", id="export_csv"),
         Binding("E", "export('json')", "Export JSON", show=False, id="export_json"),
+        Binding("n", "dismiss_toasts", "Dismiss toasts", show=False,
+                tooltip="Clear the toasts now (alerts stay in the events pane, v)",
+                id="dismiss_toasts"),
         Binding("escape", "back", "Back / all keys", show=False, id="back"),
         Binding("left_square_bracket", "history(-1)", "History back", key_display="[",
                 show=False, id="history_back"),
@@ -242,7 +245,7 @@ class UsageTopApp(AccountsMixin, App[None]):
         from usage_top.widgets.scope_chart import ScopeChart
 
         return [*self.BINDINGS, *UsageTable.BINDINGS, *KeyTable.BINDINGS, *DailyChart.BINDINGS,
-                *EventTable.BINDINGS, *ScopeChart.BINDINGS, *AccountTable.BINDINGS]
+                *EventTable.BINDINGS, *ScopeChart.BINDINGS]
 
     def apply_size(self, size: Size) -> None:
         """Switch the compact and too-small layouts (the app's own size lags a resize)."""
@@ -258,10 +261,7 @@ class UsageTopApp(AccountsMixin, App[None]):
             if before is not None and before.screen is screen:
                 self.call_after_refresh(before.focus)  # once the panes show again
         screen.set_class(too_small, "-too-small")
-        compact = width < COMPACT_BELOW[0] or height < COMPACT_BELOW[1]
-        if compact != screen.has_class("-compact"):
-            screen.set_class(compact, "-compact")
-            screen.compact_changed(compact)
+        screen.set_class(width < COMPACT_BELOW[0] or height < COMPACT_BELOW[1], "-compact")
         for message in screen.query("#too-small").results(Static):  # none while composing
             message.update(f"usage-top needs a terminal of at least {MIN_SIZE[0]}×{MIN_SIZE[1]}; "
                            f"this one is {width}×{height}." if too_small else "")
@@ -311,13 +311,22 @@ class UsageTopApp(AccountsMixin, App[None]):
             return
         self._last_event_id = max(event.id for event in events)
         loud = [event for event in reversed(events) if not event.snoozed]
-        for event in loud:
-            severity = ("information" if event.state == "cleared"
-                        else "error" if event.level == "red" else "warning")
-            self.notify(event.message, title=f"{event.scope} {event.level}", severity=severity,
-                        timeout=15)
+        self.toast_alerts(loud)
         if self.settings.bell and any(event.state == "raised" for event in loud):
             self.bell()
+
+    def toast_alerts(self, events: list, account: str | None = None) -> None:
+        """One compact toast for the alerts just recorded (each is in the events pane)."""
+        from usage_top.views.events import TOAST_SECONDS, alert_toast
+
+        toast = alert_toast(events, account)
+        if toast is not None:
+            self.notify(toast.text, title=toast.title, severity=toast.severity,
+                        timeout=TOAST_SECONDS, markup=False)
+
+    def action_dismiss_toasts(self) -> None:
+        """``n``: clear every toast now (the events pane, ``v``, keeps the alerts)."""
+        self.clear_notifications()
 
     def notify(self, message: str, *, title: str = "", **kwargs) -> None:
         """Every toast, redacted while redaction is on."""
