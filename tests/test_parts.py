@@ -10,10 +10,13 @@ from __future__ import annotations
 import datetime as dt
 import json
 
+from collections.abc import Iterator
+
 import httpx
+import pytest
 
 from usage_top.commands.cli import main
-from usage_top.sim import DEMO_API_KEY, Faults
+from usage_top.sim import DEMO_API_KEY, Faults, SimServer, Simulator
 
 from .conftest import FROZEN
 
@@ -126,35 +129,58 @@ def test_collect_logs_the_partial_poll_and_goes_on(settings, sim, capsys, clock)
 # --- numbers that add up -------------------------------------------------------
 
 
-def test_keys_beyond_the_vendors_top_100_are_an_other_keys_row(
-        isolated_env, monkeypatch, capsys, clock):
-    from usage_top.sim import SimServer, Simulator
-
+@pytest.fixture
+def busy(isolated_env, monkeypatch, clock) -> Iterator[tuple[Simulator, SimServer]]:
+    """A workspace of 400 keys (more than 100 active a day) served on loopback, and
+    usage-top's environment pointed at it."""
     sim = Simulator(seed=7, clock=clock, keys=400)
     with SimServer(sim).start() as server:
         monkeypatch.setenv("PUBRIO_API_KEY", DEMO_API_KEY)
         monkeypatch.setenv("PUBRIO_BASE_URL", server.url)
         monkeypatch.setenv("USAGE_TOP_DB", str(isolated_env / "usage.db"))
-        code, out, err = _run(capsys, clock, "report", "--json", "--range", "30d")
-        assert code == 0, err
-        today = FROZEN.date()
-        start = today - dt.timedelta(days=29)
-        listed = _vendor_keys(server, start, today)
-        vendor_total = 0.0
-        day = start
-        while day <= today:
-            body = {"start_date": day.isoformat(), "end_date": day.isoformat()}
-            answer = httpx.post(server.url + BREAKDOWN, json=body,
-                                headers={"pubrio-api-key": DEMO_API_KEY}).json()["data"]
-            vendor_total += answer["totals"]["credits"]
-            day += dt.timedelta(days=1)
-        code, text, _ = _run(capsys, clock, "report", "--range", "30d")
+        yield sim, server
+
+
+def _range_answer(server, start: dt.date, end: dt.date) -> dict:
+    body = {"start_date": start.isoformat(), "end_date": end.isoformat()}
+    return httpx.post(server.url + BREAKDOWN, json=body,
+                      headers={"pubrio-api-key": DEMO_API_KEY}).json()["data"]
+
+
+def test_keys_over_a_range_come_from_one_request_over_it(busy, capsys, clock):
+    sim, server = busy
+    code, out, err = _run(capsys, clock, "report", "--json", "--range", "30d")
+    assert code == 0, err
+    # the poll's 31 single days, then the range once (its per-day lists fall short)
+    assert sim.request_count(BREAKDOWN) == 31 + 1
+    code, again, _ = _run(capsys, clock, "report", "--json", "--range", "30d")
+    assert code == 0 and sim.request_count(BREAKDOWN) == 32 + 1  # today again; the range reused
+    today = FROZEN.date()
+    start = today - dt.timedelta(days=29)
+    vendor = {row["name"]: row["credits"] for row in _range_answer(server, start, today)["by_key"]}
+    per_day = _vendor_keys(server, start, today)
+    undercounted = [key for key in vendor if per_day.get(key, 0) < vendor[key]]
+    assert len(undercounted) > 10  # the case: keys outside some days' top 100
+    for document in (out, again):
+        shown = {row["key"]: row["credits"] for row in json.loads(document)["by_key"]}
+        assert all(shown[key] == vendor[key] for key in vendor)  # each counted over the range
+
+
+def test_keys_beyond_the_vendors_top_100_are_an_other_keys_row(busy, capsys, clock):
+    sim, server = busy
+    code, out, err = _run(capsys, clock, "report", "--json", "--range", "30d")
+    assert code == 0, err
+    code, text, _ = _run(capsys, clock, "report", "--range", "30d")
+    today = FROZEN.date()
+    start = today - dt.timedelta(days=29)
+    vendor_total = sum(_range_answer(server, day, day)["totals"]["credits"]
+                       for day in (start + dt.timedelta(days=n) for n in range(30)))
     report = json.loads(out)
-    assert report["totals"]["credits"] == vendor_total
-    assert sum(row["credits"] for row in report["by_key"]) == sum(listed.values()) < vendor_total
+    listed = sum(row["credits"] for row in report["by_key"])
+    assert report["totals"]["credits"] == vendor_total and listed < vendor_total
     other = report["other_keys"]
-    assert other["credits"] == vendor_total - sum(listed.values()) > 0
-    assert "top rows only" in other["note"]
+    assert other["credits"] == vendor_total - listed > 0
+    assert "top 100" in other["note"]
     shares = sum(row["percent_of_credits"] for row in report["by_key"]) + other["percent_of_credits"]
     assert abs(shares - 100) < 0.01  # shares are of the vendor's totals, the rest included
     assert "Other keys (not listed): " in " ".join(text.split())

@@ -9,6 +9,7 @@ dimension or per-key figures gets a line saying so instead of that table.
 from __future__ import annotations
 
 import datetime as dt
+import dataclasses
 import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -29,14 +30,14 @@ from usage_top.store.polls import Footprint
 from usage_top.views import serialise
 from usage_top.views.context import Context
 from usage_top.views.footprint import footprint_json
-from usage_top.views.ranges import OTHER_HINT, RangeView, range_view, ratio_of, share_of
+from usage_top.views.ranges import RangeView, other_hint, range_view, ratio_of, share_of
 from usage_top.views.reconciliation import (
     ReconciliationView,
     reconciliation_json,
     reconciliation_text,
     reconciliation_view,
 )
-from usage_top.views.redact import RedactedStore, Redactor
+from usage_top.views.redact import runtime_reader
 from usage_top.views.scopes import ScopeView, scope_views
 
 TOP_ROWS = 10
@@ -78,8 +79,8 @@ def build_report(runtime: Runtime, range_: Range, key: str | None, error: str | 
     """The report of ``range_`` (and ``key``) as of now; ``error`` is the failed poll's,
     ``failed`` the parts that did not land (the poll's ``failed``)."""
     settings, capabilities = runtime.settings, runtime.capabilities
-    redactor = Redactor(settings.redact)
-    store = RedactedStore(runtime.store, redactor, capabilities)  # names as pseudonyms if asked
+    store = runtime_reader(runtime)  # names as pseudonyms if asked
+    redactor = store.redactor
     start, end = range_dates(runtime, range_)
     with store.snapshot():  # every figure from the same poll
         view = range_view(store, capabilities, start, end, key)
@@ -94,7 +95,8 @@ def build_report(runtime: Runtime, range_: Range, key: str | None, error: str | 
         data_as_of=last.finished_at if last else None,
         error=redactor.text(error), range_=range_, zone=capabilities.day_zone(settings.tz),
         key=redactor.text(key),
-        scopes=scopes, view=view, reconciliation=reconciled, failed=failed, footprint=footprint,
+        scopes=scopes, view=view, reconciliation=reconciled, footprint=footprint,
+        failed=tuple(dataclasses.replace(part, error=redactor.text(part.error)) for part in failed),
     )
 
 
@@ -122,13 +124,15 @@ def report_json(report: Report) -> dict[str, Any]:
         document[f"by_{view.kind}"] = [serialise.item_json(row, view.totals, capabilities)
                                        for row in view.by_item]
     document["by_key"] = [serialise.key_json(row, view.totals, capabilities) for row in view.by_key]
-    others = [("other_keys", view.other_keys)]
+    others = [("other_keys", view.other_keys, "keys")]
     if view.kind is not None:  # a provider without a dimension has no "other items" row
-        others.insert(0, (f"other_{view.kind}", view.other_items))
-    for name, rest in others:
+        plural = capabilities.dimension.plural.lower()
+        others.insert(0, (f"other_{view.kind}", view.other_items, plural))
+    for name, rest, what in others:
         document[name] = None if not rest else {
             **serialise.figures_json(rest, capabilities),
-            **serialise.shares_json(rest, view.totals, capabilities), "note": OTHER_HINT}
+            **serialise.shares_json(rest, view.totals, capabilities),
+            "note": other_hint(capabilities, what)}
     if report.reconciliation is not None:
         document["reconciliation"] = reconciliation_json(report.reconciliation)
     if report.footprint is not None:
@@ -164,6 +168,9 @@ def render_text(report: Report, console: Console, tz: ZoneInfo) -> None:
     else:
         console.print(_rows_table(f"Top {dimension.plural.lower()}", view.by_item,
                                   _item_columns(report), console.width))
+        if view.other_items:
+            console.print(_other_line(dimension.plural.lower(), view.other_items, view.totals,
+                                      capabilities), highlight=False, markup=False)
     if not capabilities.key_breakdown:
         console.print("This provider reports no figures per key.")
     else:
@@ -179,11 +186,13 @@ def render_text(report: Report, console: Console, tz: ZoneInfo) -> None:
 
 def _other_line(what: str, rest: dict[str, float], totals: dict[str, float],
                 capabilities: Capabilities) -> str:
-    """'Other keys (not listed): 3,112 credits (0.6%); the vendor lists the top rows only'."""
-    primary = capabilities.measure(capabilities.primary)
+    """'Other keys (not listed): 3,112 credits (0.6%) of the totals; the vendor lists its
+    top 100 keys only'."""
+    primary = capabilities.measure(capabilities.per_key().primary)
     part = share_of(rest, totals, primary.id)
     percent = f" ({part:.1f}%)" if part is not None else ""
-    return f"Other {what} (not listed): {primary.with_label(rest)}{percent}; {OTHER_HINT}"
+    return (f"Other {what} (not listed): {primary.with_label(rest)}{percent} of the totals; "
+            f"{other_hint(capabilities, what)}")
 
 
 def missing_lines(failed: tuple[PartFailure, ...]) -> list[str]:
@@ -236,9 +245,9 @@ def _measure_columns(measures: Sequence[Measure], labels: dict[str, str]) -> lis
     return [(labels.get(m.id, m.label), lambda row, m=m: m.text(row.figures)) for m in measures]
 
 
-def _share_columns(report: Report) -> list[Column]:
+def _share_columns(report: Report, capabilities: Capabilities) -> list[Column]:
     """The shares of the activity and the primary measure, of the range's totals."""
-    capabilities, view = report.capabilities, report.view
+    view = report.view
     shown = dict.fromkeys((capabilities.activity, capabilities.primary))
     columns: list[Column] = []
     for measure in (capabilities.measure(measure_id) for measure_id in shown):
@@ -258,17 +267,23 @@ def _item_columns(report: Report) -> list[Column]:
     if ratio is not None:
         def cell(row: Usage) -> str:
             value = ratio_of(ratio, row.figures)
-            return MISSING if value is None else f"{value:,.{ratio.digits}f}"
+            text = MISSING if value is None else f"{value:,.{ratio.digits}f}"
+            return capabilities.measure(ratio.numerator).labelled(text, value)
 
         columns.append((ratio.label, cell))
-    return columns + _share_columns(report)
+    return columns + _share_columns(report, capabilities)
 
 
 def _key_columns(report: Report, tz: ZoneInfo) -> list[Column]:
+    """Key, the measures keys have, last used ('—' where the vendor does not say), shares."""
+    capabilities = report.capabilities.per_key()
     columns: list[Column] = [("Key", lambda row: short_key(row.id))]
-    columns += _measure_columns(report.capabilities.shown_measures, {})
-    columns.append(("Last used", lambda row: _local(row.last_used, tz) or "never"))
-    return columns + _share_columns(report)
+    columns += _measure_columns(capabilities.shown_measures, {})
+    if capabilities.key_last_used:
+        columns.append(("Last used", lambda row: _local(row.last_used, tz) or "never"))
+    else:
+        columns.append(("Last used", lambda row: MISSING))
+    return columns + _share_columns(report, capabilities)
 
 
 NAME_MIN = 16

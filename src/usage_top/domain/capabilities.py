@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -87,6 +87,12 @@ class Capabilities:
     """The vendor can list the keys of one dimension item (the item drilldown)."""
     billing: bool = False
     """A balance or billing cycle is reported (the billing view)."""
+    top_rows: int | None = None
+    """The vendor lists at most this many keys (or items) per answer, the biggest:
+    the rest of its totals is an "other keys" row (None: it lists them all)."""
+    range_keys: bool = False
+    """One request gives the keys' figures over any range (``Provider.range_keys``):
+    with ``top_rows``, a key outside a day's top is counted over the range all the same."""
     time_basis: TimeBasis = TimeBasis.WORKSPACE
     settle_after: dt.timedelta = dt.timedelta(minutes=15)
     """How long after a day ends its figures can still change (late rows): until then
@@ -96,6 +102,13 @@ class Capabilities:
     ratio: Ratio | None = None
     table_measures: tuple[str, ...] = ()
     """Measures given a column in the usage tables (all of them when empty)."""
+    key_measures: tuple[str, ...] = ()
+    """Of those, the ones that have figures per key (``table_measures`` when empty): a
+    vendor whose cost has no per-key split lists its estimate here, not its cost, so a
+    table of keys (or of one key's items) shows no column that could only say "—"."""
+    key_last_used: bool = True
+    """The vendor says when a key was last used; where it does not, "Last used" is "—"
+    (not reported), and "never" only means the vendor said a key was never used."""
     labels: dict[str, str] = field(default_factory=dict)
     """Column headers of the dimension table that differ from the measure's label."""
     cumulative: str = ""
@@ -144,3 +157,20 @@ class Capabilities:
     def shown_measures(self) -> tuple[Measure, ...]:
         ids = self.table_measures or tuple(measure.id for measure in self.measures)
         return tuple(self.measure(measure_id) for measure_id in ids)
+
+    def per_key(self) -> Capabilities:
+        """What a table of keys, or of one key's items, shows: the ``key_measures``, and
+        as its primary the primary measure if keys have it, else the first key measure
+        in its unit (the estimate of the vendor's cost), else the activity measure."""
+        if not self.key_measures:
+            return self
+        unit = self.measure(self.primary).unit
+        ids = self.key_measures
+        primary = next((m for m in (self.primary, *(i for i in ids if self.measure(i).unit == unit))
+                        if m in ids), self.activity)
+        return replace(self, table_measures=ids, primary=primary)
+
+    def own_metric(self, metric: str) -> str:
+        """The view's measure (the activity or the cost one, of the whole capabilities)
+        as this table's: the activity measure stays, any other is this primary."""
+        return metric if metric == self.activity else self.primary

@@ -163,7 +163,9 @@ class PollResult:
     ``account_daily`` is the account-wide per-day and per-item series.
     ``key_daily`` holds per-key per-item series (drilldowns, or every key where
     the vendor groups by key and item at once), and ``item_keys`` the keys of
-    an item over a range.
+    an item over a range. ``range_keys`` are breakdowns over a whole range, whose
+    keys' figures are exact where the per-day lists of a vendor that lists its top
+    keys only miss a key on the days it was outside them.
     """
 
     fetched_at: dt.datetime
@@ -173,3 +175,4 @@ class PollResult:
     key_daily: tuple[KeyDaily, ...] = ()
     item_keys: tuple[ItemKeys, ...] = ()
     billing: Billing | None = None
+    range_keys: tuple[Breakdown, ...] = ()

@@ -33,8 +33,15 @@ from usage_top.domain.clock import Clock, utc_now
 from usage_top.domain.model import Billing, Breakdown, DailyUsage, ItemKeys, KeyDaily, PollResult, ScopeUsage
 from usage_top.domain.parts import Part, PartFailure, scopes_and_days, summary
 from usage_top.domain.periods import HISTORY_DAYS, day_end, local_today
-from usage_top.providers.errors import AuthError, BadRequest, ForbiddenError, ProviderError
+from usage_top.providers.errors import (
+    AuthError,
+    BadRequest,
+    ConnectionFailed,
+    ForbiddenError,
+    ProviderError,
+)
 from usage_top.store import PollRecord, Store, StoreError
+from usage_top.views.ranges import unlisted
 
 COMPLETE_AFTER = dt.timedelta(minutes=15)
 """A past day is final once fetched this long after its end (late data settles)."""
@@ -44,8 +51,9 @@ class Provider(Protocol):
     """What the collector needs from a vendor adapter.
 
     Methods behind a capability (``key_daily``: ``key_filter``; ``item_keys``:
-    ``dimension_filter``; ``billing``: ``billing``; ``day_breakdowns``:
-    ``key_breakdown`` or any dimension) are only called when it is declared.
+    ``dimension_filter``; ``billing``: ``billing``; ``range_keys``: ``range_keys``;
+    ``day_breakdowns``: ``key_breakdown`` or any dimension) are only called when it
+    is declared.
     Failures are :class:`ProviderError`\\ s with a one-line message.
     """
 
@@ -68,6 +76,10 @@ class Provider(Protocol):
     async def item_keys(self, kind: str, item: str, start: dt.date, end: dt.date) -> Breakdown: ...
 
     async def billing(self) -> Billing: ...
+
+    async def range_keys(self, start: dt.date, end: dt.date) -> Breakdown:
+        """Every key the vendor lists over the whole range (if ``range_keys``)."""
+        ...
 
     async def aclose(self) -> None:
         """Release the HTTP client (the runtime calls it once, at the end of a run)."""
@@ -193,6 +205,24 @@ class Collector:
             return await self._guarded(lambda now: self._fetch_item(kind, item, start, end, now),
                                        self._fetch_name("item", f"{kind} drilldown"))
 
+    async def fetch_range_keys(self, start: dt.date, end: dt.date) -> PollOutcome:
+        """Fetch the keys' figures over a whole range in one request, where the vendor
+        lists its top keys only and the per-day lists fall short of its totals (a key
+        outside a day's top would be undercounted over the range), unless fetched
+        fresh. A no-op for one day (its breakdown is the range) and for vendors that
+        list every key or cannot total a range."""
+        caps = self.capabilities
+        if not (caps.range_keys and caps.top_rows and caps.key_breakdown) or start >= end:
+            return self._nothing()
+        async with self._lock:
+            if not unlisted(self.store.key_breakdown(start, end), self.store.totals(start, end)):
+                return self._nothing()  # the listed keys add up: nothing is missed
+            cached = self.store.range_keys(start, end)
+            if cached is not None and self._still_valid(cached[1], end):
+                return self._nothing()
+            return await self._guarded(lambda now: self._fetch_range(start, end, now),
+                                       self._fetch_name("range", "keys over the range"))
+
     async def fetch_billing(self) -> PollOutcome:
         """The balance and billing cycle, unless fetched within the interval; a no-op
         where the provider reports none."""
@@ -259,6 +289,9 @@ class Collector:
     async def _fetch_key(self, key: str, start: dt.date, end: dt.date, now: dt.datetime) -> PollResult:
         daily = await self.provider.key_daily(key, start, end)
         return PollResult(fetched_at=now, key_daily=(KeyDaily(key=key, daily=daily),))
+
+    async def _fetch_range(self, start: dt.date, end: dt.date, now: dt.datetime) -> PollResult:
+        return PollResult(fetched_at=now, range_keys=(await self.provider.range_keys(start, end),))
 
     async def _fetch_item(
         self, kind: str, item: str, start: dt.date, end: dt.date, now: dt.datetime
@@ -335,12 +368,13 @@ class Collector:
         """
         started = self.clock()
         sent_before = self.provider.requests_made
-        landed, failures, refused = await _run(parts)
+        landed, failures, stopped = await _run(parts)
         requests = self.provider.requests_made - sent_before
-        failed = _failed(failures, partial=bool(landed) and refused is None)
-        if refused is not None or not landed:
-            first = refused or failures[0][1]
-            needs_user = refused is not None or all(_needs_user(exc) for _, exc in failures)
+        failed = _failed(failures, partial=bool(landed) and stopped is None)
+        if stopped is not None or not landed:
+            first = stopped or failures[0][1]
+            refused = isinstance(stopped, (AuthError, ForbiddenError))
+            needs_user = refused or all(_needs_user(exc) for _, exc in failures)
             return self._failed(started, _error_of(first), needs_user, requests, failed, first)
         error = summary(failed, _counts(parts)) if failed else None
         try:
@@ -378,15 +412,16 @@ Failure = tuple[Part, BaseException]
 
 
 async def _run(parts: list[Part]) -> tuple[list[PollResult], list[Failure], BaseException | None]:
-    """Every part's result or failure, in the parts' order; the first refusal (a bad
-    key, no access), which cancels the parts still running: they would be refused too."""
+    """Every part's result or failure, in the parts' order; and the failure that stopped
+    the poll, cancelling the parts still running, which would meet it too: a refusal (a
+    bad key, no access), or a host no connection opens to before any part landed."""
     tasks = {asyncio.ensure_future(part.fetch()): part for part in parts}
     landed: list[PollResult] = []
     failures: list[Failure] = []
-    refused = None
+    stopped = None
     try:
         pending = set(tasks)
-        while pending and refused is None:
+        while pending and stopped is None:
             done, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
             for task in done:
                 exc = task.exception()
@@ -394,15 +429,16 @@ async def _run(parts: list[Part]) -> tuple[list[PollResult], list[Failure], Base
                     landed.append(task.result())
                     continue
                 failures.append((tasks[task], exc))
-                if isinstance(exc, (AuthError, ForbiddenError)) and refused is None:
-                    refused = exc
+                unreachable = isinstance(exc, ConnectionFailed) and exc.unreachable and not landed
+                if stopped is None and (isinstance(exc, (AuthError, ForbiddenError)) or unreachable):
+                    stopped = exc
     finally:
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
     order = {id(part): index for index, part in enumerate(parts)}
     failures.sort(key=lambda failure: order[id(failure[0])])
-    return landed, failures, refused
+    return landed, failures, stopped
 
 
 def _error_of(exc: BaseException, partial: bool = False) -> str:
@@ -445,6 +481,7 @@ def _merged(fetched_at: dt.datetime, results: list[PollResult]) -> PollResult:
         key_daily=tuple(daily for result in results for daily in result.key_daily),
         item_keys=tuple(item for result in results for item in result.item_keys),
         billing=next((r.billing for r in results if r.billing), None),
+        range_keys=tuple(breakdown for result in results for breakdown in result.range_keys),
     )
 
 

@@ -232,6 +232,11 @@ class PubrioProvider:
             raise ValueError(f"Pubrio has no dimension {kind!r}")
         return await self._breakdown(start, end, {"log_type_slugs": [item]})
 
+    async def range_keys(self, start: dt.date, end: dt.date) -> Breakdown:
+        """The top 100 keys over the whole range, each counted on every day of it (the
+        single-day lists leave a key out on the days it is outside that day's top)."""
+        return await self._breakdown(start, end)
+
     async def billing(self) -> Billing:
         """Credit balance, top-up credit, plan and refill dates (``/profile``; item
         fields beyond those documented are inferred and read defensively)."""

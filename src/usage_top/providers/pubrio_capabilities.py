@@ -27,6 +27,8 @@ CAPABILITIES = Capabilities(
     key_filter=True,
     dimension_filter=True,
     billing=True,
+    top_rows=100,
+    range_keys=True,
     time_basis=TimeBasis.WORKSPACE,
     ratio=Ratio("Cost/call", "cost_per_call", "credits", ("requests",), phrase="credits per call"),
     labels={"requests": "Calls"},

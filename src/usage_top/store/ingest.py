@@ -33,6 +33,7 @@ from usage_top.domain.model import (
 )
 
 from usage_top.store.codec import day_to_db, optional_ts_to_db, optional_ts_to_micros, ts_to_db
+from usage_top.store.queries import RANGE_ITEM
 from usage_top.store.slots import SlotAssigner, Slots
 
 Row = tuple[object, ...]
@@ -151,6 +152,8 @@ def write_result(conn: sqlite3.Connection, ids: Interner, result: PollResult) ->
         write_key_daily(conn, ids, key_daily, fetched_at)
     for item_keys in result.item_keys:
         write_item_keys(conn, ids, item_keys, fetched_at)
+    for breakdown in result.range_keys:  # a range's own key list: the keys of all usage
+        write_item_keys(conn, ids, ItemKeys(*RANGE_ITEM, breakdown), fetched_at)
     if result.billing is not None:
         write_billing(conn, result.billing, fetched_at)
 

@@ -150,14 +150,52 @@ def key_breakdown(
     the covering index ``day_key_by_key`` in key order, so grouping needs no sort.
     ``limit`` keeps only the biggest keys (as a vendor's top 100 does), which saves
     building a row per hidden key.
+
+    Where the range's own key list was fetched (``PollResult.range_keys``), each
+    key's figure is the larger of it and the per-day sum: both only ever fall short
+    of the truth (a vendor's per-day top 100 leaves a key out on some days; the
+    range's list was fetched a while ago), so the larger is the closer.
     """
     slots = Slots.read(conn)
+    days = (day_to_db(start), day_to_db(end))
     rows = conn.execute(
         f"SELECT key_id, max(last_used){slots.sums} FROM day_key"
         " WHERE day BETWEEN ? AND ? GROUP BY key_id",
-        (day_to_db(start), day_to_db(end)),
+        days,
     ).fetchall()
+    listed = conn.execute(
+        f"SELECT r.key_id, r.last_used{slots.prefixed('r')} FROM item_key_range AS r"
+        " JOIN item AS i ON i.id = r.item_id"
+        " WHERE i.kind = ? AND i.ident = ? AND r.first_day = ? AND r.last_day = ?",
+        (*RANGE_ITEM, *days),
+    ).fetchall()
+    if listed:
+        rows = _larger(rows, listed)
     return _key_usages(conn, names, slots, rows, order_by, limit)
+
+
+RANGE_ITEM = ("", "")
+"""The (kind, ident) a range's own key list is kept under in ``item_key_range`` (no
+dimension has the kind '')."""
+
+
+def range_keys(
+    conn: sqlite3.Connection, names: KeyNames, start: dt.date, end: dt.date
+) -> tuple[list[Usage], dt.datetime] | None:
+    """The range's own key list and when it was fetched; None if it never was."""
+    return item_keys(conn, names, *RANGE_ITEM, start, end)
+
+
+def _larger(rows: list[tuple], others: list[tuple]) -> list[tuple]:
+    """``(key_id, last_used, *values)`` rows of two sources merged by key: each value
+    (and the last use) the larger of the two, a value absent from one the other's."""
+    merged = {row[0]: list(row) for row in rows}
+    for row in others:
+        seen = merged.setdefault(row[0], list(row))
+        for index, value in enumerate(row[1:], 1):
+            if value is not None and (seen[index] is None or value > seen[index]):
+                seen[index] = value
+    return [tuple(row) for row in merged.values()]
 
 
 def key_item_days(
@@ -201,7 +239,7 @@ class KeyNames:
         version = conn.execute("PRAGMA data_version").fetchone()[0]
         if version != self._version or not self._names.keys() >= set(key_ids):
             self._names = {key_id: (masked, name or masked) for key_id, masked, name
-                           in conn.execute("SELECT id, masked, name FROM key")}
+                           in conn.execute("SELECT id, masked, name FROM key ORDER BY id")}
             self._version = version
         return self._names
 

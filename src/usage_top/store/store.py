@@ -236,6 +236,13 @@ class Store:
         with self._read() as conn:
             return queries.item_keys(conn, self._key_names, kind, item, start, end, order_by)
 
+    def range_keys(self, start: dt.date, end: dt.date) -> tuple[list[Usage], dt.datetime] | None:
+        """The keys of the range as the vendor listed them for the whole range (one
+        request), and when that was fetched; None if it never was. ``key_breakdown``
+        already counts them."""
+        with self._read() as conn:
+            return queries.range_keys(conn, self._key_names, start, end)
+
     def key_item_days(
         self, start: dt.date, end: dt.date, key: str | None = None
     ) -> list[tuple[dt.date, str, str, str, str, dict[str, float]]]:
@@ -246,9 +253,17 @@ class Store:
 
     def keys(self) -> dict[str, str]:
         """Every key the file knows: masked key -> display name (the masked key when it
-        has none), for resolving what a user typed (``--key``) to one key."""
+        has none), for resolving what a user typed (``--key``) to one key; in the order
+        the file first saw them (``--redact`` numbers them so)."""
         with self._read() as conn:
             return {masked: name for masked, name in self._key_names.of(conn, ()).values()}
+
+    def items(self, kind: str) -> dict[str, str]:
+        """Every item of dimension ``kind`` the file knows: id -> name, in the order the
+        file first saw them (``--redact`` numbers them so)."""
+        with self._read() as conn:
+            return dict(conn.execute("SELECT ident, name FROM item WHERE kind = ? ORDER BY id",
+                                     (kind,)).fetchall())
 
     def latest_billing(self) -> tuple[Billing, dt.datetime] | None:
         with self._read() as conn:

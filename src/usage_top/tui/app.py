@@ -50,9 +50,9 @@ from usage_top.widgets.tables import ItemTable, KeyTable, UsageTable
 from usage_top.tui.dashboard import DashboardScreen
 from usage_top.tui.accounts import AccountsMixin
 from usage_top.tui.frame import DataScreen
-from usage_top.tui.overview import OverviewScreen
+from usage_top.tui.overview import AccountTable, OverviewScreen
 from usage_top.views.context import RANGE_LABELS, Context
-from usage_top.views.redact import RedactedStore, Redactor
+from usage_top.views.redact import RedactedStore, Redactor, account_numbers, redacting
 from usage_top.views.scopes import figures_at
 from usage_top.widgets.scope_card import ScopeCard
 
@@ -155,8 +155,10 @@ class UsageTopApp(AccountsMixin, App[None]):
         self.set_reactive(UsageTopApp.metric, capabilities.primary)
         self.account = account
         self.clock = clock
-        self.redactor = Redactor(settings.redact)
-        self.reader = self.reader_for(store, capabilities)
+        self.redacted = settings.redact
+        """Redaction is on (``--redact``, toggled by ``x``), for every account."""
+        self._readers: dict[str, RedactedStore] = {}
+        self.reader = self.reader_for(account, store, settings, capabilities)
         """The store as every output reads it: names redacted while ``--redact`` is on."""
         self.last_outcome: PollOutcome | None = None
         self.loading_key: str | None = None
@@ -173,8 +175,24 @@ class UsageTopApp(AccountsMixin, App[None]):
         self._focus_before_too_small: Widget | None = None
         """What had focus when the terminal went too small (hiding everything drops it)."""
 
-    def reader_for(self, store: Store, capabilities: Capabilities) -> RedactedStore:
-        return RedactedStore(store, self.redactor, capabilities)
+    def reader_for(self, account: str, store: Store, settings: Settings,
+                   capabilities: Capabilities) -> RedactedStore:
+        """One account's store as outputs read it, made once per account: its keys are
+        numbered by its own file, every configured account by its place (so a toast
+        about another account is redacted too)."""
+        reader = self._readers.get(account)
+        if reader is None:
+            accounts = ({name: runtime.settings for name, runtime in self.fleet.runtimes.items()}
+                        if self.fleet is not None else {settings.account: settings})
+            reader = redacting(store, settings, capabilities, account_numbers(accounts, account))
+            reader.redactor.enabled = self.redacted
+            self._readers[account] = reader
+        return reader
+
+    @property
+    def redactor(self) -> Redactor:
+        """The shown account's names <-> pseudonyms (toasts, the header, incident lines)."""
+        return self.reader.redactor
 
     @cached_property
     def service(self) -> PollService | None:
@@ -245,7 +263,7 @@ class UsageTopApp(AccountsMixin, App[None]):
         from usage_top.widgets.scope_chart import ScopeChart
 
         return [*self.BINDINGS, *UsageTable.BINDINGS, *KeyTable.BINDINGS, *DailyChart.BINDINGS,
-                *EventTable.BINDINGS, *ScopeChart.BINDINGS]
+                *EventTable.BINDINGS, *ScopeChart.BINDINGS, *AccountTable.BINDINGS]
 
     def apply_size(self, size: Size) -> None:
         """Switch the compact and too-small layouts (the app's own size lags a resize)."""
@@ -261,7 +279,10 @@ class UsageTopApp(AccountsMixin, App[None]):
             if before is not None and before.screen is screen:
                 self.call_after_refresh(before.focus)  # once the panes show again
         screen.set_class(too_small, "-too-small")
-        screen.set_class(width < COMPACT_BELOW[0] or height < COMPACT_BELOW[1], "-compact")
+        compact = width < COMPACT_BELOW[0] or height < COMPACT_BELOW[1]
+        if compact != screen.has_class("-compact"):
+            screen.set_class(compact, "-compact")
+            screen.compact_changed(compact)
         for message in screen.query("#too-small").results(Static):  # none while composing
             message.update(f"usage-top needs a terminal of at least {MIN_SIZE[0]}×{MIN_SIZE[1]}; "
                            f"this one is {width}×{height}." if too_small else "")
@@ -282,8 +303,9 @@ class UsageTopApp(AccountsMixin, App[None]):
         slow = self.set_timer(1.0, self._update_status)
         try:
             outcome = (await self.service.poll()).outcome
-            if outcome.landed and self.key_filter:
-                fetched = await self._fetch_key(self.key_filter)
+            if outcome.landed:
+                fetched = await (self._fetch_key(self.key_filter) if self.key_filter
+                                 else self._fetch_range_keys())
                 outcome = outcome if fetched.ok else fetched
         finally:
             self._in_flight = False
@@ -357,6 +379,17 @@ class UsageTopApp(AccountsMixin, App[None]):
         outcome = await self._fetch_key(key)
         self.loading_key = None
         self._note_fetch(outcome)
+
+    async def _fetch_range_keys(self) -> PollOutcome:
+        start, end = self.range_.dates(local_today(self.clock(), self.settings.tz))
+        return await self.collector.fetch_range_keys(start, end)
+
+    @work(group="range", exit_on_error=False)
+    async def fetch_range_keys(self) -> None:
+        """The keys over the range picked, in one request, where the vendor's per-day
+        lists fall short (a no-op otherwise, and while fresh)."""
+        if self.collector is not None:
+            self._note_fetch(await self._fetch_range_keys())
 
     @work(group="item", exit_on_error=False)
     async def fetch_item(self, kind: str, item: str) -> None:
@@ -492,11 +525,12 @@ class UsageTopApp(AccountsMixin, App[None]):
         outcome = self.last_outcome
         if outcome is None or outcome.ok or self.on_overview:  # its rows say each account's state
             return "", ""
+        error = self.redactor.text(outcome.error)
         if outcome.partial:
-            return "-warning", (f"Some parts failed: {outcome.error}. Their figures are the last "
+            return "-warning", (f"Some parts failed: {error}. Their figures are the last "
                                 f"stored, marked stale; the rest is live.")
         if outcome.needs_user:
-            return "-error", f"{outcome.error}. Polling stopped: fix this, then press r to retry."
+            return "-error", f"{error}. Polling stopped: fix this, then press r to retry."
         try:
             last = figures_at(self.store)
         except StoreError:
@@ -504,7 +538,7 @@ class UsageTopApp(AccountsMixin, App[None]):
         shown = (f"showing data from {age_text((now - last).total_seconds())} ago"
                  if last else "no data stored yet")
         wait = self.collector.next_wait(outcome) if self.collector else self.interval
-        return "-warning", (f"Last poll failed: {outcome.error}. {shown}; next try in "
+        return "-warning", (f"Last poll failed: {error}. {shown}; next try in "
                             f"{age_text(wait)}.")
 
     def _update_status(self) -> None:
@@ -522,7 +556,7 @@ class UsageTopApp(AccountsMixin, App[None]):
             demo=self.settings.simulated,
             paused=self.paused,
             polling=self.collector is not None,
-            error=None if self.last_outcome is None else self.last_outcome.error,
+            error=None if self.last_outcome is None else self.redactor.text(self.last_outcome.error),
             last_success=figures_from,
             interval=self.interval if self._timer is not None else None,
             tz=self.settings.tz,
@@ -557,6 +591,8 @@ class UsageTopApp(AccountsMixin, App[None]):
         self.refresh_view()
         if isinstance(self.screen, ItemScreen):
             self.fetch_item(self.screen.kind, self.screen.item)
+        elif self.fleet is None and not self.key_filter:
+            self.fetch_range_keys()
 
     def watch_metric(self) -> None:
         self.refresh_view()
@@ -697,9 +733,9 @@ class UsageTopApp(AccountsMixin, App[None]):
         redactor = self.redactor
         real = [tuple(map(redactor.real, location)) for location in self.history]
         key = redactor.real(self.key_filter)
-        redactor.enabled = not redactor.enabled
-        if redactor.enabled:
-            redactor.learn_keys(self.store.keys())
+        self.redacted = not self.redacted
+        for reader in self._readers.values():
+            reader.redactor.enabled = self.redacted
         self.history = [tuple(map(redactor.shown, location)) for location in real]
         for screen in self.screen_stack:
             for name in ("key", "item"):
@@ -835,6 +871,10 @@ class UsageTopApp(AccountsMixin, App[None]):
             ("Scope cards and curve", rows(ScopeCard.BINDINGS)
              + [("← → Home End", "Scope curve: the reading under the cursor", "")]),
             ("Anywhere", [("ctrl+p", "Command palette: every action", ""), ("ctrl+q", "Quit", "")]),
+            *([("Overview of the accounts", rows(AccountTable.BINDINGS)
+                + [("enter", "Open this account's dashboard", ""),
+                   ("escape", "On an account's dashboard: back to the overview", "")])]
+              if self.fleet is not None else []),
         ]
 
     @property
@@ -842,14 +882,32 @@ class UsageTopApp(AccountsMixin, App[None]):
         dimension = self.capabilities.dimension
         return dimension.label.lower() if dimension else "item"
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """One of usage-top's bindings shows in the footer, and runs, only on a screen
+        where it does something: a screen with ``app_actions`` (the overview) names
+        those. Textual's own actions (the palette, Ctrl+Q) are left alone."""
+        allowed = getattr(self.screen, "app_actions", None)
+        return allowed is None or action in allowed or action not in _OWN_ACTIONS
+
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)
+        allowed = getattr(screen, "app_actions", None)
         for binding in self.BINDINGS:
+            if allowed is not None and binding.action.partition("(")[0] not in allowed:
+                continue
             yield SystemCommand(
                 binding.description,
                 f"{binding.description} ({self._keys_text(binding)})",
                 lambda action=binding.action: self.run_action(action),
             )
+        if isinstance(screen, OverviewScreen):
+            table = screen.query_one(AccountTable)
+            for binding in AccountTable.BINDINGS[:2]:
+                yield SystemCommand(binding.description,
+                                    f"{binding.description}: the accounts' order "
+                                    f"({self._keys_text(binding)})",
+                                    lambda action=binding.action: table.run_action(action))
+            return
         for binding in UsageTable.BINDINGS:
             if binding.action not in ("cursor_up", "cursor_down", "clear_filter"):
                 yield SystemCommand(
@@ -863,6 +921,10 @@ class UsageTopApp(AccountsMixin, App[None]):
         table = self.focused if isinstance(self.focused, UsageTable) else (tables.first() if tables else None)
         if table is not None:
             getattr(table, f"action_{action}")()
+
+
+_OWN_ACTIONS = frozenset(binding.action.partition("(")[0] for binding in UsageTopApp.BINDINGS)
+"""The actions of usage-top's own App bindings (``check_action`` may hide these)."""
 
 
 def run_dashboard(runtime: Runtime) -> int:

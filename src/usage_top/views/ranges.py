@@ -72,7 +72,7 @@ def range_view(
     order = sort_order(capabilities)
     by_key: list[Usage] = []
     if capabilities.key_breakdown:
-        by_key = store.key_breakdown(start, end, order_by=order)
+        by_key = store.key_breakdown(start, end, order_by=sort_order(capabilities.per_key()))
         if key is not None:
             by_key = [row for row in by_key if row.id == key]
     dimension = capabilities.dimension
@@ -81,8 +81,11 @@ def range_view(
     return RangeView(start, end, key, store.totals(start, end, key), by_key, by_item, kind)
 
 
-OTHER_HINT = "the vendor lists the top rows only (Pubrio: 100 keys a day)"
-"""Said with an "other keys" row (the only vendor word here is an example)."""
+def other_hint(capabilities: Capabilities, what: str = "keys") -> str:
+    """Said with an "other keys" row: why the listed rows fall short of the totals."""
+    top = capabilities.top_rows
+    return f"the vendor lists its top {top} {what} only" if top else (
+        f"the vendor lists its top {what} only")
 
 
 def unlisted(rows: list[Usage], totals: Figures) -> dict[str, float]:
