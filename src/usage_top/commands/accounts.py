@@ -86,12 +86,13 @@ async def check(accounts: dict[str, Settings], clock: Clock | None, warn: float 
     from usage_top.commands.cli import _judge
     from usage_top.oncall.check import accounts_json, accounts_summary, worst, EXIT_CODES
     from usage_top.pipeline.fleet import Fleet
+    from usage_top.views.redact import shown_account
 
     async with Fleet.open(accounts, clock or utc_now, sim_clock=clock) as fleet:
         names = list(fleet)
         judged: list[CheckResult] = await asyncio.gather(*(
             _judge(fleet[name], fleet[name].settings, warn, crit, deadline) for name in names))
-    results = dict(zip(names, judged))
+    results = {shown_account(accounts[name]): result for name, result in zip(names, judged)}
     print(accounts_json(results) if as_json else accounts_summary(results), flush=True)
     return EXIT_CODES[worst(result.status for result in results.values())]
 

@@ -58,7 +58,7 @@ class AccountsMixin:
         self.__dict__.pop("alerts", None)
         self.capabilities = runtime.capabilities
         self.account = name
-        self.reader = self.reader_for(runtime.store, runtime.capabilities)
+        self.reader = self.account_reader(name)
         self.set_reactive(type(self).metric, runtime.capabilities.primary)
         self.set_reactive(type(self).key_filter, None)
         self.last_outcome = self.outcomes.get(name)
@@ -139,7 +139,7 @@ class AccountsMixin:
     def announce_account_events(self, name: str) -> None:
         """Toasts for the events recorded in one account's file since the last look."""
         try:
-            events = self.fleet[name].store.events(after=self._event_ids.get(name))
+            events = self.account_reader(name).events(after=self._event_ids.get(name))
         except StoreError:
             return
         if not events:
@@ -150,19 +150,24 @@ class AccountsMixin:
         if self.fleet[name].settings.bell and any(event.state == "raised" for event in loud):
             self.bell()
 
+    def account_reader(self, name: str):
+        """One account's store as outputs read it (its names redacted while redaction is on)."""
+        runtime = self.fleet[name]
+        return self.reader_for(name, runtime.store, runtime.settings, runtime.capabilities)
+
     def data_versions(self) -> tuple[int, ...]:
         """Read-only: every account file's data version (a collector committed)."""
         return tuple(self.fleet[name].store.data_version() for name in self.fleet)
 
     def overview(self, now: dt.datetime, sort: str) -> OverviewView:
         """The overview's rows: one snapshot of each account's file."""
-        sources = [
-            AccountSource(name, runtime.collector.provider.name, runtime.store,
-                          runtime.capabilities, runtime.settings.tz,
-                          runtime.settings.thresholds_for,
-                          getattr(self.outcomes.get(name), "error", None))
-            for name, runtime in self.fleet.runtimes.items()
-        ]
+        sources = []
+        for name, runtime in self.fleet.runtimes.items():
+            reader = self.account_reader(name)
+            sources.append(AccountSource(
+                name, runtime.collector.provider.name, reader, runtime.capabilities,
+                runtime.settings.tz, runtime.settings.thresholds_for,
+                getattr(self.outcomes.get(name), "error", None), reader.redactor))
         return overview_view(sources, now, sort)
 
     def fleet_status(self, base: Status) -> Status:
@@ -181,7 +186,8 @@ class AccountsMixin:
                 record = None
             if record is not None:
                 updated.append(record.finished_at)
-        errors = [outcome.error for outcome in self.outcomes.values() if outcome.error]
+        errors = [self.account_reader(name).redactor.text(outcome.error)
+                  for name, outcome in self.outcomes.items() if outcome.error]
         return replace(
             base, provider=f"{len(self.fleet)} accounts", account="overview",
             demo=all(runtime.settings.simulated for runtime in self.fleet.runtimes.values()),

@@ -164,4 +164,4 @@ class OverviewScreen(DataScreen):
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
         event.stop()
-        self.app.open_account(event.row_key.value)
+        self.app.open_account(self.app.redactor.real(event.row_key.value))  # a pseudonym

@@ -23,6 +23,7 @@ from usage_top.views.scopes import Level, ScopeView, Thresholds, scope_views
 
 if TYPE_CHECKING:
     from usage_top.store import Store
+    from usage_top.views.redact import Redactor
 
 SORTS = ("worst", "runs out", "name", "provider", "age")
 """The orders ``s`` cycles through: the fullest scope first (the default), the
@@ -41,6 +42,10 @@ class AccountSource:
     thresholds: Thresholds
     error: str | None = None
     """The last poll's error as this process saw it; None: the file's last poll says."""
+    redactor: Redactor | None = None
+    """The account's names as pseudonyms while redaction is on (``store`` then reads
+    through it): the row's name and error are redacted here, so the screen and
+    everything made from the rows (the summary, a copied line) never see a real one."""
 
 
 @dataclass(frozen=True)
@@ -48,6 +53,7 @@ class AccountRow:
     """One account as the overview shows it."""
 
     name: str
+    """The account's name as shown: its pseudonym while redaction is on."""
     provider: str
     worst: ScopeView | None
     """The scope nearest its limit (the highest percentage), None without limits."""
@@ -106,8 +112,17 @@ def account_row(source: AccountSource, now: dt.datetime) -> AccountRow:
     text, scope, limit_at = _outlook(views, outlook)
     error = source.error if source.error is not None else (
         last.error if last is not None and last.outcome == "error" else None)
-    return AccountRow(source.name, source.provider, worst, primary, day, month, burn, text, scope,
-                      limit_at, last_ok.finished_at if last_ok else None, error)
+    return AccountRow(_shown(source), source.provider, worst, primary, day, month, burn, text,
+                      scope, limit_at, last_ok.finished_at if last_ok else None,
+                      _redacted(source, error))
+
+
+def _shown(source: AccountSource) -> str:
+    return source.redactor.alias("account", source.name) if source.redactor else source.name
+
+
+def _redacted(source: AccountSource, text: str | None) -> str | None:
+    return source.redactor.text(text) if source.redactor and text else text
 
 
 def _outlook(views: list[ScopeView], outlook: dict[str, Projection]
@@ -146,8 +161,8 @@ def _read_or_error(read, source: AccountSource, now: dt.datetime) -> AccountRow:
         return read(source, now)
     except StoreError as exc:
         caps = source.capabilities
-        return AccountRow(source.name, source.provider, None, caps.measure(caps.primary), None,
-                          None, "", "", "", None, None, f"database: {exc}")
+        return AccountRow(_shown(source), source.provider, None, caps.measure(caps.primary), None,
+                          None, "", "", "", None, None, _redacted(source, f"database: {exc}"))
 
 
 def _marked(row: AccountRow, first: bool) -> AccountRow:

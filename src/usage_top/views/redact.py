@@ -5,19 +5,15 @@ dimensions (projects, workspaces) and email-like strings are replaced by stable
 pseudonyms (``key-07``, ``account-1``). Redaction happens in one place: every
 output reads the store through :class:`RedactedStore`, which hands out rows with
 pseudonyms and maps pseudonyms given back to it (a key filter, a drilldown) to the
-real names; free text (the account, toasts, event messages) goes through
+real names; free text (the account, toasts, event messages, errors) goes through
 :meth:`Redactor.text`. Widgets, the report, exports and ``check`` never redact.
-
-Keys are numbered in the order of their masked ids (the store knows them all), so
-the same key is ``key-07`` on the dashboard, in a toast and in a report of the
-same database; other names are numbered in the order they are first shown.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from usage_top.domain.capabilities import Capabilities
@@ -25,41 +21,103 @@ from usage_top.domain.format import short_key
 from usage_top.domain.model import Usage
 
 if TYPE_CHECKING:
+    from usage_top.config import Settings
+    from usage_top.pipeline.runtime import Runtime
     from usage_top.store import Store
 
 EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 MASKED = re.compile(r"[^\s•()]*•+[^\s•(),]*")
 """A vendor-masked key or a fragment of one: '0••••f39', 'sk-…••••abcd'."""
+ACCOUNT = "account-{}"
+"""A configured account's pseudonym, by its number (``Settings.account_number``)."""
 
 
 class Redactor:
-    """Real name <-> pseudonym, per kind ('key', 'account', 'project'…).
+    """Real name <-> pseudonym, per kind ('key', 'account', 'project'…), for one account.
 
     When disabled every method returns what it was given, so one code path serves
     both modes and the user can toggle redaction while usage-top runs.
+
+    A pseudonym is the same in every run and every command that reads the same
+    configuration and database (``key-07`` on the dashboard, in ``report`` and in
+    ``check``), because it is a place in an order that only grows:
+
+    * an account: its place among the configured accounts (``Settings.account_number``);
+      every configured account is known by name, so a toast about another account is
+      redacted too;
+    * a key: its place in the order the account's database first saw its keys (the
+      key table's ids, never reused): ``key-07`` is the seventh key the file stored,
+      and a new key never renumbers the old ones;
+    * an item of a private dimension: its place among that dimension's items, alike.
+
+    The number says nothing of the name: it is not a hash or a fragment of it (a
+    hash of a short masked id could be searched back to it). A mapping table in the
+    database would hold the same order, but viewers and reports open the file
+    read-only, and the interning ids already are that mapping. What the database
+    does not list (an email in an error text, a key fragment it never stored, an
+    account not configured) is numbered in the order shown, with an ``x``
+    (``key-x1``) so it can never take a listed name's number; emails are always so.
     """
 
-    def __init__(self, enabled: bool = False) -> None:
+    def __init__(self, enabled: bool = False, store: Store | None = None,
+                 private: Iterable[str] = (), accounts: Mapping[str, int] | None = None) -> None:
+        """``store``: the account's database, whose keys and ``private`` dimensions'
+        items are numbered; ``accounts``: every configured account's names -> its number."""
         self.enabled = enabled
+        self.private = frozenset(private)
+        """The dimensions whose items are the customer's own (``Dimension.private``)."""
+        self._store = store
         self._alias: dict[str, str] = {}
-        """Real name (and a key's short form) -> pseudonym."""
+        """Real name (and a key's short form and display name) -> pseudonym."""
         self._real: dict[str, str] = {}
         self._count: dict[str, int] = {}
+        self._listed: dict[str, int] = {}
+        """Per kind, how many of the database's names are numbered."""
         self._pattern: re.Pattern | None = None
+        for name, number in (accounts or {}).items():
+            self._remember(name, ACCOUNT.format(number))
 
     def alias(self, kind: str, real: str | None) -> str | None:
-        """The pseudonym of ``real`` ('key-07'), made on first sight; '' and None stay."""
+        """The pseudonym of ``real`` ('key-07'); '' and None stay."""
         if not self.enabled or not real:
             return real
         known = self._alias.get(real)
+        if known is None and self._store is not None and (kind == "key" or kind in self.private):
+            self.learn()  # a key or item the database stored since the last look
+            known = self._alias.get(real)
         if known is not None:
             return known
+        mark = "" if kind == "email" else "x"
         number = self._count[kind] = self._count.get(kind, 0) + 1
-        alias = f"{kind}-{number:02d}" if kind == "key" else f"{kind}-{number}"
+        alias = f"{kind}-{mark}{number}"
         self._remember(real, alias)
-        if kind == "key":
-            self._remember(short_key(real), alias)
         return alias
+
+    def learn(self) -> None:
+        """Number the database's keys and private items not numbered yet, in the order
+        it first saw them; cheap when nothing is new (the key list is cached)."""
+        from usage_top.store import StoreError
+
+        if not self.enabled or self._store is None:
+            return
+        try:
+            self._number("key", self._store.keys(), "key-{:02d}")
+            for kind in sorted(self.private):
+                self._number(kind, self._store.items(kind), f"{kind}-{{}}")
+        except StoreError:  # a damaged file: what is known stays, masked keys still go
+            pass
+
+    def _number(self, kind: str, names: Mapping[str, str], form: str) -> None:
+        listed = [(real, name) for real, name in names.items() if real]
+        for number, (real, name) in enumerate(listed[self._listed.get(kind, 0):],
+                                              self._listed.get(kind, 0) + 1):
+            alias = form.format(number)
+            self._remember(real, alias)
+            if kind == "key":
+                self._remember(short_key(real), alias)
+            if name and name != real:
+                self._remember(name, alias)
+        self._listed[kind] = len(listed)
 
     def _remember(self, real: str, alias: str) -> None:
         self._alias.setdefault(real, alias)
@@ -74,16 +132,11 @@ class Redactor:
         """What the current mode shows for a real name (to carry state across a toggle)."""
         return self._alias.get(real, real) if self.enabled and real else real
 
-    def learn_keys(self, masked: Iterable[str]) -> None:
-        """Number keys in the order of their masked ids, before any is shown."""
-        if self.enabled:
-            for key in sorted(masked):
-                self.alias("key", key)
-
     def text(self, text: str) -> str:
         """Free text with every known real name, email and masked key replaced."""
         if not self.enabled or not text:
             return text
+        self.learn()
         if self._alias:
             if self._pattern is None:
                 names = sorted(self._alias, key=len, reverse=True)
@@ -112,6 +165,37 @@ class Redactor:
         return dataclasses.replace(row, id=alias, name=alias)
 
 
+def shown_account(settings: Settings) -> str:
+    """A configured account's name as outputs give it: its pseudonym under ``--redact``."""
+    return ACCOUNT.format(settings.account_number) if settings.redact else settings.account
+
+
+def account_numbers(accounts: Mapping[str, Settings], *shown: str) -> dict[str, int]:
+    """Each configured account's name -> its number (``Settings.account_number``);
+    ``shown``: the names the header gives the first one (the vendor's account)."""
+    numbers = {name: settings.account_number for name, settings in accounts.items()}
+    first = next(iter(numbers.values()), 1)
+    return {**{name: first for name in shown if name}, **numbers}
+
+
+def redacting(store: Store, settings: Settings, capabilities: Capabilities,
+              accounts: Mapping[str, int] | None = None) -> RedactedStore:
+    """The store as one account's output reads it: with ``settings.redact``, names as
+    pseudonyms numbered as :class:`Redactor` says (``accounts``: every configured
+    account's number, by default this one's alone)."""
+    private = [d.kind for d in capabilities.dimensions if d.private]
+    numbers = accounts if accounts is not None else {settings.account: settings.account_number}
+    return RedactedStore(store, Redactor(settings.redact, store, private, numbers))
+
+
+def runtime_reader(runtime: Runtime) -> RedactedStore:
+    """The store as one command's output reads it (``report``, ``export``, ``check``):
+    the account's pseudonym, also for the vendor's name of it, is its configured place."""
+    settings = runtime.settings
+    numbers = account_numbers({settings.account: settings}, runtime.account)
+    return redacting(runtime.store, settings, runtime.capabilities, numbers)
+
+
 class RedactedStore:
     """The store as outputs read it: rows with pseudonyms, pseudonyms taken back.
 
@@ -119,10 +203,9 @@ class RedactedStore:
     the store's own, unchanged.
     """
 
-    def __init__(self, store: Store, redactor: Redactor, capabilities: Capabilities) -> None:
+    def __init__(self, store: Store, redactor: Redactor) -> None:
         self._store = store
         self.redactor = redactor
-        self._private = {d.kind for d in capabilities.dimensions if d.private}
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._store, name)
@@ -135,17 +218,15 @@ class RedactedStore:
         if not self.redactor.enabled:
             return rows
         if kind == "key":
-            self.redactor.learn_keys(self._store.keys())
             return [self.redactor.key_row(row) for row in rows]
-        if kind in self._private:
+        if kind in self.redactor.private:
             return [self.redactor.item_row(kind, row) for row in rows]
         return rows
 
     def _item(self, kind: str, item: str) -> str:
-        return self.redactor.alias(kind, item) if kind in self._private else item
+        return self.redactor.alias(kind, item) if kind in self.redactor.private else item
 
     def _key(self, key: str) -> str:
-        self.redactor.learn_keys(self._store.keys())
         return self.redactor.alias("key", key)
 
     # reads that carry names -------------------------------------------------
@@ -183,7 +264,6 @@ class RedactedStore:
                 for usage, at in self._store.latest_scopes()]
 
     def events(self, *args: Any, **kwargs: Any):
-        self.redactor.learn_keys(self._store.keys())
         text = self.redactor.text
         return [event.model_copy(update={"scope": text(event.scope), "message": text(event.message)})
                 for event in self._store.events(*args, **kwargs)]
