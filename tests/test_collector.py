@@ -553,3 +553,37 @@ async def test_days_follow_the_workspace_timezone(isolated_env, store):
             for day in (TODAY, tomorrow):
                 expected = _sim_breakdown(server, day, day)["totals"]
                 assert store.totals(day, day) == expected
+
+
+# --- an unreachable API fails the poll fast (#19) -----------------------------------
+
+
+async def test_a_closed_port_fails_the_poll_after_the_parts_in_flight(store, clock):
+    """A first poll is 32 parts (scopes + 31 days) four at a time; against a port nothing
+    listens on, each part in flight tries twice, the ones let in as they give up once
+    more before the poll stops, and the rest are never sent (it was 5 attempts for
+    each of the 32: 160 requests, 53 s of backoff in ``report``)."""
+    import socket
+
+    from usage_top.providers.pubrio import CONCURRENCY
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        closed_port = probe.getsockname()[1]
+    waits: list[float] = []
+
+    async def backoff(seconds: float) -> None:
+        waits.append(seconds)
+
+    async with ApiClient(f"http://127.0.0.1:{closed_port}", {AUTH_HEADER: DEMO_API_KEY},
+                         sleep=backoff) as client:
+        collector = Collector(PubrioProvider(client, dt.UTC), store, tz=dt.UTC, clock=clock)
+        assert len(collector.parts(clock(), collector.days_to_fetch(clock()))) == 1 + HISTORY_DAYS
+        outcome = await collector.poll_once()
+
+    assert not outcome.ok and not outcome.partial and not outcome.needs_user
+    assert outcome.error.startswith("could not talk to 127.0.0.1 (ConnectError")
+    assert "2 attempts" in outcome.error and "\n" not in outcome.error
+    assert outcome.requests <= 3 * CONCURRENCY < 1 + HISTORY_DAYS
+    assert all(wait <= 0.5 for wait in waits)  # the first backoff step only, once a request
+    assert len(waits) <= 2 * CONCURRENCY

@@ -418,16 +418,18 @@ async def test_timeout_raises_api_timeout_after_retries(server, make_client, fak
     assert_safe_message(caught.value)
 
 
-async def test_connection_refused_raises_connection_failed(make_client, fake):
+async def test_connection_refused_is_retried_once_and_raises_connection_failed(make_client, fake):
+    """No connection opens to a closed port: one retry (a blip), not the whole backoff."""
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         closed_port = probe.getsockname()[1]
-    client = make_client(f"http://127.0.0.1:{closed_port}", max_retries=2)
+    client = make_client(f"http://127.0.0.1:{closed_port}", max_retries=4)
 
     with pytest.raises(ConnectionFailed) as caught:
         await client.post_json("/profile", {})
 
-    assert fake.sleeps == [0.5, 1.0]
+    assert fake.sleeps == [0.5] and client.stats.requests_sent == 2
+    assert caught.value.unreachable and "2 attempts" in str(caught.value)
     assert "could not talk to 127.0.0.1" in str(caught.value) and caught.value.retryable
     assert_safe_message(caught.value)
 

@@ -222,15 +222,21 @@ class ApiTimeout(ProviderError):
 
 
 class ConnectionFailed(ProviderError):
-    """No usable connection: refused, DNS failure, reset, or closed mid-body."""
+    """No usable connection: refused, DNS failure, reset, or closed mid-body.
+
+    ``unreachable``: no connection could be opened at all (refused, no such host). The
+    host is not there, so the client retries it once only and a poll stops its other
+    parts, which would meet the same (a closed port cost a report 53 s of backoff)."""
 
     retryable = True
 
-    def __init__(self, host: str, reason: str, *, attempts: int = 1) -> None:
+    def __init__(self, host: str, reason: str, *, attempts: int = 1,
+                 unreachable: bool = False) -> None:
         super().__init__(
             f"could not talk to {host} ({reason}{_attempts(attempts)}): "
             "check your network and the base URL"
         )
+        self.unreachable = unreachable
 
 
 class BadResponse(ProviderError):

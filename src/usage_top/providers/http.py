@@ -43,6 +43,8 @@ log = logging.getLogger("usage_top.http")
 
 RETRY_STATUSES = frozenset({408, 429, 500, 502, 503, 504, 529})
 BUDGET_WINDOW = 60.0
+UNREACHABLE_RETRIES = 1
+"""Retries of a request no connection opened for (refused, unknown host)."""
 _SENSITIVE_HEADER = re.compile(r"key|auth|token|secret|cookie|session|password", re.IGNORECASE)
 _NUMBER = re.compile(r"\d{1,15}(?:\.\d{1,9})?")
 _COUNT = re.compile(r"\s*(\d{1,15})\s*(?:[,;].*)?", re.DOTALL)
@@ -174,9 +176,16 @@ class ApiClient:
             try:
                 return await self._try_once(method, path, send, attempt)
             except ProviderError as failure:
-                if not failure.retryable or attempt > self._max_retries:
+                if not failure.retryable or attempt > self._retries_for(failure):
                     raise
                 await self._pause_before_retry(failure, attempt)
+
+    def _retries_for(self, failure: ProviderError) -> int:
+        """How many retries a failure gets: one where no connection opened at all (a
+        refused port or an unknown host does not come back within a backoff)."""
+        if isinstance(failure, ConnectionFailed) and failure.unreachable:
+            return min(self._max_retries, UNREACHABLE_RETRIES)
+        return self._max_retries
 
     async def _wait_for_turn(self) -> None:
         """Hold the request until both the server's window and our budget allow it.
@@ -317,7 +326,8 @@ class ApiClient:
         if isinstance(exc, httpx.TimeoutException):
             return ApiTimeout(self._timeout, attempts=attempt)
         reason = self._clean(f"{type(exc).__name__}: {exc}", limit=120)
-        return ConnectionFailed(self._host, reason, attempts=attempt)
+        return ConnectionFailed(self._host, reason, attempts=attempt,
+                                unreachable=isinstance(exc, httpx.ConnectError))
 
     def _clean(self, text: str, limit: int = 200) -> str:
         return sanitize(text, self._secrets, limit)
