@@ -19,7 +19,7 @@ from usage_top.commands.listen import ListenError, check_host, split_address
 from usage_top.domain.periods import Range
 from usage_top.exporter.metrics import OTHER, STALE_INTERVALS, Target, error_kind, registry_for
 from usage_top.providers.pubrio_capabilities import CAPABILITIES
-from usage_top.sim import DEMO_API_KEY
+from usage_top.sim import DEMO_API_KEY, Simulator
 from usage_top.views.scopes import default_thresholds
 
 INTERVAL = 30.0
@@ -114,6 +114,28 @@ def test_top_keys_and_items_plus_one_other_series(polled, clock):
         account = {s.labels["measure"]: s.value for s in samples["usage_top_account_usage"]
                    if s.labels["range"] == name}
         assert account == pytest.approx(store.totals(start, end))
+
+
+class TestMoreKeysThanTheVendorLists:
+    """400 keys: the vendor's per-day lists (its top 100) fall short of its totals."""
+
+    @pytest.fixture
+    def sim(self, clock):
+        return Simulator(seed=7, clock=clock, keys=400)
+
+    def test_other_holds_what_the_top_keys_leave_of_the_vendors_totals(self, polled, clock):
+        store = polled
+        _, samples, _ = _scrape(store, clock)
+        for name, range_ in (("today", Range.TODAY), ("month", Range.MONTH)):
+            start, end = range_.dates(clock().date())
+            totals = store.totals(start, end)["credits"]
+            rows = store.key_breakdown(start, end, order_by=("credits",))
+            assert sum(row.figures["credits"] for row in rows) < totals  # lists fall short
+            credits = {s.labels["key"]: s.value for s in samples["usage_top_key_usage"]
+                       if s.labels["range"] == name and s.labels["measure"] == "credits"}
+            top = sum(row.figures["credits"] for row in rows[:20])
+            assert credits[OTHER] == pytest.approx(totals - top) and credits[OTHER] > 0
+            assert sum(credits.values()) == pytest.approx(totals)  # numbers that add up
 
 
 def test_stale_figures_are_left_out_never_zero(polled, clock):

@@ -34,11 +34,12 @@ from prometheus_client.registry import Collector
 
 from usage_top.domain.capabilities import Capabilities
 from usage_top.domain.clock import Clock
-from usage_top.domain.measures import Figures, add
+from usage_top.domain.measures import Figures
 from usage_top.domain.model import Usage
 from usage_top.domain.periods import Range, local_today
 from usage_top.oncall.projection import projections
 from usage_top.store import Store
+from usage_top.views.ranges import unlisted
 from usage_top.views.scopes import Level, Thresholds, scope_views
 
 PREFIX = "usage_top"
@@ -169,16 +170,17 @@ class StoreMetrics(Collector):
             for name, range_ in RANGES.items():
                 start, end = range_.dates(today)
                 head = [*self.target.labels, name]
-                self._figures(account, head, (), store.totals(start, end))
+                totals = store.totals(start, end)
+                self._figures(account, head, (), totals)
                 if caps.key_breakdown:
                     rows = store.key_breakdown(start, end, order_by=(caps.primary,))
-                    for key, figures in _top(rows, self.top):
+                    for key, figures in _top(rows, totals, self.top):
                         self._figures(keys, head, (key,), figures)
                 for dimension in caps.dimensions:
                     rows = store.item_breakdown(dimension.kind, start, end,
                                                 order_by=(caps.primary,))
                     named = {row.id: row.name for row in rows}
-                    for item, figures in _top(rows, self.top, unmapped=dimension.unmapped):
+                    for item, figures in _top(rows, totals, self.top, unmapped=dimension.unmapped):
                         name_ = OTHER if item == OTHER else named.get(item, item)
                         self._figures(items, head, (dimension.kind, item, name_), figures)
         billing = store.latest_billing()
@@ -196,14 +198,15 @@ class StoreMetrics(Collector):
                 family.add_metric([*head, measure.id, measure.unit.name, *tail], value)
 
 
-def _top(rows: list[Usage], top: int, unmapped: str = "(unmapped)") -> Iterator[tuple[str, Figures]]:
-    """The first ``top`` rows (already biggest first) by id, then the rest summed as OTHER."""
+def _top(rows: list[Usage], totals: Figures, top: int,
+         unmapped: str = "(unmapped)") -> Iterator[tuple[str, Figures]]:
+    """The first ``top`` rows (already biggest first) by id, then as OTHER what they
+    leave of the vendor's totals (``views.ranges.unlisted``, as the tables' "other"
+    row): the rows past the top and the usage the vendor listed under no row."""
     for row in rows[:top]:
         yield row.id or unmapped, row.figures
-    if len(rows) > top:
-        rest: dict[str, float] = {}
-        for row in rows[top:]:
-            add(rest, row.figures)
+    rest = unlisted(rows[:top], totals)
+    if rest:
         yield OTHER, rest
 
 

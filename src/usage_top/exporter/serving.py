@@ -5,16 +5,20 @@ through a connection of its own, so a scrape never waits for a poll (SQLite's
 WAL lets it read while the poll writes) and a poll never waits for a scrape.
 The balance is part of the metrics, so where the provider reports one it is
 fetched after each landed poll (at most once an interval: the collector reuses
-a fresh one); the dashboard only fetches it when its billing view is open.
+a fresh one); the dashboard only fetches it when its billing view is open. So
+are this month's keys over the whole month, where the vendor's per-day top keys
+fall short of its totals (a no-op otherwise).
 """
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable
 from typing import TYPE_CHECKING
 
 from prometheus_client import start_http_server
 
+from usage_top.domain.periods import Range, local_today
 from usage_top.exporter.metrics import DEFAULT_TOP, Target, registry_for
 from usage_top.store import Store
 
@@ -51,15 +55,23 @@ class MetricsServer:
         self._tasks: set[asyncio.Task[None]] = set()
 
     def observe(self, outcome: PollOutcome) -> None:
-        """Count a poll; after a landed one, refresh the balance in the background."""
+        """Count a poll; after a landed one, refresh the balance and this month's keys
+        (where the vendor's per-day lists fall short) in the background."""
         self.polls.observe(outcome.started_at, outcome.finished_at, outcome.error)
-        if outcome.ok and self.runtime.capabilities.billing:
-            task = asyncio.get_running_loop().create_task(self._billing())
+        if not outcome.ok:
+            return
+        collector = self.runtime.collector
+        fetches = [collector.fetch_range_keys(*Range.MONTH.dates(local_today(
+            self.runtime.now(), target_of(self.runtime).zone)))]
+        if self.runtime.capabilities.billing:
+            fetches.append(collector.fetch_billing())
+        for fetch in fetches:
+            task = asyncio.get_running_loop().create_task(self._fetch(fetch))
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)
 
-    async def _billing(self) -> None:
-        outcome = await self.runtime.collector.fetch_billing()
+    async def _fetch(self, fetch: Awaitable[PollOutcome]) -> None:
+        outcome = await fetch
         if outcome.error is not None:
             self.polls.observe(outcome.started_at, outcome.finished_at, outcome.error)
 
