@@ -1,11 +1,13 @@
 """What the dashboard does with Anthropic's and Lusha's particular states, on their
 simulators over loopback: a 402 slows polling without a retry storm; the key table
-sorts by the estimate where key rows have no vendor cost."""
+sorts by the estimate where key rows have no vendor cost, shows it (labelled "est.") and
+no column of the vendor's cost; a last use the vendor does not report is '—'."""
 
 from __future__ import annotations
 
 from usage_top.sim import Faults
-from usage_top.widgets.tables import KeyTable
+from usage_top.widgets.daily_chart import DailyChart
+from usage_top.widgets.tables import ItemTable, KeyTable
 
 from .conftest import settle
 
@@ -46,3 +48,63 @@ async def test_anthropic_key_rows_sort_by_the_estimate(make_vendor_app):
         await pilot.press("c")
         await settle(pilot)
         assert keys.sort_column == "cost_est"
+
+
+async def test_anthropic_key_table_at_120_columns_shows_the_estimate(make_vendor_app):
+    """Keys have no vendor cost: their table has the estimate and its share, not a cost
+    column of dashes; every estimated cell says 'est.'; the model table keeps the vendor's cost."""
+    app = make_vendor_app("anthropic")
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot)
+        keys = app.screen.query_one(KeyTable)
+        assert "cost" not in keys.columns and "pct_cost" not in keys.columns
+        assert {"cost_est", "pct_cost_est", "output_tokens"} <= set(keys.columns)
+        rows = keys.visible_rows()
+        assert len(rows) == 8
+        for row in rows:
+            assert keys.get_cell(row.id, "cost_est").text.plain == f"${row.figures['cost_est']:,.2f} est."
+            assert keys.get_cell(row.id, "pct_cost_est").text.plain.endswith("%")
+        items = app.screen.query_one(ItemTable)
+        assert "cost" in items.columns and items.sort_column == "cost"
+
+
+async def test_anthropic_estimates_say_est_and_last_use_is_not_reported(make_vendor_app):
+    """Wide enough for every column: estimate and ratio cells end in 'est.', the vendor's
+    cost does not, and a key's last use (the vendor does not report it) is '—', not 'never'."""
+    app = make_vendor_app("anthropic")
+    async with app.run_test(size=(240, 40)) as pilot:
+        await settle(pilot)
+        keys = app.screen.query_one(KeyTable)
+        keys.styles.width = 120
+        await settle(pilot)
+        assert "last_used" in keys.columns
+        assert {keys.get_cell(row.id, "last_used").text.plain for row in keys.visible_rows()} == {"—"}
+        items = app.screen.query_one(ItemTable)
+        assert {"cost", "cost_est", "ratio"} <= set(items.columns)
+        priced = [row for row in items.visible_rows() if "cost_est" in row.figures]
+        assert priced
+        for row in priced:
+            assert items.get_cell(row.id, "cost_est").text.plain.endswith(" est.")
+            assert items.get_cell(row.id, "ratio").text.plain.endswith(" est.")
+            assert "est." not in items.get_cell(row.id, "cost").text.plain
+
+
+async def test_anthropic_key_drilldown_counts_the_estimate(make_vendor_app):
+    """A key's screen: its figures, share, burn and chart are of the estimate (a key has no
+    vendor cost: no '$0.00/day', no empty chart), its models table has no cost column,
+    and its last use is '—'."""
+    app = make_vendor_app("anthropic")
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot)
+        key = app.screen.query_one(KeyTable).visible_rows()[0]
+        app.drill(("key", key.id))
+        await settle(pilot)
+        summary = app.screen.query_one("#summary").render().plain
+        assert f"${key.figures['cost_est']:,.2f} est." in summary
+        assert "of the account's cost est." in summary and "last used —" in summary
+        assert "/day est." in summary and "$0.00/day" not in summary
+        chart = app.screen.query_one(DailyChart)
+        assert chart.metric == "cost_est" and any("cost_est" in p.figures for p in chart.points)
+        models = app.screen.query_one(ItemTable)
+        assert "cost" not in models.columns and models.sort_column == "cost_est"
+        assert models.visible_rows()

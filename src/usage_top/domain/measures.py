@@ -17,6 +17,8 @@ from enum import StrEnum
 
 MISSING = "—"
 """What a figure the vendor does not report is shown as."""
+EST = "est."
+"""Said after every figure usage-top estimated (``Measure.estimate``)."""
 
 Figures = Mapping[str, float]
 """Values by measure id; a measure that is not reported is absent."""
@@ -114,10 +116,28 @@ class Measure:
     figures are labelled "est." and never added to the vendor's."""
 
     def text(self, figures: Figures) -> str:
-        return self.unit.text(figures.get(self.id))
+        """This measure's figure in ``figures`` as a table cell writes it (``cell``)."""
+        return self.cell(figures.get(self.id))
+
+    def cell(self, value: float | None) -> str:
+        """'1,234', '$12.34'; an estimate says so in every cell: '$3.10 est.' ('—' when absent)."""
+        return self.labelled(self.unit.text(value), value)
+
+    def labelled(self, figure: str, value: float | None) -> str:
+        """``figure`` (any form of ``value``: compact, per day) with 'est.' after it when
+        this measure is an estimate and there is a figure."""
+        return f"{figure} {EST}" if self.estimate and value is not None else figure
 
     def value(self, figures: Figures) -> float | None:
         return figures.get(self.id)
+
+    def abbreviated(self, figures: Figures) -> str:
+        """'1,204 req', '$3.10 $', '$3.10 est.' (an estimate's 'est.' says what it is),
+        '— $ est': a figure with its short name, for one-line summaries."""
+        value = figures.get(self.id)
+        if self.estimate and value is not None:
+            return self.cell(value)
+        return f"{self.unit.text(value)} {self.abbr or self.label.lower()}"
 
     def with_label(self, figures: Figures) -> str:
         """'1,234 requests', '567 credits', '$12.34', '$3.10 est.' ('— requests' when absent)."""
@@ -125,7 +145,7 @@ class Measure:
         figure = self.unit.text(value)
         if self.unit.kind is not UnitKind.MONEY:
             figure = f"{figure} {self.label.lower()}"
-        return f"{figure} est." if self.estimate and value is not None else figure
+        return self.labelled(figure, value)
 
 
 def add(into: dict[str, float], figures: Figures) -> dict[str, float]:

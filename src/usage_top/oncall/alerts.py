@@ -187,7 +187,7 @@ class AlertEngine:
     def _anomalies(
         self, tx: AlertTransaction, snoozes: dict[str, Snooze], now: dt.datetime
     ) -> list[AlertEvent]:
-        measure = self.capabilities.measure(self.capabilities.primary)
+        measure = self.capabilities.measure(self.capabilities.per_key().primary)
         today = local_today(now, self.capabilities.day_zone(self.settings.tz))
         first, _ = baseline_range(today)
         values = tx.key_day_values(measure.id, first, today)
@@ -197,8 +197,8 @@ class AlertEngine:
             scope = f"key:{key}"
             event = AlertEvent(
                 at=now, kind="anomaly", scope=scope, level="amber", state="raised", used=spent,
-                message=f"key {key}: {measure.unit.with_name(spent)} today, "
-                f"{spent / median:.1f}x its 7-day median of {measure.unit.text(median)}",
+                message=f"key {key}: {measure.labelled(measure.unit.with_name(spent), spent)} today, "
+                f"{spent / median:.1f}x its 7-day median of {measure.cell(median)}",
                 snoozed=_snoozed(snoozes.get(scope), "raised", "amber", now),
             )
             stored = tx.insert_event(event, day=today)

@@ -105,13 +105,16 @@ CAPABILITIES = Capabilities(
     ratio=Ratio("$/1M est.", "cost_est_per_1m_tokens", "cost_est", TOKEN_MEASURES, scale=1e6,
                 phrase="estimated dollars per million tokens"),
     table_measures=("input_tokens", "output_tokens", "cost", "cost_est"),
+    key_measures=("input_tokens", "output_tokens", "cost_est"),
+    key_last_used=False,
     reconcile=reconcile_stored,
 )
 """``activity`` is output tokens, not a total: a total would be dominated by cache
 reads (often several times the input at a tenth of its price), while output is
 the work the model did and the largest share of the bill. ``primary`` is the
-vendor's cost; key rows have only the estimate, so a key table sorts by
-``cost_est``. ``settle_after`` 36 h: cost rows arrive hours, sometimes a day, late.
+vendor's cost; key rows have only the estimate (``key_measures``: a key table
+shows and sorts by ``cost_est``), and the key list says nothing of last use
+(``key_last_used``). ``settle_after`` 36 h: cost rows arrive hours, sometimes a day, late.
 The ratio is on the estimate because it is the money every row has."""
 
 

@@ -32,7 +32,7 @@ class KeyScreen(DataScreen):
         caps = self.app.capabilities
         yield Static(id="summary")
         yield DailyChart(caps.shown_measures, id="chart")
-        yield ItemTable(caps, id="endpoints")
+        yield ItemTable(caps, per_key=True, id="endpoints")
 
     def on_mount(self) -> None:
         self.query_one(ItemTable).focus()
@@ -48,7 +48,7 @@ class KeyScreen(DataScreen):
         chart = self.query_one(DailyChart)
         chart.points = view.points
         chart.highlight_from = ctx.dates[0]
-        chart.metric = ctx.measure.id
+        chart.metric = self.app.capabilities.per_key().own_metric(ctx.measure.id)
         items = self.query_one(ItemTable)
         items.metric = ctx.measure.id
         items.show_items(view.items, view.totals)

@@ -2,26 +2,36 @@
 
 from __future__ import annotations
 
+from rich.table import Table
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Vertical
+from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen
-from textual.widgets import DataTable, Input, OptionList, Static
+from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 
 from usage_top.domain.format import short_key
 from usage_top.domain.capabilities import Capabilities
+from usage_top.domain.measures import EST, Figures, Measure
 from usage_top.domain.model import Usage
 
 ALL_KEYS = "__all__"
 
 
 class HelpScreen(ModalScreen[None]):
-    """Every binding of the dashboard and of its panes, with its description."""
+    """Every binding of the dashboard and of its panes, with its description.
 
-    BINDINGS = [Binding("escape,q,question_mark", "dismiss", "Close help")]
+    The listing scrolls (``↑`` ``↓`` ``j`` ``k`` ``PgUp`` ``PgDn`` ``Home`` ``End``, the
+    mouse wheel) between the title and the footer, which stay in sight: the box is
+    a fixed share of the screen, so its last line is never cut."""
+
+    BINDINGS = [
+        Binding("escape,q,question_mark", "dismiss", "Close help"),
+        Binding("j", "scroll('down')", "Scroll down", show=False),
+        Binding("k", "scroll('up')", "Scroll up", show=False),
+    ]
 
     def __init__(self, sections: list[tuple[str, list[tuple[str, str, str]]]],
                  footprint: str = "") -> None:
@@ -35,18 +45,29 @@ class HelpScreen(ModalScreen[None]):
             yield Static("usage-top · keys", id="help-title")
             if self._footprint:  # above the table, which scrolls: always in sight
                 yield Static(self._footprint, id="help-footprint")
-            table = DataTable(id="help-table", cursor_type="none", show_header=False, zebra_stripes=False)
-            yield table
+            with VerticalScroll(id="help-scroll"):
+                yield Static(self._listing(), id="help-table")
             yield Static("Esc, q or ? closes · every action is also in the command palette (Ctrl+P) · "
                          "remap a key by its name in the config file's [keymap]", id="help-footer")
 
-    def on_mount(self) -> None:
-        table = self.query_one(DataTable)
-        table.add_columns("key", "action", "name")
+    def _listing(self) -> Table:
+        """Sections of bindings: keys, what they do, and the name to remap them by."""
+        table = Table.grid(padding=(0, 2))
+        table.add_column(no_wrap=True)
+        table.add_column(ratio=1)
+        table.add_column(no_wrap=True, style="dim")
         for title, rows in self._sections:
             table.add_row(Text(title, style="bold"), "", "")
             for keys, description, name in rows:
-                table.add_row(Text(f"  {keys}", style="bold"), description, Text(name, style="dim"))
+                table.add_row(Text(f"  {keys}", style="bold"), description, name)
+        return table
+
+    def on_mount(self) -> None:
+        self.query_one("#help-scroll").focus()  # its own keys scroll it: arrows, PgDn, End
+
+    def action_scroll(self, direction: str) -> None:
+        scroll = self.query_one("#help-scroll", VerticalScroll)
+        (scroll.scroll_down if direction == "down" else scroll.scroll_up)(animate=False)
 
     def action_dismiss(self) -> None:
         self.dismiss(None)
@@ -89,9 +110,10 @@ class KeyPicker(ModalScreen[str | None]):
 
     def _label(self, row: Usage) -> Text:
         """'0••••f39    1,204 req    5,310 cred': the key, its activity and its cost."""
-        caps = self._capabilities
+        caps = self._capabilities.per_key()
         figures = [caps.measure(measure) for measure in dict.fromkeys((caps.activity, caps.primary))]
-        shown = " ".join(f"{m.text(row.figures):>9} {m.abbr or m.label.lower()}" for m in figures)
+        shown = " ".join(f"{m.unit.text(m.value(row.figures)):>9} {_short_name(m, row.figures)}"
+                         for m in figures)
         return Text(f"{short_key(row.id):<10} {shown}")
 
     @on(Input.Changed)
@@ -120,3 +142,10 @@ class KeyPicker(ModalScreen[str | None]):
 
     def action_cancel(self) -> None:
         self.dismiss(self._current)
+
+
+def _short_name(measure: Measure, figures: Figures) -> str:
+    """What follows a figure in a picker line: 'req', 'cred', or 'est.' for an estimate."""
+    if measure.estimate and measure.value(figures) is not None:
+        return EST
+    return measure.abbr or measure.label.lower()

@@ -67,9 +67,10 @@ def dashboard_view(ctx: Context, loading_key: str | None = None) -> DashboardVie
     caps, store = ctx.capabilities, ctx.store
     start, end = ctx.dates
     view = range_view(store, caps, start, end, ctx.key)
-    chart = ChartView(daily_points(ctx, ctx.chart_start, ctx.today, ctx.key), ctx.measure.id, start,
+    metric = caps.per_key().own_metric(ctx.measure.id) if ctx.key else ctx.measure.id
+    chart = ChartView(daily_points(ctx, ctx.chart_start, ctx.today, ctx.key), metric, start,
                       readings.SOURCE if caps.days_from_readings else "")
-    flagged = (set(anomalous_keys(store, caps.primary, ctx.today, ctx.anomaly_multiple))
+    flagged = (set(anomalous_keys(store, caps.per_key().primary, ctx.today, ctx.anomaly_multiple))
                if caps.key_breakdown else set())
     return DashboardView(
         cards=cards(ctx),

@@ -11,7 +11,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 from usage_top.domain.format import last_used_text, short_key
-from usage_top.domain.measures import Figures, Measure, UnitKind
+from usage_top.domain.measures import MISSING, Figures, Measure, UnitKind
 from usage_top.domain.model import DayFigures, Usage
 from usage_top.oncall.anomaly import anomalous_keys, baseline_range
 from usage_top.views.context import Context
@@ -21,14 +21,18 @@ from usage_top.views.ranges import ratio_of, share_of, sort_order
 def per_day(measure: Measure, value: float) -> str:
     """'4,450 credits/day', '$12.40/day'."""
     figure = measure.unit.rounded(value)
-    return f"{figure}/day" if measure.unit.kind is UnitKind.MONEY else f"{figure} {measure.label.lower()}/day"
+    text = f"{figure}/day" if measure.unit.kind is UnitKind.MONEY else f"{figure} {measure.label.lower()}/day"
+    return measure.labelled(text, value)
 
 
-def figures_text(ctx: Context, figures: Figures, labels: dict[str, str] | None = None) -> str:
-    """'1,234 requests, 567 credits': every shown measure with its (table) label."""
+def figures_text(ctx: Context, figures: Figures, labels: dict[str, str] | None = None,
+                 per_key: bool = False) -> str:
+    """'1,234 requests, 567 credits': every shown measure (``per_key``: every one keys
+    have) with its (table) label."""
     labels = labels or {}
     parts = []
-    for measure in ctx.capabilities.shown_measures:
+    caps = ctx.capabilities.per_key() if per_key else ctx.capabilities
+    for measure in caps.shown_measures:
         label = labels.get(measure.id)
         named = measure if label is None else Measure(measure.id, label, measure.unit, estimate=measure.estimate)
         parts.append(named.with_label(figures))
@@ -64,17 +68,17 @@ def key_view(ctx: Context, key: str, loading: bool) -> KeyView:
     row = next((r for r in store.key_breakdown(start, end, order_by=sort_order(caps)) if r.id == key), None)
     mine = row.figures if row else {}
     account = store.totals(start, end)
-    primary = ctx.primary
+    primary = caps.measure(caps.per_key().primary)
     points = tuple(store.daily_series(ctx.chart_start, ctx.today, key))
     kind = caps.dimension.kind if caps.dimension else None
     items = store.item_breakdown(kind, start, end, key, order_by=sort_order(caps)) if kind else []
     return KeyView(
         key=key,
-        figures=f"{ctx.range_label}: {figures_text(ctx, mine)}",
+        figures=f"{ctx.range_label}: {figures_text(ctx, mine, per_key=True)}",
         account_share=f"{percent_text(share_of(mine, account, primary.id))} of the account's "
                       f"{primary.label.lower()}",
-        last_used=last_used_text(row.last_used, ctx.now, ctx.tz) if row else "never",
-        burn=_burn(ctx, points),
+        last_used=_last_used(ctx, row),
+        burn=_burn(primary, ctx.today, points),
         flag=_flag(ctx, key),
         points=points,
         items=items,
@@ -83,16 +87,22 @@ def key_view(ctx: Context, key: str, loading: bool) -> KeyView:
     )
 
 
-def _burn(ctx: Context, points: tuple[DayFigures, ...]) -> str:
-    """The key's 7-day average of the primary measure (the same days the anomaly
+def _last_used(ctx: Context, row: Usage | None) -> str:
+    """When the key was last used; '—' where the vendor does not say."""
+    if not ctx.capabilities.key_last_used:
+        return MISSING
+    return last_used_text(row.last_used, ctx.now, ctx.tz) if row else "never"
+
+
+def _burn(primary: Measure, today: dt.date, points: tuple[DayFigures, ...]) -> str:
+    """The key's 7-day average of its primary measure (the same days the anomaly
     baseline uses) and what it has used so far today."""
-    primary, today = ctx.primary, ctx.today
     first, last = baseline_range(today)
     week = [p.figures.get(primary.id) or 0.0 for p in points if first <= p.day <= last]
     today_value = next((p.figures.get(primary.id) or 0.0 for p in points if p.day == today), 0.0)
     average = per_day(primary, sum(week) / len(week)) if week else per_day(primary, 0)
     return (f"Burn: {average} (average of {_days_text(first, last)}, the 7 days before "
-            f"today), {primary.unit.text(today_value)} so far today")
+            f"today), {primary.cell(today_value)} so far today")
 
 
 def _days_text(first: dt.date, last: dt.date) -> str:
@@ -102,7 +112,8 @@ def _days_text(first: dt.date, last: dt.date) -> str:
 
 
 def _flag(ctx: Context, key: str) -> str:
-    flagged = anomalous_keys(ctx.store, ctx.capabilities.primary, ctx.today, ctx.anomaly_multiple).get(key)
+    flagged = anomalous_keys(ctx.store, ctx.capabilities.per_key().primary, ctx.today,
+                             ctx.anomaly_multiple).get(key)
     if not flagged:
         return ""
     spent, median = flagged

@@ -40,9 +40,10 @@ def row_line(head: str, what: str, row: Usage, totals: Figures, capabilities: Ca
     """'<head> key key-07: 1,204 req, 5,310 cred (9.8% of cred)'; a dimension's row
     says its kind ('endpoint person-search: …'). Absent figures read '—'."""
     name = short_key(row.id) if what == "key" else (row.id or row.name)
-    parts = []
-    for measure in capabilities.shown_measures:
-        parts.append(f"{measure.text(row.figures)} {measure.abbr or measure.label.lower()}")
+    if what == "key":  # only the measures keys have, the share of the key's primary
+        capabilities = capabilities.per_key()
+        metric = capabilities.own_metric(metric)
+    parts = [measure.abbreviated(row.figures) for measure in capabilities.shown_measures]
     line = f"{head} {what} {name}: {', '.join(parts)}"
     part = share(row.figures.get(metric), totals.get(metric))
     if part is not None:

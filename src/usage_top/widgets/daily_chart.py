@@ -179,9 +179,9 @@ class DailyChart(RedrawOnChange, can_focus=True):
         known = sum(1 for point in self.points if self._measure.id in point.figures) or 1
         lines = [  # the average is over the days with a figure: absent ones are not 0
             (f"{known} days" if known < len(values) else f"{len(values)} days", axis),
-            (f"total {unit.compact(sum(values))}", ""),
-            (f"avg {unit.compact(sum(values) / known)}/day", ""),
-            (f"peak {unit.compact(values[peak])}", ""),
+            (f"total {self._measure.labelled(unit.compact(sum(values)), 0)}", ""),
+            (f"avg {self._measure.labelled(unit.compact(sum(values) / known) + '/day', 0)}", ""),
+            (f"peak {self._measure.labelled(unit.compact(values[peak]), 0)}", ""),
             (self.points[peak].day.strftime("  on %b %d"), axis),
         ]
         for row, (line, style) in zip(rows, lines):

@@ -20,7 +20,7 @@ from textual.message import Message
 
 from usage_top.domain.capabilities import Capabilities
 from usage_top.domain.format import last_used_text, short_key
-from usage_top.domain.measures import MISSING, TOKENS, Figures, Measure, UnitKind
+from usage_top.domain.measures import EST, MISSING, TOKENS, Figures, Measure, UnitKind
 from usage_top.domain.model import Usage
 from usage_top.views.ranges import ratio_of, share_of
 from usage_top.widgets.bars import bar
@@ -85,20 +85,25 @@ def percent_bar(percent: float | None, style, width: int = 6) -> Text:
 
 
 def share_label(measure: Measure) -> str:
-    """'% of credits', or '% of reqs' where the label would not fit the column."""
+    """'% of credits', or '% of reqs' ('% of $ est') where the label would not fit the column."""
     label = f"% of {measure.label.lower()}"
-    return label if len(label) <= 12 else f"% of {measure.abbr or measure.label.lower()[:5]}s"
+    if len(label) <= 12:
+        return label
+    short = measure.abbr or measure.label.lower()[:5]
+    return f"% of {short}s" if short.isalpha() else f"% of {short}"
 
 
 def figure_width(measure: Measure, narrow: bool = False) -> int:
     """Room for a figure and the space before it, by its unit: token counts run to
     hundreds of millions a month ('192,004,113'), money to '$12,345.67'; requests and
-    credits fit 8 ('1,234,567'), ``narrow`` 7 (a dimension table's activity column)."""
+    credits fit 8 ('1,234,567'), ``narrow`` 7 (a dimension table's activity column);
+    an estimate has room for the ' est.' after it."""
+    extra = len(EST) + 1 if measure.estimate else 0
     if measure.unit == TOKENS:
-        return 12
+        return 12 + extra
     if measure.unit.kind is UnitKind.MONEY:
-        return 10
-    return 8 if narrow else 9
+        return 10 + extra
+    return (8 if narrow else 9) + extra
 
 
 def header(label: str, measure: Measure, width: int) -> str:
@@ -141,7 +146,7 @@ def _figure(measure: Measure) -> Callable[[Usage], float | None]:
 
 
 def _figure_text(measure: Measure) -> Callable[[Usage], str]:
-    return lambda row: measure.unit.text(row.figures.get(measure.id))
+    return lambda row: measure.text(row.figures)
 
 
 class FiguresTable(UsageTable[Usage]):
@@ -195,9 +200,14 @@ class FiguresTable(UsageTable[Usage]):
 
 
 class ItemTable(FiguresTable):
-    """One dimension's items (endpoints, models…): name, figures, ratio, share with a bar."""
+    """One dimension's items (endpoints, models…): name, figures, ratio, share with a bar.
 
-    def __init__(self, capabilities: Capabilities, *, id: str | None = None) -> None:
+    ``per_key``: the rows are one key's, so only the measures keys have get a column
+    (``Capabilities.per_key``)."""
+
+    def __init__(self, capabilities: Capabilities, *, per_key: bool = False, id: str | None = None) -> None:
+        if per_key:
+            capabilities = capabilities.per_key()
         dimension = capabilities.dimension
         self.kind = dimension.kind if dimension else ""
         self.title = dimension.plural if dimension else "Breakdown"
@@ -227,8 +237,9 @@ class ItemTable(FiguresTable):
         return ratio_of(self._capabilities.ratio, row.figures)
 
     def _ratio_text(self, row: Usage) -> str:
-        value = self._ratio(row)
-        return MISSING if value is None else f"{value:.{self._capabilities.ratio.digits}f}"
+        ratio, value = self._capabilities.ratio, self._ratio(row)
+        text = MISSING if value is None else f"{value:.{ratio.digits}f}"
+        return self._capabilities.measure(ratio.numerator).labelled(text, value)
 
     @property
     def metric(self) -> str:
@@ -237,6 +248,7 @@ class ItemTable(FiguresTable):
 
     @metric.setter
     def metric(self, metric: str) -> None:
+        metric = self._capabilities.own_metric(metric)
         if metric != self._metric:
             self._metric = metric
             self.redraw_rows()
@@ -287,6 +299,7 @@ class KeyTable(FiguresTable):
 
     def __init__(self, capabilities: Capabilities, *, now: Callable[[], dt.datetime], tz,
                  id: str | None = None) -> None:
+        capabilities = capabilities.per_key()
         self._now, self._tz = now, tz
         self.default_sort = capabilities.primary
         self._flagged: set[str] = set()
@@ -295,18 +308,22 @@ class KeyTable(FiguresTable):
         self._haystacks_before: tuple[list[str], list[str]] = ([], [])
         """The keys and haystacks of the rows last filtered."""
         shared = [capabilities.measure(m) for m in (capabilities.activity, capabilities.primary)]
-        # Narrow: the activity share goes first, then the other measures, last used,
-        # the activity measure, the cost share; the cost stays.
+        # Narrow: a last use the vendor does not report goes first, then the activity
+        # share, the other measures, last used, the activity measure, the cost share;
+        # the cost stays.
         ranks = {m: 2 * rank for m, rank in drop_ranks(capabilities).items()}
         top = max(ranks.values())
         last_used = top - 1 if ranks[capabilities.activity] else top + 1
+        first = 1  # the activity share's rank (2*rank leaves 1 to 3 free)
+        if not capabilities.key_last_used:
+            last_used, first = 1, 2
         self.columns_spec = (
             Column("key", "Key", 11, attrgetter("id"), self._key_text, numeric=False),
             *(_figure_column(m, m.label, figure_width(m), ranks[m.id]) for m in capabilities.shown_measures),
             Column("last_used", "Last used", 10, attrgetter("last_used"), self._last_used, drop=last_used),
             *(Column(f"pct_{m.id}", f"%{m.abbr or m.label.lower()}", 7, self.share_of(m.id),
                      self._percent_text(m.id), drop=rank)
-              for m, rank in zip(shared, (1, top + 2))),
+              for m, rank in zip(shared, (first, top + 2))),
         )
         super().__init__(capabilities, id=id)
 
@@ -338,6 +355,7 @@ class KeyTable(FiguresTable):
     @metric.setter
     def metric(self, metric: str) -> None:
         """Follow the activity/cost switch when sorted by one of those two measures."""
+        metric = self._capabilities.own_metric(metric)
         pair = (self._capabilities.activity, self._capabilities.primary)
         if self.sort_measure in pair and metric != self.sort_measure:
             target = self._fallback if metric == self.default_sort and self._fallback else metric
@@ -376,6 +394,8 @@ class KeyTable(FiguresTable):
         return known
 
     def _last_used(self, row: Usage) -> str:
+        if not self._capabilities.key_last_used:
+            return MISSING
         return last_used_text(row.last_used, self._now(), self._tz)
 
     def show_keys(self, rows: list[Usage], totals: Figures) -> None:
