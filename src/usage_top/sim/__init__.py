@@ -8,7 +8,8 @@ loopback port) and the server every test runs against::
         ...  # POST server.url + "/api_keys/usage/breakdown" with DEMO_API_KEY
 """
 
-from usage_top.sim.api import DEMO_API_KEY, FREE_PLAN_KEY, RecordedRequest, Simulator
+from usage_top.sim.api import DEMO_API_KEY, FREE_PLAN_KEY, Simulator
+from usage_top.sim.harness import RecordedRequest
 from usage_top.sim.faults import Faults
 from usage_top.sim.server import SimServer
 

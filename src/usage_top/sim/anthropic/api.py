@@ -24,13 +24,13 @@ from typing import Any
 
 from usage_top.sim.anthropic import directory, reports
 from usage_top.sim.anthropic.catalogue import workspaces
-from usage_top.sim.anthropic.harness import CONTROL_PREFIX, Harness, Response, faulty
 from usage_top.sim.anthropic.query import BadRequest, Query
 from usage_top.sim.anthropic.reports import Paging
 from usage_top.sim.anthropic.usage import Usage
-from usage_top.sim.api import Exchange, RecordedRequest, json_response
+from usage_top.sim.api import Exchange
+from usage_top.sim.harness import CONTROL_PREFIX, Harness, Harnessed, Response, faulty, json_response
 from usage_top.sim.daytime import UTC
-from usage_top.sim.faults import NO_FAULTS, Faults
+from usage_top.sim.faults import NO_FAULTS
 
 ANTHROPIC_ADMIN_KEY = "sk-ant-admin01-sim-demo-0000000000000000000000000000000000000000-AAAA"
 """The simulated organisation's admin key (what ``--demo --provider anthropic`` uses)."""
@@ -62,7 +62,7 @@ INVALID_JSON_BODY = b'{"data":[{"starting_at":"2026-01-01T00:00:00Z","results":[
 """What the invalid-JSON fault sends: a report body cut off mid-way."""
 
 
-class AnthropicSimulator:
+class AnthropicSimulator(Harnessed):
     """A deterministic, seeded stand-in for Anthropic's Admin API usage and cost reports.
 
     ``clock`` returns the current aware datetime (None: real UTC time); usage is
@@ -103,37 +103,7 @@ class AnthropicSimulator:
         """The ids of the organisation's API keys."""
         return tuple(key.id for key in self.usage.keys)
 
-    # Faults and records (as the Pubrio simulator offers them) ----------------
-
-    @property
-    def faults(self) -> Faults:
-        """The faults in force (``Faults()`` once their count is used up)."""
-        return self._harness.faults
-
-    @faults.setter
-    def faults(self, faults: Faults) -> None:
-        self._harness.set_faults(faults)
-
-    def set_faults(self, faults: Faults) -> None:
-        """Install ``faults`` for the next ``faults.count`` matching requests."""
-        self._harness.set_faults(faults)
-
-    @property
-    def requests(self) -> list[RecordedRequest]:
-        """Requests answered so far, oldest first (control requests excluded)."""
-        return self._harness.requests
-
-    def request_count(self, path: str | None = None) -> int:
-        """How many requests were answered, to ``path`` or in all."""
-        return self._harness.request_count(path)
-
     # Requests ---------------------------------------------------------------
-
-    def handle(
-        self, method: str, path: str, headers: Mapping[str, str], body: bytes
-    ) -> Response:
-        """Answer one request as the vendor would (no socket-level faults)."""
-        return self.exchange(method, path, headers, body)[:3]
 
     def exchange(
         self, method: str, path: str, headers: Mapping[str, str], body: bytes

@@ -20,10 +20,10 @@ from dataclasses import dataclass
 from http import HTTPStatus
 from typing import Any
 
-from usage_top.sim.anthropic.harness import CONTROL_PREFIX, Harness, Response, faulty
-from usage_top.sim.api import Exchange, RecordedRequest, json_response
+from usage_top.sim.api import Exchange
+from usage_top.sim.harness import CONTROL_PREFIX, Harness, Harnessed, Response, faulty, json_response
 from usage_top.sim.daytime import UTC, iso_utc
-from usage_top.sim.faults import NO_FAULTS, Faults
+from usage_top.sim.faults import NO_FAULTS
 from usage_top.sim.lusha.account import WINDOW_LENGTHS, Account, Window, window_start
 from usage_top.sim.lusha.plans import PLANS, PRICING
 
@@ -98,7 +98,7 @@ def error(status: int, message: str, errors: tuple[str, ...] = (),
     return json_response(status, payload, headers)
 
 
-class LushaSimulator:
+class LushaSimulator(Harnessed):
     """A deterministic, seeded stand-in for Lusha's account usage endpoint.
 
     ``clock`` returns the current aware datetime (None: real UTC time); the
@@ -121,37 +121,7 @@ class LushaSimulator:
         """The simulator's current instant, in UTC."""
         return self._clock().astimezone(UTC)
 
-    # Faults and records (as the Pubrio simulator offers them) ----------------
-
-    @property
-    def faults(self) -> Faults:
-        """The faults in force (``Faults()`` once their count is used up)."""
-        return self._harness.faults
-
-    @faults.setter
-    def faults(self, faults: Faults) -> None:
-        self._harness.set_faults(faults)
-
-    def set_faults(self, faults: Faults) -> None:
-        """Install ``faults`` for the next ``faults.count`` matching requests."""
-        self._harness.set_faults(faults)
-
-    @property
-    def requests(self) -> list[RecordedRequest]:
-        """Requests answered so far, oldest first (control requests excluded)."""
-        return self._harness.requests
-
-    def request_count(self, path: str | None = None) -> int:
-        """How many requests were answered, to ``path`` or in all."""
-        return self._harness.request_count(path)
-
     # Requests ---------------------------------------------------------------
-
-    def handle(
-        self, method: str, path: str, headers: Mapping[str, str], body: bytes
-    ) -> Response:
-        """Answer one request as the vendor would (no socket-level faults)."""
-        return self.exchange(method, path, headers, body)[:3]
 
     def exchange(
         self, method: str, path: str, headers: Mapping[str, str], body: bytes

@@ -12,25 +12,25 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import itertools
-import json
 import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from usage_top.sim.api import JSON_TYPE, Exchange, RecordedRequest, Response, json_response
-from usage_top.sim.faults import NO_FAULTS, Faults
+from usage_top.sim.api import Exchange
+from usage_top.sim.harness import (
+    CONTROL_PREFIX, Harness, Harnessed, Response, faulty, json_response,
+)
+from usage_top.sim.faults import NO_FAULTS
 from usage_top.sim.openai import errors, listings, reports
 from usage_top.sim.openai.errors import BadRequest, openai_error
 from usage_top.sim.openai.org import Organisation
 from usage_top.sim.openai.query import KINDS, parse
-from usage_top.sim.openai.recorder import Recorder
 from usage_top.sim.openai.usage import Traffic
 from usage_top.sim.ratelimit import SOFT_LIMIT, RateWindow
 
 DEMO_ADMIN_KEY = "sk-admin-sim-demo"
 DEMO_PROJECT_KEY = "sk-proj-sim-demo-not-an-admin-key"
 API_PREFIX = "/v1"
-CONTROL_PREFIX = "/_sim/"
 USAGE_SCOPE = "api.usage.read"
 MANAGEMENT_SCOPE = "api.management.read"
 INVALID_JSON_BODY = b'{"object":"page","data":[{"object":"bucket","start_time":'
@@ -39,7 +39,7 @@ INVALID_JSON_BODY = b'{"object":"page","data":[{"object":"bucket","start_time":'
 Route = Callable[[list[str], str, dt.datetime], dict[str, Any]]
 
 
-class OpenAISimulator:
+class OpenAISimulator(Harnessed):
     """A deterministic, seeded stand-in for OpenAI's organisation admin API.
 
     seed: picks every id and figure; the same seed and clock give the same bytes.
@@ -73,7 +73,7 @@ class OpenAISimulator:
         self.traffic = Traffic(self.org, seed)
         self.pagination = pagination
         self._window = RateWindow(rate_limit or SOFT_LIMIT, enforce=rate_limit is not None)
-        self._recorder = Recorder()
+        self._harness = Harness()
         self._serial = itertools.count()
 
     def now(self) -> dt.datetime:
@@ -91,41 +91,7 @@ class OpenAISimulator:
             raise ValueError(f"pagination must be one of {modes}, not {mode!r}")
         self._pagination = mode
 
-    # Faults and records (as the Pubrio simulator) ----------------------------
-
-    @property
-    def faults(self) -> Faults:
-        return self._recorder.faults
-
-    @faults.setter
-    def faults(self, faults: Faults) -> None:
-        self.set_faults(faults)
-
-    def set_faults(self, faults: Faults) -> None:
-        """Install ``faults`` for the next ``faults.count`` matching requests.
-
-        ``Faults.paths`` match the full path, e.g. ``/v1/organization/costs``.
-        """
-        self._recorder.set_faults(faults)
-
-    @property
-    def requests(self) -> list[RecordedRequest]:
-        """Requests answered so far, oldest first (control requests excluded)."""
-        return self._recorder.requests
-
-    def request_count(self, path: str | None = None) -> int:
-        """How many requests were answered, to ``path`` (without its query) or in all."""
-        counts = self._recorder.counts()
-        return counts.get(path, 0) if path else sum(counts.values())
-
     # Requests ----------------------------------------------------------------
-
-    def handle(
-        self, method: str, path: str, headers: Mapping[str, str], body: bytes
-    ) -> Response:
-        """Answer one request as the vendor would (no socket-level faults)."""
-        status, response_headers, response_body, _ = self.exchange(method, path, headers, body)
-        return status, response_headers, response_body
 
     def exchange(
         self, method: str, path: str, headers: Mapping[str, str], body: bytes
@@ -137,15 +103,15 @@ class OpenAISimulator:
         arrived = time.monotonic()
         faults = NO_FAULTS
         if self._window.admit(arrived):
-            faults = self._recorder.draw_faults(path)
-            response = _faulty(faults) or self._answer(method.upper(), path, query, headers)
+            faults = self._harness.draw(path)
+            response = faulty(faults, _fault_error, INVALID_JSON_BODY) or self._answer(method.upper(), path, query, headers)
         else:
             retry = {"Retry-After": str(self._window.reset_after(arrived))}
             response = _rate_limited(retry)
         response[1].update(self._common_headers())
         if faults.ratelimit_headers:
             response[1].update(self._ratelimit_headers(arrived))
-        self._recorder.record(arrived, method, path, response[0])
+        self._harness.record(method, path, response[0], arrived)
         return Exchange(*response, faults)
 
     def _common_headers(self) -> dict[str, str]:
@@ -231,33 +197,14 @@ class OpenAISimulator:
     # Control (out-of-process tests) -----------------------------------------
 
     def _control(self, method: str, path: str, body: bytes) -> Response:
-        """``/_sim/faults`` and ``/_sim/pagination`` (GET reads, POST sets), ``GET /_sim/stats``."""
-        method = method.upper()
-        try:
-            if method == "POST" and path == "/_sim/faults":
-                self.set_faults(Faults.from_dict(_json_object(body)))
-            elif method == "POST" and path == "/_sim/pagination":
-                self.pagination = _json_object(body).get("mode", "")
-        except ValueError as bad:
-            return openai_error(400, str(bad))
-        if method in ("GET", "POST") and path == "/_sim/faults":
-            return json_response(200, {"faults": self.faults.to_dict()})
-        if method in ("GET", "POST") and path == "/_sim/pagination":
-            return json_response(200, {"mode": self.pagination})
-        if method == "GET" and path == "/_sim/stats":
-            counts = self._recorder.counts()
-            return json_response(200, {"total": sum(counts.values()), "requests": counts})
-        return openai_error(404, f"Invalid URL ({method} {path})")
+        """The harness's controls, and ``/_sim/pagination`` (GET reads, POST sets)."""
+        return self._harness.control(method, path, body, {"/_sim/pagination": self._paging},
+                                     error=lambda status, message: openai_error(status, message))
 
-
-def _json_object(body: bytes) -> dict[str, Any]:
-    try:
-        value = json.loads(body or b"{}")
-    except ValueError:
-        raise ValueError("the body must be a JSON object") from None
-    if not isinstance(value, dict):
-        raise ValueError("the body must be a JSON object")
-    return value
+    def _paging(self, payload: dict[str, Any] | None) -> dict[str, str]:
+        if payload is not None:
+            self.pagination = payload.get("mode", "")
+        return {"mode": self.pagination}
 
 
 def _rate_limited(headers: Mapping[str, str]) -> Response:
@@ -271,19 +218,12 @@ def _duration(seconds: int) -> str:
     return f"{seconds // 60}m{seconds % 60}s" if seconds >= 60 else f"{seconds}s"
 
 
-def _faulty(faults: Faults) -> Response | None:
-    """The response a status, body or invalid-JSON fault replaces the answer with."""
-    retry = {"Retry-After": faults.retry_after} if faults.retry_after else {}
-    if faults.body is not None:
-        return faults.status or 200, {"Content-Type": JSON_TYPE, **retry}, faults.body.encode()
-    if faults.status == 429:
+def _fault_error(status: int, retry: Mapping[str, str]) -> Response:
+    """The vendor's error body for a status fault."""
+    if status == 429:
         return _rate_limited(retry)
-    if faults.status == 503:
+    if status == 503:
         return openai_error(503, errors.OVERLOADED, type="server_error", headers=retry)
-    if faults.status and faults.status >= 500:
-        return openai_error(faults.status, errors.SERVER_ERROR, type="server_error", headers=retry)
-    if faults.status:
-        return openai_error(faults.status, f"HTTP {faults.status}", headers=retry)
-    if faults.invalid_json:
-        return 200, {"Content-Type": JSON_TYPE}, INVALID_JSON_BODY
-    return None
+    if status >= 500:
+        return openai_error(status, errors.SERVER_ERROR, type="server_error", headers=retry)
+    return openai_error(status, f"HTTP {status}", headers=retry)

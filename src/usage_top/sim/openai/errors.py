@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from usage_top.sim.api import Response, json_response
+from usage_top.sim.harness import Response, json_response
 
 INVALID_REQUEST = "invalid_request_error"
 NO_API_KEY = (

@@ -2,9 +2,8 @@
 
 Installed faults with their use-up count, the record of answered requests and
 the ``/_sim/`` control endpoints work the same for every vendor; only the shape
-of an error body differs, so callers pass their own error builder. The Pubrio
-simulator keeps its own copy of this logic; the Anthropic and Lusha simulators
-share this one (Lusha imports it from here).
+of an error body differs, so callers pass their own error builder. Every
+simulator holds a ``Harness`` and offers it to tests through ``Harnessed``.
 """
 
 from __future__ import annotations
@@ -14,14 +13,37 @@ import threading
 import time
 from collections import Counter, deque
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, NamedTuple
 
-from usage_top.sim.api import JSON_TYPE, RecordedRequest, json_response
 from usage_top.sim.faults import NO_FAULTS, Faults
 
 Response = tuple[int, dict[str, str], bytes]
 ErrorBuilder = Callable[[int, Mapping[str, str]], Response]
 """Builds the vendor's error response for a status (with extra headers)."""
+ControlError = Callable[[int, str], Response]
+"""Builds the answer to a bad control request (status, message)."""
+JSON_TYPE = "application/json; charset=utf-8"
+
+
+class RecordedRequest(NamedTuple):
+    """A request the simulator answered; ``time`` is ``time.monotonic()`` at arrival."""
+
+    time: float
+    method: str
+    path: str
+    status: int
+
+
+def json_response(
+    status: int, payload: Any, headers: Mapping[str, str] | None = None
+) -> Response:
+    """A JSON response with the vendor's content type."""
+    body = json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode()
+    return status, {"Content-Type": JSON_TYPE, **(headers or {})}, body
+
+
+def _control_error(status: int, message: str) -> Response:
+    return json_response(status, {"error": message})
 
 CONTROL_PREFIX = "/_sim/"
 RECORD_LIMIT = 10_000
@@ -77,22 +99,33 @@ class Harness:
         with self._lock:
             return self._counts[path] if path else sum(self._counts.values())
 
-    def record(self, method: str, path: str, status: int) -> None:
-        """Note one answered request (arrival in ``time.monotonic()`` terms)."""
+    def counts(self) -> dict[str, int]:
+        """Requests answered per path."""
         with self._lock:
-            self._records.append(RecordedRequest(time.monotonic(), method, path, status))
+            return dict(self._counts)
+
+    def record(self, method: str, path: str, status: int, arrived: float | None = None) -> None:
+        """Note one answered request (``arrived``: ``time.monotonic()`` at arrival, now
+        by default)."""
+        arrived = time.monotonic() if arrived is None else arrived
+        with self._lock:
+            self._records.append(RecordedRequest(arrived, method, path, status))
             self._counts[path] += 1
 
     # Control ----------------------------------------------------------------
 
     def control(
-        self, method: str, path: str, body: bytes, extra: Mapping[str, Callable[..., Any]]
+        self, method: str, path: str, body: bytes,
+        extra: Mapping[str, Callable[..., Any]] | None = None,
+        error: ControlError = _control_error,
     ) -> Response:
         """``/_sim/faults`` (GET reads, POST sets), ``GET /_sim/stats`` and ``extra``.
 
         ``extra`` maps a control path to a function taking the decoded POST body
         (or None on GET) and returning the JSON to answer; ValueError is a 400.
+        ``error`` writes a bad control request's answer in the vendor's shape.
         """
+        extra = extra or {}
         method = method.upper()
         try:
             payload = _json_body(body) if method == "POST" else None
@@ -101,14 +134,49 @@ class Harness:
                     self.set_faults(Faults.from_dict(payload))
                 return json_response(200, {"faults": self.faults.to_dict()})
             if path == "/_sim/stats" and method == "GET":
-                with self._lock:
-                    counts = dict(self._counts)
+                counts = self.counts()
                 return json_response(200, {"total": sum(counts.values()), "requests": counts})
             if path in extra and method in ("GET", "POST"):
                 return json_response(200, extra[path](payload))
         except ValueError as bad:
-            return json_response(400, {"error": str(bad)})
-        return json_response(404, {"error": f"Not found: {path}"})
+            return error(400, str(bad))
+        return error(404, f"Not found: {path}")
+
+
+class Harnessed:
+    """What a simulator offers tests about its faults and records (its ``_harness``),
+    and ``handle``, for a simulator whose ``exchange`` answers a request."""
+
+    _harness: Harness
+
+    def handle(
+        self, method: str, path: str, headers: Mapping[str, str], body: bytes
+    ) -> Response:
+        """Answer one request as the vendor would (no socket-level faults)."""
+        return self.exchange(method, path, headers, body)[:3]  # type: ignore[attr-defined]
+
+    @property
+    def faults(self) -> Faults:
+        """The faults in force (``Faults()`` once their count is used up)."""
+        return self._harness.faults
+
+    @faults.setter
+    def faults(self, faults: Faults) -> None:
+        self._harness.set_faults(faults)
+
+    def set_faults(self, faults: Faults) -> None:
+        """Install ``faults`` for the next ``faults.count`` matching requests
+        (``Faults.paths`` match the path without its query)."""
+        self._harness.set_faults(faults)
+
+    @property
+    def requests(self) -> list[RecordedRequest]:
+        """Requests answered so far, oldest first (control requests excluded)."""
+        return self._harness.requests
+
+    def request_count(self, path: str | None = None) -> int:
+        """How many requests were answered, to ``path`` (without its query) or in all."""
+        return self._harness.request_count(path)
 
 
 def _json_body(body: bytes) -> dict[str, Any]:
