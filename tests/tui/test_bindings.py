@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pytest
+
 from usage_top.domain.format import short_key
 from usage_top.domain.periods import Range
 from usage_top.tui.screens import HelpScreen, KeyPicker
@@ -307,3 +309,35 @@ async def test_keymap_from_the_config_remaps_bindings(make_app):
         assert any("bogus" in str(n.message) for n in pilot.app._notifications)
         billing_row = next(row for _, rows in pilot.app._help_sections() for row in rows if row[2] == "billing")
         assert billing_row[0] == "B"
+
+
+@pytest.mark.parametrize("size", [(120, 36), (80, 24)])
+async def test_help_scrolls_to_its_last_line_and_keeps_its_footer_in_sight(make_app, size):
+    """``?`` lists more than fits: Down, PgDn and End scroll it, Home comes back, and the
+    footer line stays whole inside the box (it was cut at 36 rows, and End did nothing)."""
+    from textual.containers import VerticalScroll
+
+    async with make_app().run_test(size=size) as pilot:
+        await settle(pilot)
+        await pilot.press("question_mark")
+        await pilot.pause()
+        screen = pilot.app.screen
+        listing = screen.query_one("#help-scroll", VerticalScroll)
+        assert listing.max_scroll_y > 0  # more bindings than rows: it must scroll
+        await pilot.press("down")
+        await pilot.pause()
+        assert listing.scroll_y == 1
+        await pilot.press("pagedown")
+        await pilot.pause()
+        assert listing.scroll_y > 1
+        await pilot.press("end")
+        await pilot.pause()
+        assert listing.scroll_y == listing.max_scroll_y
+        last_line = listing.query_one("#help-table").region.bottom - 1
+        assert listing.region.y <= last_line < listing.region.bottom  # the last row in view
+        box, footer = screen.query_one("#help-box").region, screen.query_one("#help-footer").region
+        assert box.contains_region(footer) and footer.bottom <= size[1]
+        assert "[keymap]" in str(screen.query_one("#help-footer").render())
+        await pilot.press("home")
+        await pilot.pause()
+        assert listing.scroll_y == 0

@@ -48,7 +48,8 @@ class HelpScreen(ModalScreen[None]):
             with VerticalScroll(id="help-scroll"):
                 yield Static(self._listing(), id="help-table")
             yield Static("Esc, q or ? closes · every action is also in the command palette (Ctrl+P) · "
-                         "remap a key by its name in the config file's [keymap]", id="help-footer")
+                         "remap a key by its name in the config file's [keymap]", id="help-footer",
+                         markup=False)
 
     def _listing(self) -> Table:
         """Sections of bindings: keys, what they do, and the name to remap them by."""
