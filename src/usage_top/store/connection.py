@@ -3,14 +3,15 @@
 One collector process writes while TUI viewers read the same file, so the file
 is in WAL mode (readers never block the writer nor each other) and every
 connection waits up to ``busy_timeout`` for a lock instead of failing at once.
+The store talks to a plain ``sqlite3`` connection: a wrapper library would cost
+the dashboard's start-up its import (sqlite-utils brings click, pluggy and
+dateutil) for the few statements it runs.
 """
 
 from __future__ import annotations
 
 import sqlite3
 from pathlib import Path
-
-import sqlite_utils
 
 from usage_top.store import schema
 from usage_top.store.errors import StoreError, sqlite_errors
@@ -58,7 +59,7 @@ _SETTINGS = (
 )
 
 
-def open_database(path: Path) -> sqlite_utils.Database:
+def open_database(path: Path) -> sqlite3.Connection:
     """Open (creating if needed) the usage-top database at ``path``.
 
     The connection is in autocommit mode (``isolation_level=None``) so that the
@@ -76,19 +77,18 @@ def open_database(path: Path) -> sqlite_utils.Database:
         conn = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
     try:
         with sqlite_errors(path):
-            db = sqlite_utils.Database(conn, execute_plugins=False)
-            db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-            if schema.check_compatible(db, path) < schema.SCHEMA_VERSION:
-                check_structure(db, path)  # a migration is about to write
+            conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+            if schema.check_compatible(conn, path) < schema.SCHEMA_VERSION:
+                check_structure(conn, path)  # a migration is about to write
             for setting in _SETTINGS:
-                db.execute(setting)
-            schema.migrate(db, path)
+                conn.execute(setting)
+            schema.migrate(conn, path)
     except BaseException:
         conn.close()
         raise
-    return db
+    return conn
 
-def check_structure(db: sqlite_utils.Database, path: Path) -> None:
+def check_structure(db: sqlite3.Connection, path: Path) -> None:
     """Refuse a damaged file before writing to it (only reads; see QUICK_CHECK_MAX_BYTES)."""
     try:
         size = path.stat().st_size

@@ -8,10 +8,9 @@ API key from it (the collector's errors never include one).
 from __future__ import annotations
 
 import datetime as dt
+import sqlite3
 from dataclasses import dataclass, replace
 from typing import Literal
-
-from sqlite_utils import Database
 
 from usage_top.store.codec import ts_from_db, ts_to_db
 
@@ -38,33 +37,31 @@ class PollRecord:
         return round((self.finished_at - self.started_at).total_seconds() * 1000)
 
 
-def insert_poll(db: Database, poll: PollRecord) -> PollRecord:
+def insert_poll(db: sqlite3.Connection, poll: PollRecord) -> PollRecord:
     """Store ``poll`` and return it with its id."""
-    table = db["poll"].insert(
-        {
-            "started_at": ts_to_db(poll.started_at),
-            "finished_at": ts_to_db(poll.finished_at),
-            "outcome": poll.outcome,
-            "latency_ms": poll.latency_ms,
-            "error": poll.error,
-            "requests": poll.requests,
-        }
+    cursor = db.execute(
+        "INSERT INTO poll (started_at, finished_at, outcome, latency_ms, error, requests) "
+        "VALUES (?, ?, ?, ?, ?, ?)",
+        (ts_to_db(poll.started_at), ts_to_db(poll.finished_at), poll.outcome,
+         poll.latency_ms, poll.error, poll.requests),
     )
-    return replace(poll, id=table.last_pk)
+    return replace(poll, id=cursor.lastrowid)
 
 
-def last_poll(db: Database) -> PollRecord | None:
+def last_poll(db: sqlite3.Connection) -> PollRecord | None:
     return _first(db, "SELECT * FROM poll ORDER BY id DESC LIMIT 1")
 
 
-def last_success(db: Database) -> PollRecord | None:
+def last_success(db: sqlite3.Connection) -> PollRecord | None:
     return _first(db, "SELECT * FROM poll WHERE outcome = 'ok' ORDER BY id DESC LIMIT 1")
 
 
-def _first(db: Database, sql: str) -> PollRecord | None:
-    row = next(db.query(sql), None)
+def _first(db: sqlite3.Connection, sql: str) -> PollRecord | None:
+    cursor = db.execute(sql)
+    row = cursor.fetchone()
     if row is None:
         return None
+    row = dict(zip((column[0] for column in cursor.description), row, strict=True))
     return PollRecord(
         started_at=ts_from_db(row["started_at"]),
         finished_at=ts_from_db(row["finished_at"]),
@@ -93,7 +90,7 @@ DAY_OF_POLLS = 86_400 // 5 + 1
 the newest poll the log is read, so the cost does not grow with its age."""
 
 
-def footprint(db: Database, now: dt.datetime) -> Footprint:
+def footprint(db: sqlite3.Connection, now: dt.datetime) -> Footprint:
     """The poll log's requests in the hour and the day before ``now``."""
     hour, day = ts_to_db(now - dt.timedelta(hours=1)), ts_to_db(now - dt.timedelta(days=1))
     recent = db.execute(

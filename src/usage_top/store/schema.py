@@ -39,9 +39,8 @@ foreign keys hold throughout.
 
 from __future__ import annotations
 
+import sqlite3
 from pathlib import Path
-
-from sqlite_utils import Database
 
 from usage_top.store.errors import StoreError
 from usage_top.store.migration_v5 import V5
@@ -204,7 +203,7 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (_V1, _V2, _V3, _V4, V5)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
-def check_compatible(db: Database, path: Path) -> int:
+def check_compatible(db: sqlite3.Connection, path: Path) -> int:
     """Return the file's schema version, refusing files usage-top must not touch.
 
     Only reads: on a file that is not SQLite the first read raises, before
@@ -212,7 +211,7 @@ def check_compatible(db: Database, path: Path) -> int:
     """
     version = db.execute("PRAGMA user_version").fetchone()[0]
     app_id = db.execute("PRAGMA application_id").fetchone()[0]
-    if app_id != APPLICATION_ID and (app_id or version or db.table_names()):
+    if app_id != APPLICATION_ID and (app_id or version or _has_tables(db)):
         raise StoreError(f"{path} is an SQLite database of another program; it was left untouched")
     if version > SCHEMA_VERSION:
         raise StoreError(
@@ -222,7 +221,11 @@ def check_compatible(db: Database, path: Path) -> int:
     return version
 
 
-def migrate(db: Database, path: Path) -> None:
+def _has_tables(db: sqlite3.Connection) -> bool:
+    return db.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' LIMIT 1").fetchone() is not None
+
+
+def migrate(db: sqlite3.Connection, path: Path) -> None:
     """Apply the missing migrations in one write transaction.
 
     The version is read again under the write lock, because another process may
@@ -238,7 +241,8 @@ def migrate(db: Database, path: Path) -> None:
                 db.execute(statement)
         db.execute(f"PRAGMA application_id = {APPLICATION_ID}")
         db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
-        db.commit()
+        db.execute("COMMIT")
     except BaseException:
-        db.rollback()
+        if db.in_transaction:
+            db.execute("ROLLBACK")
         raise

@@ -56,8 +56,7 @@ class Store:
         """
         self.path = Path(path) if path is not None else default_db_path()
         self._wal = Path(f"{self.path}-wal")
-        self._db = open_database(self.path)
-        self._conn = self._db.conn
+        self._conn = open_database(self.path)
         self._lock = threading.RLock()
         self._corrupt = False
         """Set once SQLite reports damage: from then on nothing is written to the file."""
@@ -94,7 +93,7 @@ class Store:
             except sqlite3.Error:
                 pass
             finally:
-                self._db.close()
+                self._conn.close()
 
     # Writing
 
@@ -108,7 +107,7 @@ class Store:
         with self._write() as conn:
             changes_before = conn.total_changes
             write_result(conn, self._ids, result)
-            stored = polls.insert_poll(self._db, poll) if poll is not None else None
+            stored = polls.insert_poll(self._conn, poll) if poll is not None else None
             if conn.total_changes - changes_before > _REANALYZE_AFTER_ROWS:
                 conn.execute("ANALYZE")
         return stored
@@ -124,7 +123,7 @@ class Store:
         """Log a poll on its own, typically a failed one that fetched nothing."""
         poll = PollRecord(started_at, finished_at, outcome, error, requests)
         with self._write():
-            return polls.insert_poll(self._db, poll)
+            return polls.insert_poll(self._conn, poll)
 
     @contextmanager
     def alert_transaction(self) -> Iterator[AlertTransaction]:
@@ -277,16 +276,16 @@ class Store:
 
     def last_poll(self) -> PollRecord | None:
         with self._read():
-            return polls.last_poll(self._db)
+            return polls.last_poll(self._conn)
 
     def last_success(self) -> PollRecord | None:
         with self._read():
-            return polls.last_success(self._db)
+            return polls.last_success(self._conn)
 
     def footprint(self, now: dt.datetime) -> polls.Footprint:
         """The requests usage-top made in the hour and the day before ``now``."""
         with self._read():
-            return polls.footprint(self._db, now)
+            return polls.footprint(self._conn, now)
 
     def has_data(self) -> bool:
         with self._read() as conn:
@@ -350,7 +349,7 @@ class Store:
                 raise StoreError(f"{self.path} is damaged; nothing more is written to it",
                                  corrupt=True)
             if not self._checked:
-                check_structure(self._db, self.path)
+                check_structure(self._conn, self.path)
                 self._checked = True
             self._conn.execute("BEGIN IMMEDIATE")
             try:
