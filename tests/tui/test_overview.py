@@ -35,9 +35,18 @@ def make_overview(isolated_env, clock, monkeypatch):
 
 
 async def _ready(pilot) -> None:
-    """Every account polled once; the alert toasts (their own test) dismissed."""
-    await settle(pilot)
-    pilot.app.clear_notifications()
+    """Every account polled (each has an outcome, none is in flight) and the screen caught
+    up; the alert toasts (their own test) dismissed. Waits on that condition, a bounded
+    number of rounds, never on the wall clock."""
+    app = pilot.app
+    for _ in range(200):
+        await settle(pilot)
+        if set(app.outcomes) == set(app.fleet) and not app.polls_in_flight:
+            break
+    else:
+        pytest.fail(f"polls never finished: outcomes {sorted(app.outcomes)}, "
+                    f"in flight {sorted(app.polls_in_flight)}")
+    app.clear_notifications()
     await pilot.pause()
 
 
@@ -101,7 +110,7 @@ async def test_sorting_cycles_the_orders(make_overview):
         for _ in range(2):
             await pilot.press("s")
         await pilot.pause()
-        assert app.screen.query_one(AccountTable).sort == "name"
+        assert app.screen.query_one(AccountTable).order == "name"
         assert _rows(app) == ["anthropic", "openai", "pubrio"]
 
 
@@ -128,3 +137,112 @@ async def test_a_failing_account_shows_its_error_and_the_others_stay_live(make_o
         assert rows["openai"].error and rows["pubrio"].error is None
         assert rows["pubrio"].updated == clock.now and rows["anthropic"].updated == clock.now
         assert rows["openai"].updated < clock.now  # its last good data, with its age
+
+
+def _columns(app) -> list[str]:
+    return [column.label.plain for column in app.screen.query_one(AccountTable).ordered_columns]
+
+
+def _cursor_account(app) -> str:
+    table = app.screen.query_one(AccountTable)
+    return table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
+
+
+async def test_the_columns_follow_the_layout_when_the_terminal_is_resized(make_overview):
+    """No poll in between: the compact columns come with the compact layout."""
+    app = make_overview()
+    async with app.run_test(size=WIDE) as pilot:
+        await _ready(pilot)
+        wide = _columns(app)
+        assert "Provider" in wide and "Burn" in wide
+        await pilot.resize_terminal(*NARROW)
+        await pilot.pause()
+        assert app.screen.has_class("-compact")
+        assert _columns(app) == ["Account", "Worst scope", "Used", "Today", "Outlook", "Data",
+                                 "State"]
+        await pilot.resize_terminal(*WIDE)
+        await pilot.pause()
+        assert _columns(app) == wide
+
+
+async def test_the_cursor_stays_on_its_account_through_polls_and_orders(make_overview, clock):
+    app = make_overview()
+    async with app.run_test(size=WIDE) as pilot:
+        await _ready(pilot)
+        table = app.screen.query_one(AccountTable)
+        table.move_cursor(row=_rows(app).index("openai"))
+        before = _rows(app)
+        for _ in range(3):  # worst → runs out → name: openai moves
+            await pilot.press("s")
+            await pilot.pause()
+            assert _cursor_account(app) == "openai"
+        assert _rows(app) != before
+        clock.advance(minutes=10)
+        await pilot.press("r")
+        await _ready(pilot)
+        assert _cursor_account(app) == "openai"
+        await pilot.press("enter")
+        await settle(pilot)
+        assert app.current == "openai"
+
+
+async def test_a_refresh_updates_the_cells_in_place(make_overview, clock):
+    """A poll changes figures, not the table: the same rows and columns, new cells."""
+    app = make_overview()
+    async with app.run_test(size=WIDE) as pilot:
+        await _ready(pilot)
+        table = app.screen.query_one(AccountTable)
+        rows, columns = dict(table.rows), dict(table.columns)
+        today = table.get_cell("pubrio", "Today").plain
+        clock.advance(minutes=10)
+        await pilot.press("r")
+        await _ready(pilot)
+        assert table.get_cell("pubrio", "Today").plain != today
+        assert all(table.rows[key] is row for key, row in rows.items())  # not rebuilt
+        assert all(table.columns[key] is column for key, column in columns.items())
+
+
+def _offered(app) -> set[str]:
+    """The actions the current screen's footer and keys offer."""
+    return {active.binding.action for active in app.screen.active_bindings.values()}
+
+
+async def test_the_overview_offers_only_the_keys_that_work_there(make_overview):
+    app = make_overview()
+    async with app.run_test(size=WIDE) as pilot:
+        await _ready(pilot)
+        offered = _offered(app)
+        assert {"quit", "help", "toggle_pause", "poll_now", "sort(1)", "sort(-1)",
+                "select_cursor"} <= offered
+        dashboard_only = {"set_range('today')", "pick_key", "toggle_metric", "billing", "events",
+                          "scope", "copy_line", "export('csv')", "history(-1)"}
+        assert not offered & dashboard_only
+        range_ = app.range_
+        await pilot.press("1", "c", "b")  # nothing happens: no range, metric or billing here
+        await pilot.pause()
+        assert isinstance(app.screen, OverviewScreen) and app.range_ is range_
+        await pilot.press("enter")
+        await settle(pilot)
+        assert dashboard_only - {"history(-1)"} <= _offered(app)  # all there on a dashboard
+
+
+async def test_the_help_lists_the_overview_keys(make_overview):
+    from usage_top.tui.screens import HelpScreen
+
+    from .conftest import svg_rows
+
+    app = make_overview()
+    async with app.run_test(size=WIDE) as pilot:
+        await _ready(pilot)
+        await pilot.press("question_mark")
+        await pilot.pause()
+        assert isinstance(app.screen, HelpScreen)
+        await pilot.press("end")
+        await pilot.pause()
+        text = "\n".join(svg_rows(app.export_screenshot()))
+        assert "Overview of the accounts" in text
+        for keys, what, name in (("s", "Sort", "overview_sort"), ("S", "Sort back",
+                                 "overview_sort_back"), ("⏎", "Open", "overview_open")):
+            cells = [part.split() for line in text.splitlines() for part in line.split("│")
+                     if name in part.split()]  # the help box's rows, without its borders
+            assert [keys, *what.split(), name] in cells, (name, cells)

@@ -18,12 +18,11 @@ from textual import work
 from textual.timer import Timer
 
 from usage_top.store import StoreError
-from usage_top.tui.overview import OverviewScreen
-from usage_top.views.overview import AccountSource, OverviewView, overview_view
 
 if TYPE_CHECKING:
     from usage_top.pipeline.collector import PollOutcome
     from usage_top.pipeline.fleet import Fleet
+    from usage_top.views.overview import OverviewView
     from usage_top.widgets.status_bar import Status
 
 
@@ -43,7 +42,16 @@ class AccountsMixin:
 
     @property
     def on_overview(self) -> bool:
+        if self.fleet is None:  # one account: no overview (nor its import at start-up)
+            return False
+        from usage_top.tui.overview import OverviewScreen
+
         return isinstance(self.screen, OverviewScreen)
+
+    @property
+    def polls_in_flight(self) -> frozenset[str]:
+        """The accounts being polled right now."""
+        return frozenset(self._account_polls)
 
     def use_account(self, name: str) -> None:
         """Make ``name`` the account the screens read."""
@@ -161,6 +169,8 @@ class AccountsMixin:
 
     def overview(self, now: dt.datetime, sort: str) -> OverviewView:
         """The overview's rows: one snapshot of each account's file."""
+        from usage_top.views.overview import AccountSource, overview_view
+
         sources = []
         for name, runtime in self.fleet.runtimes.items():
             reader = self.account_reader(name)

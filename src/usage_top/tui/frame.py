@@ -55,6 +55,10 @@ class DataScreen(Screen):
         """Build this screen's view model from ``ctx`` and push it to the widgets."""
         raise NotImplementedError
 
+    def compact_changed(self, compact: bool) -> None:
+        """The layout just turned compact (or wide again): a screen whose content, not
+        only its CSS, depends on it (the overview's columns) redraws it here."""
+
     def show_status(self, status: Status, now: dt.datetime) -> None:
         for bar in self.query(StatusBar):  # none yet while the screen is being composed
             bar.status = status

@@ -46,6 +46,8 @@ class AccountTable(DataTable):
     """
 
     BINDINGS = [
+        Binding("enter", "select_cursor", "Open", tooltip="This account's dashboard (Esc comes "
+                "back)", id="overview_open"),
         Binding("s", "sort(1)", "Sort", tooltip="Order by the next criterion", id="overview_sort"),
         Binding("S", "sort(-1)", "Sort back", show=False, id="overview_sort_back"),
         Binding("j", "cursor_down", "Down", show=False),
@@ -54,25 +56,48 @@ class AccountTable(DataTable):
 
     def __init__(self, **kwargs) -> None:
         super().__init__(cursor_type="row", zebra_stripes=False, **kwargs)
-        self.sort = SORTS[0]
+        self.order = SORTS[0]
+        """The order ``s`` chose (one of ``views.overview.SORTS``)."""
+        self._columns: tuple[str, ...] = ()
 
     def action_sort(self, step: int) -> None:
-        self.sort = SORTS[(SORTS.index(self.sort) + step) % len(SORTS)]
+        self.order = SORTS[(SORTS.index(self.order) + step) % len(SORTS)]
         self.app.refresh_view()
 
     def show(self, view: OverviewView, now: dt.datetime, compact: bool) -> None:
-        """The rows, keeping the cursor on the account it was on."""
+        """The rows in the view's order, the cursor kept on the account it was on.
+
+        The same accounts under the same columns are updated in place, cell by
+        changed cell: a table cleared and refilled is drawn with label-wide columns
+        until its next idle, and a row selected meanwhile may not be there. Only
+        another set of columns (the layout turned compact or wide) or of accounts
+        rebuilds it."""
         columns = _COMPACT if compact else _WIDE
+        names = [row.name for row in view.rows]
         selected = self._selected()
-        self.clear(columns=True)  # the widths follow the rows: a column fits what it holds
-        self.add_columns(*columns)
+        if columns != self._columns or set(names) != {key.value for key in self.rows}:
+            self._rebuild(view, now, columns)
+        else:
+            for row in view.rows:
+                cells = self._cells(row, now)
+                for name in columns:
+                    if not _same(self.get_cell(row.name, name), cells[name]):
+                        self.update_cell(row.name, name, cells[name], update_width=True)
+            if [row.key.value for row in self.ordered_rows] != names:
+                position = {name: index for index, name in enumerate(names)}
+                DataTable.sort(self, "Account", key=lambda cell: position[cell.plain])
+        if selected in names and self.cursor_row != names.index(selected):
+            self.move_cursor(row=names.index(selected), animate=False)
+        self.border_title = f"Accounts · sorted by {self.order}"
+
+    def _rebuild(self, view: OverviewView, now: dt.datetime, columns: tuple[str, ...]) -> None:
+        self.clear(columns=True)
+        for name in columns:
+            self.add_column(name, key=name)
         for row in view.rows:
             cells = self._cells(row, now)
             self.add_row(*(cells[name] for name in columns), key=row.name)
-        names = [row.name for row in view.rows]
-        if selected in names:
-            self.move_cursor(row=names.index(selected), animate=False)
-        self.border_title = f"Accounts · sorted by {self.sort}"
+        self._columns = columns
 
     def _selected(self) -> str | None:
         if not self.row_count:
@@ -116,6 +141,14 @@ class AccountTable(DataTable):
         }
 
 
+def _same(shown: object, new: object) -> bool:
+    """The cell already reads and looks like this (rich's ``Text ==`` ignores its style)."""
+    if isinstance(shown, Text) and isinstance(new, Text):
+        return (shown.plain, shown.style, shown.spans, shown.justify) == (
+            new.plain, new.style, new.spans, new.justify)
+    return shown == new
+
+
 def _short(text: str, width: int = 40) -> str:
     """An error in a cell: its first ``width`` characters (the dashboard's banner has it whole)."""
     return text if len(text) <= width else text[: width - 1] + "…"
@@ -125,13 +158,14 @@ class OverviewScreen(DataScreen):
     """Every account at a glance; Enter opens one."""
 
     crumb = "overview"
-    reads_every_account = True
-    """The App opens no snapshot of one store for it: each row reads its own file."""
+    app_actions = frozenset({"quit", "help", "toggle_pause", "poll_now", "toggle_redact",
+                             "dismiss_toasts", "cycle_focus"})
+    """The App's actions that do something here (the footer, the palette and the keys
+    offer only these): no range, key, metric, chart, drilldown or export of one account."""
 
     def __init__(self) -> None:
         super().__init__()
         self.view: OverviewView | None = None
-        self._ages: list[str] = []
 
     def compose_body(self) -> ComposeResult:
         yield Static(id="first-out")
@@ -146,21 +180,22 @@ class OverviewScreen(DataScreen):
 
     def refresh_data(self, ctx: Context) -> None:
         table = self.query_one(AccountTable)
-        self.view = view = self.app.overview(ctx.now, table.sort)
+        self.view = view = self.app.overview(ctx.now, table.order)
         show_text(self.query_one("#first-out", Static), Text(view.summary, style="bold"))
         table.show(view, ctx.now, compact=self.has_class("-compact"))
-        self._ages = [age(row, ctx.now) for row in view.rows]
 
     def tick(self, now: dt.datetime) -> None:
-        """The Data column's ages, redrawn only when one of them reads differently: a
-        table rebuilt for nothing costs bytes, and is drawn with its widths unmeasured
-        until the next idle."""
+        """Every 15 s, the Data column's ages (only the cells that read differently
+        are redrawn: every second would cost bytes over SSH for little)."""
         super().tick(now)
         if now.second % 15 == 0 and self.view is not None:
-            ages = [age(row, now) for row in self.view.rows]
-            if ages != self._ages:
-                self._ages = ages
-                self.query_one(AccountTable).show(self.view, now, self.has_class("-compact"))
+            self.query_one(AccountTable).show(self.view, now, self.has_class("-compact"))
+
+    def compact_changed(self, compact: bool) -> None:
+        """The layout turned compact or wide: the table takes that layout's columns now,
+        not at the next poll."""
+        if self.view is not None:
+            self.query_one(AccountTable).show(self.view, self.app.clock(), compact)
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
         event.stop()
