@@ -79,10 +79,11 @@ def make_vendor_app(clock, store, isolated_env):
 def _vendor_provider(provider: str, url: str, key: str, clock):
     """The real adapter on a client that never sleeps (budget waits pass at once)."""
     if provider == "anthropic":
-        from usage_top.providers.anthropic import AnthropicProvider, auth_headers
+        from usage_top.providers.anthropic import ADMIN_PREFIX, AnthropicProvider, auth_headers
 
         client = ApiClient(url, auth_headers(key), sleep=no_sleep, timeout=5)
-        return AnthropicProvider(client, clock=lambda: clock().timestamp())
+        return AnthropicProvider(client, clock=lambda: clock().timestamp(),
+                                 admin_key=key.startswith(ADMIN_PREFIX))  # as connect() does
     from usage_top.providers.lusha import AUTH_HEADER as LUSHA_HEADER
     from usage_top.providers.lusha import REQUESTS_PER_MINUTE, LushaProvider, RateHeaders
 
