@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import html
 import json
+import re
 from pathlib import Path
 
 from usage_top.commands.cli import main
@@ -37,6 +38,7 @@ def real_names(store: Store, private: tuple[str, ...] = ()) -> set[str]:
 
 def leaks(text: str, names: set[str]) -> list[str]:
     text = html.unescape(text).replace("\xa0", " ")  # an SVG screenshot's text as shown
+    text = re.sub(r"\\u([0-9a-fA-F]{4})", lambda m: chr(int(m.group(1), 16)), text)  # JSON's
     found = sorted(name for name in names if name and name in text)
     return found + ([BULLET] if BULLET in text else [])
 

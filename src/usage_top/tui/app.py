@@ -764,6 +764,8 @@ class UsageTopApp(AccountsMixin, App[None]):
                 "metric": self.metric, "units": units_json(self.capabilities),
                 "exported_at_utc": utc_text(now)}
         columns = list(rows[0]) if rows else ["empty"]
+        if self.fleet is not None:  # one file per account, even within a second
+            name = f"{self.redactor.alias('account', self.account)}-{name}"
         try:
             path = write_export(render(rows, columns, fmt, meta), name, fmt, now)
         except OSError as exc:

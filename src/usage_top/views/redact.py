@@ -172,10 +172,11 @@ def shown_account(settings: Settings) -> str:
 
 def account_numbers(accounts: Mapping[str, Settings], *shown: str) -> dict[str, int]:
     """Each configured account's name -> its number (``Settings.account_number``);
-    ``shown``: the names the header gives the first one (the vendor's account)."""
+    ``shown``: other names of the first one (the vendor's, which a lone account's header
+    shows). The configured names come first: a pseudonym given back means them."""
     numbers = {name: settings.account_number for name, settings in accounts.items()}
     first = next(iter(numbers.values()), 1)
-    return {**{name: first for name in shown if name}, **numbers}
+    return {**numbers, **{name: first for name in shown if name and name not in numbers}}
 
 
 def redacting(store: Store, settings: Settings, capabilities: Capabilities,
