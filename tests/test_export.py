@@ -6,6 +6,7 @@ import csv
 import datetime as dt
 import json
 
+import httpx
 import pytest
 
 from usage_top.commands.cli import main
@@ -79,3 +80,33 @@ def test_bad_export_arguments_are_one_line_and_exit_2(settings, clock, capsys, a
     code = main(["export", *args], clock=clock)
     _, err = capsys.readouterr()
     assert code == 2 and message in err and err.count("\n") == 1
+
+
+def test_with_more_keys_than_the_vendor_lists_each_day_adds_up_with_an_other_row(
+        isolated_env, monkeypatch, clock, capsys):
+    from usage_top.sim import DEMO_API_KEY, SimServer, Simulator
+
+    since = UNTIL - dt.timedelta(days=1)
+    with SimServer(Simulator(seed=7, clock=clock, keys=400)).start() as server:
+        monkeypatch.setenv("PUBRIO_API_KEY", DEMO_API_KEY)
+        monkeypatch.setenv("PUBRIO_BASE_URL", server.url)
+        monkeypatch.setenv("USAGE_TOP_DB", str(isolated_env / "usage.db"))
+        code = main(["export", "--since", since.isoformat(), "--until", UNTIL.isoformat(),
+                     "--format", "csv"], clock=clock)
+        out, err = capsys.readouterr()
+        assert code == 0, err
+        served = {}
+        for n in range(2):
+            day = (since + dt.timedelta(days=n)).isoformat()
+            body = {"start_date": day, "end_date": day}
+            served[day] = httpx.post(server.url + "/api_keys/usage/breakdown", json=body,
+                                     headers={"pubrio-api-key": DEMO_API_KEY}).json()["data"]
+    rows = list(csv.DictReader(out.splitlines()))
+    for day, answer in served.items():
+        mine = [row for row in rows if row["day"] == day]
+        others = [row for row in mine if row["key"] == "(other keys)"]
+        assert len(answer["by_key"]) == 100 and len(others) == 1  # the vendor's top 100 a day
+        assert others[0]["endpoint_name"] == "not listed: the vendor lists its top 100 keys only"
+        assert float(others[0]["credits"]) > 0 and int(others[0]["requests"]) > 0
+        assert sum(int(row["requests"]) for row in mine) == answer["totals"]["requests"]
+        assert sum(float(row["credits"]) for row in mine) == pytest.approx(answer["totals"]["credits"])

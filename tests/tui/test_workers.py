@@ -71,6 +71,23 @@ async def test_an_alert_failure_is_shown_and_polling_goes_on(make_app, clock):
         assert app._timer is not None and app.is_running  # (hooks: test_service.py)
 
 
+async def test_an_alert_hook_failure_is_shown_and_polling_goes_on(make_app, clock, isolated_env):
+    ran = isolated_env / "hook-ran"
+    app = make_app(alert_command=f"echo ran >> {ran}; echo 'pager is down' >&2; exit 3")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)  # the first poll raises the demo's amber and red scopes
+        assert ran.exists()  # the hook ran, and failed
+        text = _flat(app)
+        assert "alert command failed with exit code 3: pager is down" in text
+        assert app._timer is not None and app.is_running  # re-armed: polling goes on
+        assert "Polling stopped" not in text and not app.last_outcome.needs_user
+
+        clock.advance(minutes=1)
+        await _poll_again(pilot)  # the re-armed poll runs: no new event, no hook, no error
+        assert app.last_outcome.ok and "alert command failed" not in _flat(app)
+        assert app.store.last_poll().started_at == clock()  # polled again
+
+
 @pytest.mark.parametrize("where", ["dashboard", "key", "billing", "events"])
 async def test_a_screen_refresh_failing_after_the_poll_is_shown_and_retried(
         make_app, store, clock, monkeypatch, where):

@@ -17,6 +17,9 @@ from zoneinfo import ZoneInfo
 
 from usage_top.domain.capabilities import Capabilities
 from usage_top.domain.format import utc_text
+from usage_top.domain.measures import Figures
+from usage_top.domain.model import Usage
+from usage_top.views.ranges import OTHER_KEYS, other_hint, unlisted
 from usage_top.views.serialise import figures_json
 
 if TYPE_CHECKING:
@@ -45,22 +48,40 @@ def daily_rows(
 ) -> list[dict[str, Any]]:
     """One row per day, key and item of the provider's first dimension with activity.
 
-    ``tz`` is the calendar of the provider's days. Unmapped usage has a null id.
+    ``tz`` is the calendar of the provider's days. Unmapped usage has a null id. For
+    the whole account, a day whose rows fall short of the vendor's total for it (it
+    lists its top keys only) gets an ``OTHER_KEYS`` row holding the difference, its
+    item name saying why, so the rows add up to the vendor's totals.
     """
     dimension = capabilities.dimension
     if dimension is None:
         return []
-    rows = []
+    rows: list[dict[str, Any]] = []
+    listed: dict[dt.date, list[Usage]] = {}
     for day, masked, kind, item_id, item_name, figures in store.key_item_days(start, end, key):
         if kind != dimension.kind:
             continue
-        day_start, day_end = _day_bounds(day, tz)
-        rows.append({
-            "day": day.isoformat(), "timezone": str(tz), "day_start_utc": day_start,
-            "day_end_utc": day_end, "key": masked, f"{kind}_id": item_id or None,
-            f"{kind}_name": item_name, **figures_json(figures, capabilities),
-        })
+        rows.append(_row(day, tz, masked, kind, item_id or None, item_name, figures, capabilities))
+        listed.setdefault(day, []).append(Usage(masked, masked, figures))
+    if key is not None or not capabilities.key_breakdown:
+        return rows
+    note = f"not listed: {other_hint(capabilities)}"
+    for point in store.daily_series(start, end):
+        rest = unlisted(listed.get(point.day, []), point.figures) if point.day in listed else {
+            measure: value for measure, value in point.figures.items() if value}
+        if rest:
+            rows.append(_row(point.day, tz, OTHER_KEYS, dimension.kind, None, note, rest,
+                             capabilities))
+    rows.sort(key=lambda row: row["day"])  # stable: each day's key rows, then its other row
     return rows
+
+
+def _row(day: dt.date, tz: ZoneInfo, key: str, kind: str, item_id: str | None,
+         item_name: str, figures: Figures, capabilities: Capabilities) -> dict[str, Any]:
+    day_start, day_end = _day_bounds(day, tz)
+    return {"day": day.isoformat(), "timezone": str(tz), "day_start_utc": day_start,
+            "day_end_utc": day_end, "key": key, f"{kind}_id": item_id,
+            f"{kind}_name": item_name, **figures_json(figures, capabilities)}
 
 
 def exports_dir() -> Path:

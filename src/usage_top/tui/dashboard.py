@@ -14,6 +14,7 @@ from usage_top.domain.parts import SCOPES
 from usage_top.tui.frame import DataScreen, show_text
 from usage_top.views.context import Context
 from usage_top.views.dashboard import CardView, DashboardView, dashboard_view
+from usage_top.views.ranges import OTHER_ROW
 from usage_top.widgets.daily_chart import DailyChart
 from usage_top.widgets.scope_card import ScopeCard
 from usage_top.widgets.tables import ItemTable, KeyTable
@@ -61,12 +62,12 @@ class DashboardScreen(DataScreen):
         items = self.query_one(ItemTable)
         items.metric = ctx.measure.id
         items.show_items(view.items or [], view.totals)
-        items.set_caption(view.caption)
+        items.set_caption(" · ".join(filter(None, (view.caption, view.items_note))))
         keys = self.query_one(KeyTable)
         keys.metric = ctx.measure.id
         keys.flagged = view.flagged
         keys.show_keys(view.keys or [], view.totals)
-        keys.set_caption(view.caption)
+        keys.set_caption(" · ".join(filter(None, (view.caption, view.keys_note))))
         show_text(self.query_one("#empty", Static), view.empty)
         self.query_one("#endpoints-pane").set_class(bool(view.empty), "-empty")
         self.set_class(view.keys is None, "-no-keys")
@@ -99,6 +100,8 @@ class DashboardScreen(DataScreen):
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
         """Enter on a row: drill into that item or key."""
         event.stop()
+        if event.row_key.value == OTHER_ROW:
+            return  # the usage the vendor lists under no key or item: nothing to open
         if isinstance(event.data_table, KeyTable):
             self.app.drill(("key", event.row_key.value))
         elif isinstance(event.data_table, ItemTable):

@@ -17,7 +17,7 @@ from usage_top.oncall.anomaly import anomalous_keys
 from usage_top.oncall.projection import first_to_run_out, projections
 from usage_top.views import readings
 from usage_top.views.context import Context
-from usage_top.views.ranges import range_view
+from usage_top.views.ranges import range_view, with_other
 from usage_top.views.readings import daily_points
 from usage_top.views.scopes import ScopeView, scope_views
 
@@ -54,9 +54,14 @@ class DashboardView:
     """The range, as the tables' titles say it: 'last 7 days'."""
     totals: Figures
     items: list[Usage] | None
-    """Rows of the provider's first dimension; None when it reports no breakdown."""
+    """Rows of the provider's first dimension; None when it reports no breakdown. Where
+    the rows fall short of the totals, an "other" row (``ranges.OTHER_ROW``) comes last."""
     keys: list[Usage] | None
-    """Per-key rows; None when the provider has no per-key figures."""
+    """Per-key rows; None when the provider has no per-key figures. With an "other" row
+    as ``items``."""
+    items_note: str = ""
+    keys_note: str = ""
+    """Said in the table's title after the caption when it has an "other" row: why."""
     flagged: set[str] = field(default_factory=set)
     empty: str = ""
     """What stands in place of the tables when there is nothing to list."""
@@ -72,13 +77,19 @@ def dashboard_view(ctx: Context, loading_key: str | None = None) -> DashboardVie
                       readings.SOURCE if caps.days_from_readings else "")
     flagged = (set(anomalous_keys(store, caps.per_key().primary, ctx.today, ctx.anomaly_multiple))
                if caps.key_breakdown else set())
+    plural = caps.dimension.plural if caps.dimension else ""
+    items = with_other(view.by_item, view.other_items, f"Other {plural.lower()}")
+    keys = with_other(view.by_key, view.other_keys, "Other keys")
+    top = f"vendor lists top {caps.top_rows}" if caps.top_rows else "vendor lists top ones"
     return DashboardView(
         cards=cards(ctx),
         chart=chart,
         caption=ctx.range_label + (" · stale: last stored" if DAYS in ctx.stale else ""),
         totals=view.totals,
-        items=view.by_item if caps.dimension else None,
-        keys=view.by_key if caps.key_breakdown else None,
+        items=items if caps.dimension else None,
+        keys=keys if caps.key_breakdown else None,
+        items_note=top if len(items) > len(view.by_item) else "",
+        keys_note=top if len(keys) > len(view.by_key) else "",
         flagged=flagged,
         empty=_empty(ctx, view.empty, bool(view.by_item), loading_key),
     )

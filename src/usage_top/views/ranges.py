@@ -81,6 +81,19 @@ def range_view(
     return RangeView(start, end, key, store.totals(start, end, key), by_key, by_item, kind)
 
 
+OTHER_KEYS = "(other keys)"
+"""The key column of the row that holds what the listed keys leave of the totals."""
+
+OTHER_ROW = "\x00other"
+"""The id of a table's "other" row (no vendor's key or item id has a NUL)."""
+
+
+def with_other(rows: list[Usage], rest: Figures, name: str) -> list[Usage]:
+    """``rows`` and, where they fall short of the totals, an "other" row last holding
+    the difference (``unlisted``), named ``name`` ("Other keys")."""
+    return [*rows, Usage(OTHER_ROW, name, dict(rest))] if rest else rows
+
+
 def other_hint(capabilities: Capabilities, what: str = "keys") -> str:
     """Said with an "other keys" row: why the listed rows fall short of the totals."""
     top = capabilities.top_rows

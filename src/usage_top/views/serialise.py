@@ -14,13 +14,14 @@ import csv
 import io
 import json
 from collections.abc import Sequence
+from datetime import tzinfo
 from typing import Any
 
 from usage_top.domain.capabilities import Capabilities
 from usage_top.domain.format import utc_text, whole
 from usage_top.domain.measures import Figures, Unit, UnitKind
 from usage_top.domain.model import DayFigures, Usage
-from usage_top.views.ranges import ratio_of, share_of
+from usage_top.views.ranges import OTHER_KEYS, OTHER_ROW, ratio_of, share_of
 from usage_top.views.scopes import ScopeView
 
 FORMATS = ("csv", "json")
@@ -52,21 +53,25 @@ def shares_json(
 
 def item_json(row: Usage, totals: Figures, capabilities: Capabilities) -> dict[str, Any]:
     """A dimension item: ``id`` ('' for unmapped usage is null), name, figures, ratio, shares."""
-    document: dict[str, Any] = {"id": row.id or None, "name": row.name,
+    document: dict[str, Any] = {"id": None if row.id == OTHER_ROW else row.id or None, "name": row.name,
                                 **figures_json(row.figures, capabilities)}
     ratio = capabilities.ratio
     if ratio is not None:
-        document[ratio.key] = _rounded(ratio_of(ratio, row.figures), 4)
+        value = _rounded(ratio_of(ratio, row.figures), 4)
+        document[ratio.key] = None if value is None else whole(value)  # 30, not 30.0
     return document | shares_json(row.figures, totals, capabilities)
 
 
-def key_json(row: Usage, totals: Figures, capabilities: Capabilities) -> dict[str, Any]:
-    """A key: the masked key, its display name when it has one, figures, last use, shares."""
-    document: dict[str, Any] = {"key": row.id}
+def key_json(row: Usage, totals: Figures, capabilities: Capabilities,
+             tz: tzinfo | None = None) -> dict[str, Any]:
+    """A key: the masked key, its display name when it has one, figures, last use, shares.
+    ``tz``: the last use in that zone, with its offset (as the screen shows it), not UTC."""
+    document: dict[str, Any] = {"key": OTHER_KEYS if row.id == OTHER_ROW else row.id}
     if row.name and row.name != row.id:
         document["name"] = row.name
     document |= figures_json(row.figures, capabilities)
-    document["last_used"] = utc_text(row.last_used)
+    document["last_used"] = (utc_text(row.last_used) if tz is None or row.last_used is None
+                             else row.last_used.astimezone(tz).isoformat(timespec="seconds"))
     return document | shares_json(row.figures, totals, capabilities)
 
 
@@ -97,6 +102,19 @@ def units_json(capabilities: Capabilities) -> dict[str, str]:
     """Measure id -> its unit's name ("requests", "tokens", "USD"): the metadata that
     says what the numbers count and, for money, in which currency."""
     return {m.id: m.unit.name for m in capabilities.measures}
+
+
+SHOWN_COLUMNS = ("range_start", "range_end", "timezone", "key_filter", "row_filter",
+                 "data_from_utc")
+"""What a screen's CSV export adds to every row from its meta (a CSV has no header to
+say it once): the dates and zone shown, the filters, and when the figures were fetched."""
+
+
+def with_shown(rows: Sequence[dict[str, Any]], meta: dict[str, Any]) -> list[dict[str, Any]]:
+    """``rows`` each with the ``SHOWN_COLUMNS`` of ``meta`` after their own."""
+    shown = {"range_start": meta["start"], "range_end": meta["end"]} | {
+        column: meta.get(column) for column in SHOWN_COLUMNS[2:]}
+    return [row | shown for row in rows]
 
 
 def render(

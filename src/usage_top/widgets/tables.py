@@ -22,7 +22,7 @@ from usage_top.domain.capabilities import Capabilities
 from usage_top.domain.format import last_used_text, short_key
 from usage_top.domain.measures import EST, MISSING, TOKENS, Figures, Measure, UnitKind
 from usage_top.domain.model import Usage
-from usage_top.views.ranges import ratio_of, share_of
+from usage_top.views.ranges import OTHER_ROW, ratio_of, share_of
 from usage_top.widgets.bars import bar
 from usage_top.widgets.virtual_table import Cell, Column, VirtualTable
 
@@ -171,8 +171,20 @@ class FiguresTable(UsageTable[Usage]):
 
     def show_figures(self, rows: list[Usage], totals: Figures, key: Callable[[Usage], str]) -> None:
         self.totals = totals
+        self._other = bool(rows) and rows[-1].id == OTHER_ROW
         self._fit_default_sort(rows)
         self.show_rows(rows, key=key)
+
+    _other = False
+    """The last row is the "other" row (what the listed rows leave of the totals)."""
+
+    def _sorted(self, positions):
+        """As sorted, the "other" row last whatever the sort: it is the rest, not a rank."""
+        ordered = super()._sorted(positions)
+        last = len(self._items) - 1
+        if not self._other or last not in ordered:
+            return ordered
+        return [position for position in ordered if position != last] + [last]
 
     _fallback = ""
     """The measure sorted by in place of ``default_sort``, which no row has ('' when none)."""
@@ -294,7 +306,7 @@ class KeyTable(FiguresTable):
 
     def action_filter_by_key(self) -> None:
         row = self.current_row
-        if row is not None:
+        if row is not None and row.id != OTHER_ROW:
             self.post_message(self.FilterByKey(row.id))
 
     def __init__(self, capabilities: Capabilities, *, now: Callable[[], dt.datetime], tz,
@@ -394,7 +406,7 @@ class KeyTable(FiguresTable):
         return known
 
     def _last_used(self, row: Usage) -> str:
-        if not self._capabilities.key_last_used:
+        if not self._capabilities.key_last_used or row.id == OTHER_ROW:
             return MISSING
         return last_used_text(row.last_used, self._now(), self._tz)
 
