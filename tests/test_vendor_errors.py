@@ -53,6 +53,10 @@ CASES = [
     Case("lusha-403-no-v3", "lusha", ("HTTP 403", "V3 API access is not enabled"), 2,
          key=LUSHA_NO_V3_KEY),
     Case("lusha-451", "lusha", ("HTTP 451", "GDPR"), 2, key=LUSHA_GDPR_KEY),
+    Case("lusha-429", "lusha", ("HTTP 429", "3 attempts", "Too Many Requests"), 3,
+         faults=Faults(status=429)),
+    Case("lusha-503", "lusha", ("HTTP 503", "3 attempts", "Service Unavailable"), 3,
+         faults=Faults(status=503)),
 ]
 
 

@@ -15,6 +15,8 @@ from .test_tui_faults import screen_text
 THEN = {
     "anthropic-429": "Backing off until 14:44:00 UTC, then polling again",  # retry-after 300 s
     "anthropic-529": "Next try at 14:40:00 UTC",
+    "lusha-429": "Backing off until 14:39:30 UTC, then polling again",
+    "lusha-503": "Next try at 14:39:30 UTC",
 }
 """What the banner says comes next; for the rest (the user must act) polling stops."""
 STOPPED = "Polling stopped: fix this, then press r to retry."
