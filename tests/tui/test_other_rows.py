@@ -69,3 +69,30 @@ async def test_the_key_table_ends_with_the_keys_the_vendor_did_not_list(make_app
 
         items = app.screen.query_one(ItemTable)
         assert OTHER_ROW not in {row.id for row in items.visible_rows()}  # endpoints add up
+
+
+async def test_the_keys_of_an_endpoint_end_with_those_the_vendor_did_not_list(
+        make_app, sim, sim_server):
+    app = make_app()
+    async with app.run_test(size=(160, 48)) as pilot:
+        await settle(pilot)
+        start, end = Range.WEEK.dates(FROZEN.date())
+        top = app.screen.query_one(ItemTable).visible_rows()[0]
+        app.drill(("item", "endpoint", top.id, None))
+        await settle(pilot)
+        keys = app.screen.query_one(KeyTable)
+        rows = keys.visible_rows()
+        body = {"start_date": start.isoformat(), "end_date": end.isoformat(),
+                "log_type_slugs": [top.id]}
+        vendor = httpx.post(sim_server.url + BREAKDOWN, json=body,
+                            headers={"pubrio-api-key": DEMO_API_KEY}).json()["data"]
+        assert len(vendor["by_key"]) == 100 and rows[-1].id == OTHER_ROW
+        assert keys.totals["credits"] == vendor["totals"]["credits"] == top.figures["credits"]
+        listed = sum(row["credits"] for row in vendor["by_key"])
+        assert rows[-1].figures["credits"] == pytest.approx(vendor["totals"]["credits"] - listed)
+        assert "vendor lists top 100" in " ".join(screen_text(app).split())
+        keys.focus()
+        keys.move_cursor(row=len(rows) - 1)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert app.history[app.position][0] == "item"  # the rest is not a key to open

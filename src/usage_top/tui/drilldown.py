@@ -16,6 +16,7 @@ from usage_top.domain.format import short_key
 from usage_top.tui.frame import DataScreen, show_text
 from usage_top.views.context import Context
 from usage_top.views.drilldown import ItemView, KeyView, item_view, key_view
+from usage_top.views.ranges import OTHER_ROW
 from usage_top.widgets.daily_chart import DailyChart
 from usage_top.widgets.tables import ItemTable, KeyTable
 
@@ -121,4 +122,5 @@ class ItemScreen(DataScreen):
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
         event.stop()
-        self.app.drill(("key", event.row_key.value))
+        if event.row_key.value != OTHER_ROW:  # the keys the vendor did not list: nothing to open
+            self.app.drill(("key", event.row_key.value))

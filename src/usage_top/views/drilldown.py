@@ -15,7 +15,7 @@ from usage_top.domain.measures import MISSING, Figures, Measure, UnitKind
 from usage_top.domain.model import DayFigures, Usage
 from usage_top.oncall.anomaly import anomalous_keys, baseline_range
 from usage_top.views.context import Context
-from usage_top.views.ranges import ratio_of, share_of, sort_order
+from usage_top.views.ranges import ratio_of, share_of, sort_order, unlisted, with_other
 
 
 def per_day(measure: Measure, value: float) -> str:
@@ -149,6 +149,9 @@ def item_view(ctx: Context, kind: str, item: str, key: str | None, loading: bool
     whose = f"key {short_key(key)}'s" if key else "the account's"
     cached = store.item_keys(kind, item, start, end)
     fetching = loading and cached is None
+    listed = cached[0] if cached else []
+    keys = with_other(listed, unlisted(listed, whole), "Other keys")  # beyond the vendor's top
+    note = f" · vendor lists top {caps.top_rows}" if len(keys) > len(listed) and caps.top_rows else ""
     return ItemView(
         kind=kind,
         item=item,
@@ -158,9 +161,9 @@ def item_view(ctx: Context, kind: str, item: str, key: str | None, loading: bool
         share=f"{percent_text(share_of(mine, store.totals(start, end, key), ctx.primary.id))} of "
               f"{whose} {ctx.primary.label.lower()}",
         points=tuple(store.item_series(kind, item, ctx.chart_start, ctx.today, key)),
-        keys=cached[0] if cached else [],
+        keys=keys,
         key_totals=whole,
-        caption=f"{ctx.range_label} · {'fetching…' if fetching else 'keys calling it'}",
+        caption=f"{ctx.range_label} · {'fetching…' if fetching else 'keys calling it'}{note}",
     )
 
 
