@@ -179,3 +179,110 @@ def test_export_reads_the_named_account(two_accounts, capsys, clock):
                           str(FROZEN.date()), "--format", "json", "--config", str(two_accounts))
     assert code == 0, err
     assert json.loads(out)["rows"]
+
+
+# --- viewers (--no-poll), metrics and the web view over several accounts ---------
+
+
+def test_a_viewer_of_several_accounts_reads_every_file_and_asks_no_vendor(
+        two_accounts, sim_server, second_server, capsys, clock):
+    import asyncio
+
+    from usage_top.pipeline.fleet import Fleet
+    from usage_top.tui.app import accounts_app
+
+    assert _run(capsys, clock, "collect", "--once", "--config", str(two_accounts))[0] == 2
+    asked = sim_server.sim.request_count() + second_server.sim.request_count()
+
+    async def view() -> dict:
+        fleet = Fleet.open(load_settings(two_accounts, poll=False).fleet(), clock)
+        app = accounts_app(fleet)
+        async with app.run_test(size=(120, 36)) as pilot:
+            await pilot.pause()
+            assert app.collector is None and all(
+                fleet[name].sim_server is None for name in fleet)
+            return {row.name: row for row in app.screen.view.rows}
+
+    rows = asyncio.run(view())
+    assert set(rows) == {"live", "broken"}
+    assert rows["live"].updated == clock.now and rows["live"].error is None
+    assert rows["live"].worst is not None and rows["live"].today is not None
+    assert rows["broken"].updated is None and "401" in rows["broken"].error  # its file says so
+    assert sim_server.sim.request_count() + second_server.sim.request_count() == asked
+
+
+def test_a_demo_viewer_starts_no_simulator(isolated_env, clock):
+    """The three demo accounts' files, written by a polling run, read by a viewer."""
+    import asyncio
+
+    from usage_top.pipeline.fleet import Fleet
+
+    async def poll_once() -> None:
+        async with Fleet.open(load_settings(demo=True).fleet(), clock, sim_clock=clock) as fleet:
+            await asyncio.gather(*(fleet[name].service.poll() for name in fleet))
+
+    asyncio.run(poll_once())
+    viewer = Fleet.open(load_settings(demo=True, poll=False).fleet(), clock)
+    try:
+        assert list(viewer) == ["pubrio", "openai", "anthropic"]
+        assert all(viewer[name].sim_server is None for name in viewer)
+        assert all(viewer[name].store.last_success() is not None for name in viewer)
+    finally:
+        for name in viewer:
+            viewer[name].close_now()
+
+
+def test_a_viewer_says_which_account_has_no_file(two_accounts, isolated_env, capsys, clock):
+    assert _run(capsys, clock, "collect", "--once", "--config", str(two_accounts))[0] == 2
+    missing = isolated_env / "data" / "usage-top" / "usage-broken.db"
+    missing.unlink()
+    code, out, err = _run(capsys, clock, "--no-poll", "--config", str(two_accounts))
+    assert code == 2 and out == ""
+    assert err.count("\n") == 1 and err.startswith("usage-top: account broken: no database at ")
+    assert str(missing) in err and not missing.exists()  # named, and not created
+
+
+def test_collect_metrics_labels_every_account(isolated_env, tmp_path):
+    """``usage-top collect --metrics`` over two accounts, each on its own simulator over
+    loopback (real time: the collector is another process), one refusing its key."""
+    import httpx
+
+    from tests.live import Process, clean_env, free_port, wait_for
+
+    with SimServer(Simulator(seed=7, tz="UTC")).start() as live, \
+            SimServer(Simulator(seed=11, tz="UTC")).start() as broken:
+        config = tmp_path / "two.toml"
+        config.write_text(
+            f'[accounts.live]\nkey_env = "LIVE_KEY"\nbase_url = "{live.url}"\n\n'
+            f'[accounts.broken]\nkey_env = "BROKEN_KEY"\nbase_url = "{broken.url}"\n')
+        port = free_port()
+        env = clean_env(tmp_path, LIVE_KEY=DEMO_API_KEY, BROKEN_KEY=WRONG_KEY)
+        collector = Process.usage_top("collect", "--config", str(config), "--metrics",
+                                      f"127.0.0.1:{port}", env=env, log_dir=tmp_path,
+                                      name="collect")
+        url = f"http://127.0.0.1:{port}/metrics"
+
+        def both_polled() -> str | None:
+            text = httpx.get(url, timeout=2).text
+            return text if ('usage_top_last_success_timestamp_seconds{account="live"' in text
+                            and 'account="broken",kind="auth"' in text) else None
+
+        try:
+            text = wait_for("both accounts' first polls in the metrics", both_polled)
+        finally:
+            code = collector.stop()
+        assert code == 2, collector.output()[-2000:]  # stopped: broken's key needs the user
+        assert "broken: polling stopped" in collector.output()
+    from prometheus_client.parser import text_string_to_metric_families
+
+    samples: dict[str, list] = {}
+    for family in text_string_to_metric_families(text):
+        for sample in family.samples:
+            samples.setdefault(sample.name, []).append(sample)
+    assert {sample.labels["account"] for sample in samples["usage_top_account_info"]} == {
+        "live", "broken"}
+    used = samples["usage_top_scope_used"]
+    assert used and {sample.labels["account"] for sample in used} == {"live"}
+    assert {sample.labels["account"]: sample.value
+            for sample in samples["usage_top_account_readable"]} == {"live": 1, "broken": 1}
+    assert DEMO_API_KEY not in text and WRONG_KEY not in text

@@ -30,7 +30,7 @@ def _target(thresholds=default_thresholds) -> Target:
 
 
 def _scrape(store, clock, top=20, thresholds=default_thresholds):
-    registry, polls = registry_for(store, _target(thresholds), clock, top)
+    registry, polls = registry_for([(store, _target(thresholds))], clock, top)
     text = generate_latest(registry).decode()
     samples: dict[str, list] = {}
     for family in text_string_to_metric_families(text):
@@ -153,8 +153,9 @@ def test_stale_figures_are_left_out_never_zero(polled, clock):
 
 
 def test_no_key_material_in_the_scrape(polled, clock):
-    registry, polls = registry_for(polled, _target(), clock)
-    polls.observe(clock(), clock(), "the API key was rejected (HTTP 401): check PUBRIO_API_KEY")
+    registry, polls = registry_for([(polled, _target())], clock)
+    polls.observe(_target(), clock(), clock(),
+                  "the API key was rejected (HTTP 401): check PUBRIO_API_KEY")
     text = generate_latest(registry).decode()
     assert DEMO_API_KEY not in text
     assert DEMO_API_KEY[4:-4] not in text  # nor its unmasked middle
@@ -164,15 +165,46 @@ def test_no_key_material_in_the_scrape(polled, clock):
 
 
 def test_poll_metrics_count_errors_by_kind(polled, clock):
-    registry, polls = registry_for(polled, _target(), clock)
+    registry, polls = registry_for([(polled, _target())], clock)
     later = clock() + dt.timedelta(seconds=2)
-    polls.observe(clock(), later, None)
-    polls.observe(clock(), later, "rate limited by the API (HTTP 429): wait a minute")
-    polls.observe(clock(), later, "rate limited by the API (HTTP 429): wait a minute")
+    polls.observe(_target(), clock(), later, None)
+    polls.observe(_target(), clock(), later, "rate limited by the API (HTTP 429): wait a minute")
+    polls.observe(_target(), clock(), later, "rate limited by the API (HTTP 429): wait a minute")
     text = generate_latest(registry).decode()
     assert 'usage_top_poll_errors_total{account="acme",kind="rate_limited",provider="pubrio"} 2.0' \
         in text
     assert 'usage_top_poll_duration_seconds_count{account="acme",provider="pubrio"} 3.0' in text
+
+
+def test_several_accounts_one_family_each_and_an_unreadable_file_costs_its_own(
+        polled, clock, tmp_path):
+    """Two accounts' stores in one scrape: each family once (else the text would not
+    parse), a series per account; a file that fails is said unreadable, not a 500."""
+    import sqlite3
+    from dataclasses import replace
+
+    from usage_top.store import Store
+
+    broken = Store(tmp_path / "broken.db")
+    with sqlite3.connect(tmp_path / "broken.db") as raw:
+        raw.execute("DROP TABLE poll")
+    acme, beta, gone = _target(), replace(_target(), account="beta"), replace(
+        _target(), account="gone")
+    registry, polls = registry_for([(polled, acme), (polled, beta), (broken, gone)], clock)
+    polls.observe(gone, clock(), clock(), "the API key was rejected (HTTP 401)")
+    text = generate_latest(registry).decode()
+    families = list(text_string_to_metric_families(text))
+    names = [family.name for family in families]
+    assert len(names) == len(set(names))
+    by_name = {family.name: family for family in families}
+    used = by_name["usage_top_scope_used"].samples
+    assert {sample.labels["account"] for sample in used} == {"acme", "beta"}
+    assert len(used) == 2 * len(polled.latest_scopes())
+    readable = {sample.labels["account"]: sample.value
+                for sample in by_name["usage_top_account_readable"].samples}
+    assert readable == {"acme": 1.0, "beta": 1.0, "gone": 0.0}
+    assert 'usage_top_poll_errors_total{account="gone",kind="auth",provider="pubrio"} 1.0' in text
+    broken.close()
 
 
 @pytest.mark.parametrize("error, kind", [

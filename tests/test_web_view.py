@@ -141,3 +141,47 @@ def _usage_top() -> list[str]:
     import sys
 
     return [sys.executable, "-m", "usage_top"]
+
+
+def test_the_web_view_of_several_accounts_is_their_overview(tmp_path):
+    """Two configured accounts, each on its own simulator over loopback, collected into
+    their two files; each browser tab reads both (the overview), asking no vendor."""
+    from usage_top.sim import DEMO_API_KEY, SimServer, Simulator
+
+    chromium = tool("chromium", "chromium")
+    with SimServer(Simulator(seed=7, tz="UTC")).start() as search, \
+            SimServer(Simulator(seed=11, tz="UTC")).start() as staging:
+        config = tmp_path / "accounts.toml"
+        config.write_text(
+            f'[accounts.search]\nkey_env = "SEARCH_KEY"\nbase_url = "{search.url}"\n\n'
+            f'[accounts.staging]\nkey_env = "STAGING_KEY"\nbase_url = "{staging.url}"\n')
+        env = clean_env(tmp_path, SEARCH_KEY=DEMO_API_KEY, STAGING_KEY=DEMO_API_KEY)
+        collected = subprocess.run([*_usage_top(), "collect", "--once", "--config", str(config)],
+                                   env=env, capture_output=True, text=True, timeout=60)
+        assert collected.returncode == 0, collected.stderr
+        asked = search.sim.request_count() + staging.sim.request_count()
+        port, debug_port = free_port(), free_port()
+        serve = Process.usage_top("serve", "--config", str(config), "--port", str(port),
+                                  env=env, log_dir=tmp_path, name="serve")
+        browser = Process([chromium, "--headless=new", "--no-sandbox", "--disable-gpu",
+                           "--no-first-run", "--disable-extensions", "--mute-audio",
+                           f"--user-data-dir={tmp_path / 'chromium'}",
+                           f"--remote-debugging-port={debug_port}", "--remote-allow-origins=*",
+                           f"--window-size={WIDTH},{HEIGHT}", "about:blank"],
+                          env, tmp_path, "chromium")
+        try:
+            url = f"http://127.0.0.1:{port}/"
+            wait_for("usage-top serve", lambda: serve.alive() and httpx.get(url, timeout=2)
+                     .status_code == 200, timeout=30)
+            wait_for("Chromium's DevTools", lambda: browser.alive() and httpx.get(
+                f"http://127.0.0.1:{debug_port}/json/version", timeout=2).status_code == 200)
+            want = ["2 accounts · overview", "read-only", "Worst scope", "search", "staging",
+                    "API hourly"]
+            rows = asyncio.run(_read_page(debug_port, url, want, tmp_path / "accounts.png"))
+            text = "\n".join(rows)
+            assert all(word in text for word in want), (text, serve.output()[-2000:])
+            assert "no data" not in text  # both files read
+        finally:
+            browser.stop()
+            serve.stop()
+        assert search.sim.request_count() + staging.sim.request_count() == asked

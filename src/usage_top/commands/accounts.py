@@ -48,17 +48,24 @@ def one_account(settings: Settings, account: str | None) -> Settings:
     return next(iter(accounts.values()))
 
 
-async def collect(accounts: dict[str, Settings], clock: Clock | None, once: bool) -> int:
+async def collect(accounts: dict[str, Settings], clock: Clock | None, once: bool,
+                  metrics: tuple[str, int] | None = None, top: int = 20) -> int:
     """``collect`` over several accounts: each polled on its own loop, every poll and
-    event logged as one line naming its account. Exit 0, or with ``--once`` the worst
-    account's code (2 a key or setting to fix, 3 unreachable); polling goes on while
-    one account at least can still be polled."""
-    from usage_top.commands.cli import EXIT_OK, EXIT_USAGE, _exit_code, _log, _stop_on_signals
+    event logged as one line naming its account; with ``metrics``, every account's
+    Prometheus metrics on that one address meanwhile. Exit 0, or with ``--once`` the
+    worst account's code (2 a key or setting to fix, 3 unreachable); polling goes on
+    while one account at least can still be polled."""
+    from usage_top.commands.cli import (EXIT_OK, EXIT_USAGE, _exit_code, _log, _metrics_server,
+                                        _stop_on_signals)
     from usage_top.oncall.alerts import event_line
     from usage_top.pipeline.fleet import Fleet
 
+    exporter = None
+
     def log(name: str, report: PollReport) -> None:
         outcome = report.outcome
+        if exporter is not None:
+            exporter.observe(name, outcome)
         status = ("ok" if outcome.ok else f"partial: {outcome.error}" if outcome.partial
                   else f"error: {outcome.error}")
         _log(f"{utc_text(outcome.finished_at)} {name}: poll {status} ({outcome.requests} requests)")
@@ -66,17 +73,24 @@ async def collect(accounts: dict[str, Settings], clock: Clock | None, once: bool
             _log(f"{name}: {event_line(event)}")
 
     async with Fleet.open(accounts, clock or utc_now, sim_clock=clock) as fleet:
-        if once:
-            names = list(fleet)
-            reports = await asyncio.gather(*(fleet[name].service.poll() for name in names))
-            for name, report in zip(names, reports):
-                log(name, report)
-            codes = {_exit_code(report.outcome) for report in reports}
-            return EXIT_USAGE if EXIT_USAGE in codes else max(codes)
-        stopped = await fleet.run(_stop_on_signals(), log)
-        for name, report in stopped.items():
-            _log(f"{name}: polling stopped ({report.outcome.error}): fix it and restart collect")
-        return EXIT_USAGE if stopped else EXIT_OK
+        if metrics:
+            exporter = _metrics_server(list(fleet.runtimes.values()), metrics, top)
+        try:
+            if once:
+                names = list(fleet)
+                reports = await asyncio.gather(*(fleet[name].service.poll() for name in names))
+                for name, report in zip(names, reports):
+                    log(name, report)
+                codes = {_exit_code(report.outcome) for report in reports}
+                return EXIT_USAGE if EXIT_USAGE in codes else max(codes)
+            stopped = await fleet.run(_stop_on_signals(), log)
+            for name, report in stopped.items():
+                _log(f"{name}: polling stopped ({report.outcome.error}): fix it and restart "
+                     "collect")
+            return EXIT_USAGE if stopped else EXIT_OK
+        finally:
+            if exporter is not None:
+                await exporter.aclose()
 
 
 async def check(accounts: dict[str, Settings], clock: Clock | None, warn: float | None,

@@ -113,8 +113,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="poll into the database, headless (alert events and the alert command included)")
     collect.add_argument("--once", action="store_true", help="poll once and exit")
     collect.add_argument("--metrics", metavar="HOST:PORT",
-                         help="serve Prometheus metrics of the database there (loopback only "
-                         "unless --allow-remote), e.g. 127.0.0.1:9464")
+                         help="serve Prometheus metrics of every account's database there, "
+                         "labelled by account (loopback only unless --allow-remote), "
+                         "e.g. 127.0.0.1:9464")
     collect.add_argument("--metrics-top", type=_count, default=20, metavar="N",
                          help="keys and items per range in the metrics, the rest summed as "
                          "'other' (default 20)")
@@ -272,9 +273,8 @@ def main(argv: list[str] | None = None, clock: Clock | None = None) -> int:
             metrics = _metrics_address(args)
             watched = accounts.watched(settings, account)
             if len(watched) > 1:
-                if metrics:
-                    raise UsageError("--metrics serves one account: add --account NAME")
-                return asyncio.run(accounts.collect(watched, clock, args.once))
+                return asyncio.run(accounts.collect(watched, clock, args.once, metrics,
+                                                    args.metrics_top))
             settings = next(iter(watched.values()))
             return asyncio.run(_collect(settings, clock, args.once, metrics, args.metrics_top))
         if args.command == "serve":
@@ -370,12 +370,12 @@ async def _collect(settings: Settings, clock: Clock | None, once: bool,
     async with _open_runtime(settings, clock) as runtime:
         hook = _logged_hook(settings, runtime.now)
         service = PollService(runtime.collector, runtime.alerts, hook)
-        exporter = _metrics_server(runtime, metrics, top) if metrics else None
+        exporter = _metrics_server([runtime], metrics, top) if metrics else None
 
         def log(report: PollReport) -> None:
             outcome = report.outcome
             if exporter is not None:
-                exporter.observe(outcome)
+                exporter.observe(settings.account, outcome)
             status = ("ok" if outcome.ok else f"partial: {outcome.error}" if outcome.partial
                       else f"error: {outcome.error}")
             _log(f"{utc_text(outcome.finished_at)} poll {status} ({outcome.requests} requests)")
@@ -394,13 +394,14 @@ async def _collect(settings: Settings, clock: Clock | None, once: bool,
                 await exporter.aclose()
 
 
-def _metrics_server(runtime: Runtime, address: tuple[str, int], top: int):
-    """The metrics server on ``address`` (a one-line usage error if it cannot bind)."""
+def _metrics_server(runtimes: list[Runtime], address: tuple[str, int], top: int):
+    """The metrics server of these accounts on ``address`` (a one-line usage error if
+    it cannot bind)."""
     from usage_top.exporter.serving import MetricsServer
 
     host, port = address
     try:
-        server = MetricsServer(runtime, host, port, top)
+        server = MetricsServer(runtimes, host, port, top)
     except OSError as exc:
         raise UsageError(f"cannot serve metrics on {host}:{port}: {exc.strerror or exc}") from None
     _log(f"metrics on http://{host}:{server.port}/metrics")

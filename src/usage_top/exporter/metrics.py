@@ -16,8 +16,11 @@ Rules the figures follow, as the dashboard's do:
   per-key and per-item series are the top ``top`` by the primary measure plus
   one ``other`` series, so cardinality is bounded whatever the account holds.
 
-Every series has an ``account`` label: one account per database today (the
-configured one's name, ``Target.account``); several accounts will add targets.
+Every series has an ``account`` label. Each account has a database of its own,
+so one scrape reads every configured account's file (each in its own snapshot)
+and the families hold one series per account: the same metric names whatever
+the number of accounts. A file that cannot be read costs its account's series
+only (``usage_top_account_readable`` says 0 for it), never the scrape.
 """
 
 from __future__ import annotations
@@ -38,7 +41,7 @@ from usage_top.domain.measures import Figures
 from usage_top.domain.model import Usage
 from usage_top.domain.periods import Range, local_today
 from usage_top.oncall.projection import projections
-from usage_top.store import Store
+from usage_top.store import Store, StoreError
 from usage_top.views.ranges import unlisted
 from usage_top.views.scopes import Level, Thresholds, scope_views
 
@@ -77,21 +80,49 @@ class Target:
 
 
 class StoreMetrics(Collector):
-    """The store's figures for one target, as gauges, computed at each scrape."""
+    """Every account's figures, one store each, as gauges computed at each scrape."""
 
-    def __init__(self, store: Store, target: Target, clock: Clock, top: int = DEFAULT_TOP) -> None:
+    def __init__(self, sources: Sequence[tuple[Store, Target]], clock: Clock,
+                 top: int = DEFAULT_TOP) -> None:
         if top < 1:
             raise ValueError("top must be at least 1")
-        self.store = store
-        self.target = target
+        self.accounts = [_AccountFigures(store, target, top) for store, target in sources]
         self.clock = clock
-        self.top = top
 
     def describe(self) -> Iterable[Metric]:
         return ()  # registering must not read the database
 
     def collect(self) -> Iterator[Metric]:
+        """Each family once, with every account's series (a family named twice would
+        not parse); an account whose file fails is left out and said unreadable."""
         now = self.clock()
+        families: dict[str, Metric] = {}
+        readable = _gauge("account_readable", "1 if the account's database could be read at "
+                          "this scrape, 0 if not (its figures are then left out).", _ACCOUNT)
+        for account in self.accounts:
+            try:
+                read = list(account.families(now))
+            except StoreError:
+                readable.add_metric(account.target.labels, 0)
+                continue
+            readable.add_metric(account.target.labels, 1)
+            for family in read:
+                merged = families.setdefault(family.name, family)
+                if merged is not family:
+                    merged.samples.extend(family.samples)
+        yield from families.values()
+        yield readable
+
+
+class _AccountFigures:
+    """One account's families, read in one snapshot of its store."""
+
+    def __init__(self, store: Store, target: Target, top: int) -> None:
+        self.store = store
+        self.target = target
+        self.top = top
+
+    def families(self, now: dt.datetime) -> Iterator[Metric]:
         horizon = now - dt.timedelta(seconds=STALE_INTERVALS * self.target.interval)
         with self.store.snapshot():
             yield from self._account(now)
@@ -235,26 +266,27 @@ def error_kind(error: str) -> str:
 
 
 class PollMetrics:
-    """This process's polls: a duration histogram and a failure counter by kind."""
+    """This process's polls of every account: a duration histogram and a failure
+    counter by kind, labelled by account."""
 
-    def __init__(self, registry: CollectorRegistry, target: Target) -> None:
-        self.labels = target.labels
+    def __init__(self, registry: CollectorRegistry) -> None:
         self.duration = Histogram(f"{PREFIX}_poll_duration_seconds", "How long a poll took, "
                                   "retries included.", _ACCOUNT, registry=registry,
                                   buckets=POLL_BUCKETS)
         self.errors = Counter(f"{PREFIX}_poll_errors", "Polls that failed, by kind.",
                               (*_ACCOUNT, "kind"), registry=registry)
 
-    def observe(self, started_at: dt.datetime, finished_at: dt.datetime, error: str | None) -> None:
+    def observe(self, target: Target, started_at: dt.datetime, finished_at: dt.datetime,
+                error: str | None) -> None:
         seconds = max(0.0, (finished_at - started_at).total_seconds())
-        self.duration.labels(*self.labels).observe(seconds)
+        self.duration.labels(*target.labels).observe(seconds)
         if error is not None:
-            self.errors.labels(*self.labels, error_kind(error)).inc()
+            self.errors.labels(*target.labels, error_kind(error)).inc()
 
 
-def registry_for(store: Store, target: Target, clock: Clock,
+def registry_for(sources: Sequence[tuple[Store, Target]], clock: Clock,
                  top: int = DEFAULT_TOP) -> tuple[CollectorRegistry, PollMetrics]:
-    """A registry of this target's metrics only (no process or platform collectors)."""
+    """A registry of these accounts' metrics only (no process or platform collectors)."""
     registry = CollectorRegistry(auto_describe=False)
-    registry.register(StoreMetrics(store, target, clock, top))
-    return registry, PollMetrics(registry, target)
+    registry.register(StoreMetrics(sources, clock, top))
+    return registry, PollMetrics(registry)

@@ -18,6 +18,7 @@ from usage_top.config import Settings
 from usage_top.domain.clock import Clock, utc_now
 from usage_top.pipeline.runtime import Runtime
 from usage_top.pipeline.service import PollReport
+from usage_top.store import StoreError
 
 OnReport = Callable[[str, PollReport], object]
 """Hears each poll: the account's name and its report."""
@@ -32,11 +33,15 @@ class Fleet:
     @classmethod
     def open(cls, accounts: Mapping[str, Settings], clock: Clock = utc_now,
              sim_clock: Clock | None = None) -> Fleet:
-        """Open every account's runtime; if one fails, close those already opened."""
+        """Open every account's runtime; if one fails, close those already opened. A
+        viewer's (``--no-poll``) missing file is a StoreError that names its account."""
         opened: dict[str, Runtime] = {}
         try:
             for name, settings in accounts.items():
-                opened[name] = Runtime.open(settings, clock, sim_clock)
+                try:
+                    opened[name] = Runtime.open(settings, clock, sim_clock)
+                except StoreError as exc:
+                    raise StoreError(f"account {name}: {exc}") if len(accounts) > 1 else exc
         except BaseException:
             for runtime in opened.values():
                 runtime.close_now()

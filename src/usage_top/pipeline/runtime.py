@@ -166,7 +166,12 @@ class Runtime:
 
 def _endpoint(settings: Settings, sim_clock: Clock | None) -> tuple[SimServer | None, str, str, str]:
     """(simulator, base URL, API key, account name): the provider's in-process
-    simulator in demo mode, else the configured vendor account."""
+    simulator in demo mode (none for a ``--no-poll`` viewer, which never asks it
+    anything), else the configured vendor account."""
+    if settings.simulated and not settings.poll:
+        from usage_top.sim.demos import demo_account
+
+        return None, "http://127.0.0.1", "", demo_account(settings.provider)
     if settings.simulated:
         from usage_top.sim.demos import start_demo
 

@@ -37,26 +37,33 @@ class Demo:
     account: str
 
 
+def demo_account(provider: str) -> str:
+    """The account name the header shows for the named vendor's demo (a ``--no-poll``
+    viewer of a demo's file needs it without building the simulator)."""
+    return {"openai": "demo organisation", "anthropic": "demo organisation",
+            "lusha": "demo account"}.get(provider, "demo workspace")
+
+
 def demo_api(provider: str, *, tz: str = "UTC", clock: Clock | None = None, seed: int = 7,
              keys: int | None = None) -> DemoApi:
     """The named vendor's seeded simulator (``keys`` sizes Pubrio's workspace)."""
+    account = demo_account(provider)
     if provider == "openai":
         from usage_top.sim.openai import DEMO_ADMIN_KEY, OpenAISimulator
 
-        return DemoApi(OpenAISimulator(seed=seed, clock=clock), DEMO_ADMIN_KEY, "/v1", "demo organisation")
+        return DemoApi(OpenAISimulator(seed=seed, clock=clock), DEMO_ADMIN_KEY, "/v1", account)
     if provider == "anthropic":
         from usage_top.sim.anthropic import ANTHROPIC_ADMIN_KEY, AnthropicSimulator
 
-        return DemoApi(AnthropicSimulator(seed=seed, clock=clock), ANTHROPIC_ADMIN_KEY, "",
-                       "demo organisation")
+        return DemoApi(AnthropicSimulator(seed=seed, clock=clock), ANTHROPIC_ADMIN_KEY, "", account)
     if provider == "lusha":
         from usage_top.sim.lusha import LUSHA_DEMO_KEY, LushaSimulator
 
-        return DemoApi(LushaSimulator(seed=seed, clock=clock), LUSHA_DEMO_KEY, "", "demo account")
+        return DemoApi(LushaSimulator(seed=seed, clock=clock), LUSHA_DEMO_KEY, "", account)
     from usage_top.sim import DEMO_API_KEY, Simulator
 
     sized = {} if keys is None else {"keys": keys}
-    return DemoApi(Simulator(seed=seed, tz=tz, clock=clock, **sized), DEMO_API_KEY, "", "demo workspace")
+    return DemoApi(Simulator(seed=seed, tz=tz, clock=clock, **sized), DEMO_API_KEY, "", account)
 
 
 def start_demo(provider: str, *, tz: str, clock: Clock | None = None) -> Demo:
