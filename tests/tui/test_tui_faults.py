@@ -25,6 +25,7 @@ from usage_top.providers.http import ApiClient
 from usage_top.providers.pubrio import AUTH_HEADER, PubrioProvider
 from usage_top.sim import DEMO_API_KEY, Simulator
 from usage_top.tui.app import UsageTopApp
+from usage_top.views.banner import sentence
 from usage_top.widgets.scope_card import ScopeCard
 from usage_top.widgets.status_bar import StatusBar
 from usage_top.domain.parts import DAYS, SCOPES
@@ -98,11 +99,13 @@ async def test_the_dashboard_survives_every_fault_and_recovers(faulty, clock):
                 assert status.status.error == error
                 assert "ERROR" in text.splitlines()[0], case.id
                 shown = str(banner.content)
-                assert banner.has_class("-warning") and error in shown, shown
+                assert banner.has_class("-warning") and sentence(error)[1:-1] in shown, shown
+                assert ".." not in shown and shown[0].isupper(), shown
                 if app.last_outcome.partial:  # one part failed: its figures stale, the rest live
                     assert shown.startswith("Some parts failed: ") and "marked stale" in shown, shown
                 else:
-                    assert shown.startswith("Last poll failed: ") and "showing data from 2m ago" in shown, shown
+                    first = "Rate limited by" if app.last_outcome.status == 429 else "Last poll failed: "
+                    assert shown.startswith(first) and "Showing data from 2m ago." in shown, shown
                 failed = {part.fills for part in app.last_outcome.failed}
                 if not app.last_outcome.partial or DAYS in failed:  # the tables' part failed
                     assert _rows(app.screen.query_one(ItemTable)) == good_endpoints, case.id

@@ -108,6 +108,8 @@ class PollOutcome:
     """The parts that did not land (``error`` names them)."""
     partial: bool = False
     """Some parts landed and some failed: the rest of the figures are live."""
+    status: int | None = None
+    """The HTTP status of the failure, where there was one (429: polling backs off)."""
 
     @property
     def ok(self) -> bool:
@@ -288,7 +290,8 @@ class Collector:
 
     async def _fetch_key(self, key: str, start: dt.date, end: dt.date, now: dt.datetime) -> PollResult:
         daily = await self.provider.key_daily(key, start, end)
-        return PollResult(fetched_at=now, key_daily=(KeyDaily(key=key, daily=daily),))
+        own_days = bool(self.capabilities.top_rows)  # its days may be missing from the lists
+        return PollResult(fetched_at=now, key_daily=(KeyDaily(key, daily, own_days),))
 
     async def _fetch_range(self, start: dt.date, end: dt.date, now: dt.datetime) -> PollResult:
         return PollResult(fetched_at=now, range_keys=(await self.provider.range_keys(start, end),))
@@ -341,7 +344,7 @@ class Collector:
             return PollOutcome(started, finished, error, requests, needs_user)
         return PollOutcome(started, finished, error, requests, needs_user,
                            failed.retry_after if failed.retryable else None,
-                           failed.scope, failed.state)
+                           failed.scope, failed.state, status=failed.status)
 
     def _polls_land(self) -> bool:
         """Some poll of this store stored figures (so the base URL is right)."""
@@ -398,7 +401,7 @@ class Collector:
             return PollOutcome(started, finished, error, requests, needs_user, failed=failed)
         return PollOutcome(started, finished, error, requests, needs_user,
                            exc.retry_after if exc.retryable else None, exc.scope, exc.state,
-                           failed=failed)
+                           failed=failed, status=exc.status)
 
 
 def default_parts(provider: Provider, now: dt.datetime, days: Sequence[dt.date], *,

@@ -40,7 +40,7 @@ from usage_top.pipeline.collector import Collector, PollOutcome
 from usage_top.config import Settings
 from usage_top.domain.capabilities import Capabilities
 from usage_top.crash import crash_line, write_crash_log
-from usage_top.domain.format import age_text, short_key
+from usage_top.domain.format import short_key
 from usage_top.domain.periods import HISTORY_DAYS, Range, local_today
 from usage_top.pipeline.runtime import Runtime
 from usage_top.store import Store, StoreError
@@ -481,7 +481,11 @@ class UsageTopApp(AccountsMixin, App[None]):
 
     def _tick(self) -> None:
         if isinstance(self.screen, DataScreen) and self.screen.is_mounted:
-            self.screen.tick(self.clock())
+            now = self.clock()
+            self.screen.tick(now)
+            outcome = self.last_outcome
+            if outcome is not None and not (outcome.ok or outcome.partial or outcome.needs_user):
+                self.screen.show_banner(*self._banner(now))  # its age ticks with the clock
 
     # ------------------------------------------------------------------- state
     def refresh_view(self) -> None:
@@ -522,24 +526,26 @@ class UsageTopApp(AccountsMixin, App[None]):
         return {outcome.scope: f"{outcome.state} · retry {local:%H:%M} {local.tzname()}"}
 
     def _banner(self, now: dt.datetime) -> tuple[str, str]:
+        from usage_top.views import banner
+
         outcome = self.last_outcome
         if outcome is None or outcome.ok or self.on_overview:  # its rows say each account's state
             return "", ""
         error = self.redactor.text(outcome.error)
         if outcome.partial:
-            return "-warning", (f"Some parts failed: {error}. Their figures are the last "
-                                f"stored, marked stale; the rest is live.")
+            return "-warning", banner.partial_poll(error)
         if outcome.needs_user:
-            return "-error", f"{error}. Polling stopped: fix this, then press r to retry."
+            return "-error", banner.stopped(error)
         try:
             last = figures_at(self.store)
         except StoreError:
             last = None
-        shown = (f"showing data from {age_text((now - last).total_seconds())} ago"
-                 if last else "no data stored yet")
-        wait = self.collector.next_wait(outcome) if self.collector else self.interval
-        return "-warning", (f"Last poll failed: {error}. {shown}; next try in "
-                            f"{age_text(wait)}.")
+        next_try = None
+        if self.collector is not None and not self.paused:
+            next_try = outcome.finished_at + dt.timedelta(seconds=self.collector.next_wait(outcome))
+        return "-warning", banner.failed_poll(error, status=outcome.status, now=now,
+                                              figures_at=last, next_try=next_try,
+                                              tz=self.settings.tz)
 
     def _update_status(self) -> None:
         screen = self.screen
