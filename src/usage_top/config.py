@@ -119,6 +119,15 @@ class _VendorSource(PydanticBaseSettingsSource):
 
 _PERIODS = ("minute", "hourly", "daily", "monthly")
 
+THEMES = (
+    "ansi-dark", "ansi-light", "atom-one-dark", "atom-one-light", "catppuccin-frappe",
+    "catppuccin-latte", "catppuccin-macchiato", "catppuccin-mocha", "dracula", "flexoki",
+    "gruvbox", "monokai", "nord", "rose-pine", "rose-pine-dawn", "rose-pine-moon",
+    "solarized-dark", "solarized-light", "textual-dark", "textual-light", "tokyo-night",
+)
+"""Textual's built-in themes, named here because importing Textual costs ``report`` and
+``check`` seconds; a test checks this list against ``textual.theme.BUILTIN_THEMES``."""
+
 
 class Thresholds(BaseModel):
     """One scope's amber and red thresholds in percent; an unset one is the global one."""
@@ -229,6 +238,10 @@ class Settings(BaseSettings):
         "7-day median.")
     snooze_minutes: float = Field(
         default=60.0, gt=0, le=7 * 24 * 60, description="How long acknowledging a scope silences it.")
+    theme: str | None = Field(
+        default=None,
+        description="The dashboard's Textual theme (nord, gruvbox, textual-light…); the command "
+        "palette's 'Theme' switches it for the session.")
     keymap: dict[str, str] = Field(
         default_factory=dict,
         description="Remapped bindings: binding id -> keys, e.g. {quit = 'ctrl+c', billing = 'B'}.",
@@ -309,6 +322,13 @@ class Settings(BaseSettings):
             if not _ACCOUNT_NAME.fullmatch(name):
                 raise ValueError(f"{name!r} is not an account name: use lower-case letters, "
                                  "digits, '-' and '_' (it names the account's database file)")
+        return value
+
+    @field_validator("theme")
+    @classmethod
+    def _known_theme(cls, value: str | None) -> str | None:
+        if value is not None and value not in THEMES:
+            raise ValueError(f"unknown theme {value!r} (known: {', '.join(THEMES)})")
         return value
 
     @field_validator("timezone")

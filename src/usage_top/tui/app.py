@@ -218,6 +218,8 @@ class UsageTopApp(AccountsMixin, App[None]):
         return OverviewScreen() if self.fleet is not None else DashboardScreen()
 
     def on_mount(self) -> None:
+        if self.settings.theme:  # the config's; the palette's "Theme" changes it for the session
+            self.theme = self.settings.theme
         newest = self.store.events(limit=1)
         self._last_event_id = newest[0].id if newest else 0  # toast only what happens from now on
         self._apply_keymap()
