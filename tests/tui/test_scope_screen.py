@@ -158,3 +158,27 @@ async def test_x_toggles_redaction_and_keeps_the_key_filter(make_app):
         await pilot.press("x")
         await settle(pilot)
         assert app.key_filter == real
+
+
+def test_a_minute_window_shows_the_last_hour_of_readings(store):
+    """A rate-limit window holds a poll or two: the scope screen draws the last hour's
+    readings instead (each in its own minute), against the limit, without a projection."""
+    from usage_top.domain.measures import REQUESTS
+    from usage_top.domain.model import Period, PollResult, ScopeUsage
+    from usage_top.providers import registry
+    from usage_top.views.context import Context
+    from usage_top.views.scope_detail import scope_detail
+
+    for minutes in range(0, 90, 2):  # every 2 minutes for an hour and a half
+        at = FROZEN - dt.timedelta(minutes=minutes)
+        store.ingest(PollResult(fetched_at=at, scopes=(ScopeUsage(
+            "requests", Period.MINUTE, used=float(minutes % 7), unit=REQUESTS, limit=50.0,
+            resets_at=at.replace(second=0) + dt.timedelta(minutes=1)),)))
+    ctx = Context(store, registry.capabilities("lusha"), dt.UTC, FROZEN)
+    detail = scope_detail(ctx, "requests.minute")
+    assert detail.enough and len(detail.current) == 31  # 14:37 back to 13:37, both ends in
+    assert detail.span == 3600 and detail.current.xs[-1] == 3600
+    assert [label for _, label in detail.ticks] == ["13:37", "13:52", "14:07", "14:22", "14:37"]
+    assert detail.labels[-1] == "14:37:00 UTC  0 / 50 requests (0.0%)"
+    assert not detail.previous and not detail.projection
+    assert "last hour" in detail.current_label and detail.limit == 50.0

@@ -130,7 +130,11 @@ class Redactor:
 
     def shown(self, real: str | None) -> str | None:
         """What the current mode shows for a real name (to carry state across a toggle)."""
-        return self._alias.get(real, real) if self.enabled and real else real
+        if not self.enabled or not real:
+            return real
+        if real not in self._alias:
+            self.learn()  # just turned on: nothing shown yet
+        return self._alias.get(real, real)
 
     def text(self, text: str) -> str:
         """Free text with every known real name, email and masked key replaced."""

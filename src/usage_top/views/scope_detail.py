@@ -25,6 +25,10 @@ MIN_READINGS = 2
 """A curve needs at least two readings of the period."""
 CYCLE_LOOKBACK = dt.timedelta(days=31)
 """A billing cycle's start is not known: its readings are looked for this far back."""
+RECENT = {Period.MINUTE: (dt.timedelta(hours=1), "hour")}
+"""Windows too short for a curve of their own (a poll or two each, polls being 5 s
+apart at the least, 30 s by default): the readings of this long instead, each of its
+own window, so that how near the rate limit each poll found usage shows at a glance."""
 TICKS = 5
 
 
@@ -55,6 +59,8 @@ class ScopeDetail:
     """Length of the time axis (the period), in seconds."""
     ticks: tuple[tuple[float, str], ...] = ()
     current: Series = Series()
+    current_label: str = "this period"
+    """What ``current`` is, for the legend."""
     previous: Series = Series()
     projection: Series = Series()
     labels: tuple[str, ...] = ()
@@ -77,6 +83,8 @@ def scope_detail(ctx: Context, name: str) -> ScopeDetail:
     if shown is None:
         return ScopeDetail(name, name, found=False, note=f"No readings of {name} are stored.")
     usage, tz = shown.usage, ctx.day_tz
+    if usage.period in RECENT:
+        return _recent(ctx, shown)
     start, end = _bounds(usage, shown.fetched_at, ctx, tz)
     readings = ctx.store.scope_history(name, start)
     if usage.period is Period.CYCLE:
@@ -106,6 +114,36 @@ def scope_detail(ctx: Context, name: str) -> ScopeDetail:
         note=_note(len(current), ctx),
         scope=shown,
         outlook=outlook,
+    )
+
+
+def _recent(ctx: Context, shown: ScopeView) -> ScopeDetail:
+    """A short window: the readings of the last ``RECENT`` against the limit, no
+    previous period and no projection (a window resets before either would say much)."""
+    usage = shown.usage
+    end = shown.fetched_at
+    length, words = RECENT[usage.period]
+    start = end - length
+    readings = ctx.store.scope_history(usage.name, start)
+    amber, red = ctx.thresholds(usage.name)
+    limit = usage.limit
+    span = length.total_seconds()
+    return ScopeDetail(
+        name=usage.name,
+        title=usage.title,
+        unit=usage.unit,
+        level=shown.level,
+        limit=limit,
+        amber_at=limit * amber / 100 if limit else None,
+        red_at=limit * red / 100 if limit else None,
+        span=span,
+        ticks=_ticks(Period.HOURLY, start, span, ctx.tz),
+        current=_series(readings, start),
+        current_label=f"each reading of the last {words}, in its own {usage.period.value}",
+        labels=tuple(_label(usage, at, used, ctx.tz) for at, used in readings),
+        summary=_summary(shown, project(usage, readings, ctx.now), usage.resets_at or end, ctx.tz),
+        note=_note(len(readings), ctx, f"in the last {words}"),
+        scope=shown,
     )
 
 
@@ -187,9 +225,9 @@ def _summary(shown: ScopeView, outlook: Projection, end: dt.datetime, tz: ZoneIn
     return " · ".join(parts)
 
 
-def _note(readings: int, ctx: Context) -> str:
+def _note(readings: int, ctx: Context, when: str = "of this period") -> str:
     if readings >= MIN_READINGS:
         return ""
     have = "No reading" if not readings else "Only one reading"
-    return (f"{have} of this period is stored: a curve needs {MIN_READINGS}. "
+    return (f"{have} {when} is stored: a curve needs {MIN_READINGS}. "
             "They come with each poll (or `usage-top collect`).")

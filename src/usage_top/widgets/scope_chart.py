@@ -109,8 +109,8 @@ class ScopeChart(Widget, can_focus=True):
         plt.limitsize(False, False)  # the widget's size, not the terminal's plotext would read
         plt.plotsize(width, height)
         plt.theme("clear")
-        top = max([*detail.current.ys, *detail.previous.ys, *detail.projection.ys,
-                   detail.limit or 0.0, 1.0]) * 1.05
+        peak = max([*detail.current.ys, *detail.previous.ys, *detail.projection.ys, 0.0])
+        top = max(peak, detail.limit or 0.0, 1.0) * 1.05
         plt.xlim(0, detail.span)
         plt.ylim(0, top)
         if detail.previous:
@@ -128,6 +128,8 @@ class ScopeChart(Widget, can_focus=True):
         unit = detail.unit
         levels = (detail.limit / 2, detail.amber_at, detail.red_at, detail.limit) if detail.limit else ()
         steps = [0.0, *levels] if levels else [top * index / 4 for index in range(5)]
+        if levels and peak > detail.limit * 1.2:  # a curve well over the limit: its height too
+            steps.append(peak)
         plt.yticks(steps, [unit.compact(value) if unit else f"{value:g}" for value in steps])
         return self._restyle(Text.from_ansi(plt.build().rstrip("\n")))
 
@@ -146,7 +148,7 @@ class ScopeChart(Widget, can_focus=True):
 
     def _legend(self, detail: ScopeDetail) -> Text:
         legend = Text()
-        parts = [("── this period", "current")]
+        parts = [(f"── {detail.current_label}", "current")]
         if detail.previous:
             parts.append(("── previous period", "previous"))
         if detail.projection:
