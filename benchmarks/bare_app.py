@@ -4,9 +4,10 @@
 
 The same widget classes (status bar, scope cards, daily chart, item (endpoint)
 and key tables on Pubrio's capabilities, filter bar, footer) in the same layout
-(the dashboard's ``app.tcss``), but no configuration, no database, no HTTP
-client and no queries: what any Textual app showing these widgets pays before
-its first frame. ``q`` quits.
+(the dashboard's ``app.tcss``) with the same key bindings (the footer builds a
+key for each), but no configuration, no database, no HTTP client and no
+queries: what any Textual app showing these widgets pays before its first
+frame. ``q`` quits (the other keys' actions do not exist here).
 """
 
 from __future__ import annotations
@@ -16,12 +17,12 @@ import sys
 from pathlib import Path
 
 from textual.app import App, ComposeResult
-from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Footer, Static
 
 import usage_top.tui
 from usage_top.providers.pubrio_capabilities import CAPABILITIES
+from usage_top.tui.bindings import APP_BINDINGS
 from usage_top.widgets.daily_chart import DailyChart
 from usage_top.widgets.filter_bar import FilterBar
 from usage_top.widgets.scope_card import ScopeCard
@@ -33,7 +34,7 @@ CSS_PATH = Path(usage_top.tui.__file__).with_name("app.tcss")
 
 class BareApp(App[None]):
     CSS_PATH = CSS_PATH
-    BINDINGS = [Binding("q", "quit", "Quit")]
+    BINDINGS = APP_BINDINGS
 
     def compose(self) -> ComposeResult:
         yield StatusBar(id="status")

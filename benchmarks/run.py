@@ -177,11 +177,15 @@ def run_startup(report: Report, year: Path, runs: int) -> None:
     report.line(f"  bare Textual app, same widgets, first frame   {ms(med(result.bare_frame)):>9}")
     report.line(f"  usage-top --no-poll, first frame               {ms(med(result.app_frame)):>9}")
     report.line(f"  usage-top --no-poll, first frame with data     {ms(med(result.app_data)):>9}")
+    report.line(f"  CPU used by then: bare {ms(med(result.bare_frame_cpu))}, usage-top "
+                f"{ms(med(result.app_data_cpu))} = {result.cpu_ratio:.2f}x")
     report.goal("start-up: usage-top data / bare frame", f"{result.ratio:.2f}x", f"<= {STARTUP_GOAL}x",
                 result.ratio <= STARTUP_GOAL)
     report.data["startup"] = {
         "bare_frame_s": result.bare_frame, "app_frame_s": result.app_frame,
         "app_data_s": result.app_data, "ratio": result.ratio,
+        "bare_frame_cpu_s": result.bare_frame_cpu, "app_data_cpu_s": result.app_data_cpu,
+        "cpu_ratio": result.cpu_ratio,
     }
 
 

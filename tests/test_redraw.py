@@ -2,9 +2,20 @@
 
 from __future__ import annotations
 
-from rich.text import Text
+import io
+import re
 
-from usage_top.widgets.redraw import changed_span
+from hypothesis import given
+from hypothesis import strategies as st
+from rich.cells import cell_len
+from rich.console import Console
+from rich.segment import Segment
+from rich.style import Style
+from rich.text import Text
+from textual._compositor import ChopsUpdate
+from textual.strip import Strip
+
+from usage_top.widgets.redraw import changed_span, cropped
 
 
 def test_only_the_changed_characters_of_a_line():
@@ -31,3 +42,66 @@ def test_the_same_cells_drawn_from_other_spans_repaint_nothing():
     whole = Text("ab")
     whole.stylize("bold", 0, 2)
     assert changed_span(split, whole, 40) == (0, 0)
+
+
+CONSOLE = Console(file=io.StringIO(), force_terminal=True, color_system="truecolor", width=120)
+_TOKEN = re.compile(r"\x1b\[(\d+);(\d+)H|\x1b\[([0-9;]*)m|(\n)|(.)", re.S)
+
+
+def screen_after(output: str) -> dict[tuple[int, int], tuple[str, str]]:
+    """The cells a terminal output writes: (row, column) -> (character, its SGR)."""
+    cells, y, x, sgr = {}, 0, 0, ""
+    for move_y, move_x, style, newline, char in _TOKEN.findall(output):
+        if move_y:
+            y, x = int(move_y) - 1, int(move_x) - 1
+        elif newline:
+            y, x = y + 1, 0
+        elif char:
+            cells[(y, x)] = (char, sgr)
+            x += cell_len(char)
+        else:
+            sgr = "" if style in ("", "0") else style
+    return cells
+
+
+HEADER = Strip([Segment(" ", Style(bgcolor="red")), Segment("usage-top", Style(bold=True)),
+                Segment(" " * 55, Style(bgcolor="red")), Segment("updated 17:36:21", Style(color="blue"))])
+
+
+def test_a_partial_update_is_written_from_its_first_changed_cell():
+    """Textual writes the header from its left edge to the clock's changed digits; usage-top
+    writes the digits."""
+    update = ChopsUpdate([{0: HEADER}], [(0, 79, 81)], [[120]])
+    assert screen_after(update.render_segments(CONSOLE))[(0, 0)] == (" ", "41")
+    written = screen_after(cropped(update).render_segments(CONSOLE))
+    assert written == {(0, 79): ("2", "34"), (0, 80): ("1", "34")}
+    assert cropped(None) is None and cropped(Text("x")) == Text("x")
+
+
+_SEGMENTS = st.lists(
+    st.tuples(st.text(alphabet="ab 日", min_size=1, max_size=6), st.sampled_from([None, "bold", "red"])),
+    min_size=1, max_size=5)
+
+
+@given(lines=st.lists(st.lists(_SEGMENTS, min_size=1, max_size=3), min_size=1, max_size=3),
+       data=st.data())
+def test_a_cropped_update_writes_the_same_cells_within_its_spans_and_none_outside(lines, data):
+    """Against Textual's own output for any chops (wide characters included) and spans: every
+    cell of a span Textual writes is written the same, and nothing else is written."""
+    chops, ends, spans = [], [], []
+    for y, line in enumerate(lines):
+        row, x = {}, 0
+        for segments in line:
+            strip = Strip([Segment(text, Style.parse(style) if style else None) for text, style in segments])
+            row[x] = strip
+            x += strip.cell_length
+        chops.append(row)
+        ends.append([*list(row)[1:], x])
+        x1 = data.draw(st.integers(0, x - 1))
+        spans.append((y, x1, data.draw(st.integers(x1 + 1, x))))
+    update = ChopsUpdate(chops, spans, ends)
+    textual = screen_after(update.render_segments(CONSOLE))
+    ours = screen_after(cropped(update).render_segments(CONSOLE))
+    assert all(textual.get(cell) == value for cell, value in ours.items())
+    assert all(ours[(y, x)] == textual[(y, x)]
+               for y, x1, x2 in spans for x in range(x1, x2) if (y, x) in textual)

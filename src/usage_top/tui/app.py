@@ -21,6 +21,7 @@ from contextlib import nullcontext
 from functools import cached_property
 from typing import TYPE_CHECKING
 
+from rich.console import RenderableType
 from rich.text import Text
 from textual import work
 from textual.app import App, SystemCommand
@@ -29,7 +30,7 @@ from textual.css.query import NoMatches
 from textual.events import Resize
 from textual.geometry import Size
 from textual.reactive import reactive
-from textual.screen import Screen
+from textual.screen import ModalScreen, Screen
 from textual.timer import Timer
 from textual.widget import Widget
 from textual.widgets import Static
@@ -40,17 +41,18 @@ from usage_top.pipeline.collector import Collector, PollOutcome
 from usage_top.config import Settings
 from usage_top.domain.capabilities import Capabilities
 from usage_top.crash import crash_line, write_crash_log
-from usage_top.domain.format import short_key
+from usage_top.domain.format import interval_text, short_key
 from usage_top.domain.periods import HISTORY_DAYS, Range, local_today
 from usage_top.pipeline.runtime import Runtime
 from usage_top.store import Store, StoreError
 from usage_top.widgets.daily_chart import DailyChart
+from usage_top.widgets.redraw import cropped
 from usage_top.widgets.status_bar import Status
 from usage_top.widgets.tables import ItemTable, KeyTable, UsageTable
 from usage_top.tui.dashboard import DashboardScreen
 from usage_top.tui.accounts import AccountsMixin
+from usage_top.tui.bindings import APP_BINDINGS
 from usage_top.tui.frame import DataScreen
-from usage_top.tui.overview import AccountTable, OverviewScreen
 from usage_top.views.context import RANGE_LABELS, Context
 from usage_top.views.redact import RedactedStore, Redactor, account_numbers, redacting
 from usage_top.views.scopes import figures_at
@@ -75,43 +77,7 @@ class UsageTopApp(AccountsMixin, App[None]):
     CSS_PATH = "app.tcss"
     TITLE = "usage-top"
 
-    BINDINGS = [
-        Binding("q", "quit", "Quit", id="quit"),
-        Binding("question_mark", "help", "Help", key_display="?", id="help"),
-        Binding("p", "toggle_pause", "Pause", id="pause"),
-        Binding("r", "poll_now", "Refresh", id="refresh"),
-        Binding("1", "set_range('today')", "Today", id="range_today"),
-        Binding("2", "set_range('7d')", "7 days", id="range_7d"),
-        Binding("3", "set_range('30d')", "30 days", id="range_30d"),
-        Binding("4", "set_range('month')", "Month", show=False, id="range_month"),
-        Binding("K", "pick_key", "Key filter", id="pick_key"),
-        Binding("c", "toggle_metric", "Cost/use", tooltip="Switch between the cost and the activity view",
-                id="metric"),
-        Binding("b", "billing", "Billing", id="billing"),
-        Binding("v", "events", "Events", id="events"),
-        Binding("R", "reconcile", "Reconcile", show=False,
-                tooltip="The vendor's cost against the estimate from tokens x prices",
-                id="reconcile"),
-        Binding("u", "scope", "Scope curve", tooltip="The focused card's scope, else the one "
-                "nearest its limit", id="scope"),
-        Binding("y", "copy_line", "Copy line", tooltip="Copy the focused scope, key or row as "
-                "one line (an incident note)", id="copy_line"),
-        Binding("x", "toggle_redact", "Redact", tooltip="Share-safe: names as pseudonyms",
-                show=False, id="redact"),
-        Binding("e", "export('csv')", "Export CSV", id="export_csv"),
-        Binding("E", "export('json')", "Export JSON", show=False, id="export_json"),
-        Binding("n", "dismiss_toasts", "Dismiss toasts", show=False,
-                tooltip="Clear the toasts now (alerts stay in the events pane, v)",
-                id="dismiss_toasts"),
-        Binding("escape", "back", "Back / all keys", show=False, id="back"),
-        Binding("left_square_bracket", "history(-1)", "History back", key_display="[",
-                show=False, id="history_back"),
-        Binding("right_square_bracket", "history(1)", "History forward", key_display="]",
-                show=False, id="history_forward"),
-        Binding("tab", "cycle_focus(1)", "Next pane", show=False, priority=True, id="next_pane"),
-        Binding("shift+tab", "cycle_focus(-1)", "Previous pane", show=False, priority=True,
-                id="previous_pane"),
-    ]
+    BINDINGS = APP_BINDINGS
 
     range_: reactive[Range] = reactive(Range.WEEK, init=False)
     """The date range of the tables."""
@@ -215,7 +181,15 @@ class UsageTopApp(AccountsMixin, App[None]):
 
     # --------------------------------------------------------------- lifecycle
     def get_default_screen(self) -> Screen:
-        return OverviewScreen() if self.fleet is not None else DashboardScreen()
+        if self.fleet is None:
+            return DashboardScreen()
+        from usage_top.tui.overview import OverviewScreen  # one account: never imported
+
+        return OverviewScreen()
+
+    def _display(self, screen: Screen, renderable: RenderableType | None) -> None:
+        """Every partial update written from its first changed cell (bytes on the wire)."""
+        super()._display(screen, cropped(renderable))
 
     def on_mount(self) -> None:
         if self.settings.theme:  # the config's; the palette's "Theme" changes it for the session
@@ -261,7 +235,7 @@ class UsageTopApp(AccountsMixin, App[None]):
 
     def _all_bindings(self) -> list[Binding]:
         from usage_top.tui.events import EventTable
-
+        from usage_top.tui.overview import AccountTable
         from usage_top.widgets.scope_chart import ScopeChart
 
         return [*self.BINDINGS, *UsageTable.BINDINGS, *KeyTable.BINDINGS, *DailyChart.BINDINGS,
@@ -734,7 +708,21 @@ class UsageTopApp(AccountsMixin, App[None]):
             what = "key" if isinstance(focused, KeyTable) else focused.kind
             return row_line(head, what, focused.current_row, focused.totals, self.capabilities,
                             self.metric)
+        if self.on_overview:
+            return self._account_line()
         return None
+
+    def _account_line(self) -> str | None:
+        """The overview's row under the cursor as an incident line."""
+        from usage_top.tui.overview import AccountTable
+        from usage_top.views.incident import account_line
+
+        view, table = self.screen.view, self.screen.query_one(AccountTable)
+        if view is None or not table.row_count:
+            return None
+        shown = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
+        return next((account_line(self.clock(), row) for row in view.rows if row.name == shown),
+                    None)
 
     def action_toggle_redact(self) -> None:
         """``x``: redaction on or off; the key filter and the history follow the names."""
@@ -755,22 +743,25 @@ class UsageTopApp(AccountsMixin, App[None]):
         self.refresh_view()
 
     def action_export(self, fmt: str) -> None:
-        """Write the focused pane of the current view, as shown, and say where."""
+        """Write the focused pane of the current view, as shown, and say where: the
+        dates, zone and filters shown and when the figures were fetched go with it."""
         from usage_top.commands.export import write_export
         from usage_top.domain.format import utc_text
-        from usage_top.views.serialise import render, units_json
+        from usage_top.views.serialise import render, units_json, with_shown
 
-        rows, name = self._export_rows()
+        rows, name, shown = self._export_rows()
         if rows is None:
             self.notify("Nothing to export here: focus a table or a chart", severity="warning")
             return
         now = self.clock()
-        today = local_today(now, self.settings.tz)
-        start, end = self.range_.dates(today)
+        start, end = self.range_.dates(local_today(now, self.settings.tz))
         meta = {"view": self._scope_label(), "range": self.range_.value, "start": start.isoformat(),
                 "end": end.isoformat(), "timezone": self.settings.timezone, "key_filter": self.key_filter,
-                "metric": self.metric, "units": units_json(self.capabilities),
-                "exported_at_utc": utc_text(now)}
+                "row_filter": None, "metric": self.metric, "units": units_json(self.capabilities),
+                "data_from_utc": utc_text(figures_at(self.store)), "exported_at_utc": utc_text(now),
+                **shown}
+        if fmt == "csv":
+            rows = with_shown(rows, meta)
         columns = list(rows[0]) if rows else ["empty"]
         if self.fleet is not None:  # one file per account, even within a second
             name = f"{self.redactor.alias('account', self.account)}-{name}"
@@ -781,19 +772,26 @@ class UsageTopApp(AccountsMixin, App[None]):
             return
         self.notify(f"Exported {len(rows)} rows to {path}", title="Export", timeout=10)
 
-    def _export_rows(self) -> tuple[list[dict] | None, str]:
+    def _export_rows(self) -> tuple[list[dict] | None, str, dict]:
+        """The focused pane's rows as shown, its name, and what of the meta it sets itself
+        (a table's row filter; the chart's own days, which are not the range's)."""
         from usage_top.views.serialise import day_json, item_json, key_json
 
         focused, caps = self.focused, self.capabilities
-        if isinstance(focused, ItemTable):
-            totals = focused.totals
-            return [item_json(row, totals, caps) for row in focused.visible_rows()], focused.title.lower()
-        if isinstance(focused, KeyTable):
-            totals = focused.totals
-            return [key_json(row, totals, caps) for row in focused.visible_rows()], "keys"
+        if isinstance(focused, ItemTable | KeyTable):
+            totals, shown = focused.totals, {"row_filter": focused.filter_text or None}
+            if isinstance(focused, ItemTable):
+                return ([item_json(row, totals, caps) for row in focused.visible_rows()],
+                        focused.title.lower(), shown)
+            return ([key_json(row, totals, caps, self.settings.tz) for row in focused.visible_rows()],
+                    "keys", shown)
         if isinstance(focused, DailyChart):
-            return [day_json(point, caps) for point in focused.points], "daily"
-        return None, ""
+            points = focused.points
+            days_in = str(caps.day_zone(self.settings.tz))  # a vendor's UTC days say so
+            shown = {"range": f"{len(points)}d", "start": points[0].day.isoformat(),
+                     "end": points[-1].day.isoformat(), "timezone": days_in} if points else {}
+            return [day_json(point, caps) for point in points], "daily", shown
+        return None, "", {}
 
     def action_toggle_metric(self) -> None:
         caps = self.capabilities
@@ -811,6 +809,30 @@ class UsageTopApp(AccountsMixin, App[None]):
             self.paused = False
         else:
             self.poll()
+
+    def action_poll_interval(self) -> None:
+        """``d``: a new poll interval for this session, at least the config's floor or the
+        vendor's minimum where it asks for fewer polls; the header shows it."""
+        if self.collector is None:
+            self.notify("Read-only (--no-poll): the collector's interval applies",
+                        severity="warning")
+            return
+        from usage_top.config import MIN_INTERVAL
+        from usage_top.tui.screens import IntervalPrompt
+
+        minimum = max(MIN_INTERVAL, self.capabilities.min_interval)
+        self.push_screen(IntervalPrompt(self.collector.interval, minimum), self._set_interval)
+
+    def _set_interval(self, seconds: float | None) -> None:
+        """The next poll comes one new interval from now (an account of several: after its
+        poll in flight)."""
+        if seconds is None or self.collector is None:
+            return
+        self.collector.interval = seconds
+        if self.fleet is None and self._timer is not None:
+            self._arm_timer()
+        self._update_status()
+        self.notify(f"Polling every {interval_text(seconds)} for this session")
 
     def action_pick_key(self) -> None:
         from usage_top.tui.screens import KeyPicker
@@ -865,6 +887,7 @@ class UsageTopApp(AccountsMixin, App[None]):
 
     def _help_sections(self) -> list[tuple[str, list[tuple[str, str, str]]]]:
         from usage_top.tui.events import EventTable
+        from usage_top.tui.overview import AccountTable
 
         def rows(bindings: Iterable[Binding]) -> list[tuple[str, str, str]]:
             return [(self._keys_text(binding), binding.description, binding.id or "")
@@ -882,8 +905,7 @@ class UsageTopApp(AccountsMixin, App[None]):
              + [("← → Home End", "Scope curve: the reading under the cursor", "")]),
             ("Anywhere", [("ctrl+p", "Command palette: every action", ""), ("ctrl+q", "Quit", "")]),
             *([("Overview of the accounts", rows(AccountTable.BINDINGS)
-                + [("enter", "Open this account's dashboard", ""),
-                   ("escape", "On an account's dashboard: back to the overview", "")])]
+                + [("escape", "On an account's dashboard: back to the overview", "")])]
               if self.fleet is not None else []),
         ]
 
@@ -895,8 +917,11 @@ class UsageTopApp(AccountsMixin, App[None]):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """One of usage-top's bindings shows in the footer, and runs, only on a screen
         where it does something: a screen with ``app_actions`` (the overview) names
-        those. Textual's own actions (the palette, Ctrl+Q) are left alone."""
-        allowed = getattr(self.screen, "app_actions", None)
+        those (a modal on top, such as the help, keeps them). Textual's own actions (the
+        palette, Ctrl+Q) are left alone."""
+        under = next((screen for screen in reversed(self.screen_stack)
+                      if not isinstance(screen, ModalScreen)), self.screen)
+        allowed = getattr(under, "app_actions", None)
         return allowed is None or action in allowed or action not in _OWN_ACTIONS
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
@@ -910,14 +935,18 @@ class UsageTopApp(AccountsMixin, App[None]):
                 f"{binding.description} ({self._keys_text(binding)})",
                 lambda action=binding.action: self.run_action(action),
             )
-        if isinstance(screen, OverviewScreen):
-            table = screen.query_one(AccountTable)
-            for binding in AccountTable.BINDINGS[:2]:
-                yield SystemCommand(binding.description,
-                                    f"{binding.description}: the accounts' order "
-                                    f"({self._keys_text(binding)})",
-                                    lambda action=binding.action: table.run_action(action))
-            return
+        if self.fleet is not None:  # one account: the overview is never imported
+            from usage_top.tui.overview import AccountTable, OverviewScreen
+
+            if isinstance(screen, OverviewScreen):
+                table = screen.query_one(AccountTable)
+                for binding in AccountTable.BINDINGS:
+                    if binding.action.startswith("sort"):
+                        yield SystemCommand(binding.description,
+                                            f"{binding.description}: the accounts' order "
+                                            f"({self._keys_text(binding)})",
+                                            lambda action=binding.action: table.run_action(action))
+                return
         for binding in UsageTable.BINDINGS:
             if binding.action not in ("cursor_up", "cursor_down", "clear_filter"):
                 yield SystemCommand(

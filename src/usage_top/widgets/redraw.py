@@ -7,11 +7,18 @@ are given new inputs at every poll and every clock tick, and most of the time
 they draw exactly what they drew before, or change one line (a countdown).
 Within a changed line only the cells from the first to the last that differ are
 repainted: "updated 14:37:05" becoming "14:37:10" costs two cells, not the line.
+Textual 8.2.8 itself writes each repainted line from the widget's left edge to
+the last changed cell; ``cropped`` makes it write from the first (the App passes
+every partial update through it).
 """
 
 from __future__ import annotations
 
+from rich.cells import cell_len
+from rich.console import Console, RenderableType
+from rich.control import Control
 from rich.text import Text
+from textual._compositor import ChopsUpdate
 from textual.geometry import Region
 from textual.strip import Strip
 from textual.widget import Widget
@@ -107,3 +114,45 @@ def strip_span(before: Strip, after: Strip, width: int) -> tuple[int, int]:
     if len(old) != before.cell_length or len(new) != after.cell_length:
         return (0, width)  # wide characters: cells are not characters
     return _span(old, new, width)
+
+
+class _CroppedChops(ChopsUpdate):
+    """A partial update written from each span's first cell, not from the chop's start.
+
+    Textual's ``ChopsUpdate.render_segments`` crops a chop (a widget's part of a
+    line) at the span's end only, so the clock at the right of the header resends
+    the whole header line up to it. Where the first cell falls inside a segment of
+    wide characters, the write starts at that segment (a wide character is never
+    split); every write starts with a cursor move, so no newline goes between lines.
+    """
+
+    def render_segments(self, console: Console) -> str:
+        sequences: list[str] = []
+        move_to = Control.move_to
+        for y, x1, x2 in self.spans:
+            for end, (x, strip) in zip(self.chop_ends[y], self.chops[y].items()):
+                if strip is None or x > x2 or end <= x1:
+                    continue
+                start = _first_cell(strip, x1 - x) if x < x1 else 0
+                strip = strip.crop(start, min(end, x2) - x)
+                sequences.append(move_to(x + start, y).segment.text)
+                sequences.append(strip.render(console))
+        return "".join(sequences)
+
+
+def _first_cell(strip: Strip, offset: int) -> int:
+    """``offset``, or the start of its segment if that segment has wide characters."""
+    position = 0
+    for segment in strip:
+        width = cell_len(segment.text)
+        if position + width > offset:
+            return offset if width == len(segment.text) else position
+        position += width
+    return offset
+
+
+def cropped(renderable: RenderableType | None) -> RenderableType | None:
+    """A partial update (``ChopsUpdate``) as one that writes only its spans' cells."""
+    if type(renderable) is ChopsUpdate:
+        return _CroppedChops(renderable.chops, renderable.spans, renderable.chop_ends)
+    return renderable
