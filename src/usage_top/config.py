@@ -119,6 +119,9 @@ class _VendorSource(PydanticBaseSettingsSource):
 
 _PERIODS = ("minute", "hourly", "daily", "monthly")
 
+MIN_INTERVAL = 5.0
+"""The shortest poll interval (seconds) any vendor gets; some ask for longer."""
+
 THEMES = (
     "ansi-dark", "ansi-light", "atom-one-dark", "atom-one-light", "catppuccin-frappe",
     "catppuccin-latte", "catppuccin-macchiato", "catppuccin-mocha", "dracula", "flexoki",
@@ -209,7 +212,7 @@ class Settings(BaseSettings):
     )
     demo: bool = Field(default=False, description="Run on the built-in simulator.")
     db: Path | None = Field(default=None, description="SQLite file; default in the XDG data dir.")
-    interval: float = Field(default=30.0, ge=5.0, le=86400.0,
+    interval: float = Field(default=30.0, ge=MIN_INTERVAL, le=86400.0,
                             description="Seconds between polls (5 to 86400).")
     timeout: float = Field(default=10.0, gt=0, le=120, description="HTTP timeout in seconds.")
     timezone: str = Field(default="UTC", description="Workspace timezone (IANA name).")

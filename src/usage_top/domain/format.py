@@ -52,6 +52,18 @@ def age_text(seconds: float) -> str:
     return f"{days}d {hours % 24}h"
 
 
+def interval_text(seconds: float) -> str:
+    """A poll interval, exact (``age_text`` rounds down: 90 s would read '1m'): 30s, 2m,
+    1m 30s, 1h, 1h 30m."""
+    seconds = max(0, round(seconds))
+    if seconds < 60 or (seconds < 3600 and seconds % 60):
+        minutes, rest = divmod(seconds, 60)
+        return f"{minutes}m {rest}s" if minutes else f"{rest}s"
+    if seconds < 3600 or seconds % 3600 == 0:
+        return f"{seconds // 3600}h" if seconds >= 3600 else f"{seconds // 60}m"
+    return f"{seconds // 3600}h {seconds % 3600 // 60}m"
+
+
 def count(value: float) -> str:
     """Thousands-separated whole number (superseded by ``measures.Unit.text``)."""
     return f"{value:,.0f}"

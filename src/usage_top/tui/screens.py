@@ -18,6 +18,9 @@ from usage_top.domain.measures import EST, Figures, Measure
 from usage_top.domain.model import Usage
 
 ALL_KEYS = "__all__"
+MAX_INTERVAL = 86400.0
+"""A day: the longest poll interval (as the config's ``interval``)."""
+_UNITS = {"": 1.0, "s": 1.0, "m": 60.0, "h": 3600.0}
 
 
 class HelpScreen(ModalScreen[None]):
@@ -71,6 +74,60 @@ class HelpScreen(ModalScreen[None]):
         (scroll.scroll_down if direction == "down" else scroll.scroll_up)(animate=False)
 
     def action_dismiss(self) -> None:
+        self.dismiss(None)
+
+
+def parse_interval(text: str, minimum: float) -> float:
+    """Seconds from '45', '45s', '2m' or '1h'; ValueError saying what it must be."""
+    text = text.strip().lower()
+    unit = text[-1:] if text[-1:] in _UNITS and not text[-1:].isdigit() else ""
+    rule = f"a number of seconds between {minimum:g} and {MAX_INTERVAL:g} (or 2m, 1h)"
+    try:
+        seconds = float(text.removesuffix(unit)) * _UNITS[unit]
+    except ValueError:
+        raise ValueError(f"{repr(text) if text else 'nothing'} is not {rule}") from None
+    if not minimum <= seconds <= MAX_INTERVAL:  # nan and inf fail here too
+        raise ValueError(f"{text!r} is not {rule}")
+    return seconds
+
+
+class IntervalPrompt(ModalScreen[float | None]):
+    """``d``: the seconds between polls, for this session; at least ``minimum`` (the
+    config's floor, or the vendor's where it asks for fewer polls). Returns the new
+    interval, or None when cancelled."""
+
+    BINDINGS = [Binding("escape", "cancel", "Cancel")]
+
+    def __init__(self, current: float, minimum: float) -> None:
+        super().__init__()
+        self._current = current
+        self._minimum = minimum
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="interval-box"):
+            yield Static("Poll interval", id="interval-title")
+            yield Input(value=f"{self._current:g}", id="interval-input")
+            yield Static(self._hint(), id="interval-hint")
+
+    def _hint(self) -> str:
+        return (f"Seconds between polls, {self._minimum:g} to {MAX_INTERVAL:g} (or 2m, 1h). "
+                "Enter applies, Esc cancels.")
+
+    def on_mount(self) -> None:
+        self.query_one(Input).focus()
+
+    @on(Input.Submitted)
+    def _apply(self, event: Input.Submitted) -> None:
+        hint = self.query_one("#interval-hint", Static)
+        try:
+            seconds = parse_interval(event.value, self._minimum)
+        except ValueError as exc:
+            hint.update(Text(f"{exc}. Esc cancels."))
+            hint.add_class("-error")
+            return
+        self.dismiss(seconds)
+
+    def action_cancel(self) -> None:
         self.dismiss(None)
 
 

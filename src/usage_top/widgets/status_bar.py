@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from rich.text import Text
 from textual.reactive import reactive
 
-from usage_top.domain.format import age_text
+from usage_top.domain.format import age_text, interval_text
 from usage_top.widgets.redraw import RedrawOnChange
 
 
@@ -121,7 +121,7 @@ class StatusBar(RedrawOnChange):
             return f"{age} · read-only"
         if status.paused or status.interval is None:
             return age
-        return f"{age} · every {age_text(status.interval)}"
+        return f"{age} · every {interval_text(status.interval)}"
 
     def _style(self, name: str):
         return self.get_component_rich_style(f"status-bar--{name}")
