@@ -166,6 +166,24 @@ def test_keys_over_a_range_come_from_one_request_over_it(busy, capsys, clock):
         assert all(shown[key] == vendor[key] for key in vendor)  # each counted over the range
 
 
+def test_one_key_outside_some_days_top_100_is_counted_whole(busy, capsys, clock):
+    sim, server = busy
+    today = FROZEN.date()
+    start = today - dt.timedelta(days=29)
+    per_day = _vendor_keys(server, start, today)
+    whole = {row["name"]: row["credits"] for row in _range_answer(server, start, today)["by_key"]}
+    key = next(key for key, credits in whole.items() if per_day.get(key, 0) < credits)
+    code, out, err = _run(capsys, clock, "report", "--json", "--range", "30d", "--key", key)
+    assert code == 0, err
+    body = {"start_date": start.isoformat(), "end_date": today.isoformat(), "keys": [key]}
+    mine = httpx.post(server.url + BREAKDOWN, json=body,
+                      headers={"pubrio-api-key": DEMO_API_KEY}).json()["data"]["totals"]
+    report = json.loads(out)
+    assert report["totals"]["credits"] == mine["credits"] == whole[key] > per_day.get(key, 0)
+    assert report["totals"]["requests"] == mine["requests"]
+    assert report["by_key"][0]["credits"] == mine["credits"]  # from its own series (keys filter)
+
+
 def test_keys_beyond_the_vendors_top_100_are_an_other_keys_row(busy, capsys, clock):
     sim, server = busy
     code, out, err = _run(capsys, clock, "report", "--json", "--range", "30d")

@@ -127,6 +127,10 @@ class KeyDaily:
 
     key: str
     daily: DailyUsage
+    own_days: bool = False
+    """The series is the key's own per-day figures where the vendor's per-day lists
+    may leave the key out (it lists its top keys only): the store raises the key's
+    per-day figures to it, so a key outside a day's top is not undercounted."""
 
 
 @dataclass(frozen=True)

@@ -65,6 +65,18 @@ def _put(table: str, lead: tuple[str, ...], numbers: tuple[int, ...]) -> str:
 
 
 @cache
+def _raise(table: str, lead: tuple[str, ...], numbers: tuple[int, ...]) -> str:
+    """Insert a row, or raise one of the same primary key slot by slot to the larger
+    value (absent stays absent only where both are)."""
+    insert = _put(table, lead, numbers).replace("INSERT OR REPLACE", "INSERT")
+    if not numbers:
+        return f"{insert} ON CONFLICT DO NOTHING"
+    updates = ", ".join(f"m{n} = max(coalesce(m{n}, excluded.m{n}), coalesce(excluded.m{n}, m{n}))"
+                        for n in numbers)
+    return f"{insert} ON CONFLICT ({', '.join(lead)}) DO UPDATE SET {updates}"
+
+
+@cache
 def _add(table: str, lead: tuple[str, ...], numbers: tuple[int, ...]) -> str:
     """Insert a row, adding to one of the same primary key slot by slot.
 
@@ -245,12 +257,18 @@ def write_key_daily(
 ) -> None:
     """Replace one key's per-item figures in the range.
 
-    The key's own per-day series is not stored: per-key daily figures come from
-    the single-day breakdowns, which also carry ``last_used``.
+    Per-key daily figures come from the single-day breakdowns, which also carry
+    ``last_used``; the key's own series only raises them (``KeyDaily.own_days``)
+    where a vendor's per-day top keys left the key out or short.
     """
     daily = key_daily.daily
-    slots = ids.slots.ensure(conn, _items_figures(daily.by_dimension))
+    slots = ids.slots.ensure(conn, _daily_figures(daily) if key_daily.own_days
+                             else _items_figures(daily.by_dimension))
     key_id = ids.key_id(conn, key_daily.key)
+    if key_daily.own_days:
+        conn.executemany(_raise("day_key", ("day", "key_id"), slots.numbers),
+                         [(day_to_db(point.day), key_id, *map(point.figures.get, slots.measures))
+                          for point in daily.series])
     first, last = day_to_db(daily.start), day_to_db(daily.end)
     conn.execute(
         "DELETE FROM day_key_item WHERE key_id = ? AND day BETWEEN ? AND ?",
