@@ -169,8 +169,11 @@ async def test_the_cursor_stays_on_its_account_through_polls_and_orders(make_ove
     app = make_overview()
     async with app.run_test(size=WIDE) as pilot:
         await _ready(pilot)
-        table = app.screen.query_one(AccountTable)
-        table.move_cursor(row=_rows(app).index("openai"))
+        assert _cursor_account(app) == _rows(app)[0]  # untouched: the top row, whatever came first
+        for _ in _rows(app):  # down to openai, by keys as a user would
+            if _cursor_account(app) != "openai":
+                await pilot.press("down")
+        assert _cursor_account(app) == "openai"
         before = _rows(app)
         for _ in range(3):  # worst → runs out → name: openai moves
             await pilot.press("s")
@@ -213,9 +216,9 @@ async def test_the_overview_offers_only_the_keys_that_work_there(make_overview):
         await _ready(pilot)
         offered = _offered(app)
         assert {"quit", "help", "toggle_pause", "poll_now", "sort(1)", "sort(-1)",
-                "select_cursor"} <= offered
+                "select_cursor", "copy_line"} <= offered  # y: the account row's line
         dashboard_only = {"set_range('today')", "pick_key", "toggle_metric", "billing", "events",
-                          "scope", "copy_line", "export('csv')", "history(-1)"}
+                          "scope", "export('csv')", "history(-1)"}
         assert not offered & dashboard_only
         range_ = app.range_
         await pilot.press("1", "c", "b")  # nothing happens: no range, metric or billing here

@@ -59,6 +59,9 @@ class AccountTable(DataTable):
         self.order = SORTS[0]
         """The order ``s`` chose (one of ``views.overview.SORTS``)."""
         self._columns: tuple[str, ...] = ()
+        self._placed = False
+        """The user moved the cursor (a key or a click): from then on it follows its
+        account; until then it stays on the top row as the rows reorder."""
 
     def action_sort(self, step: int) -> None:
         self.order = SORTS[(SORTS.index(self.order) + step) % len(SORTS)]
@@ -74,7 +77,7 @@ class AccountTable(DataTable):
         rebuilds it."""
         columns = _COMPACT if compact else _WIDE
         names = [row.name for row in view.rows]
-        selected = self._selected()
+        selected = self._selected() if self._placed else None
         if columns != self._columns or set(names) != {key.value for key in self.rows}:
             self._rebuild(view, now, columns)
         else:
@@ -89,6 +92,12 @@ class AccountTable(DataTable):
         if selected in names and self.cursor_row != names.index(selected):
             self.move_cursor(row=names.index(selected), animate=False)
         self.border_title = f"Accounts · sorted by {self.order}"
+
+    def on_key(self) -> None:
+        self._placed = True
+
+    def on_click(self) -> None:
+        self._placed = True
 
     def _rebuild(self, view: OverviewView, now: dt.datetime, columns: tuple[str, ...]) -> None:
         self.clear(columns=True)
