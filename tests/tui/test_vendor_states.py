@@ -108,3 +108,25 @@ async def test_anthropic_key_drilldown_counts_the_estimate(make_vendor_app):
         models = app.screen.query_one(ItemTable)
         assert "cost" not in models.columns and models.sort_column == "cost_est"
         assert models.visible_rows()
+
+
+async def test_anthropic_narrowed_to_a_key_the_models_table_shows_the_estimate(make_vendor_app):
+    """One key's models have no vendor cost: while narrowed to a key the table's columns and
+    share are of the estimate, the chart counts it; back to all keys, the vendor's cost again."""
+    app = make_vendor_app("anthropic")
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot)
+        items = app.screen.query_one(ItemTable)
+        key = app.screen.query_one(KeyTable).visible_rows()[0].id
+        app.key_filter = key
+        await settle(pilot)
+        assert "cost" not in items.columns and "cost_est" in items.columns
+        assert items.sort_column == "cost_est" and items.metric == "cost_est"
+        rows = [row for row in items.visible_rows() if "cost_est" in row.figures]
+        assert rows and all(items.get_cell(row.id, "share").text.plain.strip().endswith("%")
+                            for row in rows)
+        assert app.screen.query_one(DailyChart).metric == "cost_est"
+        app.key_filter = None
+        await settle(pilot)
+        assert "cost" in items.columns and items.sort_column == "cost" and items.metric == "cost"
+        assert app.screen.query_one(DailyChart).metric == "cost"

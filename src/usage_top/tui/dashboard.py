@@ -60,6 +60,7 @@ class DashboardScreen(DataScreen):
         chart.metric = view.chart.metric
         chart.source = view.chart.source
         items = self.query_one(ItemTable)
+        items.per_key = ctx.key is not None  # one key's items: the measures keys have
         items.metric = ctx.measure.id
         items.show_items(view.items or [], view.totals)
         items.set_caption(" · ".join(filter(None, (view.caption, view.items_note))))

@@ -177,10 +177,11 @@ class DailyChart(RedrawOnChange, can_focus=True):
         unit = self._measure.unit
         axis = self.get_component_rich_style("daily-chart--axis")
         known = sum(1 for point in self.points if self._measure.id in point.figures) or 1
+        average = unit.compact(sum(values) / known)
         lines = [  # the average is over the days with a figure: absent ones are not 0
             (f"{known} days" if known < len(values) else f"{len(values)} days", axis),
             (f"total {self._measure.labelled(unit.compact(sum(values)), 0)}", ""),
-            (f"avg {self._measure.labelled(unit.compact(sum(values) / known) + '/day', 0)}", ""),
+            (_fit(room, *(f"avg {self._measure.labelled(average + per, 0)}" for per in ("/day", ""))), ""),
             (f"peak {self._measure.labelled(unit.compact(values[peak]), 0)}", ""),
             (self.points[peak].day.strftime("  on %b %d"), axis),
         ]
@@ -224,3 +225,8 @@ class DailyChart(RedrawOnChange, can_focus=True):
         caption.append("  " + " · ".join(measure.with_label(point.figures) for measure in self.measures))
         caption.append("   ←/→ move", style=self.get_component_rich_style("daily-chart--axis"))
         return caption
+
+
+def _fit(room: int, *texts: str) -> str:
+    """The first of ``texts`` that fits ``room`` cells (else the last, shortest form)."""
+    return next((text for text in texts if len(text) <= room), texts[-1])

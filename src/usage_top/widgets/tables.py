@@ -215,15 +215,21 @@ class ItemTable(FiguresTable):
     """One dimension's items (endpoints, models…): name, figures, ratio, share with a bar.
 
     ``per_key``: the rows are one key's, so only the measures keys have get a column
-    (``Capabilities.per_key``)."""
+    (``Capabilities.per_key``); the dashboard sets it while narrowed to a key."""
 
     def __init__(self, capabilities: Capabilities, *, per_key: bool = False, id: str | None = None) -> None:
+        self._whole, self._per_key = capabilities, per_key
         if per_key:
             capabilities = capabilities.per_key()
         dimension = capabilities.dimension
         self.kind = dimension.kind if dimension else ""
         self.title = dimension.plural if dimension else "Breakdown"
         self._metric = self.default_sort = capabilities.primary
+        self.columns_spec = self._columns(capabilities)
+        super().__init__(capabilities, id=id)
+
+    def _columns(self, capabilities: Capabilities) -> tuple[Column, ...]:
+        dimension = capabilities.dimension
         label = dimension.label if dimension else "Item"
         ranks = drop_ranks(capabilities)
         figures = tuple(
@@ -233,14 +239,31 @@ class ItemTable(FiguresTable):
         )
         ratio = capabilities.ratio
         extra = (Column("ratio", ratio.label, 11, self._ratio, self._ratio_text, drop=1),) if ratio else ()
-        self.columns_spec = (
+        return (
             Column("name", label, 16, lambda r: r.name.lower(), attrgetter("name"), numeric=False),
             *figures,
             *extra,
             Column("share", "% of total", 14, self._share,
                    lambda r: percent_bar(self._share(r), self.get_component_rich_style("usage-table--bar"))),
         )
-        super().__init__(capabilities, id=id)
+
+    @property
+    def per_key(self) -> bool:
+        """The rows are one key's: the columns are the measures keys have."""
+        return self._per_key
+
+    @per_key.setter
+    def per_key(self, per_key: bool) -> None:
+        if per_key == self._per_key:
+            return
+        by_primary = self.sort_measure == self._capabilities.primary
+        self._per_key = per_key
+        self._capabilities = caps = self._whole.per_key() if per_key else self._whole
+        self._metric = caps.own_metric(self._metric)
+        self.default_sort, self._fallback = caps.primary, ""
+        self.replace_columns(self._columns(caps))
+        if by_primary or self._spec(self.sort_column) is None:
+            self.sort_by(caps.primary, reverse=True)
 
     def _share(self, row: Usage) -> float | None:
         return share_of(row.figures, self.totals, self._metric)

@@ -355,6 +355,16 @@ class VirtualTable(ScrollView, Generic[Row], can_focus=True):
             self.sort_by(self.default_sort, reverse=True)
         self.refresh()
 
+    def replace_columns(self, spec: tuple[Column, ...]) -> None:
+        """Show another set of columns (the same rows); those that do not fit give way."""
+        self.all_columns = self.columns_spec = spec
+        self.columns = {c.key: ColumnState(c.key, self._label(c), c.width) for c in spec}
+        self._forget_values()
+        self._clear_caches()
+        self.fit_columns()
+        self._update_virtual_size()
+        self.refresh()
+
     @property
     def table_width(self) -> int:
         return sum(column.width for column in self.columns.values())
