@@ -63,6 +63,8 @@ async def test_the_key_table_ends_with_the_keys_the_vendor_did_not_list(make_app
         await pilot.pause()
         assert keys.visible_rows()[-1].id == OTHER_ROW and keys.sort_column != "credits"
         keys.move_cursor(row=len(rows) - 1)
+        await pilot.press("y")
+        assert app.clipboard.startswith("14:37Z pubrio/demo workspace other keys (not listed): ")
         await pilot.press("enter", "f")  # neither opens nor filters by "other keys"
         await settle(pilot)
         assert app.screen is not None and app.position == 0 and app.key_filter is None

@@ -9,12 +9,17 @@ from the redacting store, the account through the redactor).
 from __future__ import annotations
 
 import datetime as dt
+from typing import TYPE_CHECKING
 
 from usage_top.domain.capabilities import Capabilities
 from usage_top.domain.format import short_key
 from usage_top.domain.measures import Figures, share
 from usage_top.domain.model import Usage
+from usage_top.views.ranges import OTHER_ROW
 from usage_top.views.scopes import Level, ScopeView
+
+if TYPE_CHECKING:
+    from usage_top.views.overview import AccountRow
 
 
 def stamp(now: dt.datetime, provider: str, account: str) -> str:
@@ -35,6 +40,19 @@ def scope_line(head: str, scope: ScopeView, outlook: str = "") -> str:
     return f"{line}, {outlook}" if outlook else line
 
 
+def account_line(now: dt.datetime, row: AccountRow) -> str:
+    """An overview row: '<head> api.hourly 92.9% (66/72) red, limit in 12m' for its
+    scope nearest the limit (what runs out first added when that is another scope)."""
+    head = stamp(now, row.provider, row.name)
+    if row.error:
+        return f"{head} error: {' '.join(row.error.split())}"
+    if row.worst is None:
+        return f"{head} no scope with a limit"
+    same = row.outlook_scope in ("", row.worst.usage.title)
+    line = scope_line(head, row.worst, row.outlook if same else "")
+    return line if same else f"{line}; first out: {row.outlook_scope}, {row.outlook}"
+
+
 def row_line(head: str, what: str, row: Usage, totals: Figures, capabilities: Capabilities,
              metric: str) -> str:
     """'<head> key key-07: 1,204 req, 5,310 cred (9.8% of cred)'; a dimension's row
@@ -45,6 +63,8 @@ def row_line(head: str, what: str, row: Usage, totals: Figures, capabilities: Ca
         metric = capabilities.own_metric(metric)
     parts = [measure.abbreviated(row.figures) for measure in capabilities.shown_measures]
     line = f"{head} {what} {name}: {', '.join(parts)}"
+    if row.id == OTHER_ROW:  # the rest of the totals: 'other keys (not listed): …'
+        line = f"{head} {row.name.lower()} (not listed): {', '.join(parts)}"
     part = share(row.figures.get(metric), totals.get(metric))
     if part is not None:
         measure = capabilities.measure(metric)
