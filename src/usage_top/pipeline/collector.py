@@ -317,6 +317,8 @@ class Collector:
         request count is what the provider sent meanwhile (retries included),
         failed polls too: they spend the vendor's quota.
         """
+        if self.store.read_only:
+            return self._read_only()
         started = self.clock()
         sent_before = self.provider.requests_made
         error, needs_user, failed = None, False, None
@@ -346,6 +348,14 @@ class Collector:
                            failed.retry_after if failed.retryable else None,
                            failed.scope, failed.state, status=failed.status)
 
+    def _read_only(self) -> PollOutcome:
+        """A database that cannot be written: nothing is asked of the vendor (its answer
+        could not be kept), and the user must act."""
+        now = self.clock()
+        return PollOutcome(now, now, f"database: {self.store.path} cannot be written (read-only "
+                           "filesystem or no write permission): nothing was polled",
+                           needs_user=True)
+
     def _polls_land(self) -> bool:
         """Some poll of this store stored figures (so the base URL is right)."""
         try:
@@ -369,6 +379,8 @@ class Collector:
         wrong base URL, which retrying will not fix). Otherwise the failed parts are
         the outcome's ``failed`` and its ``error`` names them, one line.
         """
+        if self.store.read_only:
+            return self._read_only()
         started = self.clock()
         sent_before = self.provider.requests_made
         landed, failures, stopped = await _run(parts)

@@ -14,7 +14,7 @@ import sqlite3
 from pathlib import Path
 
 from usage_top.store import schema
-from usage_top.store.errors import StoreError, sqlite_errors
+from usage_top.store.errors import StoreError, describe, sqlite_errors
 
 BUSY_TIMEOUT_MS = 5000
 #: A passive checkpoint runs at commit once the WAL holds this many pages (~4 MB),
@@ -87,6 +87,39 @@ def open_database(path: Path) -> sqlite3.Connection:
         conn.close()
         raise
     return conn
+
+def open_read_only(path: Path) -> sqlite3.Connection:
+    """Open an existing usage-top database that cannot be written (a read-only filesystem,
+    a file or directory without write permission), for reading only: no settings that
+    write, no migration, ``query_only`` as a guard.
+
+    ``mode=ro`` still sees a collector's commits; where SQLite cannot even set up the
+    WAL's shared memory beside the file (a read-only filesystem), ``immutable=1`` reads
+    the file as it stands, which nothing can be changing there.
+    """
+    uri = path.resolve().as_uri()
+    failure: sqlite3.Error | None = None
+    for query in ("mode=ro", "immutable=1"):
+        conn = sqlite3.connect(f"{uri}?{query}", uri=True, check_same_thread=False,
+                               isolation_level=None)
+        try:
+            conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+            version = schema.check_compatible(conn, path)
+            if version < schema.SCHEMA_VERSION:
+                raise StoreError(f"{path} cannot be written and needs an upgrade (schema "
+                                 f"v{version}): open it once where usage-top can write it")
+            for setting in ("PRAGMA query_only = ON", "PRAGMA temp_store = MEMORY",
+                            f"PRAGMA cache_size = -{CACHE_KIB}"):
+                conn.execute(setting)
+            return conn
+        except sqlite3.Error as exc:
+            conn.close()
+            failure = exc
+        except BaseException:
+            conn.close()
+            raise
+    raise StoreError(describe(path, failure)) from failure
+
 
 def check_structure(db: sqlite3.Connection, path: Path) -> None:
     """Refuse a damaged file before writing to it (only reads; see QUICK_CHECK_MAX_BYTES)."""

@@ -27,6 +27,7 @@ from usage_top.store.connection import (
     WAL_TRUNCATE_BYTES,
     check_structure,
     open_database,
+    open_read_only,
 )
 from usage_top.store.errors import StoreError, sqlite_errors
 from usage_top.store.events import AlertEvent, AlertTransaction
@@ -56,7 +57,16 @@ class Store:
         """
         self.path = Path(path) if path is not None else default_db_path()
         self._wal = Path(f"{self.path}-wal")
-        self._conn = open_database(self.path)
+        self.read_only = False
+        """The file cannot be written (read-only filesystem, no write permission): it is
+        open for reading, and every write is refused in one line."""
+        try:
+            self._conn = open_database(self.path)
+        except StoreError as exc:
+            if not (self.path.is_file() and _unwritable(exc)):
+                raise
+            self._conn = open_read_only(self.path)
+            self.read_only = True
         self._lock = threading.RLock()
         self._corrupt = False
         """Set once SQLite reports damage: from then on nothing is written to the file."""
@@ -348,6 +358,9 @@ class Store:
             if self._corrupt:
                 raise StoreError(f"{self.path} is damaged; nothing more is written to it",
                                  corrupt=True)
+            if self.read_only:
+                raise StoreError(f"{self.path} cannot be written (read-only filesystem or no "
+                                 "write permission): it is open for reading only")
             if not self._checked:
                 check_structure(self._conn, self.path)
                 self._checked = True
@@ -381,3 +394,11 @@ class Store:
             pass
         finally:
             self._conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+
+
+def _unwritable(exc: StoreError) -> bool:
+    """Whether opening failed because the file or its directory cannot be written (SQLite
+    says "unable to open" when the WAL's files cannot be made, "readonly" for the file)."""
+    text = str(exc)
+    return "unable to open database file" in text or "readonly database" in text \
+        or text.startswith("cannot create ")

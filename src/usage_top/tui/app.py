@@ -504,6 +504,8 @@ class UsageTopApp(AccountsMixin, App[None]):
     def _banner(self, now: dt.datetime) -> tuple[str, str]:
         from usage_top.views import banner
 
+        if self.collector is None and self.store.read_only and not self.on_overview:
+            return "-warning", banner.read_only(str(self.store.path))
         outcome = self.last_outcome
         if outcome is None or outcome.ok or self.on_overview:  # its rows say each account's state
             return "", ""
@@ -968,19 +970,25 @@ _OWN_ACTIONS = frozenset(binding.action.partition("(")[0] for binding in UsageTo
 
 def run_dashboard(runtime: Runtime) -> int:
     """Run the dashboard on an open runtime until the user quits; closes the runtime."""
+    dashboard_app(runtime).run()
+    return 0
+
+
+def dashboard_app(runtime: Runtime) -> UsageTopApp:
+    """The App on one open account: polling, or only reading where ``--no-poll`` says so or
+    the database cannot be written."""
     settings = runtime.settings
-    app = UsageTopApp(
+    polling = settings.poll and not runtime.store.read_only  # a file it cannot write: view it
+    return UsageTopApp(
         settings=settings,
         store=runtime.store,
-        collector=runtime.collector if settings.poll else None,
+        collector=runtime.collector if polling else None,
         capabilities=runtime.capabilities,
         account=runtime.account,
         clock=runtime.collector.clock,
-        service=runtime.service if settings.poll else None,
+        service=runtime.service if polling else None,
         on_close=runtime.aclose,
     )
-    app.run()
-    return 0
 
 
 def run_accounts(fleet: Fleet, start: str | None = None) -> int:

@@ -52,3 +52,9 @@ def stopped(error: str) -> str:
 def _clock(at: dt.datetime, tz: ZoneInfo) -> str:
     local = at.astimezone(tz)
     return f"{local:%H:%M:%S} {local.tzname()}"
+
+
+def read_only(path: str) -> str:
+    """A database that cannot be written, opened for reading instead."""
+    return (f"Read-only: {path} cannot be written (a read-only filesystem, or no write "
+            f"permission). Showing what it holds; nothing is polled.")
