@@ -108,6 +108,14 @@ async def test_anthropic_key_drilldown_counts_the_estimate(make_vendor_app):
         models = app.screen.query_one(ItemTable)
         assert "cost" not in models.columns and models.sort_column == "cost_est"
         assert models.visible_rows()
+        assert "days in UTC" in chart.border_title
+        model = models.visible_rows()[0]
+        app.drill(("item", "model", model.id, key.id))  # that key's use of one model
+        await settle(pilot)
+        summary = app.screen.query_one("#summary").render().plain
+        assert f"${model.figures['cost_est']:,.2f} est." in summary and "—" not in summary
+        assert "dollars per million tokens est." in summary and "'s cost est." in summary
+        assert app.screen.query_one(DailyChart).metric == "cost_est"
 
 
 async def test_anthropic_narrowed_to_a_key_the_models_table_shows_the_estimate(make_vendor_app):

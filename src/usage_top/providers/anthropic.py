@@ -103,7 +103,7 @@ CAPABILITIES = Capabilities(
     settle_after=dt.timedelta(hours=36),
     min_interval=60.0,
     ratio=Ratio("$/1M est.", "cost_est_per_1m_tokens", "cost_est", TOKEN_MEASURES, scale=1e6,
-                phrase="estimated dollars per million tokens"),
+                phrase="dollars per million tokens"),
     table_measures=("input_tokens", "output_tokens", "cost", "cost_est"),
     key_measures=("input_tokens", "output_tokens", "cost_est"),
     key_last_used=False,

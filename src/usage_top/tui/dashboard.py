@@ -9,13 +9,12 @@ from textual.containers import Horizontal, Vertical
 from textual.widget import Widget
 from textual.widgets import DataTable, Static
 
-from usage_top.domain.capabilities import TimeBasis
 from usage_top.domain.parts import SCOPES
 from usage_top.tui.frame import DataScreen, show_text
 from usage_top.views.context import Context
 from usage_top.views.dashboard import CardView, DashboardView, dashboard_view
 from usage_top.views.ranges import OTHER_ROW
-from usage_top.widgets.daily_chart import DailyChart
+from usage_top.widgets.daily_chart import DailyChart, day_basis
 from usage_top.widgets.scope_card import ScopeCard
 from usage_top.widgets.tables import ItemTable, KeyTable
 
@@ -35,8 +34,7 @@ class DashboardScreen(DataScreen):
         with Horizontal(id="cards"):
             yield Static("No scope readings yet: they appear after the first successful poll.",
                          id="no-scopes")
-        basis = "days in UTC" if caps.time_basis is TimeBasis.UTC else ""
-        yield DailyChart(caps.shown_measures, basis=basis, id="chart")
+        yield DailyChart(caps.shown_measures, basis=day_basis(caps), id="chart")
         with Horizontal(id="tables"):
             with Vertical(id="endpoints-pane"):
                 yield ItemTable(caps, id="endpoints")

@@ -17,7 +17,7 @@ from usage_top.tui.frame import DataScreen, show_text
 from usage_top.views.context import Context
 from usage_top.views.drilldown import ItemView, KeyView, item_view, key_view
 from usage_top.views.ranges import OTHER_ROW
-from usage_top.widgets.daily_chart import DailyChart
+from usage_top.widgets.daily_chart import DailyChart, day_basis
 from usage_top.widgets.tables import ItemTable, KeyTable
 
 
@@ -32,7 +32,7 @@ class KeyScreen(DataScreen):
     def compose_body(self) -> ComposeResult:
         caps = self.app.capabilities
         yield Static(id="summary")
-        yield DailyChart(caps.shown_measures, id="chart")
+        yield DailyChart(caps.shown_measures, basis=day_basis(caps), id="chart")
         yield ItemTable(caps, per_key=True, id="endpoints")
 
     def on_mount(self) -> None:
@@ -86,7 +86,7 @@ class ItemScreen(DataScreen):
     def compose_body(self) -> ComposeResult:
         caps = self.app.capabilities
         yield Static(id="summary")
-        yield DailyChart(caps.shown_measures, id="chart")
+        yield DailyChart(caps.shown_measures, basis=day_basis(caps), id="chart")
         yield KeyTable(caps, now=self.app.clock, tz=self.app.settings.tz, id="keys")
 
     def on_mount(self) -> None:
@@ -104,7 +104,8 @@ class ItemScreen(DataScreen):
         chart = self.query_one(DailyChart)
         chart.points = view.points
         chart.highlight_from = ctx.dates[0]
-        chart.metric = ctx.measure.id
+        caps = self.app.capabilities.per_key() if self.key else self.app.capabilities
+        chart.metric = caps.own_metric(ctx.measure.id)  # one key's use of it: what keys have
         keys = self.query_one(KeyTable)
         keys.metric = ctx.measure.id
         keys.show_keys(view.keys, view.key_totals)

@@ -147,6 +147,7 @@ def item_view(ctx: Context, kind: str, item: str, key: str | None, loading: bool
     whole = mine if key is None else next(  # the keys' shares are of all the item's use
         (r.figures for r in store.item_breakdown(kind, start, end) if r.id == item), {})
     whose = f"key {short_key(key)}'s" if key else "the account's"
+    primary = caps.measure(caps.per_key().primary) if key else ctx.primary  # a key's: its own
     cached = store.item_keys(kind, item, start, end)
     fetching = loading and cached is None
     listed = cached[0] if cached else []
@@ -156,10 +157,10 @@ def item_view(ctx: Context, kind: str, item: str, key: str | None, loading: bool
         kind=kind,
         item=item,
         name=row.name if row else item,
-        figures=f"{ctx.range_label}: {figures_text(ctx, mine, caps.labels)}",
+        figures=f"{ctx.range_label}: {figures_text(ctx, mine, caps.labels, per_key=key is not None)}",
         ratio=_ratio_text(ctx, mine),
-        share=f"{percent_text(share_of(mine, store.totals(start, end, key), ctx.primary.id))} of "
-              f"{whose} {ctx.primary.label.lower()}",
+        share=f"{percent_text(share_of(mine, store.totals(start, end, key), primary.id))} of "
+              f"{whose} {primary.label.lower()}",
         points=tuple(store.item_series(kind, item, ctx.chart_start, ctx.today, key)),
         keys=keys,
         key_totals=whole,
@@ -172,4 +173,7 @@ def _ratio_text(ctx: Context, figures: Figures) -> str:
     if ratio is None:
         return ""
     value = ratio_of(ratio, figures)
-    return f"{value or 0:.{ratio.digits}f} {ratio.phrase or ratio.label}"
+    if value is None:  # nothing to divide (an unpriced model has no estimate): not 0
+        return f"{MISSING} {ratio.phrase or ratio.label}"
+    text = f"{value:.{ratio.digits}f} {ratio.phrase or ratio.label}"
+    return ctx.capabilities.measure(ratio.numerator).labelled(text, value)

@@ -15,6 +15,7 @@ from textual.binding import Binding
 from textual.events import Click, MouseMove
 from textual.reactive import reactive
 
+from usage_top.domain.capabilities import Capabilities, TimeBasis
 from usage_top.domain.measures import Measure
 from usage_top.domain.model import DayFigures
 from usage_top.widgets.redraw import RedrawOnChange
@@ -230,3 +231,9 @@ class DailyChart(RedrawOnChange, can_focus=True):
 def _fit(room: int, *texts: str) -> str:
     """The first of ``texts`` that fits ``room`` cells (else the last, shortest form)."""
     return next((text for text in texts if len(text) <= room), texts[-1])
+
+
+def day_basis(capabilities: Capabilities) -> str:
+    """'days in UTC' where the vendor's days are UTC buckets ('' for the workspace's own,
+    which the header names): the chart's ``basis``, on every screen that draws one."""
+    return "days in UTC" if capabilities.time_basis is TimeBasis.UTC else ""
