@@ -15,7 +15,11 @@ from rich.text import Text
 from textual._compositor import ChopsUpdate
 from textual.strip import Strip
 
-from usage_top.widgets.redraw import changed_span, cropped
+from textual.app import App, ComposeResult
+
+from usage_top.widgets.redraw import RedrawOnChange, changed_span, cropped
+
+from .tui.test_tui_faults import screen_text
 
 
 def test_only_the_changed_characters_of_a_line():
@@ -105,3 +109,38 @@ def test_a_cropped_update_writes_the_same_cells_within_its_spans_and_none_outsid
     assert all(textual.get(cell) == value for cell, value in ours.items())
     assert all(ours[(y, x)] == textual[(y, x)]
                for y, x1, x2 in spans for x in range(x1, x2) if (y, x) in textual)
+
+
+class Boxed(RedrawOnChange):
+    DEFAULT_CSS = "Boxed { border: round white; height: 5; width: 30; }"
+
+    def render(self) -> Text:
+        return Text("figures")
+
+
+async def test_a_new_subtitle_alone_repaints_only_the_bottom_border():
+    """A card's 'stale 2h 31m' ticks every minute: one line, not the card; a new title
+    repaints the whole card as Textual does."""
+
+    class Demo(App[None]):
+        def compose(self) -> ComposeResult:
+            yield Boxed()
+
+    async with Demo().run_test(size=(40, 8)) as pilot:
+        box = pilot.app.query_one(Boxed)
+        box.set_border("API daily", "stale 1m")
+        await pilot.pause()
+        asked: list[tuple] = []
+        refresh = box.refresh
+        box.refresh = lambda *regions, **options: asked.append(regions) or refresh(*regions, **options)
+        box.set_border("API daily", "stale 2m")
+        await pilot.pause()
+        [(region,)] = asked  # one refresh, of one region:
+        assert (region.width, region.height) == (30, 1)
+        assert region.translate(box.content_offset).y == 4  # the bottom border (outer row 4)
+        bottom = screen_text(pilot.app).splitlines()[4]
+        assert "stale 2m" in bottom and "stale 1m" not in bottom
+        box.set_border("API monthly", "stale 2m")
+        await pilot.pause()
+        assert asked[-1] == ()  # the whole widget
+        assert "API monthly" in screen_text(pilot.app).splitlines()[0]

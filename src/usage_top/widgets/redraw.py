@@ -47,10 +47,21 @@ class RedrawOnChange(Widget):
         """Set border titles and classes from the inputs (before the text is compared)."""
 
     def set_border(self, title: str, subtitle: str) -> None:
-        """Border title and subtitle; Textual repaints the whole widget on every set."""
-        if self._border != (title, subtitle):
-            self._border = (title, subtitle)
+        """Border title and subtitle. Textual repaints the whole widget on every set; a
+        new subtitle alone (a card's "stale 2h 31m" ticking) repaints the bottom line."""
+        if self._border == (title, subtitle):
+            return
+        subtitle_only = self._border is not None and self._border[0] == title
+        self._border = (title, subtitle)
+        width, height = self.outer_size
+        if not subtitle_only or not height:
             self.border_title, self.border_subtitle = title, subtitle
+            return
+        # What Textual's border_subtitle setter stores (8.2.8), without its full refresh;
+        # a refresh's regions are relative to the content.
+        self._border_subtitle = self.render_str(subtitle).expand_tabs(4).split()[0]
+        left, top = self.content_offset
+        self.refresh(Region(-left, height - 1 - top, width, 1))
 
     def on_resize(self) -> None:
         self._drawn = None  # Textual repaints it all at the new size
