@@ -45,3 +45,15 @@ def test_the_report_labels_estimates_and_says_no_last_use(vendor, capsys, monkey
     models = out.split("Top models", 1)[1].split("Top keys", 1)[0]
     priced = [line for line in models.splitlines() if "claude-" in line]
     assert priced and all(line.count(" est.") == 2 for line in priced)  # the estimate, its ratio
+
+
+def test_report_json_and_the_export_name_the_estimated_fields(vendor, capsys):
+    import json
+
+    flags, _ = vendor(Case("anthropic", "anthropic", (), 0))
+    code, out, err = _run(capsys, "report", "--json", *flags)
+    assert code == 0, err
+    assert json.loads(out)["estimates"] == ["cost_est", "cost_est_per_1m_tokens"]
+    code, out, err = _run(capsys, "export", "--format", "json", "--since", "2026-11-17", *flags)
+    assert code == 0, err
+    assert json.loads(out)["meta"]["estimates"] == ["cost_est", "cost_est_per_1m_tokens"]

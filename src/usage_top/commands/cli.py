@@ -531,7 +531,7 @@ async def _export(settings: Settings, clock: Clock | None, args: argparse.Namesp
     from usage_top.commands.export import MAX_EXPORT_DAYS, daily_columns, daily_rows
     from usage_top.domain.periods import local_today
     from usage_top.views.redact import runtime_reader
-    from usage_top.views.serialise import render, units_json
+    from usage_top.views.serialise import estimates_json, render, units_json
 
     async with _open_runtime(settings, clock) as runtime:
         capabilities, now = runtime.capabilities, runtime.now()
@@ -558,7 +558,7 @@ async def _export(settings: Settings, clock: Clock | None, args: argparse.Namesp
                 "key": reader.redactor.text(key), "exported_at_utc": utc_text(now),
                 "complete": error is None,
                 "dimension": dimension.kind if dimension else None,
-                "units": units_json(capabilities)}
+                "units": units_json(capabilities), "estimates": estimates_json(capabilities)}
         text = render(rows, daily_columns(capabilities), args.format, meta)
         if args.output:
             try:

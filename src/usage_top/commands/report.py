@@ -139,6 +139,7 @@ def report_json(report: Report) -> dict[str, Any]:
         document["footprint"] = footprint_json(report.footprint)
     document["dimension"] = view.kind
     document["units"] = serialise.units_json(capabilities)
+    document["estimates"] = serialise.estimates_json(capabilities)
     return document
 
 

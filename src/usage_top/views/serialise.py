@@ -98,6 +98,16 @@ def scope_json(view: ScopeView) -> dict[str, Any]:
     }
 
 
+def estimates_json(capabilities: Capabilities) -> list[str]:
+    """The fields whose figures usage-top estimated (tokens x a price table), not the
+    vendor's: the metadata's "est." label (the field names also say ``est``)."""
+    fields = [m.id for m in capabilities.measures if m.estimate]
+    ratio = capabilities.ratio
+    if ratio is not None and ratio.numerator in fields:
+        fields.append(ratio.key)
+    return fields
+
+
 def units_json(capabilities: Capabilities) -> dict[str, str]:
     """Measure id -> its unit's name ("requests", "tokens", "USD"): the metadata that
     says what the numbers count and, for money, in which currency."""
