@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 
 import pytest
 
@@ -86,6 +87,9 @@ async def test_no_real_name_in_the_overview_any_account_or_any_command(
         await settle(pilot)
         look()
         assert isinstance(app.screen, OverviewScreen)
+        await _press(pilot, "y")  # the account row under the cursor, as an incident line
+        assert re.fullmatch(r"14:37Z \w+/account-[123] \S+ .+", app.clipboard), app.clipboard
+        look()
         table = app.screen.query_one(AccountTable)
         rows = [table.coordinate_to_cell_key((row, 0)).row_key.value for row in range(3)]
         assert sorted(rows) == ["account-1", "account-2", "account-3"]

@@ -168,7 +168,7 @@ class OverviewScreen(DataScreen):
 
     crumb = "overview"
     app_actions = frozenset({"quit", "help", "toggle_pause", "poll_now", "toggle_redact",
-                             "dismiss_toasts", "cycle_focus"})
+                             "dismiss_toasts", "cycle_focus", "copy_line"})
     """The App's actions that do something here (the footer, the palette and the keys
     offer only these): no range, key, metric, chart, drilldown or export of one account."""
 
