@@ -184,13 +184,11 @@ def account_numbers(accounts: Mapping[str, Settings], *shown: str) -> dict[str, 
 
 
 def redacting(store: Store, settings: Settings, capabilities: Capabilities,
-              accounts: Mapping[str, int] | None = None) -> RedactedStore:
+              accounts: Mapping[str, int]) -> RedactedStore:
     """The store as one account's output reads it: with ``settings.redact``, names as
-    pseudonyms numbered as :class:`Redactor` says (``accounts``: every configured
-    account's number, by default this one's alone)."""
+    pseudonyms numbered as :class:`Redactor` says (``accounts``: ``account_numbers``)."""
     private = [d.kind for d in capabilities.dimensions if d.private]
-    numbers = accounts if accounts is not None else {settings.account: settings.account_number}
-    return RedactedStore(store, Redactor(settings.redact, store, private, numbers))
+    return RedactedStore(store, Redactor(settings.redact, store, private, accounts))
 
 
 def runtime_reader(runtime: Runtime) -> RedactedStore:
