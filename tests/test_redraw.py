@@ -82,6 +82,18 @@ def test_a_partial_update_is_written_from_its_first_changed_cell():
     assert cropped(None) is None and cropped(Text("x")) == Text("x")
 
 
+def test_neighbouring_segments_of_one_look_are_written_with_one_style():
+    """Textual gives each cell's segment its own mouse metadata; the terminal sees one style."""
+    red = Style(color="red")
+    strip = Strip([Segment("8,281", red + Style.from_meta({"offset": (0, 0)})),
+                   Segment("   ", red + Style.from_meta({"offset": (5, 0)})),
+                   Segment("30,035", red + Style.from_meta({"offset": (8, 0)}))])
+    update = ChopsUpdate([{0: strip}], [(0, 0, 14)], [[14]])
+    written = cropped(update).render_segments(CONSOLE)
+    assert written.count("\x1b[31m") == 1 and update.render_segments(CONSOLE).count("\x1b[31m") == 3
+    assert screen_after(written) == screen_after(update.render_segments(CONSOLE))
+
+
 _SEGMENTS = st.lists(
     st.tuples(st.text(alphabet="ab 日", min_size=1, max_size=6), st.sampled_from([None, "bold", "red"])),
     min_size=1, max_size=5)

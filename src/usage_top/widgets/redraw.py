@@ -17,6 +17,7 @@ from __future__ import annotations
 from rich.cells import cell_len
 from rich.console import Console, RenderableType
 from rich.control import Control
+from rich.segment import Segment
 from rich.text import Text
 from textual._compositor import ChopsUpdate
 from textual.geometry import Region
@@ -135,6 +136,10 @@ class _CroppedChops(ChopsUpdate):
     the whole header line up to it. Where the first cell falls inside a segment of
     wide characters, the write starts at that segment (a wide character is never
     split); every write starts with a cursor move, so no newline goes between lines.
+    Neighbouring segments that look the same are written as one: each segment costs
+    its full style's escape codes and a reset (~40 bytes in true colour), and a
+    widget's line is often several segments of one style (they differ in the mouse
+    metadata Textual gives them, which the terminal never sees).
     """
 
     def render_segments(self, console: Console) -> str:
@@ -147,8 +152,22 @@ class _CroppedChops(ChopsUpdate):
                 start = _first_cell(strip, x1 - x) if x < x1 else 0
                 strip = strip.crop(start, min(end, x2) - x)
                 sequences.append(move_to(x + start, y).segment.text)
-                sequences.append(strip.render(console))
+                sequences.append(_merged(strip).render(console))
         return "".join(sequences)
+
+
+def _merged(strip: Strip) -> Strip:
+    """``strip`` with neighbouring segments of one look (style less metadata) joined."""
+    segments: list[Segment] = []
+    last = None
+    for text, style, control in strip:
+        look = style.clear_meta_and_links() if style is not None and not style.link else style
+        if segments and control is None and look is not None and look == last:
+            segments[-1] = Segment(segments[-1].text + text, look)
+        else:
+            segments.append(Segment(text, look, control))
+            last = look if control is None else None
+    return Strip(segments, strip.cell_length)
 
 
 def _first_cell(strip: Strip, offset: int) -> int:
