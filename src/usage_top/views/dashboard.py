@@ -80,7 +80,7 @@ def dashboard_view(ctx: Context, loading_key: str | None = None) -> DashboardVie
     plural = caps.dimension.plural if caps.dimension else ""
     items = with_other(view.by_item, view.other_items, f"Other {plural.lower()}")
     keys = with_other(view.by_key, view.other_keys, "Other keys")
-    top = f"vendor lists top {caps.top_rows}" if caps.top_rows else "vendor lists top ones"
+    top = f"vendor lists top {caps.top_rows}" if caps.top_rows else "the rest not listed"
     return DashboardView(
         cards=cards(ctx),
         chart=chart,
