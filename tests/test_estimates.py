@@ -4,8 +4,12 @@ split, its key list no last use), and the rule itself on one measure."""
 
 from __future__ import annotations
 
+import datetime as dt
+
 from usage_top.domain.measures import Measure, money
+from usage_top.domain.periods import Range
 from usage_top.providers.anthropic import CAPABILITIES
+from usage_top.sim.demos import demo_api
 
 from .test_vendor_errors import Case, _run, vendor  # noqa: F401 (vendor: the fixture)
 
@@ -57,3 +61,33 @@ def test_report_json_and_the_export_name_the_estimated_fields(vendor, capsys):
     code, out, err = _run(capsys, "export", "--format", "json", "--since", "2026-11-17", *flags)
     assert code == 0, err
     assert json.loads(out)["meta"]["estimates"] == ["cost_est", "cost_est_per_1m_tokens"]
+
+
+async def test_prometheus_top_keys_are_the_biggest_by_the_estimate(store, clock):
+    """Anthropic keys have no vendor cost: the metrics' top keys are ranked by cost_est, not
+    by their ids."""
+    from prometheus_client import generate_latest
+    from prometheus_client.parser import text_string_to_metric_families
+
+    from usage_top.exporter.metrics import OTHER, Target, registry_for
+    from usage_top.pipeline.collector import Collector
+    from usage_top.sim.server import SimServer
+    from usage_top.views.scopes import default_thresholds
+
+    from .tui.conftest import _vendor_provider
+
+    api = demo_api("anthropic", clock=clock)
+    with SimServer(api.simulator).start() as server:
+        vendor = _vendor_provider("anthropic", server.url + api.prefix, api.key, clock)
+        collector = Collector(vendor, store, tz=dt.UTC, clock=clock, interval=60)
+        assert (await collector.poll_once()).ok
+        await vendor.aclose()
+    target = Target("acme", "anthropic", CAPABILITIES, dt.UTC, 60.0, default_thresholds)
+    registry, _ = registry_for([(store, target)], clock, 3)
+    samples = [s for family in text_string_to_metric_families(generate_latest(registry).decode())
+               for s in family.samples if s.name == "usage_top_key_usage"
+               and s.labels["range"] == "month" and s.labels["measure"] == "cost_est"]
+    shown = [s.labels["key"] for s in samples]
+    start, end = Range.MONTH.dates(clock().date())
+    biggest = sorted(store.key_breakdown(start, end), key=lambda r: -r.figures.get("cost_est", 0))
+    assert shown == [row.id for row in biggest[:3]] + [OTHER]

@@ -188,7 +188,8 @@ class _AccountFigures:
         caps, store = self.target.capabilities, self.store
         labels = (*_ACCOUNT, "range", "measure", "unit")
         account = _gauge("account_usage", "The account's use by measure over a range.", labels)
-        keys = _gauge("key_usage", f"Use of each of the top keys (masked) by the primary measure, "
+        keys = _gauge("key_usage", f"Use of each of the top keys (masked) by the primary measure "
+                      f"keys have (an estimate where the vendor's cost has no per-key split), "
                       f"and of all the others as key={OTHER!r}.", (*labels, "key"))
         items = _gauge("item_usage", f"Use of each of the top items of a dimension (endpoint, "
                        f"model…) by the primary measure, and of all the others as "
@@ -204,7 +205,7 @@ class _AccountFigures:
                 totals = store.totals(start, end)
                 self._figures(account, head, (), totals)
                 if caps.key_breakdown:
-                    rows = store.key_breakdown(start, end, order_by=(caps.primary,))
+                    rows = store.key_breakdown(start, end, order_by=(caps.per_key().primary,))
                     for key, figures in _top(rows, totals, self.top):
                         self._figures(keys, head, (key,), figures)
                 for dimension in caps.dimensions:
