@@ -249,3 +249,19 @@ async def test_the_help_lists_the_overview_keys(make_overview):
             cells = [part.split() for line in text.splitlines() for part in line.split("│")
                      if name in part.split()]  # the help box's rows, without its borders
             assert [keys, *what.split(), name] in cells, (name, cells)
+
+
+async def test_the_help_on_the_overview_counts_every_accounts_requests(make_overview, clock):
+    from textual.widgets import Static
+
+    app = make_overview()
+    async with app.run_test(size=WIDE) as pilot:
+        await _ready(pilot)
+        prints = [app.fleet[name].store.footprint(clock.now) for name in app.fleet]
+        assert all(each.last_poll for each in prints)
+        await pilot.press("question_mark")
+        await pilot.pause()
+        shown = str(app.screen.query_one("#help-footprint", Static).content)
+        assert shown.startswith(f"usage-top's own requests: "
+                                f"{sum(each.last_poll for each in prints):,} in the last poll")
+        assert f"{sum(each.requests_hour for each in prints):,} in the last hour" in shown

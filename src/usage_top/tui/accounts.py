@@ -22,6 +22,7 @@ from usage_top.store import StoreError
 if TYPE_CHECKING:
     from usage_top.pipeline.collector import PollOutcome
     from usage_top.pipeline.fleet import Fleet
+    from usage_top.store.polls import Footprint
     from usage_top.views.overview import OverviewView
     from usage_top.widgets.status_bar import Status
 
@@ -162,6 +163,25 @@ class AccountsMixin:
         """One account's store as outputs read it (its names redacted while redaction is on)."""
         runtime = self.fleet[name]
         return self.reader_for(name, runtime.store, runtime.settings, runtime.capabilities)
+
+    def footprint(self, now: dt.datetime) -> Footprint:
+        """What usage-top itself sent the vendors (the help screen): on the overview every
+        account's requests summed ("the last poll": each account's last), else those of
+        the account shown."""
+        from usage_top.store.polls import Footprint
+
+        if not self.on_overview:
+            return self.store.footprint(now)
+        prints = []
+        for runtime in self.fleet.runtimes.values():
+            try:
+                prints.append(runtime.store.footprint(now))
+            except StoreError:
+                continue  # its row says what is wrong with its file
+        lasts = [each.last_poll for each in prints if each.last_poll is not None]
+        return Footprint(sum(lasts) if lasts else None,
+                         *(sum(getattr(each, name) for each in prints) for name in
+                           ("polls_hour", "requests_hour", "polls_day", "requests_day")))
 
     def data_versions(self) -> tuple[int, ...]:
         """Read-only: every account file's data version (a collector committed)."""
