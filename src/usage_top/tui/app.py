@@ -64,6 +64,8 @@ if TYPE_CHECKING:
     from usage_top.pipeline.service import PollService
 
 MIN_SIZE = (60, 20)
+QUIET_INTERVALS = 3
+"""A viewer says no collector is writing once none wrote for this many poll intervals."""
 COMPACT_BELOW = (110, 32)
 
 Location = tuple
@@ -506,6 +508,10 @@ class UsageTopApp(AccountsMixin, App[None]):
 
         if self.collector is None and self.store.read_only and not self.on_overview:
             return "-warning", banner.read_only(str(self.store.path))
+        if self.collector is None and self.fleet is None:
+            quiet = self._collector_quiet(now)
+            if quiet:
+                return "-warning", quiet
         outcome = self.last_outcome
         if outcome is None or outcome.ok or self.on_overview:  # its rows say each account's state
             return "", ""
@@ -524,6 +530,21 @@ class UsageTopApp(AccountsMixin, App[None]):
         return "-warning", banner.failed_poll(error, status=outcome.status, now=now,
                                               figures_at=last, next_try=next_try,
                                               tz=self.settings.tz)
+
+    def _collector_quiet(self, now: dt.datetime) -> str:
+        """A viewer's note when no collector wrote for ``QUIET_INTERVALS`` poll intervals
+        (as a card turns stale after three), '' while one writes or nothing ever did."""
+        from usage_top.views import banner
+
+        try:
+            last = self.store.last_poll()
+        except StoreError:
+            return ""  # refresh_view says what is wrong with the file
+        interval = self.settings.interval
+        if last is None or (now - last.finished_at).total_seconds() < QUIET_INTERVALS * interval:
+            return ""
+        return banner.no_collector(str(self.store.path), last_poll=last.finished_at, now=now,
+                                   interval=interval, tz=self.settings.tz)
 
     def _update_status(self) -> None:
         screen = self.screen
@@ -855,7 +876,7 @@ class UsageTopApp(AccountsMixin, App[None]):
         from usage_top.views.footprint import footprint_text
 
         interval = self.interval if self.collector is not None else None
-        footprint = footprint_text(self.footprint(self.clock()), interval)
+        footprint = footprint_text(self.store.footprint(self.clock()), interval)
         self.push_screen(HelpScreen(self._help_sections(), footprint))
 
     def action_cycle_focus(self, step: int) -> None:

@@ -58,3 +58,13 @@ def read_only(path: str) -> str:
     """A database that cannot be written, opened for reading instead."""
     return (f"Read-only: {path} cannot be written (a read-only filesystem, or no write "
             f"permission). Showing what it holds; nothing is polled.")
+
+
+def no_collector(path: str, *, last_poll: dt.datetime, now: dt.datetime, interval: float,
+                 tz: ZoneInfo) -> str:
+    """A viewer (``--no-poll``) whose collector stopped: how long nothing was written, in
+    poll intervals, so "stale" has a cause and the figures are not taken as live."""
+    quiet = (now - last_poll).total_seconds()
+    return (f"No collector has written to {path} for {int(quiet // interval)} intervals "
+            f"(last poll at {_clock(last_poll, tz)}, {age_text(quiet)} ago): these figures "
+            f"are not live. Is `usage-top collect` running?")
