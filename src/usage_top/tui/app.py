@@ -876,7 +876,7 @@ class UsageTopApp(AccountsMixin, App[None]):
         from usage_top.views.footprint import footprint_text
 
         interval = self.interval if self.collector is not None else None
-        footprint = footprint_text(self.store.footprint(self.clock()), interval)
+        footprint = footprint_text(self.footprint(self.clock()), interval)
         self.push_screen(HelpScreen(self._help_sections(), footprint))
 
     def action_cycle_focus(self, step: int) -> None:
