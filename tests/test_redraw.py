@@ -80,6 +80,9 @@ def test_a_partial_update_is_written_from_its_first_changed_cell():
     written = screen_after(cropped(update).render_segments(CONSOLE))
     assert written == {(0, 79): ("2", "34"), (0, 80): ("1", "34")}
     assert cropped(None) is None and cropped(Text("x")) == Text("x")
+    card, right = Strip([Segment("┃", Style(color="red"))]), Strip([Segment("7/48", Style(bold=True))])
+    beside = ChopsUpdate([{0: card, 1: right}], [(0, 0, 1)], [[1, 5]])
+    assert cropped(beside).render_segments(CONSOLE) == "\x1b[1;1H\x1b[31m┃\x1b[0m"  # no move to 1;2
 
 
 def test_neighbouring_segments_of_one_look_are_written_with_one_style():

@@ -147,7 +147,7 @@ class _CroppedChops(ChopsUpdate):
         move_to = Control.move_to
         for y, x1, x2 in self.spans:
             for end, (x, strip) in zip(self.chop_ends[y], self.chops[y].items()):
-                if strip is None or x > x2 or end <= x1:
+                if strip is None or x >= x2 or end <= x1:  # Textual: x > x2 (a bare move)
                     continue
                 start = _first_cell(strip, x1 - x) if x < x1 else 0
                 strip = strip.crop(start, min(end, x2) - x)
