@@ -39,6 +39,7 @@ from usage_top.views.reconciliation import (
 )
 from usage_top.views.redact import runtime_reader
 from usage_top.views.scopes import ScopeView, scope_views
+from usage_top.views.zone_check import zone_mismatch
 
 TOP_ROWS = 10
 
@@ -66,6 +67,8 @@ class Report:
     """Parts of the poll that failed while the rest landed: their figures are the stored ones."""
     footprint: Footprint | None = None
     """usage-top's own requests to the vendor (the poll log)."""
+    zone_note: str = ""
+    """What in the data contradicts the configured timezone ('' when nothing does)."""
 
 
 def range_dates(runtime: Runtime, range_: Range) -> tuple[dt.date, dt.date]:
@@ -89,13 +92,14 @@ def build_report(runtime: Runtime, range_: Range, key: str | None, error: str | 
         ctx = Context(store, capabilities, settings.tz, runtime.now(), range_)
         reconciled = reconciliation_view(ctx, start, end) if key is None else None
         footprint = store.footprint(runtime.now())
+        zone_note = zone_mismatch(store, capabilities, settings.tz, runtime.now())
     return Report(
         provider=runtime.collector.provider.name, account=redactor.alias("account", runtime.account),
         simulated=settings.simulated, capabilities=capabilities, generated_at=runtime.now(),
         data_as_of=last.finished_at if last else None,
         error=redactor.text(error), range_=range_, zone=capabilities.day_zone(settings.tz),
         key=redactor.text(key),
-        scopes=scopes, view=view, reconciliation=reconciled, footprint=footprint,
+        scopes=scopes, view=view, reconciliation=reconciled, footprint=footprint, zone_note=zone_note,
         failed=tuple(dataclasses.replace(part, error=redactor.text(part.error)) for part in failed),
     )
 
@@ -116,6 +120,7 @@ def report_json(report: Report) -> dict[str, Any]:
                          for failure in report.failed],
         "range": {"name": report.range_.value, "start": view.start.isoformat(),
                   "end": view.end.isoformat(), "timezone": str(report.zone)},
+        "timezone_note": report.zone_note or None,
         "key": report.key,
         "scopes": [serialise.scope_json(scope) for scope in report.scopes],
         "totals": serialise.figures_json(view.totals, capabilities),
@@ -155,7 +160,7 @@ def render_text(report: Report, console: Console, tz: ZoneInfo) -> None:
     if report.key:
         title += f" · key {report.key}"
     console.print(f"[bold]{title}[/]")
-    for line in missing_lines(report.failed):
+    for line in [*filter(None, [report.zone_note]), *missing_lines(report.failed)]:
         console.print(line, style="yellow", highlight=False, markup=False)
     console.print(_scopes_table(report.scopes, tz))
     totals = (measure.with_label(view.totals) for measure in capabilities.shown_measures)

@@ -140,6 +140,8 @@ class UsageTopApp(AccountsMixin, App[None]):
         self._seen: tuple | None = None
         """Read-only: the store's data version and the minute at the last reload."""
         self._last_event_id: int | None = None
+        self._zone_warned = False
+        """The timezone toast was shown (it is said once a session)."""
         self._focus_before_too_small: Widget | None = None
         """What had focus when the terminal went too small (hiding everything drops it)."""
 
@@ -484,6 +486,22 @@ class UsageTopApp(AccountsMixin, App[None]):
             self.notify(f"database: {exc}", severity="error", timeout=8)
         self._update_status()
         screen.show_banner(*self._banner(now))
+        self._warn_zone_once(now)
+
+    def _warn_zone_once(self, now: dt.datetime) -> None:
+        """A toast, once a session, when the data contradicts the configured timezone
+        (``report`` says it too); the banner stays for what the last poll said."""
+        if self._zone_warned or self.fleet is not None:
+            return
+        from usage_top.views.zone_check import zone_mismatch
+
+        try:
+            note = zone_mismatch(self.store, self.capabilities, self.settings.tz, now)
+        except StoreError:
+            return
+        if note:
+            self._zone_warned = True
+            self.notify(note, severity="warning", timeout=30)
 
     def context(self, now: dt.datetime | None = None) -> Context:
         """What the screens' view models are built from, as of ``now``."""
