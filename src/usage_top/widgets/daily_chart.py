@@ -23,6 +23,10 @@ from usage_top.widgets.redraw import RedrawOnChange
 _EIGHTHS = " ▁▂▃▄▅▆▇█"
 
 
+SUMMARY_WIDTH = 16
+"""The columns right of the bars for the total, average and peak (two of them a gap)."""
+
+
 class DailyChart(RedrawOnChange, can_focus=True):
     """One measure per day (the cost or the activity view); ←/→ (h/l) or the mouse pick a bar.
 
@@ -126,7 +130,9 @@ class DailyChart(RedrawOnChange, can_focus=True):
                 and known[0][2] == self.metric:
             return known[1]
         label = max(6, len(self._top_label()) + 1)
-        slot = max(1, (width - label) // max(1, len(self.points)))
+        # the summary's columns are kept free: the bars take what is left (at 80 and 200
+        # columns the bars alone would leave it too little)
+        slot = max(1, (width - label - SUMMARY_WIDTH) // max(1, len(self.points)))
         geometry = label, slot, max(1, slot - 1) if slot > 1 else 1
         self._geometry_of = inputs, geometry
         return geometry
@@ -172,7 +178,7 @@ class DailyChart(RedrawOnChange, can_focus=True):
         """Total, daily average and peak in the columns right of the bars, if they fit."""
         label_width, slot, _ = self._geometry()
         room = (self.content_region.width or self.size.width) - label_width - slot * len(values) - 2
-        if room < 14:
+        if room < SUMMARY_WIDTH - 2:
             return
         peak = max(range(len(values)), key=values.__getitem__)
         unit = self._measure.unit

@@ -133,9 +133,10 @@ def _figure_column(measure: Measure, label: str, width: int, drop: int) -> Colum
 def key_text(row: Usage, width: int) -> str:
     """A key as the key column shows it: its name where the vendor names keys
     ('prod-chat (sk-…abcd)', without the redacted value where that would not fit),
-    else its masked id shortened ('0••••f39')."""
+    else its masked id, whole where it fits ('0••••••••••••••••f39': the vendor's
+    mask, so it reveals nothing more) or shortened ('0••••f39')."""
     if not row.name or row.name == row.id:
-        return short_key(row.id)
+        return row.id if len(row.id) <= width else short_key(row.id)
     if len(row.name) > width and row.name.endswith(")") and " (" in row.name:
         return row.name.rsplit(" (", 1)[0]
     return row.name
