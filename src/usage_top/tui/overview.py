@@ -198,13 +198,15 @@ class OverviewScreen(DataScreen):
         are redrawn: every second would cost bytes over SSH for little)."""
         super().tick(now)
         if now.second % 15 == 0 and self.view is not None:
-            self.query_one(AccountTable).show(self.view, now, self.has_class("-compact"))
+            for table in self.query(AccountTable):  # none while the screen is torn down
+                table.show(self.view, now, self.has_class("-compact"))
 
     def compact_changed(self, compact: bool) -> None:
         """The layout turned compact or wide: the table takes that layout's columns now,
         not at the next poll."""
         if self.view is not None:
-            self.query_one(AccountTable).show(self.view, self.app.clock(), compact)
+            for table in self.query(AccountTable):
+                table.show(self.view, self.app.clock(), compact)
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
         event.stop()
