@@ -271,3 +271,29 @@ def test_sim_serves_until_interrupted(tmp_path):
             proc.wait(timeout=5)
         proc.stdout.close()
         proc.stderr.close()
+
+
+@pytest.mark.parametrize("command", [["check", "--demo", "--json"], ["report", "--demo", "--json"]])
+def test_a_reader_that_leaves_is_no_error(tmp_path, command):
+    """``usage-top check | head``: the reader closes the pipe; no traceback, no crash log,
+    the shell's code for a command whose reader left."""
+    read, write = os.pipe()
+    os.close(read)
+    try:
+        done = subprocess.run([sys.executable, "-m", "usage_top", *command], stdout=write,
+                              stderr=subprocess.PIPE, env=_clean_env(tmp_path), timeout=120)
+    finally:
+        os.close(write)
+    assert done.returncode == 141, done.stderr.decode()
+    assert done.stderr.decode() == ""
+    assert not (tmp_path / "state").exists() or not any((tmp_path / "state").rglob("crash*"))
+
+
+def test_export_to_dash_writes_standard_output(tmp_path, capsys, clock, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    code, out, err = _run(capsys, clock, "export", "--demo", "--since", FROZEN.date().isoformat(),
+                          "-o", "-")
+    assert code == 0, err
+    header, *rows = out.splitlines()
+    assert header.startswith("day,timezone,") and rows
+    assert not (tmp_path / "-").exists()

@@ -14,6 +14,7 @@ import argparse
 import asyncio
 import datetime as dt
 import math
+import os
 import signal
 import sys
 from pathlib import Path
@@ -35,6 +36,8 @@ if TYPE_CHECKING:
     from usage_top.pipeline.runtime import Runtime
 
 EXIT_OK, EXIT_USAGE, EXIT_UNREACHABLE = 0, 2, 3
+EXIT_BROKEN_PIPE = 141
+"""As a shell reports a command its reader left (128 + SIGPIPE)."""
 CHECK_DEADLINE = 30.0
 """Seconds ``check`` may spend polling (the HTTP client retries with backoff)."""
 
@@ -104,7 +107,8 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--until", type=_date, help="last day, YYYY-MM-DD (default today)")
     export.add_argument("--format", choices=("csv", "json"), default="csv", help="default csv")
     export.add_argument("--key", help="only this masked API key")
-    export.add_argument("--output", "-o", type=Path, help="file to write (default: standard output)")
+    export.add_argument("--output", "-o", type=_output_path,
+                        help="file to write (default, or '-': standard output)")
 
     collect = commands.add_parser(
         "collect", parents=[common],
@@ -252,7 +256,16 @@ def _command_of(argv: list[str]) -> str | None:
 
 def main(argv: list[str] | None = None, clock: Clock | None = None) -> int:
     """Run usage-top; ``clock`` lets tests freeze time for the app and the simulator."""
-    argv = sys.argv[1:] if argv is None else argv
+    try:
+        code = _main(sys.argv[1:] if argv is None else argv, clock)
+        sys.stdout.flush()  # here, where a reader gone is caught, not at exit
+        return code
+    except BrokenPipeError:  # `usage-top check | head`: the reader left; nothing is wrong
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_BROKEN_PIPE
+
+
+def _main(argv: list[str], clock: Clock | None) -> int:
     if _command_of(argv) == "check":
         return _main_check(argv, clock)
     try:
@@ -293,6 +306,8 @@ def main(argv: list[str] | None = None, clock: Clock | None = None) -> int:
         return EXIT_USAGE
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:
+        raise  # main's, not a bug
     except Exception as exc:  # a bug: one line for the user, the traceback to a file
         print(crash_line(exc), file=sys.stderr)
         return 1
@@ -308,9 +323,12 @@ def _metrics_address(args: argparse.Namespace) -> tuple[str, int] | None:
     return check_host(host, args.allow_remote, "--metrics"), port
 
 
-def _config_path() -> Path:
-    import os
+def _output_path(text: str) -> Path | None:
+    """``-o -`` is standard output, as for most tools (None: no file)."""
+    return None if text == "-" else Path(text)
 
+
+def _config_path() -> Path:
     from usage_top.config import default_config_path
 
     return Path(os.environ.get("USAGE_TOP_CONFIG") or default_config_path())
@@ -482,6 +500,8 @@ def _main_check(argv: list[str], clock: Clock | None) -> int:
         return fail(str(exc))
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:
+        raise  # main's, not a bug
     except Exception as exc:  # a bug: UNKNOWN (1 would read as WARNING), the traceback to a file
         return fail(crash_line(exc))
 
