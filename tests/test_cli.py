@@ -273,7 +273,8 @@ def test_sim_serves_until_interrupted(tmp_path):
         proc.stderr.close()
 
 
-@pytest.mark.parametrize("command", [["check", "--demo", "--json"], ["report", "--demo", "--json"]])
+@pytest.mark.parametrize("command", [["check", "--demo", "--json"], ["report", "--demo", "--json"],
+                                     ["report", "--demo", "--range", "30d"]])
 def test_a_reader_that_leaves_is_no_error(tmp_path, command):
     """``usage-top check | head``: the reader closes the pipe; no traceback, no crash log,
     the shell's code for a command whose reader left."""

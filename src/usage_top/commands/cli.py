@@ -323,6 +323,18 @@ def _metrics_address(args: argparse.Namespace) -> tuple[str, int] | None:
     return check_host(host, args.allow_remote, "--metrics"), port
 
 
+def _console():
+    """Rich's console for the report, whose reader leaving is main's BrokenPipeError (Rich
+    would exit 1, the code of a failure)."""
+    from rich.console import Console
+
+    class ReportConsole(Console):
+        def on_broken_pipe(self) -> None:
+            raise BrokenPipeError
+
+    return ReportConsole()
+
+
 def _output_path(text: str) -> Path | None:
     """``-o -`` is standard output, as for most tools (None: no file)."""
     return None if text == "-" else Path(text)
@@ -371,9 +383,7 @@ async def _report(
         if as_json:
             print(render_json(report))
         else:
-            from rich.console import Console
-
-            render_text(report, Console(), settings.tz)
+            render_text(report, _console(), settings.tz)
         return EXIT_USAGE if outcome.needs_user else EXIT_OK  # a rejected key needs the user
 
 
