@@ -5,6 +5,8 @@ and ``check`` are ``tests/test_vendor_errors.py``; this reuses its cases."""
 
 from __future__ import annotations
 
+from collections import Counter
+
 import pytest
 
 from ..test_vendor_errors import CASES
@@ -42,6 +44,6 @@ async def test_the_banner_names_the_cause(make_vendor_app, clock, case):
         assert "ERROR" in text.splitlines()[0] and "Traceback" not in text
         if case.faults is not None and case.id in THEN:  # the last good figures stay, aged
             assert "Showing data from 2m ago" in shown, shown
-        if case.id == "anthropic-529":  # retried like a 503: each request 5 times in all
-            overloaded = [r for r in app.simulator.requests if r.status == 529]
-            assert len(overloaded) % 5 == 0 and overloaded, len(overloaded)
+        if case.id == "anthropic-529":  # retried like a 503: the failing request 5 times in all
+            overloaded = Counter(r.path for r in app.simulator.requests if r.status == 529)
+            assert max(overloaded.values()) >= 5, overloaded  # the others may be stopped early
