@@ -243,9 +243,10 @@ def test_bad_flag_from_a_real_process(tmp_path):
 
 
 def test_sim_serves_until_interrupted(tmp_path):
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "usage_top", "sim", "--port", "0"],
+    proc = subprocess.Popen(  # Ctrl+C as in a terminal, even where pytest runs in the background
+        [sys.executable, "-m", "usage_top", "sim", "--port", "0"],  # (SIGINT ignored, inherited)
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=_clean_env(tmp_path),
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     try:
         ready, _, _ = select.select([proc.stdout], [], [], 20)
