@@ -9,6 +9,7 @@ it was committed.
 from __future__ import annotations
 
 import pytest
+from rich.text import Text
 
 from usage_top.config import load_settings
 from usage_top.pipeline.fleet import Fleet
@@ -265,3 +266,18 @@ async def test_the_help_on_the_overview_counts_every_accounts_requests(make_over
         assert shown.startswith(f"usage-top's own requests: "
                                 f"{sum(each.last_poll for each in prints):,} in the last poll")
         assert f"{sum(each.requests_hour for each in prints):,} in the last hour" in shown
+
+
+async def test_a_rebuilt_table_is_as_wide_as_its_cells_before_its_next_idle(make_overview, clock):
+    """The table measures new rows only when idle; a frame drawn before that (a snapshot,
+    a browser's first look) must not cut '92.9%' to the label's 'Used' width."""
+    app = make_overview()
+    async with app.run_test(size=WIDE) as pilot:
+        await _ready(pilot)
+        table = app.screen.query_one(AccountTable)
+        for compact in (True, False):  # another set of columns: rebuilt
+            table.show(app.screen.view, clock(), compact)
+            for column in table.ordered_columns:  # no await: the table has not been idle
+                cells = [table.get_cell(row.key, column.key) for row in table.ordered_rows]
+                assert column.content_width >= max(Text(cell).cell_len if isinstance(cell, str)
+                                                   else cell.cell_len for cell in cells)

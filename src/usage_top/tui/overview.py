@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from rich.cells import cell_len
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -71,21 +72,19 @@ class AccountTable(DataTable):
         """The rows in the view's order, the cursor kept on the account it was on.
 
         The same accounts under the same columns are updated in place, cell by
-        changed cell: a table cleared and refilled is drawn with label-wide columns
-        until its next idle, and a row selected meanwhile may not be there. Only
-        another set of columns (the layout turned compact or wide) or of accounts
-        rebuilds it."""
+        changed cell: a row selected meanwhile is still there. Only another set of
+        columns (the layout turned compact or wide) or of accounts rebuilds it."""
         columns = _COMPACT if compact else _WIDE
         names = [row.name for row in view.rows]
         selected = self._selected() if self._placed else None
+        rows = {row.name: self._cells(row, now) for row in view.rows}
         if columns != self._columns or set(names) != {key.value for key in self.rows}:
-            self._rebuild(view, now, columns)
+            self._rebuild(names, rows, columns)
         else:
-            for row in view.rows:
-                cells = self._cells(row, now)
+            for name_of_row, cells in rows.items():
                 for name in columns:
-                    if not _same(self.get_cell(row.name, name), cells[name]):
-                        self.update_cell(row.name, name, cells[name], update_width=True)
+                    if not _same(self.get_cell(name_of_row, name), cells[name]):
+                        self.update_cell(name_of_row, name, cells[name], update_width=True)
             if [row.key.value for row in self.ordered_rows] != names:
                 position = {name: index for index, name in enumerate(names)}
                 DataTable.sort(self, "Account", key=lambda cell: position[cell.plain])
@@ -99,13 +98,18 @@ class AccountTable(DataTable):
     def on_click(self) -> None:
         self._placed = True
 
-    def _rebuild(self, view: OverviewView, now: dt.datetime, columns: tuple[str, ...]) -> None:
+    def _rebuild(self, names: list[str], rows: dict[str, dict[str, Text | str]],
+                 columns: tuple[str, ...]) -> None:
+        """Columns and rows anew, each column as wide as what it holds from the first
+        frame: the table measures new rows only at its next idle, and a frame drawn
+        before that (a snapshot, a browser's first look) cut every cell to its label."""
         self.clear(columns=True)
         for name in columns:
-            self.add_column(name, key=name)
-        for row in view.rows:
-            cells = self._cells(row, now)
-            self.add_row(*(cells[name] for name in columns), key=row.name)
+            key = self.add_column(name, key=name)
+            self.columns[key].content_width = max(
+                [cell_len(name), *(_width(cells[name]) for cells in rows.values())])
+        for name_of_row in names:
+            self.add_row(*(rows[name_of_row][name] for name in columns), key=name_of_row)
         self._columns = columns
 
     def _selected(self) -> str | None:
@@ -148,6 +152,10 @@ class AccountTable(DataTable):
             "Data": Text(age(row, now), justify="right"),
             "State": state,
         }
+
+
+def _width(cell: Text | str) -> int:
+    return cell.cell_len if isinstance(cell, Text) else cell_len(cell)
 
 
 def _same(shown: object, new: object) -> bool:
