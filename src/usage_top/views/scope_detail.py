@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from usage_top.domain.format import utc_text
@@ -94,16 +95,8 @@ def scope_detail(ctx: Context, name: str) -> ScopeDetail:
     current = _series(readings, start)
     previous = _previous(ctx, usage, start, tz)
     outlook = project(usage, readings, ctx.now)
-    amber, red = ctx.thresholds(name)
-    limit = usage.limit
     return ScopeDetail(
-        name=name,
-        title=usage.title,
-        unit=usage.unit,
-        level=shown.level,
-        limit=limit,
-        amber_at=limit * amber / 100 if limit else None,
-        red_at=limit * red / 100 if limit else None,
+        **_limits(ctx, shown),
         span=span,
         ticks=_ticks(usage.period, start, span, ctx.tz),
         current=current,
@@ -117,6 +110,17 @@ def scope_detail(ctx: Context, name: str) -> ScopeDetail:
     )
 
 
+def _limits(ctx: Context, shown: ScopeView) -> dict[str, Any]:
+    """What every curve of the scope says of it: its name, unit, level, limit and the
+    amber and red lines."""
+    usage = shown.usage
+    amber, red = ctx.thresholds(usage.name)
+    limit = usage.limit
+    return {"name": usage.name, "title": usage.title, "unit": usage.unit, "level": shown.level,
+            "limit": limit, "amber_at": limit * amber / 100 if limit else None,
+            "red_at": limit * red / 100 if limit else None}
+
+
 def _recent(ctx: Context, shown: ScopeView) -> ScopeDetail:
     """A short window: the readings of the last ``RECENT`` against the limit, no
     previous period and no projection (a window resets before either would say much)."""
@@ -125,17 +129,9 @@ def _recent(ctx: Context, shown: ScopeView) -> ScopeDetail:
     length, words = RECENT[usage.period]
     start = end - length
     readings = ctx.store.scope_history(usage.name, start)
-    amber, red = ctx.thresholds(usage.name)
-    limit = usage.limit
     span = length.total_seconds()
     return ScopeDetail(
-        name=usage.name,
-        title=usage.title,
-        unit=usage.unit,
-        level=shown.level,
-        limit=limit,
-        amber_at=limit * amber / 100 if limit else None,
-        red_at=limit * red / 100 if limit else None,
+        **_limits(ctx, shown),
         span=span,
         ticks=_ticks(Period.HOURLY, start, span, ctx.tz),
         current=_series(readings, start),
