@@ -283,7 +283,7 @@ def _item_columns(report: Report) -> list[Column]:
 def _key_columns(report: Report, tz: ZoneInfo) -> list[Column]:
     """Key, the measures keys have, last used ('—' where the vendor does not say), shares."""
     capabilities = report.capabilities.per_key()
-    columns: list[Column] = [("Key", lambda row: short_key(row.name or row.id))]  # a name if any
+    columns: list[Column] = [("Key", lambda row: short_key(row.id))]
     columns += _measure_columns(capabilities.shown_measures, {})
     if capabilities.key_last_used:
         columns.append(("Last used", lambda row: _local(row.last_used, tz) or "never"))
