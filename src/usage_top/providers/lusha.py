@@ -39,7 +39,7 @@ from usage_top.providers.errors import (
     ProviderError,
     sanitize,
 )
-from usage_top.providers.http import ApiClient
+from usage_top.providers.http import ApiClient, ssl_context
 
 NAME = "lusha"
 DEFAULT_BASE_URL = "https://api.lusha.com"
@@ -124,7 +124,7 @@ class RateHeaders(httpx.AsyncBaseTransport):
     """
 
     def __init__(self, inner: httpx.AsyncBaseTransport | None = None) -> None:
-        self._inner = inner or httpx.AsyncHTTPTransport()
+        self._inner = inner or httpx.AsyncHTTPTransport(verify=ssl_context())
         self.windows: dict[str, HeaderWindow] = {}
         """The last response's windows (empty when it sent no rate headers)."""
         self.error_message = ""
