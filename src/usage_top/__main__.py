@@ -2,6 +2,6 @@
 
 import sys
 
-from usage_top.commands.cli import main
+from usage_top.startup import main
 
 sys.exit(main())

@@ -27,6 +27,7 @@ from usage_top.domain.clock import Clock, utc_now
 from usage_top.domain.format import utc_text
 from usage_top.domain.periods import Range
 from usage_top.providers import registry
+from usage_top import startup
 from usage_top.commands import accounts
 from usage_top.store.errors import StoreError
 
@@ -272,8 +273,11 @@ def _main(argv: list[str], clock: Clock | None) -> int:
         _reject_key_flags(argv)
         args = build_parser().parse_args(argv)
         if args.command == "sim":
+            startup.release()
             return _run_sim(args)
         settings = _settings(args)
+        if args.command is not None:  # the dashboard's comes after its first frame
+            startup.release()
         warning = file_warning(getattr(args, "config", None) or _config_path())
         if warning:
             print(warning, file=sys.stderr)
@@ -497,6 +501,7 @@ def _main_check(argv: list[str], clock: Clock | None) -> int:
         _reject_key_flags(argv)
         args = build_parser().parse_args(argv)
         settings = _settings(args)
+        startup.release()
         warning = file_warning(getattr(args, "config", None) or _config_path())
         if warning:
             print(warning, file=sys.stderr)

@@ -36,6 +36,7 @@ from textual.widget import Widget
 from textual.widgets import Static
 from textual.worker import Worker, WorkerState
 
+from usage_top import startup
 from usage_top.domain.clock import Clock, utc_now
 from usage_top.pipeline.collector import Collector, PollOutcome
 from usage_top.config import Settings
@@ -202,6 +203,7 @@ class UsageTopApp(AccountsMixin, App[None]):
         self._last_event_id = newest[0].id if newest else 0  # toast only what happens from now on
         self._apply_keymap()
         self.set_interval(1.0, self._tick)
+        self.call_after_refresh(startup.release)  # the first frame is drawn
         if self.fleet is not None:
             self.mount_accounts()
         elif self.collector is None:
