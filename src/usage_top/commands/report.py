@@ -20,7 +20,7 @@ from rich.console import Console
 from rich.table import Table
 
 from usage_top.domain.capabilities import Capabilities
-from usage_top.domain.format import short_key, utc_text
+from usage_top.domain.format import key_text, utc_text
 from usage_top.domain.measures import MISSING, Measure
 from usage_top.domain.model import Usage
 from usage_top.domain.parts import DAYS, SCOPES, PartFailure
@@ -283,7 +283,7 @@ def _item_columns(report: Report) -> list[Column]:
 def _key_columns(report: Report, tz: ZoneInfo) -> list[Column]:
     """Key, the measures keys have, last used ('—' where the vendor does not say), shares."""
     capabilities = report.capabilities.per_key()
-    columns: list[Column] = [("Key", lambda row: short_key(row.id))]
+    columns: list[Column] = [("Key", lambda row: key_text(row, KEY_MIN))]  # as the dashboard names it
     columns += _measure_columns(capabilities.shown_measures, {})
     if capabilities.key_last_used:
         columns.append(("Last used", lambda row: _local(row.last_used, tz) or "never"))

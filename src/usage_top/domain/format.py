@@ -8,7 +8,10 @@ for machine-readable output, ages and masked keys.
 from __future__ import annotations
 
 import datetime as dt
-from typing import overload
+from typing import TYPE_CHECKING, overload
+
+if TYPE_CHECKING:
+    from usage_top.domain.model import Usage
 
 BULLET = "•"
 
@@ -79,6 +82,18 @@ def short_key(masked: str) -> str:
         return masked
     head, tail = masked.split(BULLET, 1)[0], masked.rsplit(BULLET, 1)[-1]
     return f"{head}{BULLET * 4}{tail}"
+
+
+def key_text(row: Usage, width: int) -> str:
+    """A key as the key column shows it: its name where the vendor names keys
+    ('prod-chat (sk-…abcd)', without the redacted value where that would not fit),
+    else its masked id, whole where it fits ('0••••••••••••••••f39': the vendor's
+    mask, so it reveals nothing more) or shortened ('0••••f39')."""
+    if not row.name or row.name == row.id:
+        return row.id if len(row.id) <= width else short_key(row.id)
+    if len(row.name) > width and row.name.endswith(")") and " (" in row.name:
+        return row.name.rsplit(" (", 1)[0]
+    return row.name
 
 
 def last_used_text(stamp: dt.datetime | None, now: dt.datetime, tz) -> str:
