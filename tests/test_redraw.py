@@ -53,18 +53,40 @@ _TOKEN = re.compile(r"\x1b\[(\d+);(\d+)H|\x1b\[([0-9;]*)m|(\n)|(.)", re.S)
 
 
 def screen_after(output: str) -> dict[tuple[int, int], tuple[str, str]]:
-    """The cells a terminal output writes: (row, column) -> (character, its SGR)."""
-    cells, y, x, sgr = {}, 0, 0, ""
+    """The cells a terminal output writes: (row, column) -> (character, its style as one
+    SGR, as Textual writes it: attributes, colour, background). The style carries over
+    from one SGR to the next, as in a terminal."""
+    cells, y, x = {}, 0, 0
+    attributes: set[str] = set()
+    colors = {"38": "", "48": ""}
     for move_y, move_x, style, newline, char in _TOKEN.findall(output):
         if move_y:
             y, x = int(move_y) - 1, int(move_x) - 1
         elif newline:
             y, x = y + 1, 0
         elif char:
-            cells[(y, x)] = (char, sgr)
+            sgr = [*sorted(attributes, key=int), *filter(None, colors.values())]
+            cells[(y, x)] = (char, ";".join(sgr))
             x += cell_len(char)
         else:
-            sgr = "" if style in ("", "0") else style
+            codes = style.split(";") if style else ["0"]
+            while codes:
+                code = codes.pop(0)
+                if code == "0":
+                    attributes.clear()
+                    colors = {"38": "", "48": ""}
+                elif code in ("38", "48"):  # 38;2;r;g;b or 38;5;n
+                    size = 4 if codes[0] == "2" else 2
+                    colors[code] = ";".join([code, *codes[:size]])
+                    del codes[:size]
+                elif code in ("39", "49"):
+                    colors[{"39": "38", "49": "48"}[code]] = ""
+                elif 30 <= int(code) <= 37 or 90 <= int(code) <= 97:
+                    colors["38"] = code
+                elif 40 <= int(code) <= 47 or 100 <= int(code) <= 107:
+                    colors["48"] = code
+                else:
+                    attributes.add(code)
     return cells
 
 
@@ -97,8 +119,26 @@ def test_neighbouring_segments_of_one_look_are_written_with_one_style():
     assert screen_after(written) == screen_after(update.render_segments(CONSOLE))
 
 
+def test_each_style_is_written_as_a_change_from_the_last():
+    """A poll's changed figures on three lines, one look: the style once, each later run
+    its cursor move and digits; a colour alone changes alone; an attribute that goes away
+    resets first; the update ends in a reset."""
+    figure = Style(color="#e0e0e0", bgcolor="#121212")
+    chops = [{0: Strip([Segment("25,599", figure)])}, {0: Strip([Segment("30,992", figure)])},
+             {0: Strip([Segment("93.7", Style(bold=True, color="#b93c5b", bgcolor="#121212"))])},
+             {0: Strip([Segment("8s", Style(color="#a0a0a0", bgcolor="#121212"))])}]
+    update = ChopsUpdate(chops, [(0, 0, 6), (1, 0, 6), (2, 0, 4), (3, 0, 2)], [[6], [6], [4], [2]])
+    written = cropped(update).render_segments(CONSOLE)
+    assert written == ("\x1b[1;1H\x1b[38;2;224;224;224;48;2;18;18;18m25,599\x1b[2;1H30,992"
+                       "\x1b[3;1H\x1b[1;38;2;185;60;91m93.7"
+                       "\x1b[4;1H\x1b[0;38;2;160;160;160;48;2;18;18;18m8s\x1b[0m")
+    assert screen_after(written) == screen_after(update.render_segments(CONSOLE))
+    assert len(written) < len(update.render_segments(CONSOLE)) * 0.7
+
+
 _SEGMENTS = st.lists(
-    st.tuples(st.text(alphabet="ab 日", min_size=1, max_size=6), st.sampled_from([None, "bold", "red"])),
+    st.tuples(st.text(alphabet="ab 日", min_size=1, max_size=6),
+              st.sampled_from([None, "bold", "red", "reverse red on blue", "on blue", "#e0e0e0 on #121212"])),
     min_size=1, max_size=5)
 
 

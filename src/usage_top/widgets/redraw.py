@@ -14,14 +14,17 @@ every partial update through it).
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from rich.cells import cell_len
+from rich.color import ColorSystem
 from rich.console import Console, RenderableType
 from rich.control import Control
-from rich.segment import Segment
+from rich.style import Style
 from rich.text import Text
 from textual._compositor import ChopsUpdate
 from textual.geometry import Region
-from textual.strip import Strip
+from textual.strip import SGR_STYLES, Strip
 from textual.widget import Widget
 
 
@@ -129,22 +132,25 @@ def strip_span(before: Strip, after: Strip, width: int) -> tuple[int, int]:
 
 
 class _CroppedChops(ChopsUpdate):
-    """A partial update written from each span's first cell, not from the chop's start.
+    """A partial update written from each span's first cell, not from the chop's start,
+    and each style written as a change from the one before it.
 
     Textual's ``ChopsUpdate.render_segments`` crops a chop (a widget's part of a
     line) at the span's end only, so the clock at the right of the header resends
     the whole header line up to it. Where the first cell falls inside a segment of
     wide characters, the write starts at that segment (a wide character is never
     split); every write starts with a cursor move, so no newline goes between lines.
-    Neighbouring segments that look the same are written as one: each segment costs
-    its full style's escape codes and a reset (~40 bytes in true colour), and a
-    widget's line is often several segments of one style (they differ in the mouse
-    metadata Textual gives them, which the terminal never sees).
+    Textual also writes every segment with its full style and a reset (~40 bytes in
+    true colour): a poll's few dozen changed runs, mostly figures of one colour on
+    one background, each paid that for a digit or two. Here the terminal keeps the
+    last style across segments and moves (``_Pen``): a run in the same style costs
+    its cursor move and its characters.
     """
 
     def render_segments(self, console: Console) -> str:
         sequences: list[str] = []
         move_to = Control.move_to
+        pen = _Pen(console._color_system or ColorSystem.TRUECOLOR)
         for y, x1, x2 in self.spans:
             for end, (x, strip) in zip(self.chop_ends[y], self.chops[y].items()):
                 if strip is None or x >= x2 or end <= x1:  # Textual: x > x2 (a bare move)
@@ -152,22 +158,59 @@ class _CroppedChops(ChopsUpdate):
                 start = _first_cell(strip, x1 - x) if x < x1 else 0
                 strip = strip.crop(start, min(end, x2) - x)
                 sequences.append(move_to(x + start, y).segment.text)
-                sequences.append(_merged(strip).render(console))
+                sequences.extend(pen.write(text, style) for text, style, _ in strip)
+        sequences.append(pen.reset())  # what follows (Textual's next frame) starts from none
         return "".join(sequences)
 
 
-def _merged(strip: Strip) -> Strip:
-    """``strip`` with neighbouring segments of one look (style less metadata) joined."""
-    segments: list[Segment] = []
-    last = None
-    for text, style, control in strip:
-        look = style.clear_meta_and_links() if style is not None and not style.link else style
-        if segments and control is None and look is not None and look == last:
-            segments[-1] = Segment(segments[-1].text + text, look)
-        else:
-            segments.append(Segment(text, look, control))
-            last = look if control is None else None
-    return Strip(segments, strip.cell_length)
+class _Pen:
+    """The terminal's current style within one update: each segment's SGR is the
+    change from the previous segment's (a colour alone, or nothing), a reset first
+    only where an attribute (bold, reverse...) goes away."""
+
+    def __init__(self, color_system: ColorSystem) -> None:
+        self.color_system = color_system
+        self.attributes: frozenset[str] = frozenset()
+        self.color = self.bgcolor = ""
+
+    def write(self, text: str, style: Style | None) -> str:
+        if style is not None and style.link:  # Textual's rendering, which ends in a reset
+            return self.reset() + Strip.render_style(style, text, self.color_system)
+        attributes, color, bgcolor = self._parts(style)
+        codes: list[str] = []
+        if not attributes >= self.attributes:
+            codes.append("0")
+            self.attributes, self.color, self.bgcolor = frozenset(), "", ""
+        codes.extend(sorted(attributes - self.attributes, key=int))
+        if color != self.color:
+            codes.append(color or "39")
+        if bgcolor != self.bgcolor:
+            codes.append(bgcolor or "49")
+        self.attributes, self.color, self.bgcolor = attributes, color, bgcolor
+        return f"\x1b[{';'.join(codes)}m{text}" if codes else text
+
+    def reset(self) -> str:
+        if not (self.attributes or self.color or self.bgcolor):
+            return ""
+        self.attributes, self.color, self.bgcolor = frozenset(), "", ""
+        return "\x1b[0m"
+
+    def _parts(self, style: Style | None) -> tuple[frozenset[str], str, str]:
+        return _sgr_parts(style, self.color_system) if style is not None else _NO_STYLE
+
+
+_NO_STYLE: tuple[frozenset[str], str, str] = (frozenset(), "", "")
+
+
+@lru_cache(maxsize=1024)
+def _sgr_parts(style: Style, system: ColorSystem) -> tuple[frozenset[str], str, str]:
+    """A style's SGR codes as Textual writes them (``Strip.render_ansi``): its attributes,
+    its colour and its background."""
+    bits = style._attributes & style._set_attributes
+    attributes = frozenset(SGR_STYLES[bit] for bit in range(bits.bit_length()) if bits & (1 << bit))
+    color = ";".join(style.color.downgrade(system).get_ansi_codes()) if style.color else ""
+    bgcolor = ";".join(style.bgcolor.downgrade(system).get_ansi_codes(False)) if style.bgcolor else ""
+    return attributes, color, bgcolor
 
 
 def _first_cell(strip: Strip, offset: int) -> int:
