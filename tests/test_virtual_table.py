@@ -12,8 +12,9 @@ from textual.app import App, ComposeResult
 from textual.widgets import DataTable
 
 from usage_top.domain.model import Usage
+from usage_top.providers import registry
 from usage_top.providers.pubrio_capabilities import CAPABILITIES
-from usage_top.widgets.tables import KeyTable
+from usage_top.widgets.tables import ItemTable, KeyTable
 from usage_top.widgets.virtual_table import NEARBY, Column, RowKey, VirtualTable
 
 SIZE = (60, 16)
@@ -418,3 +419,38 @@ async def test_a_keymap_moves_the_sort_and_filter_keys():
         assert table.sort_column == "count"
         await pilot.press("x")
         assert table.sort_column == "price"
+
+
+def _usage_rows(capabilities) -> list[Usage]:
+    """Rows with every measure, some without one (absent: None), an unmapped one (''),
+    a name that lower-cases to more letters and one with nothing counted."""
+    measures = [m.id for m in capabilities.shown_measures]
+    rows = [Usage(f"item-{i}", f"Item İ{i}", {m: float(i * (n + 3) % 7) for n, m in enumerate(measures)
+                                                if (i + n) % 5})
+            for i in range(30)]
+    return [*rows, Usage("", "Unmapped", {m: 1 for m in measures}), Usage("idle", "idle", {})]
+
+
+@pytest.mark.parametrize("provider", registry.names())
+def test_every_column_reads_all_rows_as_it_reads_one(provider):
+    """A column's batch reader (what the table sorts by) agrees with ``value`` on every
+    row, for each provider's columns and the key table's shares."""
+    capabilities = registry.capabilities(provider)
+    rows = _usage_rows(capabilities)
+    tables = [ItemTable(capabilities), ItemTable(capabilities, per_key=True),
+              KeyTable(capabilities, now=lambda: dt.datetime(2026, 1, 1, tzinfo=dt.UTC), tz=dt.UTC)]
+    for table in tables:
+        table.totals = {m.id: 40.0 for m in capabilities.shown_measures[1:]}  # one without a total
+        for metric in (capabilities.primary, capabilities.activity):
+            table.metric = metric
+            for column in table.all_columns:
+                if column.values is not None:
+                    assert list(column.values(rows)) == [column.value(row) for row in rows], column.key
+
+
+def test_the_item_table_filters_what_the_generic_table_would():
+    table = ItemTable(CAPABILITIES)
+    rows = _usage_rows(CAPABILITIES)
+    table.show_rows(rows, key=lambda row: row.id or "(unmapped)")
+    assert table.haystacks() == VirtualTable.haystacks(table)
+    assert "unmapped\n(unmapped)" in table.haystacks()

@@ -9,8 +9,10 @@ responsive and an unchanged refresh writes nothing to the terminal.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import replace
+from functools import partial
+from itertools import repeat
 from operator import attrgetter
 from typing import TypeVar
 
@@ -20,7 +22,7 @@ from textual.message import Message
 
 from usage_top.domain.capabilities import Capabilities
 from usage_top.domain.format import key_text, last_used_text, short_key
-from usage_top.domain.measures import EST, MISSING, TOKENS, Figures, Measure, UnitKind
+from usage_top.domain.measures import EST, MISSING, TOKENS, Figures, Measure, UnitKind, share
 from usage_top.domain.model import Usage
 from usage_top.views.ranges import OTHER_ROW, ratio_of, share_of
 from usage_top.widgets.bars import bar
@@ -127,7 +129,12 @@ def drop_ranks(capabilities: Capabilities) -> dict[str, int]:
 
 def _figure_column(measure: Measure, label: str, width: int, drop: int) -> Column:
     return Column(measure.id, header(label, measure, width), width, _figure(measure),
-                  _figure_text(measure), drop=drop)
+                  _figure_text(measure), drop=drop, values=partial(figures_of, measure.id))
+
+
+def figures_of(measure_id: str, rows: Sequence[Usage]) -> Iterator[float | None]:
+    """One measure's figure of every row (None where absent), as ``_figure`` reads one."""
+    return (row.figures.get(measure_id) for row in rows)
 
 
 def _figure(measure: Measure) -> Callable[[Usage], float | None]:
@@ -157,6 +164,10 @@ class FiguresTable(UsageTable[Usage]):
 
     def share_of(self, measure_id: str) -> Callable[[Usage], float | None]:
         return lambda row: share_of(row.figures, self.totals, measure_id)
+
+    def shares_of(self, measure_id: str, rows: Sequence[Usage]) -> Iterator[float | None]:
+        """``share_of`` of every row, for sorting."""
+        return map(share, figures_of(measure_id, rows), repeat(self.totals.get(measure_id)))
 
     def show_figures(self, rows: list[Usage], totals: Figures, key: Callable[[Usage], str]) -> None:
         self.totals = totals
@@ -227,13 +238,16 @@ class ItemTable(FiguresTable):
             for m in capabilities.shown_measures
         )
         ratio = capabilities.ratio
-        extra = (Column("ratio", ratio.label, 11, self._ratio, self._ratio_text, drop=1),) if ratio else ()
+        extra = (Column("ratio", ratio.label, 11, self._ratio, self._ratio_text, drop=1,
+                        values=self._ratios),) if ratio else ()
         return (
-            Column("name", label, 16, lambda r: r.name.lower(), attrgetter("name"), numeric=False),
+            Column("name", label, 16, lambda r: r.name.lower(), _NAME, numeric=False,
+                   values=lambda rows: map(str.lower, map(_NAME, rows))),
             *figures,
             *extra,
             Column("share", "% of total", 14, self._share,
-                   lambda r: percent_bar(self._share(r), self.get_component_rich_style("usage-table--bar"))),
+                   lambda r: percent_bar(self._share(r), self.get_component_rich_style("usage-table--bar")),
+                   values=lambda rows: self.shares_of(self._metric, rows)),
         )
 
     @property
@@ -259,6 +273,9 @@ class ItemTable(FiguresTable):
 
     def _ratio(self, row: Usage) -> float | None:
         return ratio_of(self._capabilities.ratio, row.figures)
+
+    def _ratios(self, rows: Sequence[Usage]) -> Iterator[float | None]:
+        return map(ratio_of, repeat(self._capabilities.ratio), map(_FIGURES, rows))
 
     def _ratio_text(self, row: Usage) -> str:
         ratio, value = self._capabilities.ratio, self._ratio(row)
@@ -291,10 +308,21 @@ class ItemTable(FiguresTable):
     def show_items(self, rows: list[Usage], totals: Figures) -> None:
         self.show_figures(rows, totals, _item_key)
 
+    def haystacks(self) -> list[str]:
+        """As the table's (the name and the key), in one pass over the rows: at 100,000
+        rows each pass costs more than the text it builds."""
+        return [f"{row.name}\n{row.id or UNMAPPED}".lower() for row in self._items]
+
+
+UNMAPPED = "(unmapped)"
+"""The row key of usage the vendor did not map to an item."""
+
+_NAME, _FIGURES = attrgetter("name"), attrgetter("figures")
+
 
 def _item_key(row: Usage) -> str:
-    """An item's row key: its id, or "(unmapped)" for usage the vendor did not map."""
-    return row.id or "(unmapped)"
+    """An item's row key: its id, or ``UNMAPPED``."""
+    return row.id or UNMAPPED
 
 
 class KeyTable(FiguresTable):
@@ -346,7 +374,7 @@ class KeyTable(FiguresTable):
             *(_figure_column(m, m.label, figure_width(m), ranks[m.id]) for m in capabilities.shown_measures),
             Column("last_used", "Last used", 10, attrgetter("last_used"), self._last_used, drop=last_used),
             *(Column(f"pct_{m.id}", f"%{m.abbr or m.label.lower()}", 7, self.share_of(m.id),
-                     self._percent_text(m.id), drop=rank)
+                     self._percent_text(m.id), drop=rank, values=partial(self.shares_of, m.id))
               for m, rank in zip(shared, (first, top + 2))),
         )
         super().__init__(capabilities, id=id)
@@ -401,6 +429,8 @@ class KeyTable(FiguresTable):
         it is taken from there, which costs less than looking the key up.
         """
         keys, (keys_before, before) = self.all_keys(), self._haystacks_before
+        if keys == keys_before:
+            return before
         if len(self._haystack_of) > 2 * len(keys) + 1024:  # keys come and go: forget the gone
             self._haystack_of.clear()
         haystacks = [hay if key == old else self._haystack(key)
