@@ -141,7 +141,7 @@ async def test_a_failing_account_shows_its_error_and_the_others_stay_live(make_o
 
 
 def _columns(app) -> list[str]:
-    return [column.label.plain for column in app.screen.query_one(AccountTable).ordered_columns]
+    return [column.label.plain.strip() for column in app.screen.query_one(AccountTable).columns.values()]
 
 
 def _cursor_account(app) -> str:
@@ -190,20 +190,41 @@ async def test_the_cursor_stays_on_its_account_through_polls_and_orders(make_ove
         assert app.current == "openai"
 
 
-async def test_a_refresh_updates_the_cells_in_place(make_overview, clock):
-    """A poll changes figures, not the table: the same rows and columns, new cells."""
+async def test_a_poll_of_one_account_repaints_its_changed_cells_not_the_table(
+        make_overview, clock, monkeypatch):
+    """Every repaint is bytes over SSH: a poll of one account redraws the cells of its row
+    that changed (its figures, its age), never the whole table nor another row."""
+    from usage_top.widgets.virtual_table import VirtualTable
+
     app = make_overview()
     async with app.run_test(size=WIDE) as pilot:
         await _ready(pilot)
         table = app.screen.query_one(AccountTable)
-        rows, columns = dict(table.rows), dict(table.columns)
-        today = table.get_cell("pubrio", "Today").plain
-        clock.advance(minutes=10)
-        await pilot.press("r")
+        today = table.get_cell("pubrio", "Today").text.plain
+        columns = dict(table.columns)
+        asked: list[tuple] = []
+        refresh = VirtualTable.refresh
+
+        def spy(self, *regions, **options):
+            if self is table:
+                asked.append(regions)
+            return refresh(self, *regions, **options)
+
+        monkeypatch.setattr(VirtualTable, "refresh", spy)
+        clock.advance(seconds=30)
+        app.poll_account("pubrio")
         await _ready(pilot)
-        assert table.get_cell("pubrio", "Today").plain != today
-        assert all(table.rows[key] is row for key, row in rows.items())  # not rebuilt
-        assert all(table.columns[key] is column for key, column in columns.items())
+        assert table.get_cell("pubrio", "Today").text.plain != today  # new figures shown
+        assert table.columns == columns  # the same columns, as wide
+        assert asked and all(regions for regions in asked)  # never the whole widget
+        pubrio = table.get_row_index("pubrio") + 1  # its line (0 is the header)
+        painted = [region for regions in asked for region in regions]
+        others = [region.y for region in painted if region.y != pubrio]
+        widths = [column.width for column in table.columns.values()]
+        start = sum(widths[:list(table.columns).index("Data")])  # the other rows' ages may
+        assert all(start <= region.x and region.right <= start + table.columns["Data"].width
+                   for region in painted if region.y in others)  # turn (30 s on), no more
+        assert all(region.width < table.size.width // 2 for region in painted)  # cells, not lines
 
 
 def _offered(app) -> set[str]:
@@ -269,15 +290,16 @@ async def test_the_help_on_the_overview_counts_every_accounts_requests(make_over
 
 
 async def test_a_rebuilt_table_is_as_wide_as_its_cells_before_its_next_idle(make_overview, clock):
-    """The table measures new rows only when idle; a frame drawn before that (a snapshot,
-    a browser's first look) must not cut '92.9%' to the label's 'Used' width."""
+    """A frame drawn right after the columns change (a snapshot, a browser's first look)
+    must not cut '92.9%' to the label's 'Used' width."""
     app = make_overview()
     async with app.run_test(size=WIDE) as pilot:
         await _ready(pilot)
         table = app.screen.query_one(AccountTable)
-        for compact in (True, False):  # another set of columns: rebuilt
+        for compact in (True, False):  # another set of columns
             table.show(app.screen.view, clock(), compact)
-            for column in table.ordered_columns:  # no await: the table has not been idle
-                cells = [table.get_cell(row.key, column.key) for row in table.ordered_rows]
-                assert column.content_width >= max(Text(cell).cell_len if isinstance(cell, str)
-                                                   else cell.cell_len for cell in cells)
+            for index in range(table.row_count):  # no await: drawn as it is now
+                line = table.render_line(index + 1).text
+                key = table.coordinate_to_cell_key((index, 0)).row_key.value
+                for column in table.columns:
+                    assert table.get_cell(key, column).text.plain.strip() in line, (column, line)

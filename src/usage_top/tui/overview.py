@@ -14,25 +14,34 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.widget import Widget
-from textual.widgets import DataTable, Static
+from textual.widgets import Static
 
 from usage_top.tui.frame import DataScreen, show_text
 from usage_top.views.context import Context
 from usage_top.views.overview import SORTS, AccountRow, OverviewView, age
 from usage_top.views.scopes import Level
+from usage_top.widgets.virtual_table import Column, VirtualTable
 
 _WIDE = ("Account", "Provider", "Worst scope", "Used", "Today", "This month", "Burn",
          "Outlook", "Data", "State")
 _COMPACT = ("Account", "Worst scope", "Used", "Today", "Outlook", "Data", "State")
 
 
-class AccountTable(DataTable):
-    """The accounts, one per row (row key: the account's name).
+class AccountTable(VirtualTable[dict[str, Text]]):
+    """The accounts, one per row (row key: the account's name as shown), in the view's order.
 
-    Component classes: ``account-table--amber``, ``account-table--red`` (the worst
-    scope's percentage), ``account-table--error``, ``account-table--dim``."""
+    A ``VirtualTable``: a refresh repaints only the cells that read or look different
+    (a poll of one account: its new figures); Textual's ``DataTable``, which this was,
+    repainted the whole table for each changed cell. It draws as that ``DataTable`` drew
+    (a space either side of each cell, columns as wide as what they hold from the
+    first frame, numbers right-aligned under left-aligned labels).
 
-    COMPONENT_CLASSES = DataTable.COMPONENT_CLASSES | {
+    Bindings: ``Enter`` opens the account, ``s``/``S`` the next/previous order (not
+    the usage tables' column sorts and filter), ``j``/``k`` as the arrows. Component classes:
+    ``account-table--amber``, ``account-table--red`` (the worst scope's percentage),
+    ``account-table--error``, ``account-table--dim``."""
+
+    COMPONENT_CLASSES = VirtualTable.COMPONENT_CLASSES | {
         "account-table--amber", "account-table--red", "account-table--error",
         "account-table--dim",
     }
@@ -55,11 +64,14 @@ class AccountTable(DataTable):
         Binding("k", "cursor_up", "Up", show=False),
     ]
 
+    title = "Accounts"
+
     def __init__(self, **kwargs) -> None:
-        super().__init__(cursor_type="row", zebra_stripes=False, **kwargs)
+        super().__init__(**kwargs)
         self.order = SORTS[0]
         """The order ``s`` chose (one of ``views.overview.SORTS``)."""
-        self._columns: tuple[str, ...] = ()
+        self._widths: dict[str, int] = {}
+        """Each shown column's width: its label's or its widest cell's, whichever is wider."""
         self._placed = False
         """The user moved the cursor (a key or a click): from then on it follows its
         account; until then it stays on the top row as the rows reorder."""
@@ -71,26 +83,40 @@ class AccountTable(DataTable):
     def show(self, view: OverviewView, now: dt.datetime, compact: bool) -> None:
         """The rows in the view's order, the cursor kept on the account it was on.
 
-        The same accounts under the same columns are updated in place, cell by
-        changed cell: a row selected meanwhile is still there. Only another set of
-        columns (the layout turned compact or wide) or of accounts rebuilds it."""
-        columns = _COMPACT if compact else _WIDE
-        names = [row.name for row in view.rows]
-        selected = self._selected() if self._placed else None
-        rows = {row.name: self._cells(row, now) for row in view.rows}
-        if columns != self._columns or set(names) != {key.value for key in self.rows}:
-            self._rebuild(names, rows, columns)
-        else:
-            for name_of_row, cells in rows.items():
-                for name in columns:
-                    if not _same(self.get_cell(name_of_row, name), cells[name]):
-                        self.update_cell(name_of_row, name, cells[name], update_width=True)
-            if [row.key.value for row in self.ordered_rows] != names:
-                position = {name: index for index, name in enumerate(names)}
-                DataTable.sort(self, "Account", key=lambda cell: position[cell.plain])
-        if selected in names and self.cursor_row != names.index(selected):
-            self.move_cursor(row=names.index(selected), animate=False)
-        self.border_title = f"Accounts · sorted by {self.order}"
+        Only the cells that changed are repainted; another set of columns (the layout
+        turned compact or wide) or of widths (a figure with one more digit) repaints
+        the table."""
+        names = _COMPACT if compact else _WIDE
+        cells = [(row.name, self._cells(row, now)) for row in view.rows]
+        widths = {name: max([cell_len(name), *(each[name].cell_len for _, each in cells)])
+                  for name in names}
+        if widths != self._widths:
+            self._widths = widths
+            self.replace_columns(tuple(_column(name, widths[name]) for name in names))
+        self.show_rows([(name, {column: _padded(each[column], widths[column])
+                                for column in names}) for name, each in cells])
+        self.set_caption(f"sorted by {self.order}")
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Not the usage tables' filter and column sorts: the rows keep the view's order."""
+        return action not in ("start_filter", "clear_filter", "sort_next", "sort_reverse")
+
+    @property
+    def cursor_coordinate(self) -> tuple[int, int]:
+        """(row, column) of the cursor, as ``DataTable`` has it (the App's copied line)."""
+        return (self.cursor_row, 0)
+
+    def fit_columns(self) -> None:
+        """Each column as wide as what it holds (``show``): none takes the room the
+        others leave, and none gives way (the compact layout has columns of its own)."""
+
+    def sort_by(self, column_key: str, reverse: bool | None = None) -> None:
+        """The rows keep the view's order (``s``/``S`` choose it): a click on a column's
+        label sorts nothing."""
+
+    def _cursor_anchor(self) -> tuple[str, int] | None:
+        """The account the cursor follows through a refresh: none until it was placed."""
+        return super()._cursor_anchor() if self._placed else None
 
     def on_key(self) -> None:
         self._placed = True
@@ -98,32 +124,10 @@ class AccountTable(DataTable):
     def on_click(self) -> None:
         self._placed = True
 
-    def _rebuild(self, names: list[str], rows: dict[str, dict[str, Text | str]],
-                 columns: tuple[str, ...]) -> None:
-        """Columns and rows anew, each column as wide as what it holds from the first
-        frame: the table measures new rows only at its next idle, and a frame drawn
-        before that (a snapshot, a browser's first look) cut every cell to its label."""
-        self.clear(columns=True)
-        for name in columns:
-            key = self.add_column(name, key=name)
-            self.columns[key].content_width = max(
-                [cell_len(name), *(_width(cells[name]) for cells in rows.values())])
-        for name_of_row in names:
-            self.add_row(*(rows[name_of_row][name] for name in columns), key=name_of_row)
-        self._columns = columns
-
-    def _selected(self) -> str | None:
-        if not self.row_count:
-            return None
-        try:
-            return self.coordinate_to_cell_key(self.cursor_coordinate).row_key.value
-        except Exception:  # noqa: BLE001 - no row under the cursor
-            return None
-
     def _style(self, name: str):
         return self.get_component_rich_style(f"account-table--{name}")
 
-    def _cells(self, row: AccountRow, now: dt.datetime) -> dict[str, Text | str]:
+    def _cells(self, row: AccountRow, now: dt.datetime) -> dict[str, Text]:
         unit = row.primary.unit
         worst = row.worst
         percent = Text("—" if row.percent is None else f"{row.percent:.1f}%", justify="right")
@@ -142,8 +146,8 @@ class AccountTable(DataTable):
                  else Text("ok", style=self._style("dim")))
         return {
             "Account": Text(row.name, style="bold"),
-            "Provider": row.provider,
-            "Worst scope": worst.usage.title if worst else Text("no limits", style=self._style("dim")),
+            "Provider": Text(row.provider),
+            "Worst scope": Text(worst.usage.title) if worst else Text("no limits", style=self._style("dim")),
             "Used": percent,
             "Today": Text(unit.text(row.today), justify="right"),
             "This month": Text(unit.text(row.month), justify="right"),
@@ -154,16 +158,19 @@ class AccountTable(DataTable):
         }
 
 
-def _width(cell: Text | str) -> int:
-    return cell.cell_len if isinstance(cell, Text) else cell_len(cell)
+def _column(name: str, width: int) -> Column:
+    """A column showing its cell of a row's cells, a space either side of its width."""
+    return Column(name, f" {name} ", width + 2, value=lambda cells: None,
+                  show=lambda cells: cells[name], numeric=False)
 
 
-def _same(shown: object, new: object) -> bool:
-    """The cell already reads and looks like this (rich's ``Text ==`` ignores its style)."""
-    if isinstance(shown, Text) and isinstance(new, Text):
-        return (shown.plain, shown.style, shown.spans, shown.justify) == (
-            new.plain, new.style, new.spans, new.justify)
-    return shown == new
+def _padded(cell: Text, width: int) -> Text:
+    """A cell as ``DataTable`` drew it: aligned in ``width`` (its style over its
+    characters only), a space either side."""
+    room = " " * (width - cell.cell_len)
+    if cell.justify == "right":
+        return Text.assemble(" " + room, cell, " ")
+    return Text.assemble(" ", cell, room + " ")
 
 
 def _short(text: str, width: int = 40) -> str:
@@ -216,6 +223,6 @@ class OverviewScreen(DataScreen):
             for table in self.query(AccountTable):
                 table.show(self.view, self.app.clock(), compact)
 
-    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+    def on_data_table_row_selected(self, event: VirtualTable.RowSelected) -> None:
         event.stop()
         self.app.open_account(self.app.redactor.real(event.row_key.value))  # a pseudonym
