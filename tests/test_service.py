@@ -74,16 +74,18 @@ async def test_a_failed_poll_runs_no_alerts(collector, engine, store, sim, isola
     assert store.events() == [] and not calls.exists()
 
 
-async def test_a_failing_alert_command_is_the_polls_error_and_polling_goes_on(
+async def test_a_failing_alert_command_is_said_beside_live_figures_and_polling_goes_on(
     collector, engine, store, clock
 ):
     service = _service(collector, engine, "echo 'pager unreachable' >&2; exit 3")
 
     report = await service.poll()
 
-    assert not report.ok and not report.outcome.needs_user
-    assert report.outcome.error.startswith("alert command failed with exit code 3: pager unreachable")
-    assert f"and {len(report.events) - 1} more" in report.outcome.error  # every command ran
+    assert report.ok and not report.outcome.needs_user  # the figures landed: live
+    alert_error = report.outcome.alert_error
+    assert alert_error.startswith("alert command failed with exit code 3: pager unreachable")
+    assert f"and {len(report.events) - 1} more" in alert_error  # every command ran
+    assert "alerts failed: alert command failed" in report.outcome.log_text
     assert _raised(report)  # recorded all the same...
     assert store.last_success() is not None and store.has_data()  # ...after the figures landed
 
@@ -111,7 +113,7 @@ class _LockedBy:
             self.other.execute("ROLLBACK")
 
 
-async def test_a_locked_database_in_the_alert_step_is_the_polls_error_and_polling_goes_on(
+async def test_a_locked_database_in_the_alert_step_is_said_and_polling_goes_on(
     collector, engine, store, clock
 ):
     alerts = _LockedBy(engine, store.path)
@@ -119,9 +121,10 @@ async def test_a_locked_database_in_the_alert_step_is_the_polls_error_and_pollin
 
     report = await service.poll()  # the engine waits out the busy timeout, then gives up
 
-    assert not report.ok and not report.outcome.needs_user and report.events == ()
-    assert report.outcome.error.startswith("alerts not evaluated: database: ")
-    assert "locked" in report.outcome.error and "\n" not in report.outcome.error
+    assert report.ok and not report.outcome.needs_user and report.events == ()  # figures live
+    alert_error = report.outcome.alert_error
+    assert alert_error.startswith("alerts not evaluated: database: ")
+    assert "locked" in alert_error and "\n" not in alert_error
     assert store.last_success() is not None and store.events() == []
 
     alerts.locked = False  # the other process is done

@@ -79,6 +79,7 @@ async def test_an_alert_hook_failure_is_shown_and_polling_goes_on(make_app, cloc
         assert ran.exists()  # the hook ran, and failed
         text = _flat(app)
         assert "alert command failed with exit code 3: pager is down" in text
+        assert "The figures are live, but the alerts failed" in text and "Last poll failed" not in text
         assert app._timer is not None and app.is_running  # re-armed: polling goes on
         assert "Polling stopped" not in text and not app.last_outcome.needs_user
 

@@ -66,9 +66,7 @@ async def collect(accounts: dict[str, Settings], clock: Clock | None, once: bool
         outcome = report.outcome
         if exporter is not None:
             exporter.observe(name, outcome)
-        status = ("ok" if outcome.ok else f"partial: {outcome.error}" if outcome.partial
-                  else f"error: {outcome.error}")
-        _log(f"{utc_text(outcome.finished_at)} {name}: poll {status} ({outcome.requests} requests)")
+        _log(f"{utc_text(outcome.finished_at)} {name}: poll {outcome.log_text} ({outcome.requests} requests)")
         for event in report.events:
             _log(f"{name}: {event_line(event)}")
 

@@ -408,9 +408,7 @@ async def _collect(settings: Settings, clock: Clock | None, once: bool,
             outcome = report.outcome
             if exporter is not None:
                 exporter.observe(settings.account, outcome)
-            status = ("ok" if outcome.ok else f"partial: {outcome.error}" if outcome.partial
-                      else f"error: {outcome.error}")
-            _log(f"{utc_text(outcome.finished_at)} poll {status} ({outcome.requests} requests)")
+            _log(f"{utc_text(outcome.finished_at)} poll {outcome.log_text} ({outcome.requests} requests)")
             for event in report.events:
                 _log(event_line(event))
 

@@ -110,6 +110,9 @@ class PollOutcome:
     """Some parts landed and some failed: the rest of the figures are live."""
     status: int | None = None
     """The HTTP status of the failure, where there was one (429: polling backs off)."""
+    alert_error: str | None = None
+    """The alert step failed after the figures landed (evaluating, recording, the alert
+    command): the figures are live; the next poll tries the alerts again."""
 
     @property
     def ok(self) -> bool:
@@ -119,6 +122,13 @@ class PollOutcome:
     def landed(self) -> bool:
         """New figures were stored: the whole poll, or the parts that answered."""
         return self.ok or self.partial
+
+    @property
+    def log_text(self) -> str:
+        """The poll's state in ``collect``'s log: 'ok', 'partial: …' or 'error: …'."""
+        state = ("ok" if self.ok else f"partial: {self.error}" if self.partial
+                 else f"error: {self.error}")
+        return f"{state}; alerts failed: {self.alert_error}" if self.alert_error else state
 
     @property
     def stale(self) -> frozenset[str]:

@@ -4,8 +4,8 @@
 evaluates the alert thresholds and anomalies on the new readings (recording
 events) and runs the hook for each event that is not snoozed. It never raises:
 a failure after the fetch (a database locked by another process, an alert
-command that exits non-zero, a bug) becomes the error of the returned outcome,
-so the caller shows it and polling goes on. A poll's figures are stored before
+command that exits non-zero, a bug) becomes the outcome's ``alert_error``, so
+the caller shows it beside live figures and polling goes on. A poll's figures are stored before
 alerts run, so a failing alert step costs the alerts only.
 
 The alert step blocks (SQLite, the hook's subprocess, bounded by its timeout),
@@ -43,9 +43,9 @@ class Alerts(Protocol):
 class PollReport:
     """One poll and what it set off.
 
-    ``outcome.error`` holds the poll's error, or the alert step's when the poll
-    landed but its alerts or hooks failed (then ``outcome.needs_user`` is False:
-    the next poll tries again)."""
+    ``outcome.error`` holds the poll's error; ``outcome.alert_error`` the alert step's
+    when the poll landed but its alerts or hooks failed (the figures are live, the
+    next poll tries the alerts again)."""
 
     outcome: PollOutcome
     events: tuple[AlertEvent, ...] = ()
@@ -83,7 +83,7 @@ class PollService:
             return PollReport(outcome)
         events, error = await asyncio.to_thread(self._alert)  # a partial poll's parts count too
         if error is not None:
-            outcome = dataclasses.replace(outcome, error="; ".join(filter(None, (outcome.error, error))))
+            outcome = dataclasses.replace(outcome, alert_error=error)
         return PollReport(outcome, events)
 
     async def run(

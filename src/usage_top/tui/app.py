@@ -533,7 +533,11 @@ class UsageTopApp(AccountsMixin, App[None]):
             if quiet:
                 return "-warning", quiet
         outcome = self.last_outcome
-        if outcome is None or outcome.ok or self.on_overview:  # its rows say each account's state
+        if outcome is None or self.on_overview:  # its rows say each account's state
+            return "", ""
+        if outcome.ok:
+            if outcome.alert_error:
+                return "-warning", banner.alerts_failed(self.redactor.text(outcome.alert_error))
             return "", ""
         error = self.redactor.text(outcome.error)
         if outcome.partial:

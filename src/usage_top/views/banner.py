@@ -44,6 +44,12 @@ def partial_poll(error: str) -> str:
             f"marked stale; the rest is live.")
 
 
+def alerts_failed(error: str) -> str:
+    """The figures landed; what went wrong after them (an alert command, the events table)."""
+    return (f"{sentence(f'The figures are live, but the alerts failed: {error}')} "
+            "The next poll tries them again.")
+
+
 def stopped(error: str) -> str:
     """A failure retrying cannot fix (a refused key): polling waits for the user."""
     return f"{sentence(error)} Polling stopped: fix this, then press r to retry."
