@@ -14,6 +14,7 @@ from textual.widgets import DataTable
 from usage_top.domain.model import Usage
 from usage_top.providers import registry
 from usage_top.providers.pubrio_capabilities import CAPABILITIES
+from usage_top.views.ranges import OTHER_ROW
 from usage_top.widgets.tables import ItemTable, KeyTable
 from usage_top.widgets.virtual_table import NEARBY, Column, RowKey, VirtualTable
 
@@ -454,3 +455,26 @@ def test_the_item_table_filters_what_the_generic_table_would():
     table.show_rows(rows, key=lambda row: row.id or "(unmapped)")
     assert table.haystacks() == VirtualTable.haystacks(table)
     assert "unmapped\n(unmapped)" in table.haystacks()
+
+
+async def test_the_other_row_stays_last_and_the_rest_sort_as_their_cells():
+    class Items(App[None]):
+        def compose(self) -> ComposeResult:
+            yield ItemTable(CAPABILITIES)
+
+    rows = _usage_rows(CAPABILITIES)
+    rows = [*rows, Usage(OTHER_ROW, "Other endpoints", {"requests": 10_000, "credits": 10_000.0})]
+    async with Items().run_test(size=SIZE) as pilot:
+        table = pilot.app.query_one(ItemTable)
+        table.show_items(rows, {"requests": 500, "credits": 500.0})
+        for column in table.columns_spec:
+            for reverse in (True, False):
+                table.sort_by(column.key, reverse=reverse)
+                shown = table.visible_rows()
+                assert shown[-1].id == OTHER_ROW, (column.key, reverse)
+                cells = [(value is None, value) for value in map(column.value, rows[:-1])]
+                order = sorted(range(len(cells)), key=cells.__getitem__, reverse=reverse)
+                assert shown[:-1] == [rows[i] for i in order], (column.key, reverse)
+        table.set_filter("item-1")  # the rest does not match: not shown
+        assert OTHER_ROW not in [row.id for row in table.visible_rows()] and table.row_count == 11
+        await pilot.pause()

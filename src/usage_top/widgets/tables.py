@@ -182,9 +182,12 @@ class FiguresTable(UsageTable[Usage]):
         """As sorted, the "other" row last whatever the sort: it is the rest, not a rank."""
         ordered = super()._sorted(positions)
         last = len(self._items) - 1
-        if not self._other or last not in ordered:
+        if not self._other or not ordered or ordered[-1] == last or last not in ordered:
             return ordered
-        return [position for position in ordered if position != last] + [last]
+        ordered = list(ordered)
+        ordered.remove(last)
+        ordered.append(last)
+        return ordered
 
     _fallback = ""
     """The measure sorted by in place of ``default_sort``, which no row has ('' when none)."""
