@@ -67,13 +67,29 @@ class DataScreen(Screen):
     def tick(self, now: dt.datetime) -> None:
         """Once a second: only the header's ages change."""
         for bar in self.query(StatusBar):
-            bar.now = now
+            bar.tick(now)
 
     def show_banner(self, kind: str, message: str) -> None:
-        """``kind`` is '', '-warning' or '-error'; an empty message hides the banner."""
+        """``kind`` is '', '-warning' or '-error'; an empty message hides the banner.
+
+        A new message of the same kind and as many lines (the figures' age ticking every
+        second while the API is down, a viewer's "no collector for 18m") repaints the
+        banner alone: a layout would repaint every scrollbar on the screen with it."""
         for banner in self.query("#banner").results(Static):
-            banner.set_classes(kind if message else "")
-            show_text(banner, Text(message))
+            content, classes = Text(message), kind if message else ""
+            if banner.content == content:
+                banner.set_classes(classes)
+                continue
+            width = banner.content_region.width
+            layout = not (message and banner.content and width and banner.has_class(kind)
+                          and self._lines(banner.content, width) == self._lines(content, width))
+            banner.set_classes(classes)
+            banner.update(content, layout=layout)
+
+    def _lines(self, content: Text | str, width: int) -> int:
+        """How many lines ``content`` wraps to at ``width`` cells."""
+        text = Text(content) if isinstance(content, str) else content
+        return len(text.wrap(self.app.console, width))
 
     def on_usage_table_filter_requested(self, event: UsageTable.FilterRequested) -> None:
         self.query_one(FilterBar).open_for(event.table)

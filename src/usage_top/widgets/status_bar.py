@@ -67,6 +67,14 @@ class StatusBar(RedrawOnChange):
     def watch_status(self) -> None:
         self.redraw()
 
+    def tick(self, now: dt.datetime) -> None:
+        """The clock moved on: ``now`` is set only when the line would say something
+        else (its age is at minute precision, once a minute old), so most seconds wake
+        nothing: a reactive set and the line's check cost more than the tick itself."""
+        status, shown = self.status, self.now
+        if status is None or shown is None or self._timing(status, now) != self._timing(status, shown):
+            self.now = now
+
     def watch_now(self) -> None:
         self.redraw()
 

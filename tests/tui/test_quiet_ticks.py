@@ -1,0 +1,56 @@
+"""The once-a-second tick: what the screen says keeps up with the clock, and a second that
+changes nothing on screen wakes no widget; a ticking banner repaints itself, not the layout.
+The real dashboard on the simulator over loopback, frozen time moved by hand."""
+
+from __future__ import annotations
+
+from usage_top.sim import Faults
+from usage_top.widgets.status_bar import StatusBar
+
+from .conftest import settle
+from .test_tui_faults import screen_text
+
+SIZE = (120, 36)
+
+
+async def test_the_header_changes_when_its_age_does_and_is_left_alone_in_between(make_app, clock):
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        bar = app.screen.query_one(StatusBar)
+        shown = bar.now
+        clock.advance(seconds=40)  # 40 s old: still "updated 14:37:00"
+        app._tick()
+        await pilot.pause()
+        assert bar.now == shown and "updated 14:37:00 ·" in screen_text(app).splitlines()[0]
+        clock.advance(seconds=25)  # 65 s old
+        app._tick()
+        await pilot.pause()
+        assert bar.now == clock() and "updated 14:37:00 (1m ago)" in screen_text(app).splitlines()[0]
+
+
+async def test_a_ticking_banner_asks_for_no_layout(make_app, sim, clock):
+    """While the API is down the banner's age ticks every second; a layout would repaint
+    every scrollbar on the screen with it (bytes over SSH each second)."""
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        sim.set_faults(Faults(status=503))
+        clock.advance(seconds=5)
+        app.poll()
+        await settle(pilot)
+        banner = app.screen.query_one("#banner")
+        assert "Showing data from 5s ago." in str(banner.content)
+        asked: list[dict] = []
+        refresh = banner.refresh
+        banner.refresh = lambda *regions, **options: asked.append(options) or refresh(*regions, **options)
+        clock.advance(seconds=6)
+        app._tick()
+        await pilot.pause()
+        assert "Showing data from 11s ago." in str(banner.content)
+        assert "Showing data from 11s ago." in " ".join(screen_text(app).split())
+        assert asked and not any(options.get("layout") for options in asked), asked
+        sim.set_faults(Faults())
+        app.poll()
+        await settle(pilot)
+        assert not banner.display  # the poll landed: the banner goes, with a layout
