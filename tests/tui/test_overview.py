@@ -8,8 +8,9 @@ it was committed.
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
-from rich.text import Text
 
 from usage_top.config import load_settings
 from usage_top.pipeline.fleet import Fleet
@@ -303,3 +304,56 @@ async def test_a_rebuilt_table_is_as_wide_as_its_cells_before_its_next_idle(make
                 key = table.coordinate_to_cell_key((index, 0)).row_key.value
                 for column in table.columns:
                     assert table.get_cell(key, column).text.plain.strip() in line, (column, line)
+
+
+def _row(updated):
+    from usage_top.domain.measures import REQUESTS, Measure
+    from usage_top.views.overview import AccountRow
+
+    return AccountRow("prod", "pubrio", None, Measure("requests", "Requests", REQUESTS), None,
+                      None, "", "", "", None, updated, None)
+
+
+def test_ages_read_in_minutes_and_say_when_they_next_turn(clock):
+    from usage_top.views.overview import age, ages_turn
+
+    now = clock.now
+    ago = lambda **delta: _row(now - dt.timedelta(**delta))  # noqa: E731
+    assert [age(ago(seconds=s), now) for s in (0, 59)] == ["<1m", "<1m"]
+    assert [age(ago(seconds=s), now) for s in (60, 3599, 3660, 90_000)] == [
+        "1m", "59m", "1h 1m", "1d 1h"]
+    assert age(_row(None), now) == "no data" and ages_turn([_row(None)], now) is None
+    rows = [ago(seconds=10), ago(seconds=130), ago(hours=25, minutes=10)]
+    assert ages_turn(rows, now) == now + dt.timedelta(seconds=50)  # the first row's minute
+    assert ages_turn(rows[1:], now) == now + dt.timedelta(seconds=50)  # 2m 10s: 3m at 3m
+    assert ages_turn(rows[2:], now) == now + dt.timedelta(minutes=50)  # '1d 1h' to '1d 2h'
+
+
+async def test_the_ages_are_redrawn_when_they_turn_and_not_in_between(
+        make_overview, clock, monkeypatch):
+    """The clock ticks every second; the Data column is redrawn only when an age reads
+    differently, so it is never older than it says and costs nothing in between."""
+    app = make_overview()
+    async with app.run_test(size=WIDE) as pilot:
+        await _ready(pilot)
+        app.cancel_account_timers()  # no poll in between: only the clock moves
+        table = app.screen.query_one(AccountTable)
+        shows: list[dt.datetime] = []
+        show = AccountTable.show
+
+        def spy(self, view, now, compact):
+            shows.append(now)
+            show(self, view, now, compact)
+
+        monkeypatch.setattr(AccountTable, "show", spy)
+        for _ in range(59):
+            clock.advance(seconds=1)
+            app.screen.tick(clock())
+        await pilot.pause()
+        assert shows == [] and {table.get_cell(name, "Data").text.plain.strip()
+                                for name in app.fleet} == {"<1m"}
+        clock.advance(seconds=1)
+        app.screen.tick(clock())
+        await pilot.pause()
+        assert shows == [clock.now]
+        assert {table.get_cell(name, "Data").text.plain.strip() for name in app.fleet} == {"1m"}

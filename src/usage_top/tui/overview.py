@@ -18,7 +18,7 @@ from textual.widgets import Static
 
 from usage_top.tui.frame import DataScreen, show_text
 from usage_top.views.context import Context
-from usage_top.views.overview import SORTS, AccountRow, OverviewView, age
+from usage_top.views.overview import SORTS, AccountRow, OverviewView, age, ages_turn
 from usage_top.views.scopes import Level
 from usage_top.widgets.virtual_table import Column, VirtualTable
 
@@ -190,6 +190,8 @@ class OverviewScreen(DataScreen):
     def __init__(self) -> None:
         super().__init__()
         self.view: OverviewView | None = None
+        self._ages_turn: dt.datetime | None = None
+        """When an age in the Data column next reads differently (``views.overview.ages_turn``)."""
 
     def compose_body(self) -> ComposeResult:
         yield Static(id="first-out")
@@ -206,22 +208,26 @@ class OverviewScreen(DataScreen):
         table = self.query_one(AccountTable)
         self.view = view = self.app.overview(ctx.now, table.order)
         show_text(self.query_one("#first-out", Static), Text(view.summary, style="bold"))
-        table.show(view, ctx.now, compact=self.has_class("-compact"))
+        self._show_rows(ctx.now, self.has_class("-compact"))
 
     def tick(self, now: dt.datetime) -> None:
-        """Every 15 s, the Data column's ages (only the cells that read differently
-        are redrawn: every second would cost bytes over SSH for little)."""
+        """Every second: the Data column once one of its ages reads differently (a
+        minute on), never in between: each redrawn cell costs bytes over SSH."""
         super().tick(now)
-        if now.second % 15 == 0 and self.view is not None:
-            for table in self.query(AccountTable):  # none while the screen is torn down
-                table.show(self.view, now, self.has_class("-compact"))
+        if self._ages_turn is not None and now >= self._ages_turn:
+            self._show_rows(now, self.has_class("-compact"))
 
     def compact_changed(self, compact: bool) -> None:
         """The layout turned compact or wide: the table takes that layout's columns now,
         not at the next poll."""
-        if self.view is not None:
-            for table in self.query(AccountTable):
-                table.show(self.view, self.app.clock(), compact)
+        self._show_rows(self.app.clock(), compact)
+
+    def _show_rows(self, now: dt.datetime, compact: bool) -> None:
+        if self.view is None:
+            return
+        for table in self.query(AccountTable):  # none while the screen is torn down
+            table.show(self.view, now, compact)
+        self._ages_turn = ages_turn(self.view.rows, now)
 
     def on_data_table_row_selected(self, event: VirtualTable.RowSelected) -> None:
         event.stop()

@@ -196,7 +196,29 @@ def _sorted(rows: list[AccountRow], sort: str, now: dt.datetime) -> list[Account
 
 
 def age(row: AccountRow, now: dt.datetime) -> str:
-    """How old the account's data is: '12s', '3m', 'no data'."""
+    """How old the account's data is: '<1m', '3m', '2h 5m', '1d 4h', 'no data'.
+
+    Not to the second: a row polled every 30 s would read differently at every look
+    (twenty accounts' ages, ~45 bytes a cell over SSH, cost more than their figures),
+    and under a minute is what "fresh" means here; from a minute on, as ``age_text``."""
     if row.updated is None:
         return "no data"
-    return age_text(max(0.0, (now - row.updated).total_seconds()))
+    seconds = _seconds(row, now)
+    return "<1m" if seconds < 60 else age_text(seconds)
+
+
+def ages_turn(rows: Sequence[AccountRow], now: dt.datetime) -> dt.datetime | None:
+    """When the first of the rows' ``age`` next reads differently (None: none will):
+    redrawn then, and not before, the ages stay exact without a tick of their own."""
+    turns = []
+    for row in rows:
+        if row.updated is None:
+            continue
+        seconds = _seconds(row, now)
+        step = 60 if seconds < 86400 else 3600  # age_text's last unit: minutes, then hours
+        turns.append(row.updated + dt.timedelta(seconds=(seconds // step + 1) * step))
+    return min(turns, default=None)
+
+
+def _seconds(row: AccountRow, now: dt.datetime) -> int:
+    return int(max(0.0, (now - row.updated).total_seconds()))
