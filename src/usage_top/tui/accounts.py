@@ -89,7 +89,10 @@ class AccountsMixin:
         self.current = None
 
     def mount_accounts(self) -> None:
-        """Start watching every account: poll each, or re-read the files (``--no-poll``)."""
+        """Start watching every account: poll each, or re-read the files (``--no-poll``).
+
+        The polls start once the first frame is drawn, from what the files hold: twenty
+        polls starting (their requests built, the adapters imported) held it back."""
         for name in self.fleet:
             try:
                 newest = self.fleet[name].store.events(limit=1)
@@ -99,7 +102,7 @@ class AccountsMixin:
         if self.collector is None:
             self.set_interval(self.settings.interval, self._reload_if_changed)
         else:
-            self.poll_accounts()
+            self.call_after_refresh(self.poll_accounts)
         if self.current is not None:
             self.open_account(self.current)
 
