@@ -5,6 +5,7 @@ The real dashboard on the simulator over loopback, frozen time moved by hand."""
 from __future__ import annotations
 
 from usage_top.sim import Faults
+from usage_top.widgets.scope_card import ScopeCard
 from usage_top.widgets.status_bar import StatusBar
 
 from .conftest import settle
@@ -54,3 +55,23 @@ async def test_a_ticking_banner_asks_for_no_layout(make_app, sim, clock):
         app.poll()
         await settle(pilot)
         assert not banner.display  # the poll landed: the banner goes, with a layout
+
+
+async def test_a_card_takes_the_clock_when_its_countdown_turns_and_not_before(make_app, clock):
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        cards = {card.id: card for card in app.screen.query(ScopeCard)}
+        monthly, hourly = cards["scope-api-monthly"], cards["scope-api-hourly"]
+        shown = monthly.now
+        assert "↻ 23m" in str(hourly.render())  # 14:37:00, the hour resets at 15:00
+        clock.advance(seconds=30)  # 14:37:30: 22m 30s to the hour; the month's days unchanged
+        app.screen.tick(clock())
+        await pilot.pause()
+        assert monthly.now == shown
+        assert hourly.now == clock() and "↻ 22m" in str(hourly.render())
+        clock.advance(minutes=10)  # 3 intervals without a poll: stale, and it says so
+        app.screen.tick(clock())
+        await pilot.pause()
+        assert monthly.now == clock() and monthly.has_class("-stale")
+        assert "stale 10m" in screen_text(app)

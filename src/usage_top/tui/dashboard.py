@@ -75,7 +75,7 @@ class DashboardScreen(DataScreen):
         super().tick(now)
         if now.second % 15 == 0:  # reset countdowns and staleness; cheap on the wire
             for card in self.query(ScopeCard):
-                card.now = now
+                card.tick(now)
 
     def _push_cards(self, views: list[CardView], ctx: Context) -> None:
         container = self.query_one("#cards", Horizontal)

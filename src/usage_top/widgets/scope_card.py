@@ -151,6 +151,23 @@ class ScopeCard(RedrawOnChange, can_focus=True):
     watch_now = watch_stale_after = watch_key_share = _watch_inputs
     watch_projection = watch_first_out = watch_state = _watch_inputs
 
+    def tick(self, now: dt.datetime) -> None:
+        """The clock moved on: ``now`` is set only when what the card says of it changes
+        (staleness, its age, the time to the reset, all at minute precision), so most
+        ticks wake no card: a card's check renders the whole row's format."""
+        if self.now is None or self._clock_texts(now) != self._clock_texts(self.now):
+            self.now = now
+
+    def _clock_texts(self, now: dt.datetime) -> tuple:
+        """What the card shows of the clock at ``now`` (``is_stale``, ``update_frame``'s
+        subtitle, ``_reset_text``)."""
+        if self.view is None:
+            return ()
+        age = (now - self.view.fetched_at).total_seconds()
+        resets_at = self.view.usage.resets_at
+        return (age > self.stale_after and age_text(age),
+                resets_at and age_text((resets_at - now).total_seconds()))
+
     def _row(self) -> list[ScopeCard]:
         """This card and the ones drawn beside it, which share its number format."""
         siblings = self.parent.children if self.parent is not None else [self]
