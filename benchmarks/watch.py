@@ -28,6 +28,7 @@ says how many requests it made (the ``poll`` table): its footprint.
 from __future__ import annotations
 
 import datetime as dt
+import os
 import shutil
 import socket
 import sqlite3
@@ -36,7 +37,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from floor import Floor, measure_floor
@@ -66,6 +67,10 @@ class Program:
     provider: str = "pubrio"
     interval: float = 5.0
     trace: bool = False
+    pythonpath: str = ""
+    """Where usage-top is imported from (a worktree's ``src``: *before*), else the tree's."""
+    kind: str = ""
+    """What ``--only`` selects it by: 'htop', 'unchanged', 'viewer', 'bare' or the provider."""
 
 
 @dataclass
@@ -100,6 +105,8 @@ class WatchResult:
     polls: int = 0
     """Polls that started in the window."""
     floor: Floor | None = None
+    writes: int = 0
+    """Reads from the pty in the window: about one per frame the program wrote."""
     footprint: Footprint | None = None
     goals: tuple[str, ...] = ()
     provider: str = ""
@@ -141,12 +148,12 @@ def programs(year_db: Path, interval: int = 5) -> list[Program]:
     read_only = ["--no-poll", "--db", str(year_db), *every]
     traced = [sys.executable, str(HERE / "watch_app.py"), "--"]
     listed = [
-        Program("htop -d 50", ["htop", "-d", "50"], b"Load average", stop_keys=b"q"),
+        Program("htop -d 50", ["htop", "-d", "50"], b"Load average", stop_keys=b"q", kind="htop"),
         Program("usage-top, unchanged data", [*traced, *every], b"usage-top",
                 note="polling a frozen simulator", goals=("unchanged",), simulator="frozen",
-                trace=True),
+                trace=True, kind="unchanged"),
         Program("usage-top --no-poll, unchanged data", usage_top_argv(*read_only),
-                b"usage-top", note="the year DB", goals=("viewer",), interval=0),
+                b"usage-top", note="the year DB", goals=("viewer",), interval=0, kind="viewer"),
     ]
     for provider in PROVIDERS:
         fast = max(interval, min_interval(provider))
@@ -155,16 +162,27 @@ def programs(year_db: Path, interval: int = 5) -> list[Program]:
             Program(f"usage-top, changing data, {provider}, {fast:g} s",
                     [*traced, "--provider", provider, *every], b"usage-top",
                     note="its demo simulator", goals=("fast",), simulator="live",
-                    provider=provider, interval=fast, trace=True),
+                    provider=provider, interval=fast, trace=True, kind=provider),
             Program(f"usage-top, changing data, {provider}, default {slow:g} s",
                     [*traced, "--provider", provider], b"usage-top",
                     note="its demo simulator", goals=("default",), simulator="live",
-                    provider=provider, interval=slow, trace=True),
+                    provider=provider, interval=slow, trace=True, kind=provider),
         ]
     listed.append(Program("bare Textual app, same widgets, idle",
                           [sys.executable, str(HERE / "bare_app.py")], b"usage-top",
-                          note="Textual's own floor", interval=0))
+                          note="Textual's own floor", interval=0, kind="bare"))
     return listed
+
+
+def side_by_side(listed: list[Program], before: Path) -> list[Program]:
+    """Each usage-top program twice, at the same time: as *after* (this tree) and as
+    *before* (imported from ``before``, a worktree's ``src``), so both see the same load."""
+    twins: list[Program] = []
+    for program in listed:
+        twins.append(program)
+        if program.kind not in ("htop", "bare"):
+            twins.append(replace(program, name=f"{program.name} [before]", pythonpath=str(before)))
+    return twins
 
 
 def free_port() -> int:
@@ -206,13 +224,17 @@ def footprint(db: Path, since: dt.datetime) -> tuple[Footprint | None, int]:
     return found, sum(1 for at in starts if at >= since)
 
 
-def bench_watch(year_db: Path, window: float, warmup: float,
-                trace_dir: Path | None = None) -> list[WatchResult]:
+def bench_watch(year_db: Path, window: float, warmup: float, trace_dir: Path | None = None,
+                only: set[str] | None = None, before: Path | None = None) -> list[WatchResult]:
+    """``only``: the programs of those kinds (``Program.kind``); ``before``: each usage-top
+    also run from that source tree (``side_by_side``)."""
     results: list[WatchResult] = []
-    listed = programs(year_db)
-    if shutil.which("htop") is None:
+    listed = [p for p in programs(year_db) if only is None or p.kind in only]
+    if before is not None:
+        listed = side_by_side(listed, before)
+    if shutil.which("htop") is None and any(p.kind == "htop" for p in listed):
         results.append(WatchResult("htop -d 50", 0, 0, error="htop not installed (apt-get install htop)"))
-        listed = listed[1:]
+        listed = [p for p in listed if p.kind != "htop"]
     with tempfile.TemporaryDirectory(prefix="usage-top-watch-") as home:
         running: list[tuple[Program, PtyProcess, Path]] = []
         servers: list[subprocess.Popen] = []
@@ -220,6 +242,8 @@ def bench_watch(year_db: Path, window: float, warmup: float,
         for index, program in enumerate(listed):
             # Each its own XDG dirs: no two share a database.
             env = bench_env(Path(home) / str(index))
+            if program.pythonpath:
+                env["PYTHONPATH"] = program.pythonpath
             if program.simulator:
                 servers.append(start_simulator(program, env))
             argv = list(program.argv)
@@ -255,7 +279,7 @@ def bench_watch(year_db: Path, window: float, warmup: float,
                     program.name, sent / (end - start), 100 * used / (end - start), program.note,
                     window=(start, end), trace=traces.get(program.name), polls=polls,
                     floor=measure_floor(proc.chunks, start, end, COLUMNS, ROWS),
-                    footprint=found, goals=program.goals, provider=program.provider,
+                    writes=sum(1 for at, _ in proc.chunks if start <= at < end), footprint=found, goals=program.goals, provider=program.provider,
                     interval=program.interval))
         finally:
             for program, proc, _ in running:
@@ -266,3 +290,36 @@ def bench_watch(year_db: Path, window: float, warmup: float,
     order = [p.name for p in listed]
     results.sort(key=lambda r: order.index(r.name) if r.name in order else len(order))
     return results
+
+
+def main() -> None:
+    """The watch section alone, optionally side by side with another source tree."""
+    import argparse
+
+    parser = argparse.ArgumentParser(description="bytes and CPU while watching (BENCHMARKS.md, 2)")
+    parser.add_argument("--db", type=Path, required=True, help="the year database (run.py's storage)")
+    parser.add_argument("--only", help="kinds, comma-separated: htop, unchanged, viewer, bare, "
+                                       + ", ".join(PROVIDERS))
+    parser.add_argument("--before", type=Path, help="also run every usage-top from this src "
+                                                    "(a git worktree of the commit before)")
+    parser.add_argument("--window", type=float, default=120)
+    parser.add_argument("--warmup", type=float, default=20)
+    args = parser.parse_args()
+    only = set(args.only.split(",")) if args.only else None
+    load = " ".join(f"{x:.2f}" for x in os.getloadavg())
+    results = bench_watch(args.db, args.window, args.warmup, only=only, before=args.before)
+    print(f"load average {load} at the start, {' '.join(f'{x:.2f}' for x in os.getloadavg())} "
+          f"at the end; {args.window:.0f} s window after {args.warmup:.0f} s")
+    print(f"{'program':<62}{'B/s':>7}{'CPU':>8}{'polls':>6}{'B/poll':>8}{'floor/poll':>11}{'writes/poll':>12}")
+    for r in results:
+        if r.error:
+            print(f"{r.name:<62} error: {r.error}")
+            continue
+        per = (lambda value: f"{value / r.polls:.0f}") if r.polls else (lambda value: "")
+        floor = per(r.floor.bytes) if r.floor else ""
+        print(f"{r.name:<62}{r.bytes_per_s:>7.1f}{r.cpu_percent:>7.2f}%{r.polls:>6}"
+              f"{per(r.bytes_per_s * (r.window[1] - r.window[0])):>8}{floor:>11}{per(r.writes):>12}")
+
+
+if __name__ == "__main__":
+    main()
