@@ -25,13 +25,15 @@ WIDE, NARROW = (120, 36), (80, 24)
 
 @pytest.fixture
 def make_overview(isolated_env, clock, monkeypatch):
-    """``make_overview(start=None, **flags)``: the App on the demo's three accounts."""
+    """``make_overview(start=None, connect=True, **flags)``: the App on the demo's three
+    accounts (``connect=False``: as the command opens them, simulators at the first poll)."""
     for name in ("OPENAI_ADMIN_KEY", "ANTHROPIC_ADMIN_KEY", "USAGE_TOP_PROVIDER"):
         monkeypatch.delenv(name, raising=False)
 
-    def make(start: str | None = None, **flags):
+    def make(start: str | None = None, connect: bool = True, **flags):
         settings = load_settings(demo=True, **flags)
-        return accounts_app(Fleet.open(settings.fleet(), clock, sim_clock=clock), start)
+        return accounts_app(Fleet.open(settings.fleet(), clock, sim_clock=clock, connect=connect),
+                            start)
 
     return make
 
@@ -93,6 +95,17 @@ async def test_enter_opens_each_account_and_escape_comes_back(make_overview):
             await pilot.press("escape")
             await settle(pilot)
             assert isinstance(app.screen, OverviewScreen) and app.current is None
+
+
+async def test_the_simulators_start_with_the_first_polls_after_the_first_frame(make_overview):
+    """As ``usage-top --demo`` opens the accounts: nothing but the files before the first
+    frame; each account's simulator and provider at its first poll."""
+    app = make_overview(connect=False)
+    assert all(app.fleet[name].sim_server is None for name in app.fleet)
+    async with app.run_test(size=WIDE) as pilot:
+        await _ready(pilot)
+        assert all(app.fleet[name].sim_server is not None for name in app.fleet)
+        assert all(row.updated is not None and row.error is None for row in app.screen.view.rows)
 
 
 async def test_alerts_from_any_account_are_toasts_that_name_it(make_overview):

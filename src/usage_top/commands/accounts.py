@@ -117,5 +117,6 @@ def dashboard(settings: Settings, clock: Clock | None, start: str | None) -> int
 
     accounts = settings.fleet()
     watched(settings, start)  # an unknown --account fails here
-    fleet = Fleet.open(accounts, clock or utc_now, sim_clock=clock)
+    # The overview's first frame is drawn from the files: providers and simulators after it.
+    fleet = Fleet.open(accounts, clock or utc_now, sim_clock=clock, connect=False)
     return run_accounts(fleet, start)

@@ -97,33 +97,45 @@ class Runtime:
     sim_server: SimServer | None = None
 
     @classmethod
-    def open(cls, settings: Settings, clock: Clock = utc_now, sim_clock: Clock | None = None) -> Runtime:
+    def open(cls, settings: Settings, clock: Clock = utc_now, sim_clock: Clock | None = None,
+             *, connect: bool = True) -> Runtime:
         """Open the store, start the simulator if needed, and connect the provider
         (deferred with ``--no-poll``). Whatever was opened is closed again if a later
         step fails (a bad base URL, an unknown provider). With ``--no-poll`` the database
-        must exist: a viewer of a mistyped path would see an empty file of its own."""
+        must exist: a viewer of a mistyped path would see an empty file of its own.
+
+        ``connect=False`` (the overview of several accounts, which draws its first frame
+        from the stored files): the provider, and a demo's simulator, are built at the
+        first poll; the configuration has checked the base URL and the key already."""
         path = db_path(settings)
         if not settings.poll and not Path(path).exists():
             raise StoreError(f"no database at {path}: --no-poll only reads the one a collector "
                              "writes (usage-top collect --db PATH); check the path")
         store = Store(path)
-        server = None
+        runtime = None
         try:
-            server, base_url, key, account = _endpoint(settings, sim_clock)
-            provider = _DeferredProvider(settings.provider, lambda: registry.connect(
-                settings.provider, base_url, key, tz=settings.tz, timeout=settings.timeout,
-                budgets=settings.vendor_budgets, prices=settings.prices))
-            if settings.poll:
+            provider = _DeferredProvider(settings.provider, lambda: runtime._connect(sim_clock))
+            caps = provider.capabilities
+            collector = Collector(provider, store, tz=caps.day_zone(settings.tz), clock=clock,
+                                  interval=max(settings.interval, caps.min_interval))
+            runtime = cls(settings, store, collector, _account(settings))
+            if settings.poll and connect:
                 provider.connect()  # as before: a bad base URL fails here, not at the first poll
         except BaseException:
-            if server is not None:
-                server.stop()
-            store.close()
+            if runtime is not None:
+                runtime.close_now()
+            else:
+                store.close()
             raise
-        caps = provider.capabilities
-        collector = Collector(provider, store, tz=caps.day_zone(settings.tz), clock=clock,
-                              interval=max(settings.interval, caps.min_interval))
-        return cls(settings, store, collector, account, server)
+        return runtime
+
+    def _connect(self, sim_clock: Clock | None) -> Provider:
+        """The provider on its endpoint: a demo's simulator, started now, or the vendor."""
+        settings = self.settings
+        self.sim_server, base_url, key = _endpoint(settings, sim_clock)
+        return registry.connect(settings.provider, base_url, key, tz=settings.tz,
+                                timeout=settings.timeout, budgets=settings.vendor_budgets,
+                                prices=settings.prices)
 
     async def __aenter__(self) -> Self:
         return self
@@ -164,18 +176,24 @@ class Runtime:
         self.store.close()
 
 
-def _endpoint(settings: Settings, sim_clock: Clock | None) -> tuple[SimServer | None, str, str, str]:
-    """(simulator, base URL, API key, account name): the provider's in-process
-    simulator in demo mode (none for a ``--no-poll`` viewer, which never asks it
-    anything), else the configured vendor account."""
-    if settings.simulated and not settings.poll:
+def _account(settings: Settings) -> str:
+    """The account the header names: the demo's, or the vendor's host."""
+    if settings.simulated:
         from usage_top.sim.demos import demo_account
 
-        return None, "http://127.0.0.1", "", demo_account(settings.provider)
+        return demo_account(settings.provider)
+    return urlsplit(settings.url).netloc
+
+
+def _endpoint(settings: Settings, sim_clock: Clock | None) -> tuple[SimServer | None, str, str]:
+    """(simulator, base URL, API key): the provider's in-process simulator in demo mode
+    (none for a ``--no-poll`` viewer, which never asks it anything), else the
+    configured vendor account."""
+    if settings.simulated and not settings.poll:
+        return None, "http://127.0.0.1", ""
     if settings.simulated:
         from usage_top.sim.demos import start_demo
 
         demo = start_demo(settings.provider, tz=settings.timezone, clock=sim_clock)
-        return demo.server, demo.base_url, demo.key, demo.account
-    base_url = settings.url
-    return None, base_url, settings.api_key.get_secret_value(), urlsplit(base_url).netloc
+        return demo.server, demo.base_url, demo.key
+    return None, settings.url, settings.api_key.get_secret_value()
