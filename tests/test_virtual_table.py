@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from operator import attrgetter
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from textual.app import App, ComposeResult
 from textual.widgets import DataTable
 
@@ -15,7 +17,8 @@ from usage_top.domain.model import Usage
 from usage_top.providers import registry
 from usage_top.providers.pubrio_capabilities import CAPABILITIES
 from usage_top.views.ranges import OTHER_ROW
-from usage_top.widgets.tables import ItemTable, KeyTable
+from usage_top.domain.format import short_key
+from usage_top.widgets.tables import FLAG, ItemTable, KeyTable
 from usage_top.widgets.virtual_table import NEARBY, Column, RowKey, VirtualTable
 
 SIZE = (60, 16)
@@ -478,3 +481,28 @@ async def test_the_other_row_stays_last_and_the_rest_sort_as_their_cells():
         table.set_filter("item-1")  # the rest does not match: not shown
         assert OTHER_ROW not in [row.id for row in table.visible_rows()] and table.row_count == 11
         await pilot.pause()
+
+
+_KEY_CHARS = st.sampled_from("ab0f9Σσİi•• ")
+
+
+@settings(max_examples=60, deadline=None)
+@given(keys=st.lists(st.text(_KEY_CHARS, min_size=1, max_size=24), min_size=1, max_size=12, unique=True),
+       picks=st.lists(st.tuples(st.integers(0, 11), st.integers(0, 24), st.integers(1, 6)), max_size=6),
+       flag_first=st.booleans())
+def test_key_filters_match_what_the_key_column_shows_and_the_key(keys, picks, flag_first):
+    """Whatever the needle (a piece of a key, of its short form or of its flag, in any
+    case), the key table shows the keys whose short form, flag or key contains it."""
+    table = KeyTable(CAPABILITIES, now=lambda: dt.datetime(2026, 1, 1, tzinfo=dt.UTC), tz=dt.UTC)
+    table.flagged = {keys[0]} if flag_first else set()
+    rows = [Usage(key, key, {"requests": i, "credits": float(i)}) for i, key in enumerate(keys)]
+    table.show_keys(rows, {})
+    texts = [f"{short_key(key)}{FLAG if key in table.flagged else ''}\n{key}" for key in keys]
+    needles = [texts[i % len(texts)][start:start + size] for i, start, size in picks]
+    for needle in [*needles, *(n.upper() for n in needles), "⚑", "•", "f9"]:
+        if not needle.strip() or "\n" in needle:
+            continue
+        table.set_filter(needle)
+        wanted = needle.strip().lower()
+        assert {row.id for row in table.visible_rows()} == {
+            key for key, text in zip(keys, texts) if wanted in text.lower()}, needle

@@ -21,7 +21,7 @@ from textual.binding import Binding
 from textual.message import Message
 
 from usage_top.domain.capabilities import Capabilities
-from usage_top.domain.format import key_text, last_used_text, short_key
+from usage_top.domain.format import BULLET, key_text, last_used_text, short_key
 from usage_top.domain.measures import EST, MISSING, TOKENS, Figures, Measure, UnitKind, share
 from usage_top.domain.model import Usage
 from usage_top.views.ranges import OTHER_ROW, ratio_of, share_of
@@ -423,15 +423,41 @@ class KeyTable(FiguresTable):
             text.append(FLAG, style="bold red")
         return text
 
+    _keys_only = False
+    """The filter is a substring without a bullet, a space or a flag: it matches a key's
+    short form ('0••••f39 ⚑') only where it matches the key, so only keys are searched."""
+
+    def set_filter(self, text: str) -> str | None:
+        needle = text.strip()
+        keys_only = not needle.startswith("re:") and not any(c in needle for c in f"{BULLET} {FLAG}")
+        if keys_only != self._keys_only:
+            self._keys_only = keys_only
+            self._haystacks = None  # the other kind of text
+        return super().set_filter(text)
+
     def haystacks(self) -> list[str]:
-        """As the table's, but from the keys alone (the key column shows only the key).
+        """The keys, lower-cased (``_keys_only``), else what ``_haystack`` makes of each.
+
+        A short form's text without bullets is the start or the end of the key, and the
+        flag begins with a space, so a substring with neither matches a short form only
+        where it matches its key: the common filter is then one ``lower`` of every key at
+        once. Otherwise the full text of each key is built.
+        """
+        keys = self.all_keys()
+        if self._keys_only:
+            lowered = "\n".join(keys).lower().split("\n")
+            return lowered if len(lowered) == len(keys) else [key.lower() for key in keys]
+        return self._short_haystacks(keys)
+
+    def _short_haystacks(self, keys: list[str]) -> list[str]:
+        """Per key, its short form (flagged or not) and the key, lower-cased.
 
         Shortening and lower-casing 100,000 keys (not ASCII: the bullets) takes longer
         than the rest of a filter, so what each key gives is remembered; and where a key
         kept its place since the rows shown before (most do, from one poll to the next),
         it is taken from there, which costs less than looking the key up.
         """
-        keys, (keys_before, before) = self.all_keys(), self._haystacks_before
+        keys_before, before = self._haystacks_before
         if keys == keys_before:
             return before
         if len(self._haystack_of) > 2 * len(keys) + 1024:  # keys come and go: forget the gone
