@@ -18,6 +18,10 @@ Sections (see BENCHMARKS.md for what each figure means):
            CPU <= 0.3%); changing data for every provider at 5 s (<= 1.5 KB a
            poll, <= 0.8x htop, CPU <= 1%) and at the default interval (<= 60 B/s,
            CPU <= 0.5%); the repaint trace; the requests each poller made
+  accounts the overview of 20 accounts polling simulators in a process of their own
+           (benchmarks/accounts.py): first frame with the stored data against the
+           bare app's (<= 1.1x), and at the default interval bytes/s (<= 60 B/s),
+           bytes a poll against the floor, CPU (<= 0.5%), the repaint trace
 
 The machine may be noisy: every comparison runs its candidates alternately or at
 the same time, and the figures are medians; read the ratios.
@@ -45,7 +49,7 @@ sys.path.insert(0, str(HERE))
 import ingest  # noqa: E402  (benchmarks/ingest.py)
 import yeardb  # noqa: E402
 
-SECTIONS = ("storage", "startup", "memory", "tables", "watch")
+SECTIONS = ("storage", "startup", "memory", "tables", "watch", "accounts")
 
 STARTUP_GOAL = 1.1
 RSS_GOAL_MB = 100.0
@@ -349,6 +353,44 @@ def _watch_goals(report: Report, results: list, htop) -> None:
                         result.footprint.every >= 59.5)
 
 
+# ---------------------------------------------------------------------- accounts
+
+
+ACCOUNTS = 20
+
+
+def run_accounts(report: Report, quick: bool, trace_dir: Path) -> None:
+    from accounts import bench_accounts, report_lines
+
+    runs, window = (2, 60.0) if quick else (4, 120.0)
+    report.section(f"5. The overview of {ACCOUNTS} accounts (simulators in a process of their "
+                   f"own), 120x36 pty: start-up ({runs} alternating runs), watching "
+                   f"({window:.0f} s window after 20 s warm-up)")
+    result = bench_accounts(ACCOUNTS, runs, window, trace_dir=trace_dir)
+    for text in report_lines(result):
+        report.line("  " + text)
+    variant = result.variants[0]
+    if variant.data and result.bare_frame:
+        ratio = statistics.median(variant.data) / statistics.median(result.bare_frame)
+        report.goal(f"start-up: overview of {ACCOUNTS}, data / bare frame", f"{ratio:.2f}x",
+                    f"<= {STARTUP_GOAL}x", ratio <= STARTUP_GOAL)
+    for watched, _ in result.watched:
+        if watched.error:
+            continue
+        report.goal(f"bytes/s: overview of {ACCOUNTS}, default interval",
+                    f"{watched.bytes_per_s:.0f} B/s", f"<= {DEFAULT_BYTES_PER_S} B/s",
+                    watched.bytes_per_s <= DEFAULT_BYTES_PER_S)
+        report.goal(f"CPU: overview of {ACCOUNTS}, default interval", f"{watched.cpu_percent:.2f}%",
+                    f"<= {DEFAULT_CPU_PERCENT}%", watched.cpu_percent <= DEFAULT_CPU_PERCENT)
+    report.data["accounts"] = {
+        "bare_frame_s": result.bare_frame, "bare_cpu_s": result.bare_cpu,
+        "frame_s": variant.frame, "data_s": variant.data, "cpu_s": variant.cpu,
+        "watch": [{"bytes_per_s": w.bytes_per_s, "cpu_percent": w.cpu_percent, "polls": w.polls,
+                   "bytes_per_poll": w.bytes_per_poll, "floor": w.floor.__dict__ if w.floor else None,
+                   "repaints": repainted} for w, repainted in result.watched if not w.error],
+    }
+
+
 # -------------------------------------------------------------------------- main
 
 
@@ -409,6 +451,10 @@ def main() -> int:
             # at the default interval.
             run_watch(report, year, window=60 if args.quick else 120, warmup=20,
                       trace_dir=trace_dir)
+        if "accounts" in sections:
+            trace_dir = workdir / "traces"
+            trace_dir.mkdir(exist_ok=True)
+            run_accounts(report, args.quick, trace_dir)
     finally:
         if temporary is not None:
             temporary.cleanup()
