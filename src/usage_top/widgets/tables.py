@@ -132,9 +132,9 @@ def _figure_column(measure: Measure, label: str, width: int, drop: int) -> Colum
                   _figure_text(measure), drop=drop, values=partial(figures_of, measure.id))
 
 
-def figures_of(measure_id: str, rows: Sequence[Usage]) -> Iterator[float | None]:
+def figures_of(measure_id: str, rows: Sequence[Usage]) -> list[float | None]:
     """One measure's figure of every row (None where absent), as ``_figure`` reads one."""
-    return (row.figures.get(measure_id) for row in rows)
+    return [row.figures.get(measure_id) for row in rows]
 
 
 def _figure(measure: Measure) -> Callable[[Usage], float | None]:

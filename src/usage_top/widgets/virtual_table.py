@@ -48,7 +48,7 @@ from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from usage_top.widgets.ordering import column_values, in_order, sort_positions
+from usage_top.widgets.ordering import in_order, sort_positions
 from usage_top.widgets.redraw import strip_span
 
 Row = TypeVar("Row")
@@ -261,7 +261,7 @@ class VirtualTable(ScrollView, Generic[Row], can_focus=True):
         """Reads a row's key; None when keys were given apart from the rows."""
         self._keys: list[str] | None = []
         """The key of every row, in the order given; None until first needed."""
-        self._values: dict[str, Sequence[Any]] = {}
+        self._values: dict[str, list[Any]] = {}
         """Sort values of every row, per column key, read when first sorted by."""
         self._haystacks: list[str] | None = None
         """Per row, what a filter matches, built when first filtered."""
@@ -506,12 +506,9 @@ class VirtualTable(ScrollView, Generic[Row], can_focus=True):
             return positions  # rows often come in the table's order (the store sorts too)
         return sort_positions(positions, values, self.sort_reverse)
 
-    def _column_values(self, spec: Column) -> Sequence[Any]:
-        """What a column sorts the rows by, read from every row once (``ordering``)."""
-        items = self._items
-        if spec.values is None:
-            return column_values(lambda: map(spec.value, items), spec.value(items[0]))
-        return column_values(lambda: spec.values(items), spec.value(items[0]))
+    def _column_values(self, spec: Column) -> list[Any]:
+        """What a column sorts the rows by, read from every row once."""
+        return list(map(spec.value, self._items) if spec.values is None else spec.values(self._items))
 
     def _spec(self, column_key: str) -> Column | None:
         return next((column for column in self.columns_spec if column.key == column_key), None)
