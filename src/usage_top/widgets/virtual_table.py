@@ -59,6 +59,7 @@ HEADER = -1
 NEARBY = 64
 """How many rows either side of its old place a row is looked for after a refresh."""
 
+
 @dataclass(frozen=True, eq=True)
 class Cell:
     """A table cell: what to sort by and what to show."""
