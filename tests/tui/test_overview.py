@@ -370,3 +370,25 @@ async def test_the_ages_are_redrawn_when_they_turn_and_not_in_between(
         await pilot.pause()
         assert shows == [clock.now]
         assert {table.get_cell(name, "Data").text.plain.strip() for name in app.fleet} == {"1m"}
+
+
+async def test_a_column_whose_cells_narrow_keeps_its_width(make_overview, clock):
+    """Each new set of widths repaints the whole table: a column widens for a longer cell
+    and keeps that width when the cell narrows again (an outlook's '10d 21h', '9d 4h')."""
+    from dataclasses import replace
+
+    app = make_overview()
+    async with app.run_test(size=WIDE) as pilot:
+        await _ready(pilot)
+        table, view = app.screen.query_one(AccountTable), app.screen.view
+        narrow = table.columns["Outlook"].width
+        longer = replace(view, rows=[replace(row, outlook="limit in 10d 21h", outlook_scope="API")
+                                     if row.name == "pubrio" else row for row in view.rows])
+        table.show(longer, clock(), compact=False)
+        wide = table.columns["Outlook"].width
+        assert wide == len(" limit in 10d 21h ") > narrow
+        table.show(view, clock(), compact=False)
+        assert table.columns["Outlook"].width == wide
+        await pilot.pause()
+        line = table.render_line(1 + table.get_row_index("pubrio")).text
+        assert "—" in line and "limit in" not in line  # the narrower cell, in the wider column

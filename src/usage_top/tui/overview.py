@@ -71,7 +71,12 @@ class AccountTable(VirtualTable[dict[str, Text]]):
         self.order = SORTS[0]
         """The order ``s`` chose (one of ``views.overview.SORTS``)."""
         self._widths: dict[str, int] = {}
-        """Each shown column's width: its label's or its widest cell's, whichever is wider."""
+        """Each shown column's width: its label's or its widest cell's when last laid out.
+        Each new set of widths repaints the table, so a column whose cells narrowed (an
+        outlook of '9d 4h' after '10d 21h') keeps its width until the layout changes."""
+        self._layout: tuple[tuple[str, ...], frozenset[str]] = ((), frozenset())
+        """What the widths were measured for: the columns, and the accounts with data
+        (an account's first data replaces its 'no data', which may have been the widest)."""
         self._placed = False
         """The user moved the cursor (a key or a click): from then on it follows its
         account; until then it stays on the top row as the rows reorder."""
@@ -84,15 +89,17 @@ class AccountTable(VirtualTable[dict[str, Text]]):
         """The rows in the view's order, the cursor kept on the account it was on.
 
         Only the cells that changed are repainted; another set of columns (the layout
-        turned compact or wide) or of widths (a figure with one more digit) repaints
-        the table."""
+        turned compact or wide), an account's first data or a column that must widen (a
+        figure with one more digit) lays the columns out anew and repaints the table."""
         names = _COMPACT if compact else _WIDE
         cells = [(row.name, self._cells(row, now)) for row in view.rows]
-        widths = {name: max([cell_len(name), *(each[name].cell_len for _, each in cells)])
+        needed = {name: max([cell_len(name), *(each[name].cell_len for _, each in cells)])
                   for name in names}
-        if widths != self._widths:
-            self._widths = widths
-            self.replace_columns(tuple(_column(name, widths[name]) for name in names))
+        layout = (names, frozenset(row.name for row in view.rows if row.updated is not None))
+        if layout != self._layout or any(needed[name] > self._widths[name] for name in names):
+            self._layout, self._widths = layout, needed
+            self.replace_columns(tuple(_column(name, needed[name]) for name in names))
+        widths = self._widths
         self.show_rows([(name, {column: _padded(each[column], widths[column])
                                 for column in names}) for name, each in cells])
         self.set_caption(f"sorted by {self.order}")
