@@ -462,12 +462,13 @@ class UsageTopApp(AccountsMixin, App[None]):
             self.refresh_view()
 
     def _tick(self) -> None:
-        if isinstance(self.screen, DataScreen) and self.screen.is_mounted:
+        screen = self.screen_stack[-1] if self.screen_stack else None  # none while closing
+        if isinstance(screen, DataScreen) and screen.is_mounted:
             now = self.clock()
-            self.screen.tick(now)
+            screen.tick(now)
             outcome = self.last_outcome
             if outcome is not None and not (outcome.ok or outcome.partial or outcome.needs_user):
-                self.screen.show_banner(*self._banner(now))  # its age ticks with the clock
+                screen.show_banner(*self._banner(now))  # its age ticks with the clock
 
     # ------------------------------------------------------------------- state
     def refresh_view(self) -> None:

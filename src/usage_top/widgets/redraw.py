@@ -68,13 +68,19 @@ class RedrawOnChange(Widget):
         self.refresh(Region(-left, height - 1 - top, width, 1))
 
     def on_resize(self) -> None:
-        self._drawn = None  # Textual repaints it all at the new size
+        """Textual repaints it all at the new size: what it draws is what the next check
+        compares with (a new card, laid out after its first check, was repainted whole
+        again at the next change)."""
+        self._drawn = self._lines()
+
+    def _lines(self) -> list[Text] | None:
+        rendered = self.render()
+        return rendered.split("\n", allow_blank=True) if isinstance(rendered, Text) else None
 
     def _repaint_changed_lines(self) -> None:
         self._redraw_pending = False
         self.update_frame()
-        rendered = self.render()
-        lines = rendered.split("\n", allow_blank=True) if isinstance(rendered, Text) else None
+        lines = self._lines()
         previous, self._drawn = self._drawn, lines
         if lines is None or previous is None or len(previous) != len(lines):
             self.refresh()
