@@ -54,6 +54,20 @@ def test_each_module_alone_does_not_import_textual(module):
     assert "textual" not in _top_level_modules_after_importing(module)
 
 
+def test_every_providers_capabilities_come_without_its_adapter():
+    """What the first frame and the accounts overview read of each provider (its
+    capabilities) imports neither httpx nor pydantic: those are the adapters', built
+    at the first poll."""
+    from usage_top.providers import registry
+
+    modules = [registry.vendor(name).capabilities_module for name in registry.names()]
+    loaded = _top_level_modules_after_importing(*modules)
+    assert "usage_top" in loaded
+    assert not {"httpx", "pydantic"} & loaded
+    adapters = [registry.vendor(name).adapter_module for name in registry.names()]
+    assert {"httpx", "pydantic"} <= _top_level_modules_after_importing(*adapters)  # not vacuous
+
+
 def test_the_probe_would_see_textual():
     """The check is not vacuous: importing the TUI does load textual."""
     assert "textual" in _top_level_modules_after_importing("usage_top.tui.app")

@@ -28,8 +28,6 @@ from typing import Any
 
 from pydantic import TypeAdapter
 
-from usage_top.domain.capabilities import Capabilities, Dimension, Ratio, TimeBasis
-from usage_top.domain.measures import TOKENS, Measure, Unit, UnitKind, money
 from usage_top.domain.parts import Part, scopes_and_days
 from usage_top.domain.model import (
     Breakdown,
@@ -39,8 +37,8 @@ from usage_top.domain.model import (
     Usage,
 )
 from usage_top.providers import anthropic_rows
-from usage_top.providers.anthropic_reconcile import reconcile_stored
-from usage_top.providers.anthropic_rows import TOKEN_MEASURES, DayTally, Listed, parse
+from usage_top.providers.anthropic_capabilities import CAPABILITIES, MODEL, USD, WORKSPACE
+from usage_top.providers.anthropic_rows import DayTally, Listed, parse
 from usage_top.providers.errors import AuthError, ForbiddenError, ProviderError
 from usage_top.providers.http import ApiClient
 from usage_top.providers.report_days import (
@@ -78,44 +76,6 @@ NAMES_TTL = 3600.0
 NO_KEY = "(no API key)"
 """Usage the vendor reports without a key (the Console's workbench)."""
 
-USD = money("USD")
-MODEL = Dimension("model", "Model", "Models", "Not by model")
-WORKSPACE = Dimension("workspace", "Workspace", "Workspaces", "Default workspace", private=True)
-
-CAPABILITIES = Capabilities(
-    measures=(
-        Measure("input_tokens", "Input tokens", TOKENS, "in"),
-        Measure("cache_read_tokens", "Cache read tokens", TOKENS, "cache rd"),
-        Measure("cache_write_tokens", "Cache write tokens", TOKENS, "cache wr"),
-        Measure("output_tokens", "Output tokens", TOKENS, "out"),
-        Measure("web_searches", "Web searches", Unit(UnitKind.COUNT, "searches"), "web"),
-        Measure("cost", "Cost", USD, "$"),
-        Measure("cost_est", "Cost est.", USD, "$ est", estimate=True),
-    ),
-    primary="cost",
-    activity="output_tokens",
-    dimensions=(MODEL, WORKSPACE),
-    key_breakdown=True,
-    key_filter=True,
-    dimension_filter=True,
-    billing=False,
-    time_basis=TimeBasis.UTC,
-    settle_after=dt.timedelta(hours=36),
-    min_interval=60.0,
-    ratio=Ratio("$/1M est.", "cost_est_per_1m_tokens", "cost_est", TOKEN_MEASURES, scale=1e6,
-                phrase="dollars per million tokens"),
-    table_measures=("input_tokens", "output_tokens", "cost", "cost_est"),
-    key_measures=("input_tokens", "output_tokens", "cost_est"),
-    key_last_used=False,
-    reconcile=reconcile_stored,
-)
-"""``activity`` is output tokens, not a total: a total would be dominated by cache
-reads (often several times the input at a tenth of its price), while output is
-the work the model did and the largest share of the bill. ``primary`` is the
-vendor's cost; key rows have only the estimate (``key_measures``: a key table
-shows and sorts by ``cost_est``), and the key list says nothing of last use
-(``key_last_used``). ``settle_after`` 36 h: cost rows arrive hours, sometimes a day, late.
-The ratio is on the estimate because it is the money every row has."""
 
 
 class AdminKeyRejected(AuthError):

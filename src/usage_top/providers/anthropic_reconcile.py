@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 from usage_top.domain.measures import Figures, add
 from usage_top.domain.model import Breakdown, Usage
-from usage_top.providers.anthropic_rows import TOKEN_MEASURES
+from usage_top.providers.anthropic_capabilities import TOKEN_MEASURES
 from usage_top.providers.prices import AS_OF
 
 

@@ -35,7 +35,6 @@ MAX_COUNT = 10**15
 MAX_CENTS = Decimal(10**14)
 CENTS = Decimal(100)
 DIMENSIONS = ("model", "workspace")
-TOKEN_MEASURES = ("input_tokens", "cache_read_tokens", "cache_write_tokens", "output_tokens")
 
 
 class Unusable(ValueError):

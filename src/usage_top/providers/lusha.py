@@ -27,8 +27,7 @@ from typing import Annotated, Any
 import httpx
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
 
-from usage_top.domain.capabilities import Capabilities, TimeBasis
-from usage_top.domain.measures import REQUESTS, Measure, Unit, UnitKind
+from usage_top.domain.measures import REQUESTS
 from usage_top.domain.model import Billing, Breakdown, Period, ScopeUsage
 from usage_top.domain.parts import Part, scopes_and_days
 from usage_top.providers.errors import (
@@ -40,6 +39,7 @@ from usage_top.providers.errors import (
     sanitize,
 )
 from usage_top.providers.http import ApiClient, ssl_context
+from usage_top.providers.lusha_capabilities import CAPABILITIES, CREDITS, MIN_INTERVAL, REQUESTS_PER_MINUTE
 
 NAME = "lusha"
 DEFAULT_BASE_URL = "https://api.lusha.com"
@@ -47,25 +47,10 @@ KEY_ENV = "LUSHA_API_KEY"
 BASE_URL_ENV = "LUSHA_BASE_URL"
 USAGE = "/v3/account/usage"
 AUTH_HEADER = "api_key"
-REQUESTS_PER_MINUTE = 5
-MIN_INTERVAL = 60.0 / REQUESTS_PER_MINUTE
 EXHAUSTED_RETRY = 600.0
 """Seconds to wait after a 402: credits come back at a top-up or the next cycle, not soon."""
 MAX_AMOUNT = 10**12
 
-CREDITS = Unit(UnitKind.AMOUNT, "credits")
-CAPABILITIES = Capabilities(
-    measures=(Measure("credits", "Credits", CREDITS, "cred"),),
-    primary="credits",
-    activity="credits",
-    billing=True,
-    time_basis=TimeBasis.UTC,
-    min_interval=MIN_INTERVAL,
-    cumulative="credits.cycle",
-)
-"""No dimensions and no key breakdown: the vendor reports none, so ``day_breakdowns``
-gives nothing and the chart comes from stored readings of the credits scope
-(``cumulative``: the cycle's ``used`` only grows until the cycle renews)."""
 
 WINDOWS = (("daily", Period.DAILY), ("hourly", Period.HOURLY), ("minute", Period.MINUTE))
 

@@ -50,10 +50,10 @@ _VENDORS = {
                "PUBRIO_API_KEY", "PUBRIO_BASE_URL", "https://api.pubrio.com"),
         Vendor("openai", "usage_top.providers.openai_capabilities", "usage_top.providers.openai",
                "OPENAI_ADMIN_KEY", "OPENAI_BASE_URL", "https://api.openai.com/v1", budgets=True),
-        Vendor("anthropic", "usage_top.providers.anthropic", "usage_top.providers.anthropic",
+        Vendor("anthropic", "usage_top.providers.anthropic_capabilities", "usage_top.providers.anthropic",
                "ANTHROPIC_ADMIN_KEY", "ANTHROPIC_BASE_URL", "https://api.anthropic.com",
                budgets=True, prices=True),
-        Vendor("lusha", "usage_top.providers.lusha", "usage_top.providers.lusha",
+        Vendor("lusha", "usage_top.providers.lusha_capabilities", "usage_top.providers.lusha",
                "LUSHA_API_KEY", "LUSHA_BASE_URL", "https://api.lusha.com"),
     )
 }
