@@ -392,3 +392,17 @@ async def test_a_column_whose_cells_narrow_keeps_its_width(make_overview, clock)
         await pilot.pause()
         line = table.render_line(1 + table.get_row_index("pubrio")).text
         assert "—" in line and "limit in" not in line  # the narrower cell, in the wider column
+
+
+async def test_an_account_not_yet_polled_claims_nothing(make_overview, clock):
+    """Before its first poll a row says it waits: no 'ok', no 'no limits' (nothing is
+    known yet), and its figures are '—'; once polled, a provider without limits says so."""
+    app = make_overview()
+    async with app.run_test(size=WIDE) as pilot:
+        await _ready(pilot)
+        table = app.screen.query_one(AccountTable)
+        waiting = {name: cell.plain for name, cell in table._cells(_row(None), clock.now).items()}
+        assert (waiting["State"], waiting["Worst scope"], waiting["Data"]) == ("waiting", "—", "no data")
+        assert waiting["Today"] == waiting["Used"] == "—"
+        polled = {name: cell.plain for name, cell in table._cells(_row(clock.now), clock.now).items()}
+        assert (polled["State"], polled["Worst scope"]) == ("ok", "no limits")

@@ -149,12 +149,14 @@ class AccountTable(VirtualTable[dict[str, Text]]):
             outlook = Text(f"▶ {row.outlook}", style="bold")
         elif row.outlook_scope:
             outlook = Text(row.outlook)
+        polled = row.updated is not None  # before its first poll nothing is known, not "ok"
         state = (Text(_short(row.error), style=self._style("error")) if row.error
-                 else Text("ok", style=self._style("dim")))
+                 else Text("ok" if polled else "waiting", style=self._style("dim")))
+        no_worst = "no limits" if polled else "—"
         return {
             "Account": Text(row.name, style="bold"),
             "Provider": Text(row.provider),
-            "Worst scope": Text(worst.usage.title) if worst else Text("no limits", style=self._style("dim")),
+            "Worst scope": Text(worst.usage.title) if worst else Text(no_worst, style=self._style("dim")),
             "Used": percent,
             "Today": Text(unit.text(row.today), justify="right"),
             "This month": Text(unit.text(row.month), justify="right"),
