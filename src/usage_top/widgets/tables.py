@@ -9,7 +9,8 @@ responsive and an unchanged refresh writes nothing to the terminal.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterator, Sequence
+from array import array
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import replace
 from functools import partial
 from itertools import repeat
@@ -26,7 +27,7 @@ from usage_top.domain.measures import EST, MISSING, TOKENS, Figures, Measure, Un
 from usage_top.domain.model import Usage
 from usage_top.views.ranges import OTHER_ROW, ratio_of, share_of
 from usage_top.widgets.bars import bar
-from usage_top.widgets.virtual_table import Cell, Column, VirtualTable
+from usage_top.widgets.virtual_table import SEP, Cell, Column, VirtualTable
 
 __all__ = ["Cell", "Column", "ItemTable", "KeyTable", "UsageTable", "percent_bar"]
 
@@ -184,7 +185,7 @@ class FiguresTable(UsageTable[Usage]):
         last = len(self._items) - 1
         if not self._other or not ordered or ordered[-1] == last or last not in ordered:
             return ordered
-        ordered = list(ordered)
+        ordered = array("q", ordered)
         ordered.remove(last)
         ordered.append(last)
         return ordered
@@ -316,6 +317,10 @@ class ItemTable(FiguresTable):
         rows each pass costs more than the text it builds."""
         return [f"{row.name}\n{row.id or UNMAPPED}".lower() for row in self._items]
 
+    def filter_lines(self) -> list[str]:
+        """As the table's (the name and the key), read from the rows in one pass."""
+        return [f"{row.name}{SEP}{row.id or UNMAPPED}" for row in self._items]
+
 
 UNMAPPED = "(unmapped)"
 """The row key of usage the vendor did not map to an item."""
@@ -425,29 +430,36 @@ class KeyTable(FiguresTable):
 
     _keys_only = False
     """The filter is a substring without a bullet, a space or a flag: it matches a key's
-    short form ('0••••f39 ⚑') only where it matches the key, so only keys are searched."""
+    short form ('0••••f39 ⚑') only where it matches the key, so only the keys and their
+    names are searched."""
 
     def set_filter(self, text: str) -> str | None:
         needle = text.strip()
         keys_only = not needle.startswith("re:") and not any(c in needle for c in f"{BULLET} {FLAG}")
         if keys_only != self._keys_only:
             self._keys_only = keys_only
-            self._haystacks = None  # the other kind of text
+            self._text = None  # the other kind of text
         return super().set_filter(text)
 
-    def haystacks(self) -> list[str]:
-        """The keys, lower-cased (``_keys_only``), else what ``_haystack`` makes of each.
+    def filter_lines(self) -> Iterable[str] | None:
+        """Per key, its name (where it has one) and the key (``_keys_only``), else None.
 
         A short form's text without bullets is the start or the end of the key, and the
         flag begins with a space, so a substring with neither matches a short form only
-        where it matches its key: the common filter is then one ``lower`` of every key at
-        once. Otherwise the full text of each key is built.
+        where it matches its key: the common filter then searches the names and keys,
+        read in one pass, in one text. Otherwise the full text of each key is built.
         """
+        if not self._keys_only:
+            return None
+        return [row.id if row.name == row.id or not row.name else f"{row.name}{SEP}{row.id}"
+                for row in self._items]
+
+    def haystacks(self) -> list[str]:
+        """Per key, what the key column may show of it, lower-cased: its short form
+        (flagged or not) and the key (``_haystack``), and its name where it has one."""
         keys = self.all_keys()
-        if self._keys_only:
-            lowered = "\n".join(keys).lower().split("\n")
-            return lowered if len(lowered) == len(keys) else [key.lower() for key in keys]
-        return self._short_haystacks(keys)
+        return [hay if not name or name == key else f"{hay}\n{name.lower()}"
+                for hay, key, name in zip(self._short_haystacks(keys), keys, map(_NAME, self._items))]
 
     def _short_haystacks(self, keys: list[str]) -> list[str]:
         """Per key, its short form (flagged or not) and the key, lower-cased.

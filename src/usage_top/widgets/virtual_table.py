@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import operator
 import re
+from array import array
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache, partial
@@ -48,7 +49,7 @@ from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from usage_top.widgets.ordering import in_order, sort_positions
+from usage_top.widgets.ordering import compact, in_order, rows_containing, sort_positions
 from usage_top.widgets.redraw import strip_span
 
 Row = TypeVar("Row")
@@ -58,6 +59,10 @@ HEADER = -1
 
 NEARBY = 64
 """How many rows either side of its old place a row is looked for after a refresh."""
+
+SEP = "\0"
+"""Between the texts of one row's filter line (``filter_lines``): a needle matches one of
+them, never across (a needle with it in is matched against the ``haystacks``)."""
 
 
 @dataclass(frozen=True, eq=True)
@@ -253,8 +258,9 @@ class VirtualTable(ScrollView, Generic[Row], can_focus=True):
         self.sort_reverse = True
         self.caption = ""
         self.filter_text = ""
-        self._matches: Callable[[list[str]], Iterable[Any]] | None = None
-        """Which of the haystacks pass the filter (one truth value each), or None."""
+        self._matches: str | Callable[[list[str]], Iterable[Any]] | None = None
+        """The filter: a lower-cased needle, or which of the haystacks pass it (one truth
+        value each); None without a filter."""
         # The rows as given, read only as much as what is shown needs: at 100,000 rows
         # every pass over the row objects costs tens of milliseconds (memory, not code).
         self._items: Sequence[Row] = ()
@@ -266,6 +272,10 @@ class VirtualTable(ScrollView, Generic[Row], can_focus=True):
         """Sort values of every row, per column key, read when first sorted by."""
         self._haystacks: list[str] | None = None
         """Per row, what a filter matches, built when first filtered."""
+        self._joined: tuple[str, str] = ("", "")
+        """The rows' filter lines last joined, and the same lower-cased (``_text``)."""
+        self._text: str | None = None
+        """The filter lines of the rows held, joined and lower-cased; None until needed."""
         self._kept: Sequence[int] = range(0)
         """Positions (in ``_items``) of the rows that pass the filter, in the order given."""
         self._shown: Sequence[int] = range(0)
@@ -444,15 +454,51 @@ class VirtualTable(ScrollView, Generic[Row], can_focus=True):
         """Forget what was read from the rows: they changed, or show differently."""
         self._values = {}
         self._haystacks = None
+        self._text = None
 
     def _filter(self) -> Sequence[int]:
         """Positions of the rows that pass the filter, in the order given (a ``range``
         with no filter: nothing to build, and ``index`` is arithmetic)."""
         if self._matches is None:
             return range(len(self._items))
+        if isinstance(self._matches, str):
+            kept = self._containing(self._matches)
+            if kept is not None:
+                return kept
+            needle = self._matches
+            self._matches = lambda haystacks: map(operator.contains, haystacks, repeat(needle))  # noqa: E731
         if self._haystacks is None:
             self._haystacks = self.haystacks()
-        return list(compress(range(len(self._haystacks)), self._matches(self._haystacks)))
+        return array("q", compress(range(len(self._haystacks)), self._matches(self._haystacks)))
+
+    def filter_lines(self) -> Iterable[str] | None:
+        """What a substring filter matches, one line per row in the order given: the
+        first column's text and the key, apart by ``SEP``; None: match ``haystacks``
+        instead. Subclasses that know a faster way to read them override it."""
+        texts = map(str, map(self.columns_spec[0].show, self._items))
+        return map(SEP.join, zip(texts, self.all_keys()))
+
+    def _containing(self, needle: str) -> Sequence[int] | None:
+        """Positions of the rows whose filter line contains ``needle`` (lower-cased),
+        found in all the lines joined into one text: no string, and no call, per row;
+        None where that cannot tell (no lines; a line break or ``SEP`` in the needle,
+        which would reach across what the haystacks keep apart; a line break in a line).
+
+        The rows are new objects after every poll but their text mostly is not, so the
+        lower-cased text is kept while the joined lines stay the same.
+        """
+        if self._text is None:
+            lines = None if "\n" in needle or SEP in needle else self.filter_lines()
+            if lines is None:
+                return None
+            joined = "\n".join(lines)
+            if joined != self._joined[0]:
+                self._joined = (joined, joined.lower())
+            text = self._joined[1]
+            if text.count("\n") != max(0, len(self._items) - 1):
+                return None  # a line break inside a line: rows cannot be told apart
+            self._text = text
+        return rows_containing(self._text, needle)
 
     def haystacks(self) -> list[str]:
         """What a filter matches in each row (in the order given), lower-cased: the first
@@ -473,10 +519,7 @@ class VirtualTable(ScrollView, Generic[Row], can_focus=True):
                 return f"bad regular expression: {exc}"
             matches = partial(map, pattern.search)
         else:
-            # The needle is one line (the filter bar's input): it cannot match across
-            # the newline between the text and the key.
-            needle = text.lower()
-            matches = lambda haystacks: map(operator.contains, haystacks, repeat(needle))  # noqa: E731
+            matches = text.lower()  # a needle: searched for in the rows' joined text
         anchor = self._cursor_anchor()
         self._matches = matches
         self.filter_text = text
@@ -502,9 +545,14 @@ class VirtualTable(ScrollView, Generic[Row], can_focus=True):
             return positions
         values = self._values.get(spec.key)
         if values is None:
-            values = self._values[spec.key] = self._column_values(spec)
-        if isinstance(positions, range) and in_order(values, self.sort_reverse):
-            return positions  # rows often come in the table's order (the store sorts too)
+            read = self._column_values(spec)
+            # Kept as machine numbers where they are (``compact``): a list of 100,000
+            # numbers is walked by the garbage collector's next passes, ~10-20 ms each.
+            values = self._values[spec.key] = compact(read)
+            if isinstance(positions, range) and in_order(read, self.sort_reverse):
+                return positions  # rows often come in the table's order (the store sorts too)
+        elif isinstance(positions, range) and in_order(values, self.sort_reverse):
+            return positions
         return sort_positions(positions, values, self.sort_reverse)
 
     def _column_values(self, spec: Column) -> list[Any]:
