@@ -1,5 +1,6 @@
 """The tables' row order (widgets/ordering.py): the same order as sorting by
-``Cell.value`` -- ``(value is None, value)``, stable -- whatever form the values take."""
+``Cell.value`` -- ``(value is None, value)``, stable -- whatever form the values take;
+and the rows a substring filter keeps, found in their joined text."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from array import array
 from hypothesis import given
 from hypothesis import strategies as st
 
-from usage_top.widgets.ordering import compact, in_order, sort_positions
+from usage_top.widgets.ordering import compact, in_order, rows_containing, sort_positions
 
 # Few distinct values, so that ties (which keep the order the rows came in) are common.
 ints = st.integers(min_value=0, max_value=20)
@@ -41,12 +42,22 @@ def test_a_subset_of_positions_sorts_the_same(values, descending, step):
 @given(columns, st.booleans())
 def test_in_order_only_when_sorting_would_change_nothing(values, descending):
     """In order: the sort is skipped, so it must not have changed anything; and values
-    without a None that are in order are seen to be (else every refresh would sort)."""
+    without a None that are in order are seen to be (else every refresh would sort).
+    The same of the values kept as machine numbers."""
     unchanged = reference(values, descending) == list(range(len(values)))
-    if in_order(values, descending):
-        assert unchanged
-    elif None not in values:
-        assert not unchanged
+    for form in (values, compact(values)):
+        if in_order(form, descending):
+            assert unchanged
+        elif None not in values:
+            assert not unchanged
+
+
+@given(st.lists(st.text(st.sampled_from("ab•A \0"), max_size=6)), st.text(st.sampled_from("ab•A"), min_size=1,
+                                                                          max_size=3))
+def test_the_lines_containing_a_needle_are_those_a_search_of_each_finds(lines, needle):
+    """Few or most lines matching (both ways of searching), empty lines, the last line."""
+    expected = [i for i, line in enumerate(lines) if needle in line]
+    assert list(rows_containing("\n".join(lines), needle)) == (expected if lines else [])
 
 
 def test_numbers_are_sorted_as_machine_numbers_and_the_rest_as_read():

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from operator import attrgetter
 
 import pytest
@@ -489,20 +489,75 @@ _KEY_CHARS = st.sampled_from("ab0f9Σσİi•• ")
 @settings(max_examples=60, deadline=None)
 @given(keys=st.lists(st.text(_KEY_CHARS, min_size=1, max_size=24), min_size=1, max_size=12, unique=True),
        picks=st.lists(st.tuples(st.integers(0, 11), st.integers(0, 24), st.integers(1, 6)), max_size=6),
-       flag_first=st.booleans())
-def test_key_filters_match_what_the_key_column_shows_and_the_key(keys, picks, flag_first):
-    """Whatever the needle (a piece of a key, of its short form or of its flag, in any
-    case), the key table shows the keys whose short form, flag or key contains it."""
+       flag_first=st.booleans(),
+       named=st.lists(st.one_of(st.none(), st.text(_KEY_CHARS, max_size=12)), max_size=12))
+def test_key_filters_match_what_the_key_column_shows_and_the_key(keys, picks, flag_first, named):
+    """Whatever the needle (a piece of a key, of its short form, of its flag or of its
+    name, in any case), the key table shows the keys whose short form, flag, key or name
+    contains it; a regular expression searches the same."""
     table = KeyTable(CAPABILITIES, now=lambda: dt.datetime(2026, 1, 1, tzinfo=dt.UTC), tz=dt.UTC)
     table.flagged = {keys[0]} if flag_first else set()
-    rows = [Usage(key, key, {"requests": i, "credits": float(i)}) for i, key in enumerate(keys)]
+    names = [name if name is not None else key for key, name in zip(keys, [*named, *[None] * len(keys)])]
+    rows = [Usage(key, name, {"requests": i, "credits": float(i)}) for i, (key, name) in enumerate(zip(keys, names))]
     table.show_keys(rows, {})
     texts = [f"{short_key(key)}{FLAG if key in table.flagged else ''}\n{key}" for key in keys]
-    needles = [texts[i % len(texts)][start:start + size] for i, start, size in picks]
+    shown = [[*text.split("\n"), name] for text, name in zip(texts, names)]
+    needles = [" ".join(shown[i % len(shown)])[start:start + size] for i, start, size in picks]
     for needle in [*needles, *(n.upper() for n in needles), "⚑", "•", "f9"]:
         if not needle.strip() or "\n" in needle:
             continue
         table.set_filter(needle)
         wanted = needle.strip().lower()
         assert {row.id for row in table.visible_rows()} == {
-            key for key, text in zip(keys, texts) if wanted in text.lower()}, needle
+            key for key, lines in zip(keys, shown) if any(wanted in line.lower() for line in lines)}, needle
+        if not wanted.isascii():  # a regular expression ignores case otherwise ('ς' is 'Σ')
+            continue
+        table.set_filter(f"re:{re.escape(needle.strip())}")
+        assert {row.id for row in table.visible_rows()} == {
+            key for key, lines in zip(keys, shown) if any(wanted in line.lower() for line in lines)}, needle
+
+
+async def test_key_filter_matches_the_names_the_key_column_shows():
+    """OpenAI's and Anthropic's keys show their names: a filter finds them by name, by
+    the redacted value in the name and by the key, and keeps a key whose name moves."""
+    capabilities = registry.capabilities("openai")
+
+    class Keys(App[None]):
+        def compose(self) -> ComposeResult:
+            yield KeyTable(capabilities, now=lambda: dt.datetime(2026, 1, 1, tzinfo=dt.UTC), tz=dt.UTC)
+
+    rows = [Usage(f"key_{i:03d}", f"svc-{i:03d} (sk-…{i:04x})", {"requests": i, "cost": 1.0 * i})
+            for i in range(1, 60)]
+    async with Keys().run_test(size=SIZE) as pilot:
+        table = pilot.app.query_one(KeyTable)
+        table.show_keys(rows, {})
+        assert "svc-007" in table.get_cell("key_007", "key").text.plain  # what the column shows
+        for needle in ("SVC-007", "sk-…0007", "key_007", "re:^svc-007 \\(", "svc-007 (sk"):
+            assert table.set_filter(needle) is None
+            assert [row.id for row in table.visible_rows()] == ["key_007"], needle
+        table.set_filter("svc-00")
+        assert table.row_count == 9
+        table.show_keys([replace(row, name=f"renamed {row.id}") for row in rows], {})
+        assert table.row_count == 0
+        table.set_filter("renamed key_01")
+        assert table.row_count == 10
+        await pilot.pause()
+
+
+@settings(max_examples=40, deadline=None)
+@given(items=st.lists(st.tuples(st.text(_KEY_CHARS, max_size=8), st.text(_KEY_CHARS, max_size=8)),
+                      min_size=1, max_size=10, unique_by=lambda item: item[1]),
+       needle=st.text(st.sampled_from("ab0 •Σσİi\0"), min_size=1, max_size=3))
+def test_the_item_filter_keeps_the_rows_its_haystacks_match(items, needle):
+    """The joined text's search finds the rows whose haystack (name, key) has the needle."""
+    table = ItemTable(CAPABILITIES)
+    rows = [Usage(ident, name, {"requests": 1, "credits": 1.0}) for name, ident in items]
+    table.show_items(rows, {})
+    table.set_filter(needle)
+    wanted = needle.strip().lower()
+    haystacks = [hay for hay in table.haystacks()]
+    expected = {i for i, hay in enumerate(haystacks)
+                if wanted and any(wanted in part for part in hay.split("\n")) or not wanted}
+    if "\0" in wanted:  # a needle across the name and the key: matched against the haystacks
+        expected = {i for i, hay in enumerate(haystacks) if wanted in hay}
+    assert {rows.index(row) for row in table.visible_rows()} == expected, needle

@@ -455,10 +455,10 @@ class KeyTable(FiguresTable):
                 for row in self._items]
 
     def haystacks(self) -> list[str]:
-        """Per key, what the key column may show of it, lower-cased: its short form
-        (flagged or not) and the key (``_haystack``), and its name where it has one."""
+        """Per key, what the key column may show of it, lower-cased: its name where it
+        has one, then its short form (flagged or not) and the key (``_haystack``)."""
         keys = self.all_keys()
-        return [hay if not name or name == key else f"{hay}\n{name.lower()}"
+        return [hay if not name or name == key else f"{name.lower()}\n{hay}"
                 for hay, key, name in zip(self._short_haystacks(keys), keys, map(_NAME, self._items))]
 
     def _short_haystacks(self, keys: list[str]) -> list[str]:
