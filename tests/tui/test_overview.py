@@ -401,8 +401,100 @@ async def test_an_account_not_yet_polled_claims_nothing(make_overview, clock):
     async with app.run_test(size=WIDE) as pilot:
         await _ready(pilot)
         table = app.screen.query_one(AccountTable)
-        waiting = {name: cell.plain for name, cell in table._cells(_row(None), clock.now).items()}
+        waiting = {name: cell.plain for name, cell in table._row_cells(_row(None), clock.now).items()}
         assert (waiting["State"], waiting["Worst scope"], waiting["Data"]) == ("waiting", "—", "no data")
         assert waiting["Today"] == waiting["Used"] == "—"
-        polled = {name: cell.plain for name, cell in table._cells(_row(clock.now), clock.now).items()}
+        polled = {name: cell.plain for name, cell in table._row_cells(_row(clock.now), clock.now).items()}
         assert (polled["State"], polled["Worst scope"]) == ("ok", "no limits")
+
+
+def _fresh(app, now):
+    """The overview as reading every file anew gives it (what the kept rows must equal)."""
+    from usage_top.views.overview import AccountRows
+
+    kept, app._rows = app._rows, AccountRows()
+    try:
+        return app.overview(now, "worst")
+    finally:
+        app._rows = kept
+
+
+async def test_a_poll_of_one_account_reads_its_file_only(make_overview, clock):
+    """After a poll the overview reads the polled account's file, keeps the other rows,
+    and shows what reading every file would: the order and "runs out first" included."""
+    from usage_top.views import overview
+
+    app = make_overview()
+    async with app.run_test(size=WIDE) as pilot:
+        await _ready(pilot)
+        app.cancel_account_timers()
+        read: list[str] = []
+
+        def counted(source, now):
+            read.append(source.name)
+            return overview.account_row(source, now)
+
+        app._rows._read = counted
+        for _ in range(3):  # pubrio fills its hourly scope: its countdown turns
+            clock.advance(minutes=10)
+            app.poll_account("pubrio")
+            await _ready(pilot)
+        assert set(read) == {"pubrio"}
+        assert app.screen.view == _fresh(app, clock.now)
+        app.refresh_view()  # nothing written, the clock still: nothing read
+        assert set(read) == {"pubrio"} and app.screen.view == _fresh(app, clock.now)
+
+
+async def test_rows_the_clock_turns_are_read_again_at_the_tick(make_overview, clock):
+    """With no poll, an outlook's countdown ('limit in 3h 10m') turns at its minute and a
+    day's totals at midnight: the tick reads those rows again, and only when they turn."""
+    from usage_top.views.overview import view_turns
+
+    app = make_overview()
+    async with app.run_test(size=WIDE) as pilot:
+        await _ready(pilot)
+        for _ in range(2):
+            clock.advance(minutes=10)
+            await pilot.press("r")
+            await _ready(pilot)
+        app.cancel_account_timers()
+        screen = app.screen
+        for step in (1, 59, 60, 3600, 86400):
+            turn = view_turns(screen.view)
+            assert turn is not None and turn > clock.now
+            clock.advance(seconds=step)
+            screen.tick(clock())
+            await pilot.pause()
+            fresh = _fresh(app, clock.now)
+            assert screen.view == fresh, step
+            table = screen.query_one(AccountTable)
+            assert [table.get_cell(row.name, "Outlook").text.plain.strip() for row in fresh.rows
+                    if row.outlook_scope] == [
+                f"▶ {row.outlook}" if row.first else (f"over: {row.outlook_scope}" if row.over
+                                                       else row.outlook)
+                for row in fresh.rows if row.outlook_scope]
+
+
+def test_a_row_turns_when_its_countdown_reset_or_day_reads_differently():
+    from zoneinfo import ZoneInfo
+
+    from usage_top.oncall.projection import Projection
+    from usage_top.views.overview import row_turns
+
+    utc = ZoneInfo("UTC")
+    now = dt.datetime(2026, 3, 4, 12, 0, 10, tzinfo=dt.UTC)
+    midnight = dt.datetime(2026, 3, 5, tzinfo=dt.UTC)
+    just = dt.timedelta(microseconds=1)
+    assert row_turns(now, utc, [], None) == midnight
+    assert row_turns(now, ZoneInfo("Asia/Tokyo"), [], None) == dt.datetime(
+        2026, 3, 4, 15, tzinfo=dt.UTC)  # Tokyo's midnight
+    # 'limit in 3h 10m' (3h 10m 20s left) reads '3h 9m' just after 20 s
+    limit = now + dt.timedelta(hours=3, minutes=10, seconds=20)
+    assert row_turns(now, utc, [], limit) == now + dt.timedelta(seconds=20) + just
+    # '1d 2h' (1d 2h 30m left) turns at the hour; under a minute '<1m' stays
+    assert row_turns(now, utc, [], now + dt.timedelta(days=1, hours=2, minutes=30)) == \
+        now + dt.timedelta(minutes=30) + just
+    assert row_turns(now, utc, [], now + dt.timedelta(seconds=59)) == midnight
+    resets = Projection("api.hourly", 10.0, None, None, now + dt.timedelta(minutes=50))
+    ended = Projection("api.daily", 10.0, None, None, now - dt.timedelta(minutes=1))
+    assert row_turns(now, utc, [resets, ended], None) == now + dt.timedelta(minutes=50)

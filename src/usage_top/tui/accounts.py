@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     from usage_top.pipeline.collector import PollOutcome
     from usage_top.pipeline.fleet import Fleet
     from usage_top.store.polls import Footprint
-    from usage_top.views.overview import OverviewView
+    from usage_top.views.overview import AccountRows, OverviewView
     from usage_top.widgets.status_bar import Status
 
 
@@ -40,6 +40,8 @@ class AccountsMixin:
         self._account_timers: dict[str, Timer] = {}
         self._account_polls: set[str] = set()
         self._event_ids: dict[str, int] = {}
+        self._rows: AccountRows | None = None
+        """Each account's overview row as last read (``overview``): made with the first."""
 
     @property
     def on_overview(self) -> bool:
@@ -86,6 +88,8 @@ class AccountsMixin:
             self.pop_screen()
         if not self.on_overview:
             self.pop_screen()
+        if self._rows is not None:  # its dashboard's fetches wrote to its file
+            self._rows.forget(self.current)
         self.current = None
 
     def mount_accounts(self) -> None:
@@ -135,6 +139,8 @@ class AccountsMixin:
                 outcome = outcome if fetched.ok else fetched
         finally:
             self._account_polls.discard(name)
+            if self._rows is not None:  # this connection's writes: no new data version
+                self._rows.forget(name)
         self.outcomes[name] = outcome
         if name == self.current:
             self.last_outcome = outcome
@@ -191,8 +197,12 @@ class AccountsMixin:
         return tuple(self.fleet[name].store.data_version() for name in self.fleet)
 
     def overview(self, now: dt.datetime, sort: str) -> OverviewView:
-        """The overview's rows: one snapshot of each account's file."""
-        from usage_top.views.overview import AccountSource, overview_view
+        """The overview's rows: one snapshot of each account's file whose row may have
+        changed since it was last read (``AccountRows``), the others as they were."""
+        from usage_top.views.overview import AccountRows, AccountSource
+
+        if self._rows is None:
+            self._rows = AccountRows()
 
         sources = []
         for name, runtime in self.fleet.runtimes.items():
@@ -201,7 +211,7 @@ class AccountsMixin:
                 name, runtime.collector.provider.name, reader, runtime.capabilities,
                 runtime.settings.tz, runtime.settings.thresholds_for,
                 getattr(self.outcomes.get(name), "error", None), reader.redactor))
-        return overview_view(sources, now, sort)
+        return self._rows.view(sources, now, sort)
 
     def fleet_status(self, base: Status) -> Status:
         """The header: on a dashboard, its account's timer and poll; on the overview,

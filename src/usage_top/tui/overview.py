@@ -18,7 +18,7 @@ from textual.widgets import Static
 
 from usage_top.tui.frame import DataScreen, show_text
 from usage_top.views.context import Context
-from usage_top.views.overview import SORTS, AccountRow, OverviewView, age, ages_turn
+from usage_top.views.overview import SORTS, AccountRow, OverviewView, age, ages_turn, view_turns
 from usage_top.views.scopes import Level
 from usage_top.widgets.virtual_table import Column, VirtualTable
 
@@ -80,6 +80,12 @@ class AccountTable(VirtualTable[dict[str, Text]]):
         self._placed = False
         """The user moved the cursor (a key or a click): from then on it follows its
         account; until then it stays on the top row as the rows reorder."""
+        self._built: dict[str, tuple[AccountRow, str, dict[str, Text]]] = {}
+        """Each account's cells, with the row and the age they show: a row that reads
+        the same keeps its cells, and its padded cells (``_padded_rows``) the line the
+        table drew of them (a poll of one account builds one row, not twenty)."""
+        self._padded_rows: dict[str, tuple[dict[str, Text], dict[str, int], dict[str, Text]]] = {}
+        """Each account's padded cells, with the cells and widths they were padded from."""
 
     def action_sort(self, step: int) -> None:
         self.order = SORTS[(SORTS.index(self.order) + step) % len(SORTS)]
@@ -92,17 +98,42 @@ class AccountTable(VirtualTable[dict[str, Text]]):
         turned compact or wide), an account's first data or a column that must widen (a
         figure with one more digit) lays the columns out anew and repaints the table."""
         names = _COMPACT if compact else _WIDE
-        cells = [(row.name, self._cells(row, now)) for row in view.rows]
+        cells = [(row.name, self._row_cells(row, now)) for row in view.rows]
         needed = {name: max([cell_len(name), *(each[name].cell_len for _, each in cells)])
                   for name in names}
         layout = (names, frozenset(row.name for row in view.rows if row.updated is not None))
         if layout != self._layout or any(needed[name] > self._widths[name] for name in names):
             self._layout, self._widths = layout, needed
             self.replace_columns(tuple(_column(name, needed[name]) for name in names))
-        widths = self._widths
-        self.show_rows([(name, {column: _padded(each[column], widths[column])
-                                for column in names}) for name, each in cells])
+        self.show_rows([(name, self._padded(name, each, names)) for name, each in cells])
         self.set_caption(f"sorted by {self.order}")
+
+    def notify_style_update(self) -> None:
+        """Another theme: the cells' styles (amber, red, dim) are built anew."""
+        self._built.clear()
+        self._padded_rows.clear()
+        super().notify_style_update()
+
+    def _row_cells(self, row: AccountRow, now: dt.datetime) -> dict[str, Text]:
+        """The row's cells: the ones built last while the row and its age read the same."""
+        shown = age(row, now)
+        kept = self._built.get(row.name)
+        if kept is not None and kept[1] == shown and (kept[0] is row or kept[0] == row):
+            return kept[2]
+        cells = self._cells(row, shown)
+        self._built[row.name] = (row, shown, cells)
+        return cells
+
+    def _padded(self, name: str, cells: dict[str, Text], names: tuple[str, ...]) -> dict[str, Text]:
+        """The shown columns' cells padded to their widths: the same dict while the cells
+        and widths are (so the table reuses the line it drew, without comparing cells)."""
+        widths = {column: self._widths[column] for column in names}
+        kept = self._padded_rows.get(name)
+        if kept is not None and kept[0] is cells and kept[1] == widths:
+            return kept[2]
+        padded = {column: _padded(cells[column], widths[column]) for column in names}
+        self._padded_rows[name] = (cells, widths, padded)
+        return padded
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """Not the usage tables' filter and column sorts: the rows keep the view's order."""
@@ -134,7 +165,7 @@ class AccountTable(VirtualTable[dict[str, Text]]):
     def _style(self, name: str):
         return self.get_component_rich_style(f"account-table--{name}")
 
-    def _cells(self, row: AccountRow, now: dt.datetime) -> dict[str, Text]:
+    def _cells(self, row: AccountRow, shown_age: str) -> dict[str, Text]:
         unit = row.primary.unit
         worst = row.worst
         percent = Text("—" if row.percent is None else f"{row.percent:.1f}%", justify="right")
@@ -162,7 +193,7 @@ class AccountTable(VirtualTable[dict[str, Text]]):
             "This month": Text(unit.text(row.month), justify="right"),
             "Burn": Text(row.burn or "—", justify="right"),
             "Outlook": outlook,
-            "Data": Text(age(row, now), justify="right"),
+            "Data": Text(shown_age, justify="right"),
             "State": state,
         }
 
@@ -201,6 +232,8 @@ class OverviewScreen(DataScreen):
         self.view: OverviewView | None = None
         self._ages_turn: dt.datetime | None = None
         """When an age in the Data column next reads differently (``views.overview.ages_turn``)."""
+        self._rows_turn: dt.datetime | None = None
+        """When a row next reads differently with no poll (``views.overview.view_turns``)."""
 
     def compose_body(self) -> ComposeResult:
         yield Static(id="first-out")
@@ -214,17 +247,25 @@ class OverviewScreen(DataScreen):
         return [self.query_one(AccountTable)]
 
     def refresh_data(self, ctx: Context) -> None:
-        table = self.query_one(AccountTable)
-        self.view = view = self.app.overview(ctx.now, table.order)
-        show_text(self.query_one("#first-out", Static), Text(view.summary, style="bold"))
-        self._show_rows(ctx.now, self.has_class("-compact"))
+        self._read(ctx.now)
 
     def tick(self, now: dt.datetime) -> None:
-        """Every second: the Data column once one of its ages reads differently (a
-        minute on), never in between: each redrawn cell costs bytes over SSH."""
+        """Every second: the rows the clock turned (an outlook's countdown, a reset, the
+        day's end: read again, ``app.overview`` keeps the others) and the Data column
+        once one of its ages reads differently (a minute on), never in between: each
+        redrawn cell costs bytes over SSH."""
         super().tick(now)
-        if self._ages_turn is not None and now >= self._ages_turn:
+        if self._rows_turn is not None and now >= self._rows_turn:
+            self._read(now)
+        elif self._ages_turn is not None and now >= self._ages_turn:
             self._show_rows(now, self.has_class("-compact"))
+
+    def _read(self, now: dt.datetime) -> None:
+        table = self.query_one(AccountTable)
+        self.view = view = self.app.overview(now, table.order)
+        self._rows_turn = view_turns(view)
+        show_text(self.query_one("#first-out", Static), Text(view.summary, style="bold"))
+        self._show_rows(now, self.has_class("-compact"))
 
     def compact_changed(self, compact: bool) -> None:
         """The layout turned compact or wide: the table takes that layout's columns now,
