@@ -498,3 +498,20 @@ def test_a_row_turns_when_its_countdown_reset_or_day_reads_differently():
     resets = Projection("api.hourly", 10.0, None, None, now + dt.timedelta(minutes=50))
     ended = Projection("api.daily", 10.0, None, None, now - dt.timedelta(minutes=1))
     assert row_turns(now, utc, [resets, ended], None) == now + dt.timedelta(minutes=50)
+
+
+async def test_paused_the_tick_reads_no_row(make_overview, clock):
+    """Paused, the data stays as it was: a row the clock turns is not read again (a
+    collector's new figures would show with it) until polling resumes."""
+    from usage_top.views.overview import view_turns
+
+    app = make_overview()
+    async with app.run_test(size=WIDE) as pilot:
+        await _ready(pilot)
+        await pilot.press("p")
+        await settle(pilot)
+        view = app.screen.view
+        clock.advance(seconds=(view_turns(view) - clock.now).total_seconds() + 1)
+        app.screen.tick(clock())
+        await pilot.pause()
+        assert app.screen.view is view

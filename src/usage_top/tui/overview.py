@@ -253,9 +253,10 @@ class OverviewScreen(DataScreen):
         """Every second: the rows the clock turned (an outlook's countdown, a reset, the
         day's end: read again, ``app.overview`` keeps the others) and the Data column
         once one of its ages reads differently (a minute on), never in between: each
-        redrawn cell costs bytes over SSH."""
+        redrawn cell costs bytes over SSH. Paused, no row is read (a collector's new
+        figures would show): the ages still turn."""
         super().tick(now)
-        if self._rows_turn is not None and now >= self._rows_turn:
+        if self._rows_turn is not None and now >= self._rows_turn and not self.app.paused:
             self._read(now)
         elif self._ages_turn is not None and now >= self._ages_turn:
             self._show_rows(now, self.has_class("-compact"))
