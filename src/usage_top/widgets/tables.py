@@ -9,7 +9,6 @@ responsive and an unchanged refresh writes nothing to the terminal.
 from __future__ import annotations
 
 import datetime as dt
-from array import array
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import replace
 from functools import partial
@@ -185,7 +184,7 @@ class FiguresTable(UsageTable[Usage]):
         last = len(self._items) - 1
         if not self._other or not ordered or ordered[-1] == last or last not in ordered:
             return ordered
-        ordered = array("q", ordered)
+        ordered = list(ordered)
         ordered.remove(last)
         ordered.append(last)
         return ordered
