@@ -555,9 +555,11 @@ def test_the_item_filter_keeps_the_rows_its_haystacks_match(items, needle):
     table.show_items(rows, {})
     table.set_filter(needle)
     wanted = needle.strip().lower()
-    haystacks = [hay for hay in table.haystacks()]
-    expected = {i for i, hay in enumerate(haystacks)
-                if wanted and any(wanted in part for part in hay.split("\n")) or not wanted}
-    if "\0" in wanted:  # a needle across the name and the key: matched against the haystacks
+    haystacks = table.haystacks()
+    if not wanted:  # no filter
+        expected = set(range(len(rows)))
+    elif "\0" in wanted:  # matched against the haystacks, not their joined text
         expected = {i for i, hay in enumerate(haystacks) if wanted in hay}
+    else:  # in the name or in the key
+        expected = {i for i, hay in enumerate(haystacks) if any(wanted in part for part in hay.split("\n"))}
     assert {rows.index(row) for row in table.visible_rows()} == expected, needle
