@@ -515,3 +515,21 @@ async def test_paused_the_tick_reads_no_row(make_overview, clock):
         app.screen.tick(clock())
         await pilot.pause()
         assert app.screen.view is view
+
+
+async def test_the_header_says_the_oldest_data_of_every_file(make_overview, clock):
+    """The overview's header takes each account's last success from its row (read when
+    its file may have changed): the oldest of them, as the files say."""
+    from usage_top.widgets.status_bar import StatusBar
+
+    app = make_overview()
+    async with app.run_test(size=WIDE) as pilot:
+        await _ready(pilot)
+        app.cancel_account_timers()
+        clock.advance(minutes=5)
+        app.poll_account("openai")
+        await _ready(pilot)
+        oldest = min(app.fleet[name].store.last_success().finished_at for name in app.fleet)
+        newest = app.fleet["openai"].store.last_success().finished_at
+        assert oldest < newest
+        assert app.screen.query_one(StatusBar).status.last_success == oldest

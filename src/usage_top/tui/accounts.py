@@ -215,20 +215,25 @@ class AccountsMixin:
 
     def fleet_status(self, base: Status) -> Status:
         """The header: on a dashboard, its account's timer and poll; on the overview,
-        every account, the oldest data, any error."""
+        every account, the oldest data (its rows': they hold each file's last success,
+        so a refresh after one account's poll asks no file), any error."""
         name = self.current
         if not self.on_overview and name is not None:
             return replace(base, interval=self.fleet[name].collector.interval
                            if name in self._account_timers else None,
                            in_flight=name in self._account_polls)
-        updated = []
-        for runtime in self.fleet.runtimes.values():
-            try:
-                record = runtime.store.last_success()
-            except StoreError:
-                record = None
-            if record is not None:
-                updated.append(record.finished_at)
+        view = getattr(self.screen, "view", None)  # the rows the table shows, each read
+        if view is not None:                       # when it may have changed
+            updated = [row.updated for row in view.rows if row.updated is not None]
+        else:  # before the overview's first read: twenty queries
+            updated = []
+            for runtime in self.fleet.runtimes.values():
+                try:
+                    record = runtime.store.last_success()
+                except StoreError:
+                    record = None
+                if record is not None:
+                    updated.append(record.finished_at)
         errors = [self.account_reader(name).redactor.text(outcome.error)
                   for name, outcome in self.outcomes.items() if outcome.error]
         return replace(
