@@ -47,6 +47,19 @@ async def settle(pilot) -> None:
     await pilot.pause()
 
 
+async def first_poll_done(pilot) -> None:
+    """``settle`` until the first poll has an outcome and none is in flight (a bounded
+    number of rounds, never the wall clock: on a loaded machine one settle can come
+    before the first poll's worker has begun), then the alert toasts dismissed."""
+    app = pilot.app
+    for _ in range(200):
+        await settle(pilot)
+        if app.collector is None or (app.last_outcome is not None and not app._in_flight):
+            break
+    app.clear_notifications()
+    await pilot.pause()
+
+
 @pytest.fixture
 def make_vendor_app(clock, store, isolated_env):
     """``make_vendor_app("anthropic"|"lusha", key=None)`` → a UsageTopApp on that vendor's

@@ -28,7 +28,7 @@ from usage_top.widgets.daily_chart import DailyChart
 from usage_top.widgets.tables import ItemTable, KeyTable
 
 from ..conftest import FROZEN, no_sleep
-from .conftest import settle
+from .conftest import first_poll_done, settle
 
 WIDE, NARROW = (120, 36), (80, 24)
 MODEL = "gpt-4o-2024-08-06"
@@ -67,9 +67,7 @@ def make_openai_app(oserver, store, clock, isolated_env):
 
 
 async def _ready(pilot) -> None:
-    await settle(pilot)
-    pilot.app.clear_notifications()
-    await pilot.pause()
+    await first_poll_done(pilot)
 
 
 def test_openai_dashboard_wide(snap_compare, make_openai_app):

@@ -10,16 +10,14 @@ from textual.widgets import Input
 
 from usage_top.sim import Faults
 
-from .conftest import settle
+from .conftest import first_poll_done, settle
 
 WIDE, NARROW = (120, 36), (80, 24)
 
 
 async def _ready(pilot) -> None:
     """The first poll done, its alert toasts dismissed (they have their own snapshot)."""
-    await settle(pilot)
-    pilot.app.clear_notifications()
-    await pilot.pause()
+    await first_poll_done(pilot)
 
 
 def pressing(*keys: str):

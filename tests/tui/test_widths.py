@@ -10,14 +10,12 @@ from usage_top.domain.format import short_key
 from usage_top.widgets.daily_chart import DailyChart
 from usage_top.widgets.tables import ItemTable, KeyTable
 
-from .conftest import settle
+from .conftest import first_poll_done
 from .test_bindings import _column
 
 
 async def _ready(pilot) -> None:
-    await settle(pilot)
-    pilot.app.clear_notifications()
-    await pilot.pause()
+    await first_poll_done(pilot)
 
 
 async def test_at_200_columns_the_tables_share_the_width_and_keys_are_whole(make_app):
