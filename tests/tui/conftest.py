@@ -10,7 +10,7 @@ from usage_top.pipeline.collector import Collector
 from usage_top.config import Settings
 from usage_top.providers.http import ApiClient
 from usage_top.providers.pubrio import AUTH_HEADER, PubrioProvider
-from usage_top.sim import DEMO_API_KEY
+from usage_top.sim import DEMO_API_KEY, Faults
 from usage_top.tui.app import UsageTopApp
 
 from ..conftest import no_sleep
@@ -45,6 +45,16 @@ async def settle(pilot) -> None:
     await pilot.pause()
     await pilot.app.workers.wait_for_complete()
     await pilot.pause()
+
+
+async def poll_with_the_api_down(pilot, sim, clock, seconds: int = 5) -> None:
+    """The first poll landed; ``seconds`` later the next one meets a 503 (figures kept,
+    the banner up)."""
+    await settle(pilot)
+    sim.set_faults(Faults(status=503))
+    clock.advance(seconds=seconds)
+    pilot.app.poll()
+    await settle(pilot)
 
 
 async def first_poll_done(pilot) -> None:

@@ -9,7 +9,7 @@ import pytest
 from usage_top.sim import Faults
 from usage_top.views.banner import failed_poll, partial_poll, sentence, stopped
 
-from .conftest import settle
+from .conftest import poll_with_the_api_down, settle
 
 SIZE = (120, 36)
 
@@ -30,11 +30,7 @@ async def _ticked(pilot, before: str) -> str:
 async def test_a_failed_poll_says_the_age_of_the_figures_and_it_ticks(make_app, sim, clock):
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
-        sim.set_faults(Faults(status=503))
-        clock.advance(seconds=5)
-        app.poll()
-        await settle(pilot)
+        await poll_with_the_api_down(pilot, sim, clock)
         shown = _banner(app)
         assert shown.startswith("Last poll failed: the API server is failing (HTTP 503"), shown
         assert "Showing data from 5s ago." in shown and ".." not in shown

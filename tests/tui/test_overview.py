@@ -160,7 +160,7 @@ def _columns(app) -> list[str]:
 
 def _cursor_account(app) -> str:
     table = app.screen.query_one(AccountTable)
-    return table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
+    return table.coordinate_to_cell_key((table.cursor_row, 0)).row_key.value
 
 
 async def test_the_columns_follow_the_layout_when_the_terminal_is_resized(make_overview):

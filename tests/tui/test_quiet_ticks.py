@@ -8,7 +8,7 @@ from usage_top.sim import Faults
 from usage_top.widgets.scope_card import ScopeCard
 from usage_top.widgets.status_bar import StatusBar
 
-from .conftest import settle
+from .conftest import poll_with_the_api_down, settle
 from .test_tui_faults import screen_text
 
 SIZE = (120, 36)
@@ -35,11 +35,7 @@ async def test_a_ticking_banner_asks_for_no_layout(make_app, sim, clock):
     every scrollbar on the screen with it (bytes over SSH each second)."""
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
-        sim.set_faults(Faults(status=503))
-        clock.advance(seconds=5)
-        app.poll()
-        await settle(pilot)
+        await poll_with_the_api_down(pilot, sim, clock)
         banner = app.screen.query_one("#banner")
         assert "Showing data from 5s ago." in str(banner.content)
         asked: list[dict] = []

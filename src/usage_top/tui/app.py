@@ -768,7 +768,7 @@ class UsageTopApp(AccountsMixin, App[None]):
         view, table = self.screen.view, self.screen.query_one(AccountTable)
         if view is None or not table.row_count:
             return None
-        shown = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
+        shown = table.coordinate_to_cell_key((table.cursor_row, 0)).row_key.value
         return next((account_line(self.clock(), row) for row in view.rows if row.name == shown),
                     None)
 

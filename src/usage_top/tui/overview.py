@@ -139,11 +139,6 @@ class AccountTable(VirtualTable[dict[str, Text]]):
         """Not the usage tables' filter and column sorts: the rows keep the view's order."""
         return action not in ("start_filter", "clear_filter", "sort_next", "sort_reverse")
 
-    @property
-    def cursor_coordinate(self) -> tuple[int, int]:
-        """(row, column) of the cursor, as ``DataTable`` has it (the App's copied line)."""
-        return (self.cursor_row, 0)
-
     def fit_columns(self) -> None:
         """Each column as wide as what it holds (``show``): none takes the room the
         others leave, and none gives way (the compact layout has columns of its own)."""
