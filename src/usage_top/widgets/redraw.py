@@ -68,10 +68,13 @@ class RedrawOnChange(Widget):
         self.refresh(Region(-left, height - 1 - top, width, 1))
 
     def on_resize(self) -> None:
-        """Textual repaints it all at the new size: what it draws is what the next check
-        compares with (a new card, laid out after its first check, was repainted whole
-        again at the next change)."""
+        """What it draws at the new size is what the next check compares with (a new
+        card, laid out after its first check, was repainted whole again at the next
+        change). Textual may have painted the widget at that size before this event,
+        with older inputs (a header saying "polling…" when the poll's error came between
+        that paint and this event), so it is repainted now with the inputs it compares."""
         self._drawn = self._lines()
+        self.refresh()
 
     def _lines(self) -> list[Text] | None:
         rendered = self.render()
