@@ -34,6 +34,7 @@ class DataScreen(Screen):
 
     crumb = "usage-top"
     """This screen's label in the breadcrumb."""
+    _bars: tuple[StatusBar, ...] = ()
 
     def compose(self) -> ComposeResult:
         yield StatusBar(id="status")
@@ -60,14 +61,22 @@ class DataScreen(Screen):
         only its CSS, depends on it (the overview's columns) redraws it here."""
 
     def show_status(self, status: Status, now: dt.datetime) -> None:
-        for bar in self.query(StatusBar):  # none yet while the screen is being composed
+        for bar in self._status_bars():
             bar.status = status
             bar.now = now
 
     def tick(self, now: dt.datetime) -> None:
         """Once a second: only the header's ages change."""
-        for bar in self.query(StatusBar):
+        for bar in self._status_bars():
             bar.tick(now)
+
+    def _status_bars(self) -> tuple[StatusBar, ...]:
+        """The header: none yet while the screen is being composed. Found once: a query
+        walks and matches every widget of the screen, which once a second cost more
+        than the tick it serves."""
+        if not self._bars or not all(bar.is_attached for bar in self._bars):
+            self._bars = tuple(self.query(StatusBar))
+        return self._bars
 
     def show_banner(self, kind: str, message: str) -> None:
         """``kind`` is '', '-warning' or '-error'; an empty message hides the banner.

@@ -869,8 +869,9 @@ class VirtualTable(ScrollView, Generic[Row], can_focus=True):
             self.refresh()
             return
         height, width = self.size.height, self.size.width
+        base_style = self.rich_style  # once, not per line: it resolves the CSS each time
         for y in range(1, height):
-            strip, before = self._line(y), self._painted.get(y)
+            strip, before = self._line(y, base_style), self._painted.get(y)
             if before is None:
                 self.refresh_line(y + round(self.scroll_y))
             elif before != strip:  # only the cells that changed: a figure, not the row
@@ -888,10 +889,11 @@ class VirtualTable(ScrollView, Generic[Row], can_focus=True):
         self._painted[y] = strip
         return strip
 
-    def _line(self, y: int) -> Strip:
-        """Line ``y`` of the widget: the header, a row or blank."""
+    def _line(self, y: int, base_style: Style | None = None) -> Strip:
+        """Line ``y`` of the widget: the header, a row or blank (``base_style``: the
+        widget's, when the caller has it)."""
         width = self.size.width
-        base_style = self.rich_style
+        base_style = self.rich_style if base_style is None else base_style
         scroll_x = round(self.scroll_x)
         if y == 0:
             strip = self._header_line(base_style)
