@@ -214,6 +214,23 @@ async def test_update_in_place_keeps_cursor_and_repaints_only_changed_lines(monk
         assert table.row_for_key("fruit 0010").count == (10 * 7919) % 1000 + 5
 
 
+async def test_a_row_updated_in_place_draws_what_a_fresh_table_draws():
+    """A changed row redraws its changed cells and reuses the others' segments: its
+    lines must be those of a table given the new figures from the start."""
+    lines = []
+    for updates in ([fruits(40, bump=5)], [fruits(40), fruits(40, bump=5)]):
+        app = TableApp()
+        async with app.run_test(size=SIZE) as pilot:
+            table = app.query_one(FruitTable)
+            table.sort_by("name", reverse=False)
+            for rows in updates:
+                table.show_fruits(rows)
+                await pilot.pause()
+            lines.append([table.render_line(y) for y in range(SIZE[1] - 2)])
+    assert lines[0] == lines[1]
+    assert any(f"{(10 * 7919) % 40 + 5:,}" in strip.text for strip in lines[1])
+
+
 async def test_a_row_that_moves_far_keeps_the_cursor():
     app = TableApp()
     async with app.run_test(size=SIZE) as pilot:

@@ -286,9 +286,12 @@ class VirtualTable(ScrollView, Generic[Row], can_focus=True):
             column.key: ColumnState(column.key, self._label(column), column.width)
             for column in self.columns_spec
         }
-        self._lines: dict[str, tuple[Row, tuple[Cell, ...], tuple, Strip, int]] = {}
-        """Per row key: the row, its cells, the render state, the line drawn from them
-        and the data generation they were computed in."""
+        self._lines: dict[str, tuple[Row, tuple[Cell, ...], tuple, Strip, int, tuple]] = {}
+        """Per row key: the row, its cells, the render state, the line drawn from them,
+        the data generation they were computed in and each cell's segments (a row whose
+        figures changed draws its changed cells only)."""
+        self._frame_style: Style | None = None
+        """The widget's style while Textual renders a frame of it (resolved once)."""
         self._painted: dict[int, Strip] = {}
         """What ``render_line`` last returned for each line on screen."""
         self._generation = 0
@@ -880,12 +883,20 @@ class VirtualTable(ScrollView, Generic[Row], can_focus=True):
                     self.refresh(Region(start, y, end - start, 1))
                     self._painted.pop(y, None)
 
+    def render_lines(self, crop: Region) -> list[Strip]:
+        """The lines of one frame, with the widget's style resolved once for all of them."""
+        self._frame_style = self.rich_style
+        try:
+            return super().render_lines(crop)
+        finally:
+            self._frame_style = None
+
     def render_line(self, y: int) -> Strip:
         state = self.get_pseudo_class_state()
         if state != self._pseudo_state:  # focus, hover, dark/light: other styles
             self._pseudo_state = state
             self._lines.clear()
-        strip = self._line(y)
+        strip = self._line(y, self._frame_style)
         self._painted[y] = strip
         return strip
 
@@ -923,10 +934,12 @@ class VirtualTable(ScrollView, Generic[Row], can_focus=True):
             return cached[3]
         cells = tuple(column.cell(row) for column in self.columns_spec)
         if cached is not None and cached[2] == state and cached[1] == cells:
-            strip = cached[3]
+            strip, drawn = cached[3], cached[5]
         else:
-            strip = self._draw(index, cells, cursor, hover, base_style)
-        self._lines[key] = (row, cells, state, strip, self._generation)
+            kept = (cached[1], cached[5]) if cached is not None and cached[2] == state else None
+            drawn = self._draw_cells(cells, cursor, hover, base_style, kept)
+            strip = self._strip(drawn, cursor, hover, base_style)
+        self._lines[key] = (row, cells, state, strip, self._generation, drawn)
         return strip
 
     def _cell_styles(self, header: bool, hover: bool, cursor: bool, css_priority: bool = True
@@ -955,17 +968,37 @@ class VirtualTable(ScrollView, Generic[Row], can_focus=True):
         is, and sorting reuses the lines already drawn.
         """
         header = index == HEADER
-        row_style = (self.get_component_styles("virtual-table--header").rich_style
-                     if header else base_style)
+        drawn = self._draw_cells(cells, cursor, hover, base_style, None, header)
+        return self._strip(drawn, cursor, hover, base_style, header)
+
+    def _draw_cells(self, cells: Sequence[RenderableType], cursor: bool, hover: bool,
+                    base_style: Style, kept: tuple[tuple, tuple] | None, header: bool = False
+                    ) -> tuple[list[Segment], ...]:
+        """Each cell's segments; ``kept``: (cells, segments) drawn before in the same
+        state, whose segments are reused for the cells that read the same."""
+        row_style = self._row_style(header, base_style)
         component, post = self._cell_styles(header, hover, cursor)
         console = self.app.console
         options = self.app.console_options.update(no_wrap=True)
-        segments: list[Segment] = []
+        drawn = []
         for column_index, (column, cell) in enumerate(zip(self.columns.values(), cells)):
+            if kept is not None and column_index < len(kept[0]) and kept[0][column_index] == cell:
+                drawn.append(kept[1][column_index])
+                continue
             pre = row_style + _column_meta(column_index) + component
             line = console.render_lines(cell, options.update_dimensions(column.width, 1), pad=True)[0]
-            segments.extend(Segment.apply_style(line, pre, post))
+            drawn.append(list(Segment.apply_style(line, pre, post)))
+        return tuple(drawn)
+
+    def _strip(self, drawn: Sequence[list[Segment]], cursor: bool, hover: bool,
+               base_style: Style, header: bool = False) -> Strip:
+        """One line from its cells' segments, and the table's background past its columns."""
+        row_style = self._row_style(header, base_style)
         extend, _ = self._cell_styles(header, hover, cursor, css_priority=False)
         remaining = max(0, self.size.width - self.table_width)
+        segments = [segment for cell in drawn for segment in cell]
         segments.append(Segment(" " * remaining, row_style + extend + _OUT_OF_BOUNDS))
         return Strip(segments).adjust_cell_length(self.size.width, base_style).simplify()
+
+    def _row_style(self, header: bool, base_style: Style) -> Style:
+        return self.get_component_styles("virtual-table--header").rich_style if header else base_style
