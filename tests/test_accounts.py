@@ -129,6 +129,8 @@ def test_collect_once_polls_both_and_the_failing_one_costs_only_itself(
     assert "2026-11-18T14:37:00Z live: poll ok (32 requests)" in lines
     (broken,) = [line for line in lines if " broken: poll " in line]
     assert "error" in broken and "401" in broken and WRONG_KEY not in err
+    # the variable its key is read from, not the vendor's PUBRIO_API_KEY
+    assert "check BROKEN_KEY or the config file" in broken and "PUBRIO_API_KEY" not in broken
     data = isolated_env / "data" / "usage-top"
     with Store(data / "usage-live.db") as live:
         assert live.last_success() is not None and len(live.latest_scopes()) == 6
@@ -141,7 +143,7 @@ def test_check_names_both_accounts_and_the_worst_state_wins(two_accounts, capsys
     assert code == 2, out  # live has a scope past red (CRITICAL) beats broken's UNKNOWN
     (line,) = out.splitlines()
     assert line.startswith("USAGE CRITICAL - live CRITICAL: ")
-    assert "; broken UNKNOWN: " in line and "401" in line
+    assert "; broken UNKNOWN: " in line and "401" in line and "check BROKEN_KEY" in line
     assert "'live/api.hourly'=" in line and "'broken/" not in line
 
 

@@ -122,3 +122,25 @@ def test_a_429_and_a_529_that_pass_are_retried_and_the_report_is_live(vendor, ca
     assert code == 0 and err == "", err
     assert '"stale": false' in out
     assert [request.status for request in simulator.requests].count(529) == 1
+
+
+@pytest.mark.parametrize("provider", ["pubrio", "openai", "anthropic", "lusha"])
+def test_a_rejected_key_names_the_accounts_own_variable(provider, isolated_env, monkeypatch, capsys):
+    """An account whose key is in its own ``key_env``: a 401 tells the user to check
+    that variable, not the vendor's (which may not even be set)."""
+    from usage_top.providers import registry
+
+    api = demo_api(provider, clock=lambda: FROZEN)
+    api.simulator.faults = Faults(status=401)
+    vendor_variable = registry.vendor(provider).key_env
+    with SimServer(api.simulator).start() as server:
+        config = isolated_env / "accounts.toml"
+        config.write_text(f'[accounts.prod]\nprovider = "{provider}"\nkey_env = "PROD_{provider.upper()}_KEY"\n'
+                          f'base_url = "{server.url + api.prefix}"\n')
+        monkeypatch.setenv(f"PROD_{provider.upper()}_KEY", api.key)
+        monkeypatch.delenv(vendor_variable, raising=False)
+        code = main(["check", "--config", str(config)], clock=lambda: FROZEN)
+    out = capsys.readouterr().out
+    assert code == 3, out
+    assert f"check PROD_{provider.upper()}_KEY or the config file" in out
+    assert vendor_variable not in out

@@ -257,6 +257,7 @@ class Settings(BaseSettings):
     _account: str = PrivateAttr(default=DEFAULT_ACCOUNT)
     _secrets: tuple[str, ...] = PrivateAttr(default=())
     _number: int = PrivateAttr(default=1)
+    _key_env: str | None = PrivateAttr(default=None)
     _origins: dict[str, str] = PrivateAttr(default_factory=dict)
     """Where each given setting came from (flag, variable or file), for error messages."""
     _accounts: dict[str, Settings] | None = PrivateAttr(default=None)
@@ -426,6 +427,12 @@ class Settings(BaseSettings):
         return self._account
 
     @property
+    def key_variable(self) -> str | None:
+        """The variable this account's key was read from, where the account names its
+        own (``key_env``); None for the vendor's variable or a key in the file."""
+        return self._key_env
+
+    @property
     def account_number(self) -> int:
         """This account's place (1, 2…) among the accounts it was configured with
         (the file's order; the demo's: the registry's): its pseudonym under
@@ -469,7 +476,8 @@ class Settings(BaseSettings):
         merged = {**base, **own, **({"demo": True} if demo else {})}
         provider = merged.get("provider") or registry.DEFAULT
         key_env = account.key_env or _vendor_key_env(provider)
-        if account.api_key is None and key_env and os.environ.get(key_env, "").strip():
+        from_variable = bool(account.api_key is None and key_env and os.environ.get(key_env, "").strip())
+        if from_variable:
             merged["api_key"] = os.environ[key_env]
         if "db" not in own and name != DEFAULT_ACCOUNT and self.db is not None:
             merged["db"] = self.db.with_name(f"{self.db.stem}-{name}{self.db.suffix}")
@@ -487,6 +495,7 @@ class Settings(BaseSettings):
                               f"account ({variable} is not set; or use --demo)")
         settings._account = name
         settings._number = number
+        settings._key_env = account.key_env if from_variable else None
         settings._secrets = self.secret_variables
         return settings
 

@@ -154,8 +154,12 @@ class Collector:
         tz: ZoneInfo,
         clock: Clock = utc_now,
         interval: float = 30.0,
+        key_variable: str | None = None,
     ) -> None:
+        """``key_variable``: the variable this account's key is read from, where it is
+        not the vendor's (an account's ``key_env``): a rejected key's message names it."""
         self.provider = provider
+        self.key_variable = key_variable
         self.store = store
         self.tz = tz
         self.clock = clock
@@ -340,7 +344,7 @@ class Collector:
         except ProviderError as exc:
             # an endpoint missing while polls land is this part's loss, not a wrong base URL
             partial = isinstance(exc, BadRequest) and exc.status == 404 and self._polls_land()
-            error = f"{name}: {_error_of(exc, partial)}"
+            error = f"{name}: {_error_of(exc, partial, self.key_variable)}"
             needs_user = not partial and isinstance(exc, (AuthError, ForbiddenError, BadRequest))
             failed = exc
         except StoreError as exc:  # a damaged or foreign file will not heal by polling again
@@ -395,12 +399,13 @@ class Collector:
         sent_before = self.provider.requests_made
         landed, failures, stopped = await _run(parts)
         requests = self.provider.requests_made - sent_before
-        failed = _failed(failures, partial=bool(landed) and stopped is None)
+        failed = _failed(failures, bool(landed) and stopped is None, self.key_variable)
         if stopped is not None or not landed:
             first = stopped or failures[0][1]
             refused = isinstance(stopped, (AuthError, ForbiddenError))
             needs_user = refused or all(_needs_user(exc) for _, exc in failures)
-            return self._failed(started, _error_of(first), needs_user, requests, failed, first)
+            return self._failed(started, _error_of(first, key_variable=self.key_variable), needs_user,
+                                requests, failed, first)
         error = summary(failed, _counts(parts)) if failed else None
         try:
             poll = PollRecord(started, self.clock(), "ok", error, requests)
@@ -466,13 +471,16 @@ async def _run(parts: list[Part]) -> tuple[list[PollResult], list[Failure], Base
     return landed, failures, stopped
 
 
-def _error_of(exc: BaseException, partial: bool = False) -> str:
+def _error_of(exc: BaseException, partial: bool = False, key_variable: str | None = None) -> str:
     """One line for a part's failure (a bug must not kill a monitor left open all day).
 
     A 404 says "check the base URL" when every part answers it; when other parts
-    of the poll answered (``partial``) the base URL is right: this API lacks the part."""
+    of the poll answered (``partial``) the base URL is right: this API lacks the part.
+    A rejected key names the variable the account's key is read from."""
     if partial and isinstance(exc, BadRequest) and exc.status == 404:
         return exc.part_message()
+    if isinstance(exc, AuthError):
+        return exc.naming(key_variable)
     if isinstance(exc, ProviderError):
         return str(exc)
     return f"internal error: {type(exc).__name__}: {exc}"
@@ -483,8 +491,9 @@ def _needs_user(exc: BaseException) -> bool:
     return isinstance(exc, (AuthError, ForbiddenError, BadRequest))
 
 
-def _failed(failures: list[Failure], partial: bool) -> tuple[PartFailure, ...]:
-    return tuple(PartFailure(part.name, part.fills, _error_of(exc, partial), part.day)
+def _failed(failures: list[Failure], partial: bool, key_variable: str | None
+            ) -> tuple[PartFailure, ...]:
+    return tuple(PartFailure(part.name, part.fills, _error_of(exc, partial, key_variable), part.day)
                  for part, exc in failures)
 
 

@@ -117,7 +117,8 @@ class Runtime:
             provider = _DeferredProvider(settings.provider, lambda: runtime._connect(sim_clock))
             caps = provider.capabilities
             collector = Collector(provider, store, tz=caps.day_zone(settings.tz), clock=clock,
-                                  interval=max(settings.interval, caps.min_interval))
+                                  interval=max(settings.interval, caps.min_interval),
+                                  key_variable=settings.key_variable)
             runtime = cls(settings, store, collector, _account(settings))
             if settings.poll and connect:
                 provider.connect()  # as before: a bad base URL fails here, not at the first poll

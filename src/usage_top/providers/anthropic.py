@@ -81,6 +81,8 @@ NO_KEY = "(no API key)"
 class AdminKeyRejected(AuthError):
     """HTTP 401 from the Admin API: the key is wrong or revoked, or not an admin key."""
 
+    key_variable = KEY_ENV
+
     def __init__(self, looks_admin: bool) -> None:
         hint = "" if looks_admin else f" (this key does not start with {ADMIN_PREFIX})"
         ProviderError.__init__(

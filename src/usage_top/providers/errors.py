@@ -122,6 +122,15 @@ class ProviderError(Exception):
 class AuthError(ProviderError):
     """HTTP 401: the key is wrong, revoked or missing."""
 
+    key_variable = "PUBRIO_API_KEY"
+    """The variable the message tells the user to check: the vendor's."""
+
+    def naming(self, variable: str | None) -> str:
+        """The message, telling the user to check ``variable`` (an account's own
+        ``key_env``, which holds its key) rather than the vendor's variable."""
+        text = str(self)
+        return text.replace(self.key_variable, variable) if variable else text
+
     def __init__(self) -> None:
         super().__init__(
             "the API key was rejected (HTTP 401): check PUBRIO_API_KEY or the config file",

@@ -58,6 +58,8 @@ WINDOWS = (("daily", Period.DAILY), ("hourly", Period.HOURLY), ("minute", Period
 class LushaKeyRejected(AuthError):
     """HTTP 401: the key is wrong or revoked."""
 
+    key_variable = KEY_ENV
+
     def __init__(self) -> None:
         ProviderError.__init__(
             self, f"Lusha rejected the API key (HTTP 401): check {KEY_ENV} or the config file",

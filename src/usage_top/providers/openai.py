@@ -82,6 +82,8 @@ UNKEYED = "(no key)"
 class AdminKeyRejected(AuthError):
     """HTTP 401 from OpenAI: the key is wrong or revoked, or not an admin key."""
 
+    key_variable = KEY_ENV
+
     def __init__(self) -> None:
         ProviderError.__init__(
             self,
