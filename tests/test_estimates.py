@@ -91,3 +91,32 @@ async def test_prometheus_top_keys_are_the_biggest_by_the_estimate(store, clock)
     start, end = Range.MONTH.dates(clock().date())
     biggest = sorted(store.key_breakdown(start, end), key=lambda r: -r.figures.get("cost_est", 0))
     assert shown == [row.id for row in biggest[:3]] + [OTHER]
+
+
+def test_a_keys_models_add_up_to_its_totals_when_read_moments_apart(isolated_env, monkeypatch, capsys):
+    """Anthropic lists every model: a key's model rows and its totals, read by two
+    requests seconds apart on a live day (the second report's poll is newer than the
+    key's cached split), differ by a few tokens; that is not an "Other models" row,
+    and the first report's totals are those of the models fetched with them."""
+    import json
+
+    from usage_top.commands.cli import main
+    from usage_top.sim.server import SimServer
+
+    now = [dt.datetime(2026, 11, 18, 14, 37, tzinfo=dt.UTC)]
+    api = demo_api("anthropic", clock=lambda: now[0])
+    monkeypatch.setenv("USAGE_TOP_API_KEY", api.key)
+    with SimServer(api.simulator).start() as server:
+        flags = ["--provider", "anthropic", "--base-url", server.url + api.prefix,
+                 "--db", str(isolated_env / "usage.db"), "--json"]
+        main(["report", *flags], clock=lambda: now[0])
+        key = json.loads(capsys.readouterr().out)["by_key"][0]["key"]
+        documents = []
+        for _ in range(2):
+            assert main(["report", *flags, "--key", key], clock=lambda: now[0]) == 0
+            documents.append(json.loads(capsys.readouterr().out))
+            now[0] += dt.timedelta(seconds=10)  # the live hour goes on
+    first, second = documents
+    assert first["totals"]["input_tokens"] == sum(m["input_tokens"] for m in first["by_model"])
+    assert second["totals"]["input_tokens"] > first["totals"]["input_tokens"]  # a newer poll
+    assert first["other_model"] is None and second["other_model"] is None

@@ -128,9 +128,11 @@ class KeyDaily:
     key: str
     daily: DailyUsage
     own_days: bool = False
-    """The series is the key's own per-day figures where the vendor's per-day lists
-    may leave the key out (it lists its top keys only): the store raises the key's
-    per-day figures to it, so a key outside a day's top is not undercounted."""
+    """The series is the key's own per-day figures: the store raises the key's per-day
+    figures to it. Where the vendor lists its top keys only, a key outside a day's top
+    is not undercounted; for every vendor, the key's totals are then at least those of
+    its items fetched with them (a poll's lists, read moments earlier, fall a few tokens
+    short of a live day's)."""
 
 
 @dataclass(frozen=True)

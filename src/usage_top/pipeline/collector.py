@@ -304,8 +304,7 @@ class Collector:
 
     async def _fetch_key(self, key: str, start: dt.date, end: dt.date, now: dt.datetime) -> PollResult:
         daily = await self.provider.key_daily(key, start, end)
-        own_days = bool(self.capabilities.top_rows)  # its days may be missing from the lists
-        return PollResult(fetched_at=now, key_daily=(KeyDaily(key, daily, own_days),))
+        return PollResult(fetched_at=now, key_daily=(KeyDaily(key, daily, own_days=True),))
 
     async def _fetch_range(self, start: dt.date, end: dt.date, now: dt.datetime) -> PollResult:
         return PollResult(fetched_at=now, range_keys=(await self.provider.range_keys(start, end),))

@@ -151,7 +151,8 @@ def item_view(ctx: Context, kind: str, item: str, key: str | None, loading: bool
     cached = store.item_keys(kind, item, start, end)
     fetching = loading and cached is None
     listed = cached[0] if cached else []
-    keys = with_other(listed, unlisted(listed, whole), "Other keys")  # beyond the vendor's top
+    # beyond the vendor's top; a vendor listing every key: a gap is two readings apart
+    keys = with_other(listed, unlisted(listed, whole), "Other keys") if caps.top_rows else listed
     note = f" · vendor lists top {caps.top_rows}" if len(keys) > len(listed) and caps.top_rows else ""
     return ItemView(
         kind=kind,

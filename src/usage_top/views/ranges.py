@@ -35,6 +35,9 @@ class RangeView:
     by_key: list[Usage]
     by_item: list[Usage]
     kind: str | None
+    top_only: bool = True
+    """The vendor lists its top keys and items only (``Capabilities.top_rows``): what
+    they leave of the totals is an "other" row."""
 
     @property
     def empty(self) -> bool:
@@ -48,12 +51,13 @@ class RangeView:
     @property
     def other_keys(self) -> dict[str, float]:
         """What the listed keys leave of the totals (vendors list the top keys only)."""
-        return unlisted(self.by_key, self.totals) if self.key is None else {}
+        return unlisted(self.by_key, self.totals) if self.key is None and self.top_only else {}
 
     @property
     def other_items(self) -> dict[str, float]:
-        """What the listed items leave of the totals."""
-        return unlisted(self.by_item, self.totals)
+        """What the listed items leave of the totals, where the vendor lists its top
+        ones only (elsewhere a gap is two readings moments apart, not unlisted rows)."""
+        return unlisted(self.by_item, self.totals) if self.top_only else {}
 
 
 def sort_order(capabilities: Capabilities) -> tuple[str, ...]:
@@ -78,7 +82,8 @@ def range_view(
     dimension = capabilities.dimension
     kind = dimension.kind if dimension is not None else None
     by_item = store.item_breakdown(kind, start, end, key, order_by=order) if kind else []
-    return RangeView(start, end, key, store.totals(start, end, key), by_key, by_item, kind)
+    return RangeView(start, end, key, store.totals(start, end, key), by_key, by_item, kind,
+                     top_only=bool(capabilities.top_rows))
 
 
 OTHER_KEYS = "(other keys)"
