@@ -85,6 +85,24 @@ async def test_an_alert_failure_is_shown_and_polling_goes_on(make_app, clock):
         assert app._timer is not None and app.is_running  # (hooks: test_service.py)
 
 
+async def test_a_partial_poll_whose_alerts_fail_says_both(make_app, sim, clock):
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+
+        def locked():
+            raise StoreError("database is locked", permanent=False)
+
+        app.service.alerts.evaluate = locked
+        sim.set_faults(Faults(status=404, paths=("/profile/usage",)))
+        clock.advance(minutes=1)
+        await _poll_again(pilot)
+        text = _flat(app)
+        assert "Some parts failed: scopes (/profile/usage)" in text
+        assert "the alerts failed: alerts not evaluated: database: database is locked" in text
+        assert app._timer is not None
+
+
 async def test_an_alert_hook_failure_is_shown_and_polling_goes_on(make_app, clock, isolated_env):
     ran = isolated_env / "hook-ran"
     app = make_app(alert_command=f"echo ran >> {ran}; echo 'pager is down' >&2; exit 3")

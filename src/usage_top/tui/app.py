@@ -536,13 +536,13 @@ class UsageTopApp(AccountsMixin, App[None]):
         outcome = self.last_outcome
         if outcome is None or self.on_overview:  # its rows say each account's state
             return "", ""
+        alerts = (banner.alerts_failed(self.redactor.text(outcome.alert_error))
+                  if outcome.alert_error else "")
         if outcome.ok:
-            if outcome.alert_error:
-                return "-warning", banner.alerts_failed(self.redactor.text(outcome.alert_error))
-            return "", ""
+            return ("-warning", alerts) if alerts else ("", "")
         error = self.redactor.text(outcome.error)
-        if outcome.partial:
-            return "-warning", banner.partial_poll(error)
+        if outcome.partial:  # the rest landed: its alerts may have failed too
+            return "-warning", " ".join(filter(None, (banner.partial_poll(error), alerts)))
         if outcome.needs_user:
             return "-error", banner.stopped(error)
         try:
