@@ -580,3 +580,50 @@ def test_the_item_filter_keeps_the_rows_its_haystacks_match(items, needle):
     else:  # in the name or in the key
         expected = {i for i, hay in enumerate(haystacks) if any(wanted in part for part in hay.split("\n"))}
     assert {rows.index(row) for row in table.visible_rows()} == expected, needle
+
+
+async def test_equal_rows_keep_their_lines_only_while_what_else_they_read_is_the_same():
+    """A poll gives every row as a new, mostly equal, object: those keep their lines
+    without being formatted again, unless the totals (their shares) or the day (a key's
+    last use) moved; then the lines say the new shares and dates."""
+    from copy import deepcopy
+
+    class Tables(App[None]):
+        def compose(self) -> ComposeResult:
+            yield ItemTable(CAPABILITIES)
+            yield KeyTable(CAPABILITIES, now=lambda: now[0], tz=dt.UTC)
+
+    now = [dt.datetime(2026, 11, 18, 14, 37, tzinfo=dt.UTC)]
+    used = dt.datetime(2026, 11, 18, 9, 5, tzinfo=dt.UTC)
+    rows = [Usage(f"key-{i:02d}", f"key-{i:02d}", {"requests": 10.0 * i, "credits": 5.0 * i}, used)
+            for i in range(1, 20)]
+    async with Tables().run_test(size=(120, 30)) as pilot:
+        items, keys = pilot.app.query_one(ItemTable), pilot.app.query_one(KeyTable)
+
+        def shown(table) -> str:
+            return "\n".join(table.render_line(y).text for y in range(1, 8))
+
+        def show(totals: dict) -> None:
+            items.show_items(deepcopy(rows), totals)
+            keys.show_keys(deepcopy(rows), totals)
+
+        show({"requests": 500, "credits": 500.0})
+        await pilot.pause()
+        before = (shown(items), shown(keys))
+        formatted = Column.cell
+        calls = []
+        Column.cell = lambda self, row: calls.append(row) or formatted(self, row)
+        try:
+            show({"requests": 500, "credits": 500.0})  # equal rows, equal totals
+            await pilot.pause()
+            assert calls == [] and (shown(items), shown(keys)) == before
+            show({"requests": 1_000, "credits": 1_000.0})  # every share halves
+            await pilot.pause()
+            assert calls and shown(items) != before[0] and shown(keys) != before[1]
+            assert "09:05" in shown(keys)
+            now[0] += dt.timedelta(days=1)  # the last use is yesterday's now
+            show({"requests": 1_000, "credits": 1_000.0})
+            await pilot.pause()
+            assert "09:05" not in shown(keys) and "Nov 18" in shown(keys)
+        finally:
+            Column.cell = formatted

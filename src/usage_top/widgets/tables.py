@@ -9,7 +9,7 @@ responsive and an unchanged refresh writes nothing to the terminal.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Hashable, Iterable, Iterator, Sequence
 from dataclasses import replace
 from functools import partial
 from itertools import repeat
@@ -161,6 +161,10 @@ class FiguresTable(UsageTable[Usage]):
         self.totals: Figures = {}
         """What the shares are of."""
         super().__init__(id=id)
+
+    def cell_context(self) -> Hashable:
+        """The cells read the totals (shares) and the metric besides their row."""
+        return (tuple(self.totals.items()), self.metric)
 
     def share_of(self, measure_id: str) -> Callable[[Usage], float | None]:
         return lambda row: share_of(row.figures, self.totals, measure_id)
@@ -486,6 +490,11 @@ class KeyTable(FiguresTable):
             shown = short_key(key) + FLAG if key in self._flagged else short_key(key)
             known = self._haystack_of[key] = f"{shown}\n{key}".lower()
         return known
+
+    def cell_context(self) -> Hashable:
+        """Also the flags and the day ('14:02' today, 'Nov 19' before: ``last_used_text``)."""
+        return (super().cell_context(), frozenset(self._flagged),
+                self._now().astimezone(self._tz).date())
 
     def _last_used(self, row: Usage) -> str:
         if not self._capabilities.key_last_used or row.id == OTHER_ROW:

@@ -30,7 +30,7 @@ from __future__ import annotations
 import operator
 import re
 from array import array
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Hashable, Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache, partial
 from itertools import compress, repeat
@@ -286,10 +286,12 @@ class VirtualTable(ScrollView, Generic[Row], can_focus=True):
             column.key: ColumnState(column.key, self._label(column), column.width)
             for column in self.columns_spec
         }
-        self._lines: dict[str, tuple[Row, tuple[Cell, ...], tuple, Strip, int, tuple]] = {}
+        self._lines: dict[str, tuple[Row, tuple[Cell, ...], tuple, Strip, int, tuple, Hashable]] = {}
         """Per row key: the row, its cells, the render state, the line drawn from them,
-        the data generation they were computed in and each cell's segments (a row whose
-        figures changed draws its changed cells only)."""
+        the data generation they were computed in, each cell's segments (a row whose
+        figures changed draws its changed cells only) and the ``cell_context``."""
+        self._cells_context: Hashable = None
+        """``cell_context()`` as of the last show."""
         self._frame_style: Style | None = None
         """The widget's style while Textual renders a frame of it (resolved once)."""
         self._painted: dict[int, Strip] = {}
@@ -530,9 +532,17 @@ class VirtualTable(ScrollView, Generic[Row], can_focus=True):
         self._update_title()
         return None
 
+    def cell_context(self) -> Hashable:
+        """What the cells read besides their row (the totals shares are of, the day):
+        a row equal to one drawn in the same context keeps its line, without its cells
+        being formatted again to compare (a poll gives every row as a new object, most
+        of them equal). None, the default: every show formats the rows on screen."""
+        return None
+
     def _show(self, anchor: tuple[str, int] | None) -> None:
         """Filter, sort and draw the rows now held, the cursor on ``anchor``'s row if shown."""
         self._generation += 1  # the same row objects may show differently (a metric, the time)
+        self._cells_context = self.cell_context()
         self._kept = self._filter()
         self._shown = self._sorted(self._kept)
         self._update_virtual_size()
@@ -929,8 +939,11 @@ class VirtualTable(ScrollView, Generic[Row], can_focus=True):
         hover = self._show_hover and index == self._hover_row
         state = (cursor, hover, base_style, self.size.width)  # not the index: lines move with sorts
         cached = self._lines.get(key)
-        if (cached is not None and cached[0] is row and cached[2] == state
-                and cached[4] == self._generation):
+        if cached is not None and cached[2] == state and (
+                cached[0] is row and cached[4] == self._generation
+                or self._cells_context is not None and cached[6] == self._cells_context and cached[0] == row):
+            if cached[4] != self._generation:  # an equal row, drawn in the same context
+                self._lines[key] = (row, *cached[1:4], self._generation, *cached[5:])
             return cached[3]
         cells = tuple(column.cell(row) for column in self.columns_spec)
         if cached is not None and cached[2] == state and cached[1] == cells:
@@ -939,7 +952,7 @@ class VirtualTable(ScrollView, Generic[Row], can_focus=True):
             kept = (cached[1], cached[5]) if cached is not None and cached[2] == state else None
             drawn = self._draw_cells(cells, cursor, hover, base_style, kept)
             strip = self._strip(drawn, cursor, hover, base_style)
-        self._lines[key] = (row, cells, state, strip, self._generation, drawn)
+        self._lines[key] = (row, cells, state, strip, self._generation, drawn, self._cells_context)
         return strip
 
     def _cell_styles(self, header: bool, hover: bool, cursor: bool, css_priority: bool = True
