@@ -47,7 +47,16 @@ def test_report_says_it_in_text_and_json(settings, clock, capsys):
     assert document["timezone_note"].startswith("Timezone: a key's last use is 7h")
 
 
+def test_check_says_it_on_stderr_and_keeps_its_one_line(settings, clock, capsys):
+    main(["check"], clock=clock)
+    out, err = capsys.readouterr()
+    assert out.startswith("USAGE ") and out.count("\n") == 1
+    assert err.startswith("usage-top: Timezone: a key's last use is 7h")
+
+
 def test_nothing_is_said_when_the_zones_agree(settings, clock, capsys, monkeypatch):
     monkeypatch.setenv("USAGE_TOP_TIMEZONE", "Asia/Singapore")
     assert main(["report", "--json"], clock=clock) == 0
     assert json.loads(capsys.readouterr().out)["timezone_note"] is None
+    main(["check"], clock=clock)
+    assert "Timezone" not in capsys.readouterr().err

@@ -528,7 +528,23 @@ async def _check(
     async with _open_runtime(settings, clock) as runtime:
         result = await _judge(runtime, settings, warn, crit, deadline)
         print(to_json(result) if as_json else summary(result), flush=True)
+        _say_zone_note(runtime, settings)
         return result.exit_code
+
+
+def _say_zone_note(runtime: Runtime, settings: Settings) -> None:
+    """The note ``report`` prints when the data contradicts the configured timezone, on
+    stderr: a person running ``check`` reads it, the monitoring system's one line on
+    stdout stays one line."""
+    from usage_top.store import StoreError
+    from usage_top.views.zone_check import zone_mismatch
+
+    try:
+        note = zone_mismatch(runtime.store, runtime.capabilities, settings.tz, runtime.now())
+    except StoreError:
+        return
+    if note:
+        print(f"usage-top: {note}", file=sys.stderr)
 
 
 async def _judge(runtime: Runtime, settings: Settings, warn: float | None, crit: float | None,
