@@ -70,15 +70,20 @@ async def test_a_failed_part_is_shown_stale_and_the_rest_live(make_app, sim, clo
         assert not any(card.has_class("-stale") for card in app.screen.query(ScopeCard))
 
 
+def _lock_the_alerts(app) -> None:
+    """The alert step meets a locked database at every poll from now on."""
+
+    def locked():
+        raise StoreError("database is locked", permanent=False)
+
+    app.service.alerts.evaluate = locked
+
+
 async def test_an_alert_failure_is_shown_and_polling_goes_on(make_app, clock):
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
-
-        def locked():
-            raise StoreError("database is locked", permanent=False)
-
-        app.service.alerts.evaluate = locked
+        _lock_the_alerts(app)
         clock.advance(minutes=1)
         await _poll_again(pilot)
         assert "alerts not evaluated: database: database is locked" in _flat(app)
@@ -89,11 +94,7 @@ async def test_a_partial_poll_whose_alerts_fail_says_both(make_app, sim, clock):
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
-
-        def locked():
-            raise StoreError("database is locked", permanent=False)
-
-        app.service.alerts.evaluate = locked
+        _lock_the_alerts(app)
         sim.set_faults(Faults(status=404, paths=("/profile/usage",)))
         clock.advance(minutes=1)
         await _poll_again(pilot)

@@ -131,7 +131,7 @@ class KeyDaily:
     """The series is the key's own per-day figures: the store raises the key's per-day
     figures to it. Where the vendor lists its top keys only, a key outside a day's top
     is not undercounted; for every vendor, the key's totals are then at least those of
-    its items fetched with them (a poll's lists, read moments earlier, fall a few tokens
+    its items fetched with them (a poll's lists, read moments earlier, fall a little
     short of a live day's)."""
 
 

@@ -114,6 +114,22 @@ class ColumnKey:
     value: str
 
 
+class _Drawn(NamedTuple):
+    """A row's line as last drawn, and what it was drawn from."""
+
+    row: Any
+    cells: tuple
+    state: tuple
+    """Cursor, hover, base style and width: the line's look."""
+    strip: Strip
+    generation: int
+    """The data generation the cells were computed in."""
+    segments: tuple
+    """Each cell's segments: a row whose figures changed draws its changed cells only."""
+    context: Hashable
+    """``cell_context()`` when the cells were computed."""
+
+
 class CellKey(NamedTuple):
     row_key: RowKey
     column_key: ColumnKey
@@ -286,10 +302,8 @@ class VirtualTable(ScrollView, Generic[Row], can_focus=True):
             column.key: ColumnState(column.key, self._label(column), column.width)
             for column in self.columns_spec
         }
-        self._lines: dict[str, tuple[Row, tuple[Cell, ...], tuple, Strip, int, tuple, Hashable]] = {}
-        """Per row key: the row, its cells, the render state, the line drawn from them,
-        the data generation they were computed in, each cell's segments (a row whose
-        figures changed draws its changed cells only) and the ``cell_context``."""
+        self._lines: dict[str, _Drawn] = {}
+        """Per row key: its line as last drawn."""
         self._cells_context: Hashable = None
         """``cell_context()`` as of the last show."""
         self._frame_style: Style | None = None
@@ -930,7 +944,8 @@ class VirtualTable(ScrollView, Generic[Row], can_focus=True):
     def _header_line(self, base_style: Style) -> Strip:
         hover = self._show_hover and self._hover_row == HEADER
         labels = [column.label for column in self.columns.values()]
-        return self._draw(HEADER, labels, False, hover, base_style)
+        drawn = self._draw_cells(labels, False, hover, base_style, None, header=True)
+        return self._strip(drawn, False, hover, base_style, header=True)
 
     def _row_line(self, index: int, base_style: Style) -> Strip:
         position = self._shown[index]
@@ -939,20 +954,22 @@ class VirtualTable(ScrollView, Generic[Row], can_focus=True):
         hover = self._show_hover and index == self._hover_row
         state = (cursor, hover, base_style, self.size.width)  # not the index: lines move with sorts
         cached = self._lines.get(key)
-        if cached is not None and cached[2] == state and (
-                cached[0] is row and cached[4] == self._generation
-                or self._cells_context is not None and cached[6] == self._cells_context and cached[0] == row):
-            if cached[4] != self._generation:  # an equal row, drawn in the same context
-                self._lines[key] = (row, *cached[1:4], self._generation, *cached[5:])
-            return cached[3]
+        if cached is not None and cached.state != state:
+            cached = None  # another look: nothing drawn before can be reused
+        if cached is not None and (
+                cached.row is row and cached.generation == self._generation
+                or self._cells_context is not None and cached.context == self._cells_context
+                and cached.row == row):
+            if cached.generation != self._generation:  # an equal row, drawn in the same context
+                self._lines[key] = cached._replace(row=row, generation=self._generation)
+            return cached.strip
         cells = tuple(column.cell(row) for column in self.columns_spec)
-        if cached is not None and cached[2] == state and cached[1] == cells:
-            strip, drawn = cached[3], cached[5]
+        if cached is not None and cached.cells == cells:
+            strip, drawn = cached.strip, cached.segments
         else:
-            kept = (cached[1], cached[5]) if cached is not None and cached[2] == state else None
-            drawn = self._draw_cells(cells, cursor, hover, base_style, kept)
+            drawn = self._draw_cells(cells, cursor, hover, base_style, cached)
             strip = self._strip(drawn, cursor, hover, base_style)
-        self._lines[key] = (row, cells, state, strip, self._generation, drawn, self._cells_context)
+        self._lines[key] = _Drawn(row, cells, state, strip, self._generation, drawn, self._cells_context)
         return strip
 
     def _cell_styles(self, header: bool, hover: bool, cursor: bool, css_priority: bool = True
@@ -969,9 +986,12 @@ class VirtualTable(ScrollView, Generic[Row], can_focus=True):
         post = Style.from_color(color=component.color) if css_priority else Style.null()
         return component, post
 
-    def _draw(self, index: int, cells: Sequence[RenderableType], cursor: bool, hover: bool,
-              base_style: Style) -> Strip:
-        """One line of cells, drawn as DataTable draws it (same styles and segments).
+    def _draw_cells(self, cells: Sequence[RenderableType], cursor: bool, hover: bool,
+                    base_style: Style, kept: _Drawn | None, header: bool = False
+                    ) -> tuple[list[Segment], ...]:
+        """Each cell's segments, drawn as DataTable draws it (same styles and segments);
+        ``kept``: the row's line drawn before in the same state, whose segments are
+        reused for the cells that read the same.
 
         DataTable renders each cell as ``Styled(Padding(cell), pre, post)``; this
         renders the cell alone, padded to its width, and applies the same styles,
@@ -980,23 +1000,14 @@ class VirtualTable(ScrollView, Generic[Row], can_focus=True):
         are the same), but not its row: a row's line does not depend on where it
         is, and sorting reuses the lines already drawn.
         """
-        header = index == HEADER
-        drawn = self._draw_cells(cells, cursor, hover, base_style, None, header)
-        return self._strip(drawn, cursor, hover, base_style, header)
-
-    def _draw_cells(self, cells: Sequence[RenderableType], cursor: bool, hover: bool,
-                    base_style: Style, kept: tuple[tuple, tuple] | None, header: bool = False
-                    ) -> tuple[list[Segment], ...]:
-        """Each cell's segments; ``kept``: (cells, segments) drawn before in the same
-        state, whose segments are reused for the cells that read the same."""
         row_style = self._row_style(header, base_style)
         component, post = self._cell_styles(header, hover, cursor)
         console = self.app.console
         options = self.app.console_options.update(no_wrap=True)
         drawn = []
         for column_index, (column, cell) in enumerate(zip(self.columns.values(), cells)):
-            if kept is not None and column_index < len(kept[0]) and kept[0][column_index] == cell:
-                drawn.append(kept[1][column_index])
+            if kept is not None and column_index < len(kept.cells) and kept.cells[column_index] == cell:
+                drawn.append(kept.segments[column_index])
                 continue
             pre = row_style + _column_meta(column_index) + component
             line = console.render_lines(cell, options.update_dimensions(column.width, 1), pad=True)[0]
