@@ -53,6 +53,9 @@ class Reply:
     delay: float = 0.0
     cut_after: int | None = None
     """Announce the full Content-Length but close after this many body bytes."""
+    hang_up: bool = False
+    """Send the whole reply as a keep-alive one, then close the connection (a server
+    dropping an idle connection between two polls)."""
 
     def payload(self) -> bytes:
         if isinstance(self.body, bytes):
@@ -114,6 +117,9 @@ class ScriptedHandler(BaseHTTPRequestHandler):
             self.wfile.write(payload)
         else:
             self.wfile.write(payload[: reply.cut_after])
+            self.close_connection = True
+        if reply.hang_up:
+            self.wfile.flush()
             self.close_connection = True
 
     def log_message(self, *args: object) -> None:
@@ -214,6 +220,27 @@ async def test_one_connection_is_reused_across_requests(server, make_client):
     for _ in range(3):
         await client.post_json("/profile", {})
     assert len({seen.client_port for seen in server.seen}) == 1
+
+
+async def test_a_connection_idle_between_two_polls_is_reused(server, make_client):
+    """httpx drops a connection idle for 5 s by default: a poll every 5 s or more would
+    open new ones each time (a TLS handshake each against a vendor)."""
+    server.script(Reply(), Reply())
+    client = make_client()
+    await client.post_json("/profile", {})
+    time.sleep(5.5)  # real time: the pool's expiry runs on its own clock
+    await client.post_json("/profile", {})
+    assert len({seen.client_port for seen in server.seen}) == 1
+
+
+async def test_a_connection_the_server_dropped_while_idle_is_replaced(server, make_client):
+    server.script(Reply(hang_up=True), Reply(body={"again": True}))
+    client = make_client()
+    await client.post_json("/profile", {})
+    time.sleep(0.2)  # the server's close reaches the client
+    assert await client.post_json("/profile", {}) == {"again": True}
+    assert len({seen.client_port for seen in server.seen}) == 2
+    assert client.stats.retries == 0
 
 
 async def test_json_body_with_non_json_content_type_is_accepted(server, make_client):

@@ -46,6 +46,12 @@ log = logging.getLogger("usage_top.http")
 RETRY_STATUSES = frozenset({408, 429, 500, 502, 503, 504, 529})
 BUDGET_WINDOW = 60.0
 UNREACHABLE_RETRIES = 1
+KEEPALIVE = 150.0
+"""Seconds an idle connection is kept for the next poll (httpx's default is 5 s): at
+every interval up to two minutes a poll reuses its connections instead of opening
+new ones, a TLS handshake each against a vendor. A connection the server closed
+meanwhile is dropped before use; one closed just as a request goes out fails that
+attempt as a transport error, which is retried."""
 """Retries of a request no connection opened for (refused, unknown host)."""
 _SENSITIVE_HEADER = re.compile(r"key|auth|token|secret|cookie|session|password", re.IGNORECASE)
 _NUMBER = re.compile(r"\d{1,15}(?:\.\d{1,9})?")
@@ -135,6 +141,8 @@ class ApiClient:
             base_url=base_url,
             headers=headers,
             timeout=httpx.Timeout(timeout),
+            limits=httpx.Limits(max_connections=100, max_keepalive_connections=20,  # httpx's
+                                keepalive_expiry=KEEPALIVE),
             transport=transport,
             verify=ssl_context(),
         )

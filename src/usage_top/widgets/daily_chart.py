@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from rich.style import Style
 from rich.text import Text
 from textual.binding import Binding
 from textual.events import Click, MouseMove
@@ -170,7 +171,8 @@ class DailyChart(RedrawOnChange, can_focus=True):
             return message
         height = max(3, (self.content_region.height or self.size.height) - 2)
         top = max(values) or 1
-        rows = [self._row(values, top, height, level) for level in range(height, 0, -1)]
+        styles = self._bar_styles()
+        rows = [self._row(values, top, height, level, styles) for level in range(height, 0, -1)]
         self._append_summary(rows, values)
         return Text("\n").join([*rows, self._axis(), self._caption()])
 
@@ -196,26 +198,35 @@ class DailyChart(RedrawOnChange, can_focus=True):
             row.append("  ")
             row.append(line[:room], style=style)
 
-    def _row(self, values: list[float], top: float, height: int, level: int) -> Text:
+    def _row(self, values: list[float], top: float, height: int, level: int,
+             styles: list[Style]) -> Text:
+        """One level of the bars: the neighbours in one style (all but the cursor's,
+        most rows) are one run of text, not a span each."""
         label_width, slot, bar_width = self._geometry()
         axis = self.get_component_rich_style("daily-chart--axis")
         label = self._measure.unit.compact(top) if level == height else ("0" if level == 1 else "")
         row = Text(f"{label:>{label_width - 1}}│", style=axis)
+        gap = " " * (slot - bar_width)
+        run: list[str] = []
         for index, value in enumerate(values):
             eighths = round(value / top * height * 8)
             filled = min(8, max(0, eighths - (level - 1) * 8))
             if value and level == 1 and not filled:
                 filled = 1  # a day with any activity always shows
-            cell = _EIGHTHS[filled] * bar_width + " " * (slot - bar_width)
-            row.append(cell, style=self._bar_style(index))
+            run.append(_EIGHTHS[filled] * bar_width + gap)
+            if index + 1 == len(values) or styles[index + 1] is not styles[index]:
+                row.append("".join(run), style=styles[index])
+                run = []
         return row
 
-    def _bar_style(self, index: int):
-        if index == self._cursor_index:
-            return self.get_component_rich_style("daily-chart--cursor")
-        point = self.points[index]
-        inside = self.highlight_from is None or point.day >= self.highlight_from
-        return self.get_component_rich_style("daily-chart--bar" if inside else "daily-chart--outside")
+    def _bar_styles(self) -> list[Style]:
+        """Each bar's style: the cursor's, or in or outside the selected range."""
+        cursor, inside, outside = (self.get_component_rich_style(f"daily-chart--{name}")
+                                   for name in ("cursor", "bar", "outside"))
+        start, picked = self.highlight_from, self._cursor_index
+        return [cursor if index == picked else
+                inside if start is None or point.day >= start else outside
+                for index, point in enumerate(self.points)]
 
     def _axis(self) -> Text:
         label_width, slot, _ = self._geometry()

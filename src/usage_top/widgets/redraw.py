@@ -23,8 +23,9 @@ from rich.control import Control
 from rich.style import Style
 from rich.text import Text
 from textual._compositor import ChopsUpdate
-from textual.geometry import Region
+from textual.geometry import Region, Size
 from textual.strip import SGR_STYLES, Strip
+from textual.visual import Visual, visualize
 from textual.widget import Widget
 
 
@@ -40,6 +41,9 @@ class RedrawOnChange(Widget):
     _drawn: list[Text] | None = None
     _redraw_pending = False
     _border: tuple[str, str] | None = None
+    _checked: tuple[Size, Text] | None = None
+    """What the last check rendered, and at which size: the paint it asks for draws it
+    rather than rendering the widget a second time (a chart's render is most of its cost)."""
 
     def redraw(self) -> None:
         """Check, after the current handler, whether anything drawn changed."""
@@ -78,7 +82,23 @@ class RedrawOnChange(Widget):
 
     def _lines(self) -> list[Text] | None:
         rendered = self.render()
-        return rendered.split("\n", allow_blank=True) if isinstance(rendered, Text) else None
+        if not isinstance(rendered, Text):
+            return None
+        self._checked = (self.size, rendered)
+        return rendered.split("\n", allow_blank=True)
+
+    def _render(self) -> Visual:
+        """Textual's render, from the last check's text while nothing changed since
+        (the same size, no new inputs, no new styles)."""
+        checked, self._checked = self._checked, None
+        if checked is not None and checked[0] == self.size and not self._redraw_pending:
+            self._layout_cache.setdefault(
+                "_render.visual", visualize(self, checked[1], markup=self._render_markup))
+        return super()._render()
+
+    def notify_style_update(self) -> None:
+        self._checked = None  # a new theme or class: the text's styles are not those any more
+        super().notify_style_update()
 
     def _repaint_changed_lines(self) -> None:
         self._redraw_pending = False
