@@ -199,3 +199,62 @@ async def test_a_new_subtitle_alone_repaints_only_the_bottom_border():
         await pilot.pause()
         assert asked[-1] == ()  # the whole widget
         assert "API monthly" in screen_text(pilot.app).splitlines()[0]
+
+
+class Counted(RedrawOnChange):
+    """Draws its ``figure`` in its component style, counting its renders."""
+
+    COMPONENT_CLASSES = {"counted--figure"}
+    DEFAULT_CSS = """
+    Counted { height: 3; width: 30; }
+    Counted > .counted--figure { color: red; }
+    Counted.-calm > .counted--figure { color: green; }
+    """
+    renders = 0
+    figure = "100"
+
+    def render(self) -> Text:
+        self.renders += 1
+        return Text(self.figure, style=self.get_component_rich_style("counted--figure"))
+
+
+async def test_a_changed_line_is_rendered_once_and_painted_from_that_render():
+    """The check renders the text to compare it with what is drawn; the paint it asks
+    for draws that text: a second render (a chart's rows, a card's lines) was wasted."""
+
+    class Demo(App[None]):
+        def compose(self) -> ComposeResult:
+            yield Counted()
+
+    async with Demo().run_test(size=(40, 5)) as pilot:
+        widget = pilot.app.query_one(Counted)
+        await pilot.pause()
+        before = widget.renders
+        widget.figure = "250"
+        widget.redraw()
+        await pilot.pause()
+        assert widget.renders == before + 1
+        assert screen_text(pilot.app).splitlines()[0].startswith("250")
+        red = widget.get_component_rich_style("counted--figure").color
+        widget.add_class("-calm")  # new styles: the text of the last check is not reused
+        await pilot.pause()
+        assert widget.renders == before + 2
+        green = widget.get_component_rich_style("counted--figure").color
+        assert green != red
+        assert [segment.style.color for segment in widget.render_line(0) if segment.text.strip()] == [green]
+
+
+async def test_new_styles_between_a_check_and_its_paint_are_painted():
+    class Demo(App[None]):
+        def compose(self) -> ComposeResult:
+            yield Counted()
+
+    async with Demo().run_test(size=(40, 5)) as pilot:
+        widget = pilot.app.query_one(Counted)
+        await pilot.pause()
+        widget.figure = "250"
+        widget.redraw()
+        widget.add_class("-calm")  # in the same handler: the check runs before the styles
+        await pilot.pause()
+        green = widget.get_component_rich_style("counted--figure").color
+        assert [segment.style.color for segment in widget.render_line(0) if segment.text.strip()] == [green]
