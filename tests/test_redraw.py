@@ -17,26 +17,35 @@ from textual.strip import Strip
 
 from textual.app import App, ComposeResult
 
-from usage_top.widgets.redraw import RedrawOnChange, changed_span, cropped
+from usage_top.widgets.redraw import RedrawOnChange, changed_spans, cropped
 
 from .tui.test_tui_faults import screen_text
 
 
 def test_only_the_changed_characters_of_a_line():
     before, after = Text("updated 14:37:05 · every 5s"), Text("updated 14:37:10 · every 5s")
-    assert changed_span(before, after, 40) == (14, 16)
+    assert changed_spans(before, after, 40) == [(14, 16)]
 
 
 def test_a_style_change_counts_and_a_shorter_line_clears_its_old_end():
     before, after = Text("abc def"), Text("abc def")
     after.stylize("bold", 4, 5)
-    assert changed_span(before, after, 40) == (4, 5)
-    assert changed_span(Text("123,456 credits"), Text("99 credits"), 40) == (0, 15)
+    assert changed_spans(before, after, 40) == [(4, 5)]
+    assert changed_spans(Text("123,456 credits"), Text("99 credits"), 40) == [(0, 15)]
+
+
+def test_changes_far_apart_are_repainted_apart_and_near_ones_together():
+    """A row's figure and its age, 30 cells apart, are two writes; two digits of one
+    figure with one equal digit between them are one."""
+    before = Text("prod   1,204 credits" + " " * 20 + "2m ago")
+    after = Text("prod   1,284 credits" + " " * 20 + "1m ago")
+    assert changed_spans(before, after, 80) == [(10, 11), (40, 41)]
+    assert changed_spans(Text("1,204"), Text("2,234"), 80) == [(0, 4)]
 
 
 def test_the_whole_line_for_wide_characters_or_another_alignment():
-    assert changed_span(Text("日本 1"), Text("日本 2"), 40) == (0, 40)
-    assert changed_span(Text("a", justify="right"), Text("b", justify="right"), 40) == (0, 40)
+    assert changed_spans(Text("日本 1"), Text("日本 2"), 40) == [(0, 40)]
+    assert changed_spans(Text("a", justify="right"), Text("b", justify="right"), 40) == [(0, 40)]
 
 
 def test_the_same_cells_drawn_from_other_spans_repaint_nothing():
@@ -45,7 +54,7 @@ def test_the_same_cells_drawn_from_other_spans_repaint_nothing():
     split.stylize("bold", 1, 2)
     whole = Text("ab")
     whole.stylize("bold", 0, 2)
-    assert changed_span(split, whole, 40) == (0, 0)
+    assert changed_spans(split, whole, 40) == []
 
 
 CONSOLE = Console(file=io.StringIO(), force_terminal=True, color_system="truecolor", width=120)

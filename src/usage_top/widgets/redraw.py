@@ -111,8 +111,7 @@ class RedrawOnChange(Widget):
         width = self.size.width
         for y, (before, after) in enumerate(zip(previous, lines)):
             if before != after:
-                start, end = changed_span(before, after, width)
-                if end > start:
+                for start, end in changed_spans(before, after, width):
                     self.refresh(Region(start, y, end - start, 1))
 
 
@@ -125,39 +124,48 @@ def _cells(line: Text) -> list[tuple[str, tuple]]:
     return [(char, tuple(style)) for char, style in zip(line.plain, styles)]
 
 
-def changed_span(before: Text, after: Text, width: int) -> tuple[int, int]:
-    """The cells ``[start, end)`` of a line that differ between two renderings: the
-    whole line when a cell is not one character (wide text) or the line's own style,
+GAP = 8
+"""Unchanged cells between two changes above which they are repainted apart: a cursor
+move costs about as many bytes as this many cells (a row's figure and its age, far
+apart, are two short writes, not the row between them)."""
+
+
+def changed_spans(before: Text, after: Text, width: int) -> list[tuple[int, int]]:
+    """The runs of cells ``[start, end)`` of a line that differ between two renderings:
+    the whole line when a cell is not one character (wide text) or the line's own style,
     alignment or end differ."""
-    whole = (0, width)
+    whole = [(0, width)]
     if (before.style, before.justify, before.end) != (after.style, after.justify, after.end):
         return whole
     if before.justify not in (None, "default", "left"):
         return whole
     if before.cell_len != len(before.plain) or after.cell_len != len(after.plain):
         return whole
-    return _span(_cells(before), _cells(after), width)
+    return _spans(_cells(before), _cells(after), width)
 
 
-def _span(old: list, new: list, width: int) -> tuple[int, int]:
-    """From the first to the last cell that differs (``(0, 0)``: none does)."""
+def _spans(old: list, new: list, width: int) -> list[tuple[int, int]]:
+    """The runs of differing cells, joined across gaps of up to ``GAP`` equal ones
+    (none: the same cells, the spans split differently)."""
     size = max(len(old), len(new))
     old = old + [None] * (size - len(old))  # past a line's end: the widget's background
     new = new + [None] * (size - len(new))
-    start = next((x for x in range(size) if old[x] != new[x]), None)
-    if start is None:  # the same cells, the spans split differently
-        return (0, 0)
-    end = next(x for x in range(size, 0, -1) if old[x - 1] != new[x - 1])
-    return (min(start, width), min(end, width))
+    spans: list[tuple[int, int]] = []
+    for x in (x for x in range(min(size, width)) if old[x] != new[x]):
+        if spans and x - spans[-1][1] <= GAP:
+            spans[-1] = (spans[-1][0], x + 1)
+        else:
+            spans.append((x, x + 1))
+    return spans
 
 
-def strip_span(before: Strip, after: Strip, width: int) -> tuple[int, int]:
-    """As ``changed_span``, for two renderings of a line as strips (``VirtualTable``)."""
+def strip_spans(before: Strip, after: Strip, width: int) -> list[tuple[int, int]]:
+    """As ``changed_spans``, for two renderings of a line as strips (``VirtualTable``)."""
     old = [(char, segment.style) for segment in before for char in segment.text]
     new = [(char, segment.style) for segment in after for char in segment.text]
     if len(old) != before.cell_length or len(new) != after.cell_length:
-        return (0, width)  # wide characters: cells are not characters
-    return _span(old, new, width)
+        return [(0, width)]  # wide characters: cells are not characters
+    return _spans(old, new, width)
 
 
 class _CroppedChops(ChopsUpdate):

@@ -50,7 +50,7 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from usage_top.widgets.ordering import compact, in_order, rows_containing, sort_positions
-from usage_top.widgets.redraw import strip_span
+from usage_top.widgets.redraw import strip_spans
 
 Row = TypeVar("Row")
 
@@ -902,9 +902,10 @@ class VirtualTable(ScrollView, Generic[Row], can_focus=True):
             if before is None:
                 self.refresh_line(y + round(self.scroll_y))
             elif before != strip:  # only the cells that changed: a figure, not the row
-                start, end = strip_span(before, strip, width)
-                if end > start:
+                spans = strip_spans(before, strip, width)
+                for start, end in spans:
                     self.refresh(Region(start, y, end - start, 1))
+                if spans:
                     self._painted.pop(y, None)
 
     def render_lines(self, crop: Region) -> list[Strip]:
