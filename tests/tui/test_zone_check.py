@@ -10,6 +10,7 @@ import json
 import pytest
 
 from usage_top.commands.cli import main
+from usage_top.sim import DEMO_API_KEY
 from usage_top.sim import Simulator
 
 from .conftest import settle
@@ -52,6 +53,22 @@ def test_check_says_it_on_stderr_and_keeps_its_one_line(settings, clock, capsys)
     out, err = capsys.readouterr()
     assert out.startswith("USAGE ") and out.count("\n") == 1
     assert err.startswith("usage-top: Timezone: a key's last use is 7h")
+
+
+@pytest.mark.parametrize("form", [[], ["--json"]])
+def test_check_of_several_accounts_names_the_account_it_is_said_of(
+        isolated_env, sim_server, clock, capsys, monkeypatch, form):
+    """Only the account whose workspace is in Singapore while its config says UTC."""
+    monkeypatch.setenv("SG_KEY", DEMO_API_KEY)
+    config = isolated_env / "accounts.toml"
+    config.write_text(f'[accounts.sg]\nkey_env = "SG_KEY"\nbase_url = "{sim_server.url}"\n\n'
+                      f'[accounts.local]\nkey_env = "SG_KEY"\nbase_url = "{sim_server.url}"\n'
+                      'timezone = "Asia/Singapore"\n')
+    main(["check", "--config", str(config), *form], clock=clock)
+    out, err = capsys.readouterr()
+    assert "sg" in out and "local" in out
+    notes = [line for line in err.splitlines() if "Timezone" in line]
+    assert len(notes) == 1 and notes[0].startswith("usage-top: sg: Timezone: a key's last use")
 
 
 def test_nothing_is_said_when_the_zones_agree(settings, clock, capsys, monkeypatch):

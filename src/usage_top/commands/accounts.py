@@ -95,7 +95,7 @@ async def check(accounts: dict[str, Settings], clock: Clock | None, warn: float 
                 crit: float | None, as_json: bool, deadline: float) -> int:
     """``check`` over several accounts, polled side by side (each within ``deadline``):
     the worst state wins; every account is named, with its scopes' performance data."""
-    from usage_top.commands.cli import _judge
+    from usage_top.commands.cli import _judge, _say_zone_note
     from usage_top.oncall.check import accounts_json, accounts_summary, worst, EXIT_CODES
     from usage_top.pipeline.fleet import Fleet
     from usage_top.views.redact import shown_account
@@ -104,8 +104,10 @@ async def check(accounts: dict[str, Settings], clock: Clock | None, warn: float 
         names = list(fleet)
         judged: list[CheckResult] = await asyncio.gather(*(
             _judge(fleet[name], fleet[name].settings, warn, crit, deadline) for name in names))
-    results = {shown_account(accounts[name]): result for name, result in zip(names, judged)}
-    print(accounts_json(results) if as_json else accounts_summary(results), flush=True)
+        results = {shown_account(accounts[name]): result for name, result in zip(names, judged)}
+        print(accounts_json(results) if as_json else accounts_summary(results), flush=True)
+        for name in names:
+            _say_zone_note(fleet[name], fleet[name].settings, shown_account(accounts[name]))
     return EXIT_CODES[worst(result.status for result in results.values())]
 
 

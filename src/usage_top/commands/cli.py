@@ -532,10 +532,10 @@ async def _check(
         return result.exit_code
 
 
-def _say_zone_note(runtime: Runtime, settings: Settings) -> None:
+def _say_zone_note(runtime: Runtime, settings: Settings, account: str = "") -> None:
     """The note ``report`` prints when the data contradicts the configured timezone, on
     stderr: a person running ``check`` reads it, the monitoring system's one line on
-    stdout stays one line."""
+    stdout stays one line. ``account``: whose data it is, where several were checked."""
     from usage_top.store import StoreError
     from usage_top.views.zone_check import zone_mismatch
 
@@ -544,7 +544,7 @@ def _say_zone_note(runtime: Runtime, settings: Settings) -> None:
     except StoreError:
         return
     if note:
-        print(f"usage-top: {note}", file=sys.stderr)
+        print(f"usage-top: {account + ': ' if account else ''}{note}", file=sys.stderr)
 
 
 async def _judge(runtime: Runtime, settings: Settings, warn: float | None, crit: float | None,
