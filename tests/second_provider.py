@@ -286,9 +286,11 @@ WORKSPACE_TZ = "Asia/Tokyo"
 """The account's configured timezone: the provider's days stay UTC buckets all the same."""
 
 
-def open_runtime(settings: Settings, clock: Clock | None = None) -> Runtime:
+def open_runtime(settings: Settings, clock: Clock | None = None,
+                 max_wait: float | None = None) -> Runtime:
     """A ``Runtime`` on this provider: the collector given the adapter directly (the
-    registry only knows the real vendors), days in the provider's calendar."""
+    registry only knows the real vendors), days in the provider's calendar (``max_wait``:
+    its client waits as it is told, none)."""
     store = Store(db_path(settings))
     provider = TokenProvider(settings.base_url, settings.api_key.get_secret_value())
     collector = Collector(provider, store, tz=CAPABILITIES.day_zone(settings.tz),

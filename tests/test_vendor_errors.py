@@ -144,3 +144,17 @@ def test_a_rejected_key_names_the_accounts_own_variable(provider, isolated_env, 
     assert code == 3, out
     assert f"check PROD_{provider.upper()}_KEY or the config file" in out
     assert vendor_variable not in out
+
+
+@pytest.mark.parametrize("command", ["report", "check", "export"])
+def test_a_one_shot_command_does_not_sit_out_a_long_retry_after(vendor, capsys, command):
+    """A lasting 429 asking for a minute: ``report``, ``check`` and ``export`` answer at
+    once, each request tried once, and say when to try again (the dashboard and
+    ``collect`` sit out up to two minutes before each retry)."""
+    case = Case("anthropic-429-minute", "anthropic", (), 3,
+                faults=Faults(status=429, retry_after="60"))
+    flags, simulator = vendor(case)
+    more = ["--since", "2026-11-10"] if command == "export" else []
+    code, out, err = _run(capsys, command, *flags, *more)
+    assert "(HTTP 429): try again in 60 s" in out + err and code != 0  # one attempt
+    assert not [request for request in simulator.requests if request.status != 429]

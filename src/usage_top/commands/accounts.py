@@ -95,12 +95,13 @@ async def check(accounts: dict[str, Settings], clock: Clock | None, warn: float 
                 crit: float | None, as_json: bool, deadline: float) -> int:
     """``check`` over several accounts, polled side by side (each within ``deadline``):
     the worst state wins; every account is named, with its scopes' performance data."""
-    from usage_top.commands.cli import _judge, _say_zone_note
+    from usage_top.commands.cli import ONE_SHOT_WAIT, _judge, _say_zone_note
     from usage_top.oncall.check import accounts_json, accounts_summary, worst, EXIT_CODES
     from usage_top.pipeline.fleet import Fleet
     from usage_top.views.redact import shown_account
 
-    async with Fleet.open(accounts, clock or utc_now, sim_clock=clock) as fleet:
+    async with Fleet.open(accounts, clock or utc_now, sim_clock=clock,
+                          max_wait=ONE_SHOT_WAIT) as fleet:
         names = list(fleet)
         judged: list[CheckResult] = await asyncio.gather(*(
             _judge(fleet[name], fleet[name].settings, warn, crit, deadline) for name in names))

@@ -41,6 +41,10 @@ EXIT_BROKEN_PIPE = 141
 """As a shell reports a command its reader left (128 + SIGPIPE)."""
 CHECK_DEADLINE = 30.0
 """Seconds ``check`` may spend polling (the HTTP client retries with backoff)."""
+ONE_SHOT_WAIT = 5.0
+"""The longest wait a server may ask for (a 429's ``Retry-After``) that ``report``,
+``export`` and ``check`` sit through: longer, they answer at once from what is stored
+and say when to try again, where the dashboard and ``collect`` wait up to two minutes."""
 
 
 class UsageError(Exception):
@@ -350,11 +354,12 @@ def _config_path() -> Path:
     return Path(os.environ.get("USAGE_TOP_CONFIG") or default_config_path())
 
 
-def _open_runtime(settings: Settings, clock: Clock | None) -> Runtime:
-    """The run's store, provider and collector; ``async with`` it to close them."""
+def _open_runtime(settings: Settings, clock: Clock | None, max_wait: float | None = None) -> Runtime:
+    """The run's store, provider and collector; ``async with`` it to close them.
+    ``max_wait``: ``Runtime.open``'s (one-shot commands: ``ONE_SHOT_WAIT``)."""
     from usage_top.pipeline.runtime import Runtime
 
-    return Runtime.open(settings, clock or utc_now, sim_clock=clock)
+    return Runtime.open(settings, clock or utc_now, sim_clock=clock, max_wait=max_wait)
 
 
 async def _report(
@@ -363,7 +368,7 @@ async def _report(
     from usage_top.commands.report import build_report, range_dates, render_json, render_text
     from usage_top.domain.format import age_text
 
-    async with _open_runtime(settings, clock) as runtime:
+    async with _open_runtime(settings, clock, ONE_SHOT_WAIT) as runtime:
         outcome = await runtime.collector.poll_once()
         last = runtime.store.last_success()
         if not outcome.ok and last is None:
@@ -525,7 +530,7 @@ async def _check(
 ) -> int:
     from usage_top.oncall.check import summary, to_json
 
-    async with _open_runtime(settings, clock) as runtime:
+    async with _open_runtime(settings, clock, ONE_SHOT_WAIT) as runtime:
         result = await _judge(runtime, settings, warn, crit, deadline)
         print(to_json(result) if as_json else summary(result), flush=True)
         _say_zone_note(runtime, settings)
@@ -582,7 +587,7 @@ async def _export(settings: Settings, clock: Clock | None, args: argparse.Namesp
     from usage_top.views.redact import runtime_reader
     from usage_top.views.serialise import estimates_json, render, units_json
 
-    async with _open_runtime(settings, clock) as runtime:
+    async with _open_runtime(settings, clock, ONE_SHOT_WAIT) as runtime:
         capabilities, now = runtime.capabilities, runtime.now()
         zone = capabilities.day_zone(settings.tz)
         until = args.until or local_today(now, zone)

@@ -32,16 +32,18 @@ class Fleet:
 
     @classmethod
     def open(cls, accounts: Mapping[str, Settings], clock: Clock = utc_now,
-             sim_clock: Clock | None = None, *, connect: bool = True) -> Fleet:
+             sim_clock: Clock | None = None, *, connect: bool = True,
+             max_wait: float | None = None) -> Fleet:
         """Open every account's runtime; if one fails, close those already opened. A
         viewer's (``--no-poll``) missing file is a StoreError that names its account.
         ``connect=False``: each provider (and demo simulator) is built at its first poll
-        (``Runtime.open``)."""
+        (``Runtime.open``); ``max_wait`` as there."""
         opened: dict[str, Runtime] = {}
         try:
             for name, settings in accounts.items():
                 try:
-                    opened[name] = Runtime.open(settings, clock, sim_clock, connect=connect)
+                    opened[name] = Runtime.open(settings, clock, sim_clock, connect=connect,
+                                                  max_wait=max_wait)
                 except StoreError as exc:
                     raise StoreError(f"account {name}: {exc}") if len(accounts) > 1 else exc
         except BaseException:

@@ -95,10 +95,13 @@ class Runtime:
     collector: Collector
     account: str
     sim_server: SimServer | None = None
+    max_wait: float | None = None
+    """The longest wait a server may ask for that a request sits through: a one-shot
+    command's few seconds (``ONE_SHOT_WAIT``) rather than the HTTP client's two minutes."""
 
     @classmethod
     def open(cls, settings: Settings, clock: Clock = utc_now, sim_clock: Clock | None = None,
-             *, connect: bool = True) -> Runtime:
+             *, connect: bool = True, max_wait: float | None = None) -> Runtime:
         """Open the store, start the simulator if needed, and connect the provider
         (deferred with ``--no-poll``). Whatever was opened is closed again if a later
         step fails (a bad base URL, an unknown provider). With ``--no-poll`` the database
@@ -119,7 +122,7 @@ class Runtime:
             collector = Collector(provider, store, tz=caps.day_zone(settings.tz), clock=clock,
                                   interval=max(settings.interval, caps.min_interval),
                                   key_variable=settings.key_variable)
-            runtime = cls(settings, store, collector, _account(settings))
+            runtime = cls(settings, store, collector, _account(settings), max_wait=max_wait)
             if settings.poll and connect:
                 provider.connect()  # as before: a bad base URL fails here, not at the first poll
         except BaseException:
@@ -136,7 +139,7 @@ class Runtime:
         self.sim_server, base_url, key = _endpoint(settings, sim_clock)
         return registry.connect(settings.provider, base_url, key, tz=settings.tz,
                                 timeout=settings.timeout, budgets=settings.vendor_budgets,
-                                prices=settings.prices)
+                                prices=settings.prices, max_wait=self.max_wait)
 
     async def __aenter__(self) -> Self:
         return self

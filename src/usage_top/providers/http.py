@@ -45,6 +45,9 @@ log = logging.getLogger("usage_top.http")
 
 RETRY_STATUSES = frozenset({408, 429, 500, 502, 503, 504, 529})
 BUDGET_WINDOW = 60.0
+MAX_RETRY_AFTER = 120.0
+"""The longest wait a server may ask for (``Retry-After``, an exhausted window) that a
+request sits through before failing; one-shot commands pass less (``Runtime.open``)."""
 UNREACHABLE_RETRIES = 1
 KEEPALIVE = 150.0
 """Seconds an idle connection is kept for the next poll (httpx's default is 5 s): at
@@ -111,7 +114,7 @@ class ApiClient:
         max_retries: int = 4,
         backoff_base: float = 0.5,
         backoff_cap: float = 8.0,
-        max_retry_after: float = 120.0,
+        max_retry_after: float = MAX_RETRY_AFTER,
         budget_per_minute: int = 300,
         transport: httpx.AsyncBaseTransport | None = None,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,

@@ -38,7 +38,7 @@ from usage_top.providers.errors import (
     ProviderError,
     sanitize,
 )
-from usage_top.providers.http import ApiClient, ssl_context
+from usage_top.providers.http import MAX_RETRY_AFTER, ApiClient, ssl_context
 from usage_top.providers.lusha_capabilities import CAPABILITIES, CREDITS, MIN_INTERVAL, REQUESTS_PER_MINUTE
 
 NAME = "lusha"
@@ -162,12 +162,14 @@ def _message(response: httpx.Response) -> str:
 
 
 def connect(
-    base_url: str, api_key: str, *, tz: Any = None, timeout: float = 10.0
+    base_url: str, api_key: str, *, tz: Any = None, timeout: float = 10.0,
+    max_wait: float | None = None,
 ) -> LushaProvider:
     """A provider with its own client held to 5 requests a minute (``tz`` is unused:
     Lusha's windows reset in UTC and it reports no days)."""
     headers = RateHeaders()
     client = ApiClient(base_url, {AUTH_HEADER: api_key}, timeout=timeout, max_retries=2,
+                       max_retry_after=max_wait or MAX_RETRY_AFTER,
                        budget_per_minute=REQUESTS_PER_MINUTE, transport=headers)
     return LushaProvider(client, headers)
 

@@ -85,19 +85,23 @@ def connect(
     timeout: float,
     budgets: Mapping[str, float] | None = None,
     prices: Mapping[str, Mapping[str, object]] | None = None,
+    max_wait: float | None = None,
 ) -> Provider:
     """The named provider talking to ``base_url``; the caller closes it (``aclose``).
-    ``prices`` (the config's overrides) reach a vendor whose estimates use them."""
+    ``prices`` (the config's overrides) reach a vendor whose estimates use them;
+    ``max_wait``: the longest wait a server may ask for that a request sits through
+    (the HTTP client's default when None)."""
     entry = vendor(name)
     adapter = importlib.import_module(entry.adapter_module)
+    common = dict(tz=tz, timeout=timeout, max_wait=max_wait)
     if entry.prices and prices:
         from usage_top.providers.prices import PriceTable
 
-        return adapter.connect(base_url, api_key, tz=tz, timeout=timeout, budgets=budgets or None,
+        return adapter.connect(base_url, api_key, **common, budgets=budgets or None,
                                prices=PriceTable().overridden(prices))
     if entry.budgets:
-        return adapter.connect(base_url, api_key, tz=tz, timeout=timeout, budgets=budgets or None)
-    return adapter.connect(base_url, api_key, tz=tz, timeout=timeout)
+        return adapter.connect(base_url, api_key, **common, budgets=budgets or None)
+    return adapter.connect(base_url, api_key, **common)
 
 
 DEMO_ACCOUNTS: dict[str, dict[str, object]] = {
