@@ -627,3 +627,35 @@ async def test_equal_rows_keep_their_lines_only_while_what_else_they_read_is_the
             assert "09:05" not in shown(keys) and "Nov 18" in shown(keys)
         finally:
             Column.cell = formatted
+
+
+async def test_two_updates_before_a_frame_repaint_their_cells_not_the_lines(monkeypatch):
+    """Two polls landing together: the second update compares with what the first one
+    will paint, so it repaints its own changed cells, not the whole lines."""
+    app = TableApp()
+    async with app.run_test(size=SIZE) as pilot:
+        table = app.query_one(FruitTable)
+        table.sort_by("name", reverse=False)
+        table.show_fruits(fruits(1000))
+        await pilot.pause()
+        repainted: list[tuple[int, int, int]] = []
+        original = VirtualTable.refresh
+
+        def spy(self, *regions, **kwargs):
+            repainted.extend((r.y, r.x, r.width) for r in regions)
+            return original(self, *regions, **kwargs)
+
+        monkeypatch.setattr(VirtualTable, "refresh", spy)
+        table.show_fruits(fruits(1000, bump=5))
+        table.show_fruits(fruits(1000, bump=6))  # in the same handler: no frame between
+        await pilot.pause()
+        assert repainted and all(width < 8 for _, _, width in repainted)  # digits, no line
+        assert sorted({y for y, _, _ in repainted}) == [1, 11]
+        drawn = table.render_line(11).text
+    fresh_app = TableApp()  # the line is what a table given the second update draws
+    async with fresh_app.run_test(size=SIZE) as pilot:
+        other = fresh_app.query_one(FruitTable)
+        other.sort_by("name", reverse=False)
+        other.show_fruits(fruits(1000, bump=6))
+        await pilot.pause()
+        assert other.render_line(11).text == drawn

@@ -902,11 +902,11 @@ class VirtualTable(ScrollView, Generic[Row], can_focus=True):
             if before is None:
                 self.refresh_line(y + round(self.scroll_y))
             elif before != strip:  # only the cells that changed: a figure, not the row
-                spans = strip_spans(before, strip, width)
-                for start, end in spans:
+                for start, end in strip_spans(before, strip, width):
                     self.refresh(Region(start, y, end - start, 1))
-                if spans:
-                    self._painted.pop(y, None)
+                # what the next frame paints there: a second change before it (two
+                # accounts' polls landing together) repaints its own cells, not the line
+                self._painted[y] = strip
 
     def render_lines(self, crop: Region) -> list[Strip]:
         """The lines of one frame, with the widget's style resolved once for all of them."""
