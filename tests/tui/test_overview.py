@@ -540,3 +540,42 @@ async def test_the_header_says_the_oldest_data_of_every_file(make_overview, cloc
         newest = app.fleet["openai"].store.last_success().finished_at
         assert oldest < newest
         assert app.screen.query_one(StatusBar).status.last_success == oldest
+
+
+async def test_the_header_says_polling_only_for_a_poll_that_takes_a_while(make_overview):
+    """Twenty accounts polling in turn flipped the header to "polling…" and back at every
+    poll: now only a poll running over a second says so (a simulator made slow here)."""
+    from usage_top.sim.faults import Faults
+    from usage_top.widgets.status_bar import StatusBar
+
+    app = make_overview()
+    async with app.run_test(size=WIDE) as pilot:
+        await _ready(pilot)
+        bar = app.screen.query_one(StatusBar)
+        assert not bar.status.in_flight
+        slow = next(iter(app.fleet))
+        app.fleet[slow].sim_server.sim.set_faults(Faults(latency=1.5))
+        app.poll_account(slow)
+        said = []
+        for _ in range(400):  # bounded rounds, not a wall-clock wait
+            await pilot.pause(0.02)
+            said.append(bar.status.in_flight)
+            if said[-1] or not app.polls_in_flight:
+                break
+        assert said[-1], "the slow poll never said polling…"
+        app.fleet[slow].sim_server.sim.set_faults(Faults())
+        await _ready(pilot)
+        assert not bar.status.in_flight
+
+
+async def test_a_poll_under_a_second_leaves_the_header_as_it_is(make_overview):
+    """What the header is given while a poll has run under ``SLOW_POLL``: no "polling…"."""
+    app = make_overview()
+    async with app.run_test(size=WIDE) as pilot:
+        await _ready(pilot)
+        name = next(iter(app.fleet))
+        app._account_polls.add(name)  # a poll in flight, its SLOW_POLL timer not yet fired
+        base = app.screen.query_one("StatusBar").status
+        assert not app.fleet_status(base).in_flight
+        app._poll_is_slow(name)
+        assert app.fleet_status(base).in_flight

@@ -27,6 +27,11 @@ if TYPE_CHECKING:
     from usage_top.widgets.status_bar import Status
 
 
+SLOW_POLL = 1.0
+"""Seconds a poll runs before the header says "polling…": saying it for every poll (and
+taking it back) cost two header repaints a poll, twenty accounts' worth on the overview."""
+
+
 class AccountsMixin:
     """The App's part that knows there are several accounts (``self.fleet``)."""
 
@@ -39,6 +44,8 @@ class AccountsMixin:
         self.outcomes: dict[str, PollOutcome] = {}
         self._account_timers: dict[str, Timer] = {}
         self._account_polls: set[str] = set()
+        self._slow_polls: set[str] = set()
+        """The accounts whose poll has run ``SLOW_POLL`` seconds: the header says "polling…"."""
         self._event_ids: dict[str, int] = {}
         self._rows: AccountRows | None = None
         """Each account's overview row as last read (``overview``): made with the first."""
@@ -132,13 +139,16 @@ class AccountsMixin:
         if timer is not None:
             timer.stop()
         self._account_polls.add(name)
+        slow = self.set_timer(SLOW_POLL, lambda: self._poll_is_slow(name))
         try:
             outcome = (await runtime.service.poll()).outcome
             if name == self.current and outcome.landed and self.key_filter:
                 fetched = await self._fetch_key(self.key_filter)
                 outcome = outcome if fetched.ok else fetched
         finally:
+            slow.stop()
             self._account_polls.discard(name)
+            self._slow_polls.discard(name)
             if self._rows is not None:  # this connection's writes: no new data version
                 self._rows.forget(name)
         self.outcomes[name] = outcome
@@ -153,6 +163,10 @@ class AccountsMixin:
             self.refresh_view()
         else:
             self.announce_account_events(name)
+
+    def _poll_is_slow(self, name: str) -> None:
+        self._slow_polls.add(name)
+        self._update_status()
 
     def announce_account_events(self, name: str) -> None:
         """Toasts for the events recorded in one account's file since the last look."""
@@ -221,7 +235,7 @@ class AccountsMixin:
         if not self.on_overview and name is not None:
             return replace(base, interval=self.fleet[name].collector.interval
                            if name in self._account_timers else None,
-                           in_flight=name in self._account_polls)
+                           in_flight=name in self._slow_polls)
         view = getattr(self.screen, "view", None)  # the rows the table shows, each read
         if view is not None:                       # when it may have changed
             updated = [row.updated for row in view.rows if row.updated is not None]
@@ -242,5 +256,5 @@ class AccountsMixin:
             error=errors[0] if errors else None, last_success=min(updated, default=None),
             interval=None if self.paused or not self._account_timers else
             min(runtime.collector.interval for runtime in self.fleet.runtimes.values()),
-            in_flight=bool(self._account_polls), scope="All accounts",
+            in_flight=bool(self._slow_polls), scope="All accounts",
             range_label="today, month")

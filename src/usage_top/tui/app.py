@@ -51,7 +51,7 @@ from usage_top.widgets.redraw import cropped
 from usage_top.widgets.status_bar import Status
 from usage_top.widgets.tables import ItemTable, KeyTable, UsageTable
 from usage_top.tui.dashboard import DashboardScreen
-from usage_top.tui.accounts import AccountsMixin
+from usage_top.tui.accounts import SLOW_POLL, AccountsMixin
 from usage_top.tui.bindings import APP_BINDINGS
 from usage_top.tui.frame import DataScreen
 from usage_top.views.context import RANGE_LABELS, Context
@@ -281,8 +281,7 @@ class UsageTopApp(AccountsMixin, App[None]):
             return
         self._cancel_timer()
         self._in_flight = True
-        # say "polling…" only when it takes a while: two header repaints a poll cost bytes
-        slow = self.set_timer(1.0, self._update_status)
+        slow = self.set_timer(SLOW_POLL, self._update_status)  # "polling…" if it takes a while
         try:
             outcome = (await self.service.poll()).outcome
             if outcome.landed:
