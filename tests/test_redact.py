@@ -110,3 +110,17 @@ def test_no_real_name_in_report_export_or_check(settings, clock, capsys, isolate
     assert "key-01" in outputs["report --redact --json --range 30d"]
     report = json.loads(outputs["report --redact --json --range 30d"])
     assert report["account"] == "account-1"
+
+
+def test_collect_redact_logs_pseudonyms(settings, clock, capsys):
+    """``collect --redact``'s log lines (its polls and the alerts they raise, a key's
+    anomaly naming the key) say pseudonyms, as every other output does."""
+    assert main(["collect", "--once", "--redact"], clock=clock) == 0
+    err = capsys.readouterr().err
+    store = Store(settings.db)
+    try:
+        names = real_names(store) - {ACCOUNT}
+    finally:
+        store.close()
+    assert " alert " in err and "key-0" in err, err  # an alert naming a key was logged
+    assert leaks(err, names) == []

@@ -114,7 +114,7 @@ async def test_no_real_name_in_the_overview_any_account_or_any_command(
                            for key in app.fleet[name].store.keys()} for name in ACCOUNTS}
 
     outputs = {}
-    for argv in (["check"], ["check", "--json"],
+    for argv in (["check"], ["check", "--json"], ["collect", "--once"],
                  *(["report", "--account", name, *more] for name in ACCOUNTS
                    for more in ([], ["--json", "--range", "30d"])),
                  *(["report", "--account", name, "--json", "--range", "30d", "--no-redact"]

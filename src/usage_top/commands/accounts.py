@@ -10,6 +10,7 @@ slow or failing one never holds the others up.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from usage_top.config import Settings
@@ -59,18 +60,25 @@ async def collect(accounts: dict[str, Settings], clock: Clock | None, once: bool
                                         _stop_on_signals)
     from usage_top.oncall.alerts import event_line
     from usage_top.pipeline.fleet import Fleet
+    from usage_top.views.redact import runtime_reader, shown_account
 
     exporter = None
+    shown: dict[str, tuple[str, Callable[[str], str]]] = {}
+    """Each account's name in the log and its text as ``--redact`` has them (pseudonyms)."""
 
     def log(name: str, report: PollReport) -> None:
         outcome = report.outcome
         if exporter is not None:
             exporter.observe(name, outcome)
-        _log(f"{utc_text(outcome.finished_at)} {name}: poll {outcome.log_text} ({outcome.requests} requests)")
+        alias, say = shown[name]
+        _log(say(f"{utc_text(outcome.finished_at)} {alias}: poll {outcome.log_text} "
+                 f"({outcome.requests} requests)"))
         for event in report.events:
-            _log(f"{name}: {event_line(event)}")
+            _log(say(f"{alias}: {event_line(event)}"))
 
     async with Fleet.open(accounts, clock or utc_now, sim_clock=clock) as fleet:
+        shown.update({name: (shown_account(accounts[name]), runtime_reader(fleet[name]).redactor.text)
+                      for name in fleet})
         if metrics:
             exporter = _metrics_server(list(fleet.runtimes.values()), metrics, top)
         try:
@@ -83,8 +91,9 @@ async def collect(accounts: dict[str, Settings], clock: Clock | None, once: bool
                 return EXIT_USAGE if EXIT_USAGE in codes else max(codes)
             stopped = await fleet.run(_stop_on_signals(), log)
             for name, report in stopped.items():
-                _log(f"{name}: polling stopped ({report.outcome.error}): fix it and restart "
-                     "collect")
+                alias, say = shown[name]
+                _log(say(f"{alias}: polling stopped ({report.outcome.error}): fix it and "
+                         "restart collect"))
             return EXIT_USAGE if stopped else EXIT_OK
         finally:
             if exporter is not None:

@@ -403,19 +403,22 @@ async def _collect(settings: Settings, clock: Clock | None, once: bool,
     ``metrics``, serve the database's Prometheus metrics meanwhile."""
     from usage_top.oncall.alerts import event_line
     from usage_top.pipeline.service import PollReport, PollService
+    from usage_top.views.redact import runtime_reader
 
     async with _open_runtime(settings, clock) as runtime:
         hook = _logged_hook(settings, runtime.now)
         service = PollService(runtime.collector, runtime.alerts, hook)
         exporter = _metrics_server([runtime], metrics, top) if metrics else None
+        shown = runtime_reader(runtime).redactor.text  # --redact: pseudonyms in the log
 
         def log(report: PollReport) -> None:
             outcome = report.outcome
             if exporter is not None:
                 exporter.observe(settings.account, outcome)
-            _log(f"{utc_text(outcome.finished_at)} poll {outcome.log_text} ({outcome.requests} requests)")
+            _log(shown(f"{utc_text(outcome.finished_at)} poll {outcome.log_text} "
+                       f"({outcome.requests} requests)"))
             for event in report.events:
-                _log(event_line(event))
+                _log(shown(event_line(event)))
 
         try:
             if once:
