@@ -227,15 +227,16 @@ class Counted(RedrawOnChange):
         return Text(self.figure, style=self.get_component_rich_style("counted--figure"))
 
 
+class CountedApp(App[None]):
+    def compose(self) -> ComposeResult:
+        yield Counted()
+
+
 async def test_a_changed_line_is_rendered_once_and_painted_from_that_render():
     """The check renders the text to compare it with what is drawn; the paint it asks
     for draws that text: a second render (a chart's rows, a card's lines) was wasted."""
 
-    class Demo(App[None]):
-        def compose(self) -> ComposeResult:
-            yield Counted()
-
-    async with Demo().run_test(size=(40, 5)) as pilot:
+    async with CountedApp().run_test(size=(40, 5)) as pilot:
         widget = pilot.app.query_one(Counted)
         await pilot.pause()
         before = widget.renders
@@ -254,11 +255,7 @@ async def test_a_changed_line_is_rendered_once_and_painted_from_that_render():
 
 
 async def test_new_styles_between_a_check_and_its_paint_are_painted():
-    class Demo(App[None]):
-        def compose(self) -> ComposeResult:
-            yield Counted()
-
-    async with Demo().run_test(size=(40, 5)) as pilot:
+    async with CountedApp().run_test(size=(40, 5)) as pilot:
         widget = pilot.app.query_one(Counted)
         await pilot.pause()
         widget.figure = "250"

@@ -181,6 +181,19 @@ async def test_slash_asks_for_a_filter():
         assert requested and requested[0].table is app.query_one(FruitTable)
 
 
+def _spy_on_refreshes(monkeypatch) -> list[tuple[int, int, int]]:
+    """(y, x, width) of every region a table asks to repaint from now on."""
+    repainted: list[tuple[int, int, int]] = []
+    original = VirtualTable.refresh
+
+    def spy(self, *regions, **kwargs):
+        repainted.extend((r.y, r.x, r.width) for r in regions)
+        return original(self, *regions, **kwargs)
+
+    monkeypatch.setattr(VirtualTable, "refresh", spy)
+    return repainted
+
+
 async def test_update_in_place_keeps_cursor_and_repaints_only_changed_lines(monkeypatch):
     app = TableApp()
     async with app.run_test(size=SIZE) as pilot:
@@ -190,14 +203,7 @@ async def test_update_in_place_keeps_cursor_and_repaints_only_changed_lines(monk
         await pilot.press("down", "down")
         await pilot.pause()
         chosen = table.current_row.name
-        repainted: list[tuple[int, int, int]] = []
-        original = VirtualTable.refresh
-
-        def spy(self, *regions, **kwargs):
-            repainted.extend((r.y, r.x, r.width) for r in regions)
-            return original(self, *regions, **kwargs)
-
-        monkeypatch.setattr(VirtualTable, "refresh", spy)
+        repainted = _spy_on_refreshes(monkeypatch)
         table.show_fruits(fruits(1000))  # same figures, new objects: nothing to draw
         await pilot.pause()
         assert repainted == []
@@ -638,14 +644,7 @@ async def test_two_updates_before_a_frame_repaint_their_cells_not_the_lines(monk
         table.sort_by("name", reverse=False)
         table.show_fruits(fruits(1000))
         await pilot.pause()
-        repainted: list[tuple[int, int, int]] = []
-        original = VirtualTable.refresh
-
-        def spy(self, *regions, **kwargs):
-            repainted.extend((r.y, r.x, r.width) for r in regions)
-            return original(self, *regions, **kwargs)
-
-        monkeypatch.setattr(VirtualTable, "refresh", spy)
+        repainted = _spy_on_refreshes(monkeypatch)
         table.show_fruits(fruits(1000, bump=5))
         table.show_fruits(fruits(1000, bump=6))  # in the same handler: no frame between
         await pilot.pause()

@@ -40,7 +40,7 @@ from usage_top.providers import anthropic_rows
 from usage_top.providers.anthropic_capabilities import CAPABILITIES, MODEL, USD, WORKSPACE
 from usage_top.providers.anthropic_rows import DayTally, Listed, parse
 from usage_top.providers.errors import AuthError, ForbiddenError, ProviderError
-from usage_top.providers.http import MAX_RETRY_AFTER, ApiClient
+from usage_top.providers.http import ApiClient
 from usage_top.providers.report_days import (
     DAYS_PER_PAGE,
     daily_usage,
@@ -121,7 +121,7 @@ def connect(
 ) -> AnthropicProvider:
     """A provider with its own HTTP client (``tz`` is unused: the reports are in UTC)."""
     client = ApiClient(base_url, auth_headers(api_key), timeout=timeout,
-                       max_retry_after=max_wait or MAX_RETRY_AFTER)
+                       max_retry_after=max_wait)
     return AnthropicProvider(client, budgets=budgets, prices=prices,
                              admin_key=api_key.startswith(ADMIN_PREFIX))
 

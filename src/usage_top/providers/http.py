@@ -47,7 +47,8 @@ RETRY_STATUSES = frozenset({408, 429, 500, 502, 503, 504, 529})
 BUDGET_WINDOW = 60.0
 MAX_RETRY_AFTER = 120.0
 """The longest wait a server may ask for (``Retry-After``, an exhausted window) that a
-request sits through before failing; one-shot commands pass less (``Runtime.open``)."""
+request sits through before failing, where ``max_retry_after`` is None; one-shot
+commands pass less (``Runtime.open``)."""
 UNREACHABLE_RETRIES = 1
 KEEPALIVE = 150.0
 """Seconds an idle connection is kept for the next poll (httpx's default is 5 s): at
@@ -114,7 +115,7 @@ class ApiClient:
         max_retries: int = 4,
         backoff_base: float = 0.5,
         backoff_cap: float = 8.0,
-        max_retry_after: float = MAX_RETRY_AFTER,
+        max_retry_after: float | None = None,
         budget_per_minute: int = 300,
         transport: httpx.AsyncBaseTransport | None = None,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
@@ -132,7 +133,7 @@ class ApiClient:
         self._max_retries = max_retries
         self._backoff_base = backoff_base
         self._backoff_cap = backoff_cap
-        self._max_retry_after = max_retry_after
+        self._max_retry_after = MAX_RETRY_AFTER if max_retry_after is None else max_retry_after
         self._budget = budget_per_minute
         self._sleep = sleep
         self._clock = clock

@@ -38,7 +38,7 @@ from usage_top.providers.errors import (
     ProviderError,
     sanitize,
 )
-from usage_top.providers.http import MAX_RETRY_AFTER, ApiClient, ssl_context
+from usage_top.providers.http import ApiClient, ssl_context
 from usage_top.providers.lusha_capabilities import CAPABILITIES, CREDITS, MIN_INTERVAL, REQUESTS_PER_MINUTE
 
 NAME = "lusha"
@@ -169,7 +169,7 @@ def connect(
     Lusha's windows reset in UTC and it reports no days)."""
     headers = RateHeaders()
     client = ApiClient(base_url, {AUTH_HEADER: api_key}, timeout=timeout, max_retries=2,
-                       max_retry_after=max_wait or MAX_RETRY_AFTER,
+                       max_retry_after=max_wait,
                        budget_per_minute=REQUESTS_PER_MINUTE, transport=headers)
     return LushaProvider(client, headers)
 

@@ -34,7 +34,7 @@ from usage_top.domain.model import (
 from usage_top.domain.parts import Part, scopes_and_days
 from usage_top.providers import openai_lists, openai_rows
 from usage_top.providers.errors import AuthError, ProviderError
-from usage_top.providers.http import MAX_RETRY_AFTER, ApiClient
+from usage_top.providers.http import ApiClient
 from usage_top.providers.report_days import (
     DAYS_PER_PAGE,
     daily_usage,
@@ -109,7 +109,7 @@ def connect(
     """A provider with its own HTTP client (the registry's entry point). ``tz`` is not
     used: OpenAI's days are UTC whatever the workspace's timezone."""
     client = ApiClient(base_url.rstrip("/"), auth_headers(api_key), timeout=timeout,
-                       max_retry_after=max_wait or MAX_RETRY_AFTER)
+                       max_retry_after=max_wait)
     return OpenAIProvider(client, budgets)
 
 

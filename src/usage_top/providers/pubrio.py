@@ -162,10 +162,10 @@ def connect(base_url: str, api_key: str, *, tz: ZoneInfo, timeout: float,
             max_wait: float | None = None) -> PubrioProvider:
     """A provider with its own HTTP client (httpx is imported only now: ``--no-poll``
     runs never pay for it); ``max_wait``: the longest server-asked wait sat through."""
-    from usage_top.providers.http import MAX_RETRY_AFTER, ApiClient
+    from usage_top.providers.http import ApiClient
 
     return PubrioProvider(ApiClient(base_url, {AUTH_HEADER: api_key}, timeout=timeout,
-                                    max_retry_after=max_wait or MAX_RETRY_AFTER), tz)
+                                    max_retry_after=max_wait), tz)
 
 
 class PubrioProvider:
