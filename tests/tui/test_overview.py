@@ -381,7 +381,7 @@ async def test_the_ages_are_redrawn_when_they_turn_and_not_in_between(
 
 async def test_a_column_whose_cells_narrow_keeps_its_width(make_overview, clock):
     """Each new set of widths repaints the whole table: a column widens for a longer cell
-    and keeps that width when the cell narrows again (an outlook's '10d 21h', '9d 4h')."""
+    than its room and keeps that width when the cell narrows again."""
     from dataclasses import replace
 
     app = make_overview()
@@ -389,16 +389,46 @@ async def test_a_column_whose_cells_narrow_keeps_its_width(make_overview, clock)
         await _ready(pilot)
         table, view = app.screen.query_one(AccountTable), app.screen.view
         narrow = table.columns["Outlook"].width
-        longer = replace(view, rows=[replace(row, outlook="limit in 10d 21h", outlook_scope="API")
+        longer = replace(view, rows=[replace(row, outlook="over", outlook_scope="Requests per minute")
                                      if row.name == "pubrio" else row for row in view.rows])
         table.show(longer, clock(), compact=False)
         wide = table.columns["Outlook"].width
-        assert wide == len(" limit in 10d 21h ") > narrow
+        assert wide == len(" over: Requests per minute ") > narrow
         table.show(view, clock(), compact=False)
         assert table.columns["Outlook"].width == wide
         await pilot.pause()
         line = table.render_line(1 + table.get_row_index("pubrio")).text
-        assert "—" in line and "limit in" not in line  # the narrower cell, in the wider column
+        assert "—" in line and "over:" not in line  # the narrower cell, in the wider column
+
+
+@pytest.mark.parametrize("compact", [False, True], ids=["wide", "compact"])
+async def test_the_first_burn_rates_and_outlooks_fit_their_columns(make_overview, clock, compact):
+    """A burn rate and an outlook come after a few polls: their columns have room for
+    them from the first frame (the first-out mark too, beside the others' 80 columns), so their arrival repaints their cells, not the whole table
+    (new widths would shift every column right of them)."""
+    from dataclasses import replace
+
+    app = make_overview()
+    async with app.run_test(size=WIDE) as pilot:
+        await _ready(pilot)
+        table, view = app.screen.query_one(AccountTable), app.screen.view
+        none_yet = replace(view, rows=[replace(row, burn="", outlook="", outlook_scope="", first=False)
+                                       for row in view.rows])
+        table.show(none_yet, clock(), compact=compact)
+        widths = {key: column.width for key, column in table.columns.items()}
+        laid_out = []
+        table.replace_columns = lambda columns: laid_out.append(columns)
+        rates = replace(none_yet, rows=[replace(row, burn="$12.34/h", outlook="limit in 23h 59m",
+                                                outlook_scope="API",
+                                                first=index == 0 and not compact)
+                                        for index, row in enumerate(none_yet.rows)])
+        table.show(rates, clock(), compact=compact)
+        assert laid_out == []
+        assert {key: column.width for key, column in table.columns.items()} == widths
+        await pilot.pause()
+        line = table.render_line(1).text
+        assert ("▶ limit in 23h 59m" if not compact else "limit in 23h 59m") in line
+        assert compact or "$12.34/h" in line
 
 
 async def test_an_account_not_yet_polled_claims_nothing(make_overview, clock):

@@ -25,6 +25,14 @@ from usage_top.widgets.virtual_table import Column, VirtualTable
 _WIDE = ("Account", "Provider", "Worst scope", "Used", "Today", "This month", "Burn",
          "Outlook", "Data", "State")
 _COMPACT = ("Account", "Worst scope", "Used", "Today", "Outlook", "Data", "State")
+_ROOM = {"Used": len("100.0%"), "Burn": len("$99.99/h"), "Outlook": len("▶ limit in 23h 59m"),
+         "Data": len("2h 5m")}
+"""The least width of the columns whose figures come later (a burn rate and an outlook
+after a few polls) or grow: laid out that wide from the first frame, they do not widen
+when the figures come, which would shift the columns right of them (a repaint of the
+whole table, ~8 KB over SSH, for each account whose first rate widens it further)."""
+_COMPACT_ROOM = {"Outlook": len("limit in 23h 59m")}
+"""The same in 80 columns, where only the outlook's room fits beside the others."""
 
 
 class AccountTable(VirtualTable[dict[str, Text]]):
@@ -97,10 +105,10 @@ class AccountTable(VirtualTable[dict[str, Text]]):
         Only the cells that changed are repainted; another set of columns (the layout
         turned compact or wide), an account's first data or a column that must widen (a
         figure with one more digit) lays the columns out anew and repaints the table."""
-        names = _COMPACT if compact else _WIDE
+        names, room = (_COMPACT, _COMPACT_ROOM) if compact else (_WIDE, _ROOM)
         cells = [(row.name, self._row_cells(row, now)) for row in view.rows]
-        needed = {name: max([cell_len(name), *(each[name].cell_len for _, each in cells)])
-                  for name in names}
+        needed = {name: max([cell_len(name), room.get(name, 0),
+                             *(each[name].cell_len for _, each in cells)]) for name in names}
         layout = (names, frozenset(row.name for row in view.rows if row.updated is not None))
         if layout != self._layout or any(needed[name] > self._widths[name] for name in names):
             self._layout, self._widths = layout, needed
