@@ -404,8 +404,9 @@ async def test_a_column_whose_cells_narrow_keeps_its_width(make_overview, clock)
 @pytest.mark.parametrize("compact", [False, True], ids=["wide", "compact"])
 async def test_the_first_burn_rates_and_outlooks_fit_their_columns(make_overview, clock, compact):
     """A burn rate and an outlook come after a few polls: their columns have room for
-    them from the first frame (the first-out mark too, beside the others' 80 columns), so their arrival repaints their cells, not the whole table
-    (new widths would shift every column right of them)."""
+    them from the first frame (for the first-out mark too, except in 80 columns), so
+    their arrival repaints their cells, not the whole table (new widths would shift
+    every column right of them)."""
     from dataclasses import replace
 
     app = make_overview()

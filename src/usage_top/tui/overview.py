@@ -25,13 +25,17 @@ from usage_top.widgets.virtual_table import Column, VirtualTable
 _WIDE = ("Account", "Provider", "Worst scope", "Used", "Today", "This month", "Burn",
          "Outlook", "Data", "State")
 _COMPACT = ("Account", "Worst scope", "Used", "Today", "Outlook", "Data", "State")
-_ROOM = {"Used": len("100.0%"), "Burn": len("$99.99/h"), "Outlook": len("▶ limit in 23h 59m"),
+_FIRST = "▶ "
+"""Before the outlook of the limit that runs out first across all accounts."""
+_OUTLOOK = "limit in 23h 59m"
+"""The longest outlook under a day (``Projection.text``)."""
+_ROOM = {"Used": len("100.0%"), "Burn": len("$99.99/h"), "Outlook": len(_FIRST + _OUTLOOK),
          "Data": len("2h 5m")}
 """The least width of the columns whose figures come later (a burn rate and an outlook
 after a few polls) or grow: laid out that wide from the first frame, they do not widen
 when the figures come, which would shift the columns right of them (a repaint of the
 whole table, ~8 KB over SSH, for each account whose first rate widens it further)."""
-_COMPACT_ROOM = {"Outlook": len("limit in 23h 59m")}
+_COMPACT_ROOM = {"Outlook": len(_OUTLOOK)}
 """The same in 80 columns, where only the outlook's room fits beside the others."""
 
 
@@ -180,7 +184,7 @@ class AccountTable(VirtualTable[dict[str, Text]]):
         if row.over:
             outlook = Text(f"over: {row.outlook_scope}", style=self._style("red"))
         elif row.first:
-            outlook = Text(f"▶ {row.outlook}", style="bold")
+            outlook = Text(_FIRST + row.outlook, style="bold")
         elif row.outlook_scope:
             outlook = Text(row.outlook)
         polled = row.updated is not None  # before its first poll nothing is known, not "ok"
