@@ -122,6 +122,8 @@ class ScriptedHandler(BaseHTTPRequestHandler):
             self.wfile.flush()
             self.close_connection = True
 
+    do_GET = do_POST
+
     def log_message(self, *args: object) -> None:
         pass
 
@@ -212,6 +214,28 @@ async def test_success_returns_parsed_json_and_sends_key_and_body(server, make_c
     assert json.loads(seen.body) == {"start_date": "2026-05-01"}
     assert client.stats.requests_sent == 1 and client.stats.retries == 0
     assert client.stats.last_status == 200 and client.stats.last_latency > 0
+
+
+async def test_get_sends_lists_repeated_under_the_base_path_and_each_query_as_given(
+    server, make_client
+):
+    """The client keeps each URL parsed: a changed query (the day, a page cursor) must still
+    go out as it is now, not as an earlier request's."""
+    server.script(Reply(), Reply(), Reply())
+    client = make_client(server.url + "/v1")
+    params = {"start_time": 100, "group_by[]": ["model", "api_key_id"], "page": None}
+
+    await client.get_json("/organization/usage/completions", params)
+    await client.get_json("/organization/usage/completions", {**params, "page": "p 2/é"})
+    await client.get_json("organization/usage/completions", {**params, "start_time": 200})
+
+    path = "/v1/organization/usage/completions"
+    groups = "group_by%5B%5D=model&group_by%5B%5D=api_key_id"
+    assert [seen.path for seen in server.seen] == [
+        f"{path}?start_time=100&{groups}",
+        f"{path}?start_time=100&{groups}&page=p+2%2F%C3%A9",
+        f"{path}?start_time=200&{groups}",
+    ]
 
 
 async def test_one_connection_is_reused_across_requests(server, make_client):
