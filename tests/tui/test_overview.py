@@ -17,6 +17,7 @@ from usage_top.pipeline.fleet import Fleet
 from usage_top.tui.app import accounts_app
 from usage_top.tui.dashboard import DashboardScreen
 from usage_top.tui.overview import AccountTable, OverviewScreen
+from usage_top.views.overview import NOTHING_DUE, OverviewView
 
 from .conftest import settle
 
@@ -610,3 +611,15 @@ async def test_a_poll_under_a_second_leaves_the_header_as_it_is(make_overview):
         assert not app.fleet_status(base).in_flight
         app._poll_is_slow(name)
         assert app.fleet_status(base).in_flight
+
+
+def test_the_summary_is_one_line_where_it_fits_and_one_line_a_part_where_not():
+    """At 80 columns 'Over the limit:' ended one line and its scopes began the next."""
+    view = OverviewView([], ("Runs out first: anthropic · Budget monthly (limit in 12d 14h)",
+                             "Over the limit: pubrio · API hourly"))
+    assert view.summary_text(120) == "   ".join(view.summary)
+    assert view.summary_text(80) == "\n".join(view.summary)
+    assert view.summary_text(98) == "\n".join(view.summary)  # one cell short
+    assert view.summary_text(99) == "   ".join(view.summary)
+    assert view.summary_text(99, lambda text: 2 * len(text)) == "\n".join(view.summary)
+    assert OverviewView([], ()).summary_text(80) == NOTHING_DUE

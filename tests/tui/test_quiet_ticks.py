@@ -23,11 +23,11 @@ async def test_the_header_changes_when_its_age_does_and_is_left_alone_in_between
         clock.advance(seconds=40)  # 40 s old: still "updated 14:37:00"
         app._tick()
         await pilot.pause()
-        assert bar.now == shown and "updated 14:37:00 ·" in screen_text(app).splitlines()[0]
+        assert bar.now == shown and "updated 14:37:00 UTC ·" in screen_text(app).splitlines()[0]
         clock.advance(seconds=25)  # 65 s old
         app._tick()
         await pilot.pause()
-        assert bar.now == clock() and "updated 14:37:00 (1m ago)" in screen_text(app).splitlines()[0]
+        assert bar.now == clock() and "updated 14:37:00 UTC (1m ago)" in screen_text(app).splitlines()[0]
 
 
 async def test_a_ticking_banner_asks_for_no_layout(make_app, sim, clock):

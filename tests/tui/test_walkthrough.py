@@ -69,7 +69,7 @@ async def test_the_focused_table_takes_keys_again_after_a_too_small_terminal(mak
 async def test_the_header_says_when_the_figures_shown_were_fetched(make_app, clock):
     async with make_app().run_test(size=SIZE) as pilot:
         await settle(pilot)
-        assert "updated 14:37:00" in screen_text(pilot.app)
+        assert "updated 14:37:00 UTC" in screen_text(pilot.app)
         clock.advance(minutes=10)
         table = pilot.app.screen.query_one(KeyTable)
         table.focus()
@@ -78,7 +78,7 @@ async def test_the_header_says_when_the_figures_shown_were_fetched(make_app, clo
         await pilot.press("escape")
         await settle(pilot)
         header = screen_text(pilot.app).splitlines()[0]
-        assert "updated 14:37:00 (10m ago)" in header and "14:47" not in header
+        assert "updated 14:37:00 UTC (10m ago)" in header and "14:47" not in header
 
 
 @pytest.mark.parametrize("size", [SIZE, (80, 24)])
@@ -87,8 +87,10 @@ async def test_the_events_pane_keeps_its_columns_apart_and_its_messages_whole(ma
         await settle(pilot)
         await pilot.press("v")
         await settle(pilot)
-        rows = [line for line in screen_text(pilot.app).splitlines()
-                if re.search(r"\d\d:\d\d UTC", line)]
+        header, *lines = screen_text(pilot.app).splitlines()
+        assert header.rstrip().endswith("updated 14:37:00 UTC" if size != SIZE
+                                        else "updated 14:37:00 UTC · every 30s"), header
+        rows = [line for line in lines if re.search(r"\d\d:\d\d UTC", line)]
         assert len(rows) == 3, rows
         for line in rows:
             assert re.search(r"\S[A-Z][a-z]{2} \d\d \d\d:\d\d UTC", line) is None, line  # a gap

@@ -272,8 +272,16 @@ class OverviewScreen(DataScreen):
         table = self.query_one(AccountTable)
         self.view = view = self.app.overview(now, table.order)
         self._rows_turn = view_turns(view)
-        show_text(self.query_one("#first-out", Static), Text(view.summary, style="bold"))
+        self._show_summary()
         self._show_rows(now, self.has_class("-compact"))
+
+    def _show_summary(self) -> None:
+        if self.view is not None:
+            text = self.view.summary_text(self.size.width, cell_len)
+            show_text(self.query_one("#first-out", Static), Text(text, style="bold"))
+
+    def on_resize(self) -> None:
+        self._show_summary()
 
     def compact_changed(self, compact: bool) -> None:
         """The layout turned compact or wide: the table takes that layout's columns now,

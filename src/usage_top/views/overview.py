@@ -88,11 +88,23 @@ class AccountRow:
         return self.outlook == "over"
 
 
+SUMMARY_GAP = "   "
+NOTHING_DUE = "No limit is projected to run out before its reset"
+
+
 @dataclass(frozen=True)
 class OverviewView:
     rows: list[AccountRow]
-    summary: str
-    """'Runs out first: prod · API daily (limit in 3h)'; over-limit scopes are named apart."""
+    summary: tuple[str, ...]
+    """'Runs out first: prod · API daily (limit in 3h)', then the over-limit scopes named
+    apart ('Over the limit: …'); empty when neither."""
+
+    def summary_text(self, width: int, cells: Callable[[str], int] = len) -> str:
+        """The summary on one line where it fits ``width`` (``cells``: a text's width on
+        screen), else one line a part: a part cut in two ('Over the limit:' at the end of
+        a line, the scopes on the next) reads as two statements."""
+        line = SUMMARY_GAP.join(self.summary) or NOTHING_DUE
+        return line if cells(line) <= width else "\n".join(self.summary)
 
 
 def account_row(source: AccountSource, now: dt.datetime) -> AccountRow:
@@ -243,14 +255,14 @@ def _marked(row: AccountRow, first: bool) -> AccountRow:
     return replace(row, first=True)
 
 
-def _summary(rows: list[AccountRow], first: AccountRow | None) -> str:
+def _summary(rows: list[AccountRow], first: AccountRow | None) -> tuple[str, ...]:
     over = [f"{row.name} · {row.outlook_scope}" for row in rows if row.over]
     parts = []
     if first is not None:
         parts.append(f"Runs out first: {first.name} · {first.outlook_scope} ({first.outlook})")
     if over:
         parts.append(f"Over the limit: {', '.join(over)}")
-    return "   ".join(parts) or "No limit is projected to run out before its reset"
+    return tuple(parts)
 
 
 def _sorted(rows: list[AccountRow], sort: str, now: dt.datetime) -> list[AccountRow]:

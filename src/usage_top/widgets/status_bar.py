@@ -82,12 +82,16 @@ class StatusBar(RedrawOnChange):
         status, now = self.status, self.now
         if status is None or now is None:
             return Text("usage-top", style=self._style("title"))
-        text = self._line(status, now, with_account=True)
-        if text.cell_len > self.content_region.width:  # the account goes first when short of room
-            text = self._line(status, now, with_account=False)
+        width = self.content_region.width
+        # short of room, the account goes first, then how often it polls
+        for with_account, with_interval in ((True, True), (False, True), (False, False)):
+            text = self._line(status, now, with_account, with_interval)
+            if text.cell_len <= width:
+                break
         return text
 
-    def _line(self, status: Status, now: dt.datetime, with_account: bool) -> Text:
+    def _line(self, status: Status, now: dt.datetime, with_account: bool,
+              with_interval: bool = True) -> Text:
         text = Text()
         text.append("usage-top", style=self._style("title"))
         text.append(f"  {status.provider} · {status.account}  " if with_account else "  ")
@@ -105,10 +109,10 @@ class StatusBar(RedrawOnChange):
             text.append(" ")
         text.append(f"{status.scope} · {status.range_label}", style="bold")
         text.append("  ")
-        text.append(self._timing(status, now), style=self._style("dim"))
+        text.append(self._timing(status, now, with_interval), style=self._style("dim"))
         return text
 
-    def _timing(self, status: Status, now: dt.datetime) -> str:
+    def _timing(self, status: Status, now: dt.datetime, with_interval: bool = True) -> str:
         """When the data is from, and how it is kept up to date.
 
         The time of the last update rather than a seconds counter, and no countdown
@@ -120,14 +124,15 @@ class StatusBar(RedrawOnChange):
             age = "no data yet"
         else:
             seconds = (now - status.last_success).total_seconds()
-            at = status.last_success.astimezone(status.tz).strftime("%H:%M:%S")
+            local = status.last_success.astimezone(status.tz)
+            at = f"{local:%H:%M:%S} {local.tzname()}"  # every time says its zone
             age = (f"updated {at}" if seconds < 60 else f"updated {at} ({age_text(seconds)} ago)"
                    if seconds < 86400 else f"updated {age_text(seconds)} ago")
         if status.in_flight:
             return f"{age} · polling…"
         if not status.polling:
             return f"{age} · read-only"
-        if status.paused or status.interval is None:
+        if status.paused or status.interval is None or not with_interval:
             return age
         return f"{age} · every {interval_text(status.interval)}"
 
