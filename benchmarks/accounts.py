@@ -286,7 +286,7 @@ def main() -> None:
     parser.add_argument("--window", type=float, default=120.0, help="seconds watched (bench)")
     parser.add_argument("--before", help="another source tree, measured side by side (bench)")
     argv = sys.argv[1:]
-    args = parser.parse_args(argv if argv[:1] in (["serve"], ["bench"]) else ["toml", *argv])
+    args = parser.parse_args(argv if argv[:1] in (["toml"], ["serve"], ["bench"]) else ["toml", *argv])
     if args.what == "serve":
         serve(args.count)
     elif args.what == "bench":

@@ -128,3 +128,22 @@ async def test_projections_of_the_simulator_equal_a_hand_calculation(store, coll
     assert first_to_run_out(projs) == "api.hourly"
     assert set(projs) == {f"{scope}.{period}" for scope in ("api", "portal")
                           for period in ("monthly", "daily", "hourly")}
+
+
+def test_an_overview_row_burns_at_the_rate_of_the_scope_its_outlook_names(store):
+    """The hourly window is the worst scope (95%) but flat; the daily one rises 60 an hour
+    and is the limit hit first. Burn beside 'limit in 8h 55m' is the daily rate, not the
+    flat window's '0/h'."""
+    from usage_top.providers.pubrio_capabilities import CAPABILITIES
+    from usage_top.views.overview import AccountSource, account_row
+    from usage_top.views.scopes import default_thresholds
+
+    for at, used in ((_at(10), 400), (_at(10, 30), 430), (_at(11), 460)):
+        _ingest(store, at, ("api.daily", used, 1000, MIDNIGHT), ("api.hourly", 95, 100, _at(12)))
+    source = AccountSource("prod", "pubrio", store, CAPABILITIES, UTC, default_thresholds)
+
+    row = account_row(source, _at(11, 5))
+
+    assert row.worst.usage.name == "api.hourly" and row.percent == pytest.approx(95.0)
+    assert row.outlook == "limit in 8h 55m" and row.outlook_scope == "api daily"
+    assert row.burn == "60/h"

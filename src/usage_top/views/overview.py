@@ -61,7 +61,8 @@ class AccountRow:
     today: float | None
     month: float | None
     burn: str
-    """The worst scope's burn rate per hour, in its unit ('' without a rate yet)."""
+    """The burn rate per hour, in its unit, of the outlook's scope (the worst scope's when
+    the outlook names none); '' without a rate yet."""
     outlook: str
     """'over' (a scope past its limit), 'limit in 3h 10m', 'ok until reset' or ''."""
     outlook_scope: str
@@ -120,16 +121,13 @@ def account_row(source: AccountSource, now: dt.datetime) -> AccountRow:
         last_ok, last = store.last_success(), store.last_poll()
     limited = [view for view in views if view.usage.percent is not None]
     worst = max(limited, key=lambda view: view.usage.percent, default=None)
-    burn = ""
-    if worst is not None:
-        rate = outlook.get(worst.usage.name)
-        if rate is not None and rate.rate_per_hour is not None:
-            burn = f"{worst.usage.unit.rounded(rate.rate_per_hour)}/h"
-    text, scope, limit_at = _outlook(views, outlook)
+    text, outlook_view, limit_at = _outlook(views, outlook)
+    burn = _burn(outlook_view or worst, outlook)
     error = source.error if source.error is not None else (
         last.error if last is not None and last.outcome == "error" else None)
     turns_at = row_turns(now, caps.day_zone(source.tz), outlook.values(),
                          limit_at if text.startswith("limit in") else None)
+    scope = outlook_view.usage.title if outlook_view else ""
     return AccountRow(_shown(source), source.provider, worst, primary, day, month, burn, text,
                       scope, limit_at, last_ok.finished_at if last_ok else None,
                       _redacted(source, error), turns_at=turns_at)
@@ -163,20 +161,29 @@ def _redacted(source: AccountSource, text: str | None) -> str | None:
 
 
 def _outlook(views: list[ScopeView], outlook: dict[str, Projection]
-             ) -> tuple[str, str, dt.datetime | None]:
-    """('over', scope) when a scope is past its limit; else the scope hit first."""
-    titles = {view.usage.name: view.usage.title for view in views}
-    over = [name for name, p in outlook.items() if p.reached and name in titles]
+             ) -> tuple[str, ScopeView | None, dt.datetime | None]:
+    """('over', its scope) when a scope is past its limit; else the scope hit first."""
+    named = {view.usage.name: view for view in views}
+    over = [name for name, p in outlook.items() if p.reached and name in named]
     if over:
-        return "over", titles[over[0]], None
+        return "over", named[over[0]], None
     due = sorted((p.limit_at, name) for name, p in outlook.items()
-                 if p.limit_at is not None and name in titles)
+                 if p.limit_at is not None and name in named)
     if due:
         at, name = due[0]
-        return outlook[name].text, titles[name], at
+        return outlook[name].text, named[name], at
     if any(p.text for p in outlook.values()):
-        return "ok until reset", "", None
-    return "", "", None
+        return "ok until reset", None, None
+    return "", None, None
+
+
+def _burn(view: ScopeView | None, outlook: dict[str, Projection]) -> str:
+    """The hourly rate of the scope the outlook is about (else the worst scope's), so that
+    the Burn and Outlook cells of a row speak of one scope ('' without a rate yet)."""
+    rate = outlook.get(view.usage.name) if view is not None else None
+    if rate is None or rate.rate_per_hour is None:
+        return ""
+    return f"{view.usage.unit.rounded(rate.rate_per_hour)}/h"
 
 
 def overview_view(sources: Sequence[AccountSource], now: dt.datetime, sort: str = SORTS[0],
