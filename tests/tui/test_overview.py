@@ -20,6 +20,7 @@ from usage_top.tui.overview import AccountTable, OverviewScreen
 from usage_top.views.overview import NOTHING_DUE, OverviewView
 
 from .conftest import settle
+from .test_tui_faults import screen_text
 
 WIDE, NARROW = (120, 36), (80, 24)
 
@@ -613,13 +614,31 @@ async def test_a_poll_under_a_second_leaves_the_header_as_it_is(make_overview):
         assert app.fleet_status(base).in_flight
 
 
-def test_the_summary_is_one_line_where_it_fits_and_one_line_a_part_where_not():
-    """At 80 columns 'Over the limit:' ended one line and its scopes began the next."""
+def test_the_summary_says_a_statement_a_line():
+    """The summary keeps two lines, one statement each: wrapped at the width, 'Over the
+    limit:' ended one line and its scopes began the next, and a summary growing by a line
+    moved the whole table down (a repaint of every row, ~8 KB over SSH)."""
     view = OverviewView([], ("Runs out first: anthropic · Budget monthly (limit in 12d 14h)",
                              "Over the limit: pubrio · API hourly"))
-    assert view.summary_text(120) == "   ".join(view.summary)
-    assert view.summary_text(80) == "\n".join(view.summary)
-    assert view.summary_text(98) == "\n".join(view.summary)  # one cell short
-    assert view.summary_text(99) == "   ".join(view.summary)
-    assert view.summary_text(99, lambda text: 2 * len(text)) == "\n".join(view.summary)
-    assert OverviewView([], ()).summary_text(80) == NOTHING_DUE
+    assert view.summary_text == "\n".join(view.summary)
+    assert OverviewView([], ()).summary_text == NOTHING_DUE
+
+
+async def test_the_table_stays_where_it_is_whatever_the_summary_says(make_overview):
+    from dataclasses import replace
+
+    app = make_overview()
+    async with app.run_test(size=NARROW) as pilot:
+        await _ready(pilot)
+        screen, table = app.screen, app.screen.query_one(AccountTable)
+        top, real = table.region.y, app.overview
+        over = f"Over the limit: {', '.join(f'account-{n} · API hourly' for n in range(9))}"
+        for summary in ((), ("Runs out first: a · API daily (limit in 3h)",),
+                        ("Runs out first: a · API daily (limit in 3h)", over)):
+            app.overview = lambda now, order, said=summary: replace(real(now, order), summary=said)
+            screen._read(app.clock())
+            await pilot.pause()
+            assert table.region.y == top, summary
+            shown = [line.rstrip() for line in screen_text(app).splitlines()[1:3]]
+            assert shown[0].startswith(summary[0] if summary else "No limit is projected")
+        assert shown[1].startswith("Over the limit: account-0") and shown[1].endswith("…")

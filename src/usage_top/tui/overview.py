@@ -229,6 +229,9 @@ class OverviewScreen(DataScreen):
     """Every account at a glance; Enter opens one."""
 
     crumb = "overview"
+    DEFAULT_CSS = """
+    OverviewScreen #first-out { height: 2; text-wrap: nowrap; text-overflow: ellipsis; }
+    """
     app_actions = frozenset({"quit", "help", "toggle_pause", "poll_now", "toggle_redact",
                              "dismiss_toasts", "cycle_focus", "copy_line"})
     """The App's actions that do something here (the footer, the palette and the keys
@@ -272,16 +275,8 @@ class OverviewScreen(DataScreen):
         table = self.query_one(AccountTable)
         self.view = view = self.app.overview(now, table.order)
         self._rows_turn = view_turns(view)
-        self._show_summary()
+        show_text(self.query_one("#first-out", Static), Text(view.summary_text, style="bold"))
         self._show_rows(now, self.has_class("-compact"))
-
-    def _show_summary(self) -> None:
-        if self.view is not None:
-            text = self.view.summary_text(self.size.width, cell_len)
-            show_text(self.query_one("#first-out", Static), Text(text, style="bold"))
-
-    def on_resize(self) -> None:
-        self._show_summary()
 
     def compact_changed(self, compact: bool) -> None:
         """The layout turned compact or wide: the table takes that layout's columns now,

@@ -89,7 +89,6 @@ class AccountRow:
         return self.outlook == "over"
 
 
-SUMMARY_GAP = "   "
 NOTHING_DUE = "No limit is projected to run out before its reset"
 
 
@@ -100,12 +99,11 @@ class OverviewView:
     """'Runs out first: prod · API daily (limit in 3h)', then the over-limit scopes named
     apart ('Over the limit: …'); empty when neither."""
 
-    def summary_text(self, width: int, cells: Callable[[str], int] = len) -> str:
-        """The summary on one line where it fits ``width`` (``cells``: a text's width on
-        screen), else one line a part: a part cut in two ('Over the limit:' at the end of
-        a line, the scopes on the next) reads as two statements."""
-        line = SUMMARY_GAP.join(self.summary) or NOTHING_DUE
-        return line if cells(line) <= width else "\n".join(self.summary)
+    @property
+    def summary_text(self) -> str:
+        """A line a statement (the overview gives it a fixed two lines, each cut to the
+        width): the table below never moves when an account crosses its limit."""
+        return "\n".join(self.summary) or NOTHING_DUE
 
 
 def account_row(source: AccountSource, now: dt.datetime) -> AccountRow:
