@@ -632,6 +632,10 @@ async def test_the_table_stays_where_it_is_whatever_the_summary_says(make_overvi
         await _ready(pilot)
         screen, table = app.screen, app.screen.query_one(AccountTable)
         top, real = table.region.y, app.overview
+        summary_line, asked = screen.query_one("#first-out"), []
+        refresh = summary_line.refresh
+        summary_line.refresh = lambda *regions, **options: (asked.append(options)
+                                                            or refresh(*regions, **options))
         over = f"Over the limit: {', '.join(f'account-{n} · API hourly' for n in range(9))}"
         for summary in ((), ("Runs out first: a · API daily (limit in 3h)",),
                         ("Runs out first: a · API daily (limit in 3h)", over)):
@@ -642,3 +646,5 @@ async def test_the_table_stays_where_it_is_whatever_the_summary_says(make_overvi
             shown = [line.rstrip() for line in screen_text(app).splitlines()[1:3]]
             assert shown[0].startswith(summary[0] if summary else "No limit is projected")
         assert shown[1].startswith("Over the limit: account-0") and shown[1].endswith("…")
+        # nor is a layout asked for: it would repaint every scrollbar on the screen
+        assert asked and not any(options.get("layout") for options in asked), asked

@@ -21,12 +21,13 @@ from usage_top.widgets.status_bar import Status, StatusBar
 from usage_top.widgets.tables import UsageTable
 
 
-def show_text(static: Static, content: Text | str) -> None:
+def show_text(static: Static, content: Text | str, *, fixed: bool = False) -> None:
     """``Static.update`` unless that content is already shown: every update asks
     for a layout, and a layout repaints every scrollbar on the screen (bytes on
-    the wire at each poll, for nothing)."""
+    the wire at each poll, for nothing). ``fixed``: the widget's size does not follow
+    its content (a fixed height, cut with '…'), so no layout is asked for at all."""
     if static.content != content:
-        static.update(content)
+        static.update(content, layout=not fixed)
 
 
 class DataScreen(Screen):

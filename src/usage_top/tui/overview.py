@@ -275,7 +275,8 @@ class OverviewScreen(DataScreen):
         table = self.query_one(AccountTable)
         self.view = view = self.app.overview(now, table.order)
         self._rows_turn = view_turns(view)
-        show_text(self.query_one("#first-out", Static), Text(view.summary_text, style="bold"))
+        show_text(self.query_one("#first-out", Static), Text(view.summary_text, style="bold"),
+                  fixed=True)  # two lines, whatever it says
         self._show_rows(now, self.has_class("-compact"))
 
     def compact_changed(self, compact: bool) -> None:
