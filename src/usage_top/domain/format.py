@@ -96,6 +96,12 @@ def key_text(row: Usage, width: int) -> str:
     return row.name
 
 
+def clock_text(at: dt.datetime, tz: dt.tzinfo) -> str:
+    """'14:37:05 UTC': a time of day in ``tz``, with its zone (every time says it)."""
+    local = at.astimezone(tz)
+    return f"{local:%H:%M:%S} {local.tzname()}"
+
+
 def last_used_text(stamp: dt.datetime | None, now: dt.datetime, tz) -> str:
     """'14:02' today, 'Nov 19' earlier, 'never' when unknown (in the workspace tz)."""
     if stamp is None:

@@ -188,8 +188,8 @@ class ApiClient:
 
     def _url(self, path: str, query: tuple[tuple[str, str], ...]) -> httpx.URL:
         """The absolute URL of ``path?query``, parsed once: httpx parses a relative path and
-        its query three times a request (path, base merge, query merge), a fifth of a GET's
-        CPU, and a poll asks for the same URLs until the day changes."""
+        its query three times a request (path, base merge, query merge), about a tenth of a
+        GET's CPU, and a poll asks for the same URLs until the day changes."""
         key = (path, query)
         url = self._urls.get(key)
         if url is None:

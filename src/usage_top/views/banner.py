@@ -13,7 +13,7 @@ from __future__ import annotations
 import datetime as dt
 from zoneinfo import ZoneInfo
 
-from usage_top.domain.format import age_text
+from usage_top.domain.format import age_text, clock_text
 
 RATE_LIMITED = 429
 
@@ -33,7 +33,7 @@ def failed_poll(error: str, *, status: int | None, now: dt.datetime,
              if figures_at is not None else "No data stored yet.")
     if next_try is None:  # paused, or read-only: nothing will try again by itself
         return f"{sentence(f'Last poll failed: {error}')} {shown}"
-    at = _clock(next_try, tz)
+    at = clock_text(next_try, tz)
     if status == RATE_LIMITED:
         return f"{sentence(error)} Backing off until {at}, then polling again. {shown}"
     return f"{sentence(f'Last poll failed: {error}')} {shown} Next try at {at}."
@@ -55,11 +55,6 @@ def stopped(error: str) -> str:
     return f"{sentence(error)} Polling stopped: fix this, then press r to retry."
 
 
-def _clock(at: dt.datetime, tz: ZoneInfo) -> str:
-    local = at.astimezone(tz)
-    return f"{local:%H:%M:%S} {local.tzname()}"
-
-
 def read_only(path: str) -> str:
     """A database that cannot be written, opened for reading instead."""
     return (f"Read-only: {path} cannot be written (a read-only filesystem, or no write "
@@ -72,5 +67,5 @@ def no_collector(path: str, *, last_poll: dt.datetime, now: dt.datetime, interva
     poll intervals, so "stale" has a cause and the figures are not taken as live."""
     quiet = (now - last_poll).total_seconds()
     return (f"No collector has written to {path} for {int(quiet // interval)} intervals "
-            f"(last poll at {_clock(last_poll, tz)}, {age_text(quiet)} ago): these figures "
+            f"(last poll at {clock_text(last_poll, tz)}, {age_text(quiet)} ago): these figures "
             f"are not live. Is `usage-top collect` running?")

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from rich.text import Text
 from textual.reactive import reactive
 
-from usage_top.domain.format import age_text, interval_text
+from usage_top.domain.format import age_text, clock_text, interval_text
 from usage_top.widgets.redraw import RedrawOnChange
 
 
@@ -124,8 +124,7 @@ class StatusBar(RedrawOnChange):
             age = "no data yet"
         else:
             seconds = (now - status.last_success).total_seconds()
-            local = status.last_success.astimezone(status.tz)
-            at = f"{local:%H:%M:%S} {local.tzname()}"  # every time says its zone
+            at = clock_text(status.last_success, status.tz)
             age = (f"updated {at}" if seconds < 60 else f"updated {at} ({age_text(seconds)} ago)"
                    if seconds < 86400 else f"updated {age_text(seconds)} ago")
         if status.in_flight:
