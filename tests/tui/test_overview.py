@@ -648,3 +648,52 @@ async def test_the_table_stays_where_it_is_whatever_the_summary_says(make_overvi
         assert shown[1].startswith("Over the limit: account-0") and shown[1].endswith("…")
         # nor is a layout asked for: it would repaint every scrollbar on the screen
         assert asked and not any(options.get("layout") for options in asked), asked
+
+
+async def test_accounts_polled_together_are_shown_once_they_have_all_landed(
+        make_overview, clock, monkeypatch):
+    """`r` polls every account at once: the overview reads and redraws once, when the
+    last lands, not at each landing (twenty a round cost a fifth of the CPU)."""
+    from usage_top.tui import accounts
+
+    monkeypatch.setattr(accounts, "LANDING_WAIT", 3600.0)  # only the last landing shows
+    app = make_overview()
+    async with app.run_test(size=WIDE) as pilot:
+        await _ready(pilot)
+        app.cancel_account_timers()
+        shown: list[frozenset[str]] = []
+        refresh = app.refresh_view
+        monkeypatch.setattr(app, "refresh_view",
+                            lambda: shown.append(app.polls_in_flight) or refresh())
+        clock.advance(minutes=1)
+        await pilot.press("r")
+        await _ready(pilot)
+        assert shown == [frozenset()]  # once, with none in flight
+        rows = {row.name: row for row in app.screen.view.rows}
+        assert all(row.updated == clock.now for row in rows.values()), rows
+
+
+async def test_a_slow_account_holds_the_others_back_for_the_landing_wait_only(
+        make_overview, clock):
+    """One account's vendor takes seconds to answer: the polls that landed meanwhile are
+    shown after ``LANDING_WAIT``, while it is still in flight."""
+    from usage_top.sim.faults import Faults
+
+    app = make_overview()
+    async with app.run_test(size=WIDE) as pilot:
+        await _ready(pilot)
+        app.cancel_account_timers()
+        slow = "openai"
+        app.fleet[slow].sim_server.sim.set_faults(Faults(latency=5.0))
+        clock.advance(minutes=1)
+        await pilot.press("r")
+        for _ in range(400):  # bounded rounds, not a wall-clock wait
+            await pilot.pause(0.02)
+            rows = {row.name: row for row in app.screen.view.rows}
+            if rows["pubrio"].updated == clock.now or not app.polls_in_flight:
+                break
+        assert slow in app.polls_in_flight, "the others waited for the slow account"
+        assert rows["pubrio"].updated == rows["anthropic"].updated == clock.now
+        assert rows[slow].updated < clock.now
+        app.fleet[slow].sim_server.sim.set_faults(Faults())
+        await _ready(pilot)
