@@ -165,7 +165,7 @@ class AccountsResult:
 
 def bench_accounts(count: int = 20, runs: int = 4, window: float = 120.0, warmup: float = 20.0,
                    trace_dir: Path | None = None, before: str | None = None) -> AccountsResult:
-    from startup import FRAME_MARKER, run_once
+    from startup import FRAME_MARKER, compiled_bytecode, run_once
 
     failures: list[str] = []
     bare_frame: list[float] = []
@@ -176,6 +176,7 @@ def bench_accounts(count: int = 20, runs: int = 4, window: float = 120.0, warmup
             variants.append(Variant("before", before, Path(home) / "before"))
         try:
             for variant in variants:
+                compiled_bytecode(variant.src)
                 _start(variant, count)
             bare = [sys.executable, str(HERE / "bare_app.py")]
             for run in range(1 + runs):  # the first run fills the page cache

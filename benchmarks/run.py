@@ -164,18 +164,6 @@ def run_storage(report: Report, workdir: Path, size: ingest.Size) -> Path:
     return year
 
 
-def compiled_bytecode() -> None:
-    """usage-top's modules compiled to bytecode first, as a wheel's install does: where
-    PYTHONDONTWRITEBYTECODE is set (this machine's shell sets it) an editable install
-    would otherwise compile its 60-odd modules from source on every start, some 160 ms
-    the bare app (a handful of them) does not pay."""
-    import compileall
-
-    import usage_top
-
-    compileall.compile_dir(Path(usage_top.__file__).parent, quiet=1)
-
-
 # ----------------------------------------------------------------------- startup
 
 
@@ -428,6 +416,8 @@ def main() -> int:
         workdir = args.workdir
         workdir.mkdir(parents=True, exist_ok=True)
     try:
+        from startup import compiled_bytecode
+
         compiled_bytecode()
         year = None
         if "storage" in sections:
