@@ -697,3 +697,33 @@ async def test_a_slow_account_holds_the_others_back_for_the_landing_wait_only(
         assert rows[slow].updated < clock.now
         app.fleet[slow].sim_server.sim.set_faults(Faults())
         await _ready(pilot)
+
+
+async def test_paused_the_polls_that_landed_are_not_shown(make_overview, clock):
+    """`p` while some polls have landed and one is still in flight: the overview keeps
+    the figures it showed when paused (nothing new is read), past ``LANDING_WAIT`` and
+    once the last one lands."""
+    from usage_top.sim.faults import Faults
+
+    app = make_overview()
+    async with app.run_test(size=WIDE) as pilot:
+        await _ready(pilot)
+        app.cancel_account_timers()
+        app.fleet["openai"].sim_server.sim.set_faults(Faults(latency=2.0))
+        clock.advance(minutes=1)
+        await pilot.press("r")
+        for _ in range(400):  # bounded rounds, not a wall-clock wait
+            await pilot.pause(0.02)
+            if app.polls_in_flight == {"openai"}:
+                break
+        assert app.polls_in_flight == {"openai"}
+        await pilot.press("p")
+        shown = app.screen.view
+        for _ in range(400):
+            await pilot.pause(0.02)
+            if not app.polls_in_flight:
+                break
+        await settle(pilot)
+        assert not app.polls_in_flight and app.paused
+        assert app.screen.view == shown  # nothing landed is shown while paused
+        assert app.fleet["pubrio"].store.last_success().finished_at == clock.now

@@ -137,9 +137,13 @@ class AccountsMixin:
             self.poll_account(name)
 
     def cancel_account_timers(self) -> None:
+        """Paused (or closing): no next poll, and the polls that landed are not shown."""
         for timer in self._account_timers.values():
             timer.stop()
         self._account_timers.clear()
+        if self._landing is not None:
+            self._landing.stop()
+            self._landing = None
 
     @work(group="accounts", exit_on_error=False)
     async def poll_account(self, name: str) -> None:
