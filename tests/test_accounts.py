@@ -62,6 +62,33 @@ def test_each_account_gets_the_top_level_settings_under_its_own(two_accounts):
     assert live.account == "live" and not live.simulated
 
 
+def test_an_account_never_inherits_the_top_level_key_base_url_or_budgets(
+        isolated_env, monkeypatch):
+    """The file's and usage-top's variables' top-level base URL, key and budgets are the
+    single account's: an account without its own gets none of them (a Pubrio account
+    once got the base URL set for OpenAI, and would have sent its key there). Its
+    vendor's own variable (``OPENAI_BASE_URL``) still applies to that vendor's accounts."""
+    monkeypatch.setenv("A_KEY", "sk-admin-aaaa")
+    monkeypatch.setenv("B_KEY", DEMO_API_KEY)
+    monkeypatch.setenv("USAGE_TOP_API_KEY", "top-level-key-0000")
+    monkeypatch.setenv("OPENAI_BASE_URL", "https://openai-proxy.example.com/v1")
+    path = isolated_env / "accounts.toml"
+    path.write_text('provider = "openai"\nbase_url = "https://top.example.com/v1"\n'
+                    'budgets = { org = 100 }\n\n'
+                    '[accounts.a]\nkey_env = "A_KEY"\n\n'
+                    '[accounts.b]\nprovider = "pubrio"\nkey_env = "B_KEY"\n\n'
+                    '[accounts.c]\nprovider = "pubrio"\nkey_env = "B_KEY"\n'
+                    'base_url = "https://own.example.com"\nbudgets = { org = 7 }\n')
+    accounts = load_settings(path).account_settings()
+    a, b, c = accounts["a"], accounts["b"], accounts["c"]
+    assert (a.provider, b.provider) == ("openai", "pubrio")
+    assert a.base_url == "https://openai-proxy.example.com/v1"  # its vendor's variable
+    assert b.base_url is None and not b.budgets and not a.budgets
+    assert (c.base_url, c.budgets) == ("https://own.example.com", {"org": 7.0})
+    keys = {name: account.api_key.get_secret_value() for name, account in accounts.items()}
+    assert keys == {"a": "sk-admin-aaaa", "b": DEMO_API_KEY, "c": DEMO_API_KEY}
+
+
 def test_a_single_account_config_is_the_account_default(isolated_env, monkeypatch):
     monkeypatch.setenv("PUBRIO_API_KEY", DEMO_API_KEY)
     settings = load_settings()

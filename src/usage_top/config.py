@@ -46,6 +46,9 @@ _HOST = re.compile(r"[a-z0-9_]([a-z0-9_.-]*[a-z0-9_])?|[0-9a-f:.]+")
 _config_file: ContextVar[dict[str, Any]] = ContextVar("usage_top_config_file", default={})
 _from_vendor: ContextVar[dict[str, str]] = ContextVar("usage_top_from_vendor", default={})
 """The settings the vendor's variables gave, by field: an error names the variable."""
+_one_account: ContextVar[bool] = ContextVar("usage_top_one_account", default=False)
+"""An account's settings are being validated (``Settings._for_account``): from what the
+top-level settings and the account's table give, and its vendor's variables, only."""
 
 
 class ConfigError(Exception):
@@ -483,12 +486,15 @@ class Settings(BaseSettings):
             merged["db"] = self.db.with_name(f"{self.db.stem}-{name}{self.db.suffix}")
         elif "db" not in own and name == DEFAULT_ACCOUNT:
             merged["db"] = self.db
+        token = _one_account.set(True)
         try:
             settings = Settings.model_validate(merged)
         except ValidationError as exc:
             origins = {**self._origins, **dict.fromkeys(own, self._origins.get("accounts"))}
             raise ConfigError("bad configuration: "
                               f"{_first_error(exc, origins, f'accounts.{name}')}") from None
+        finally:
+            _one_account.reset(token)
         if settings.api_key is None and not settings.demo:
             variable = f"${key_env}" if key_env else "its key variable"
             raise ConfigError(f"bad configuration: accounts.{name}.key_env: no API key for this "
@@ -503,6 +509,12 @@ class Settings(BaseSettings):
     def settings_customise_sources(
         cls, settings_cls, init_settings, env_settings, dotenv_settings, file_secret_settings
     ):
+        """Flags, usage-top's variables, the vendor's, the file. An account has the
+        top-level settings merged in already, so it reads no variable or file again:
+        they would hand it the top-level key, base URL and budgets it must not inherit
+        (a Pubrio account sent its key to the URL set for OpenAI)."""
+        if _one_account.get():
+            return (init_settings, _VendorSource(settings_cls))
         return (init_settings, env_settings, _VendorSource(settings_cls), _FileSource(settings_cls))
 
 
