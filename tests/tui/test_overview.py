@@ -709,7 +709,7 @@ async def test_paused_the_polls_that_landed_are_not_shown(make_overview, clock):
     async with app.run_test(size=WIDE) as pilot:
         await _ready(pilot)
         app.cancel_account_timers()
-        app.fleet["openai"].sim_server.sim.set_faults(Faults(latency=2.0))
+        app.fleet["openai"].sim_server.sim.set_faults(Faults(latency=4.0))
         clock.advance(minutes=1)
         await pilot.press("r")
         for _ in range(400):  # bounded rounds, not a wall-clock wait
@@ -719,6 +719,7 @@ async def test_paused_the_polls_that_landed_are_not_shown(make_overview, clock):
         assert app.polls_in_flight == {"openai"}
         await pilot.press("p")
         shown = app.screen.view
+        app.fleet["openai"].sim_server.sim.set_faults(Faults())  # its next requests answer
         for _ in range(400):
             await pilot.pause(0.02)
             if not app.polls_in_flight:
