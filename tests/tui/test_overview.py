@@ -275,6 +275,8 @@ async def test_the_overview_offers_only_the_keys_that_work_there(make_overview):
 
 
 async def test_the_help_lists_the_overview_keys(make_overview):
+    """On the overview, the help opens on the keys that work there; the dashboard's come
+    after, under their own heading, not as keys that work everywhere."""
     from usage_top.tui.screens import HelpScreen
 
     from .conftest import svg_rows
@@ -285,15 +287,17 @@ async def test_the_help_lists_the_overview_keys(make_overview):
         await pilot.press("question_mark")
         await pilot.pause()
         assert isinstance(app.screen, HelpScreen)
-        await pilot.press("end")
-        await pilot.pause()
         text = "\n".join(svg_rows(app.export_screenshot()))
-        assert "Overview of the accounts" in text
+        assert "Overview of the accounts" in text and "Everywhere" not in text
+        cells = [part.split() for line in text.splitlines() for part in line.split("│")]
         for keys, what, name in (("s", "Sort", "overview_sort"), ("S", "Sort back",
-                                 "overview_sort_back"), ("⏎", "Open", "overview_open")):
-            cells = [part.split() for line in text.splitlines() for part in line.split("│")
-                     if name in part.split()]  # the help box's rows, without its borders
-            assert [keys, *what.split(), name] in cells, (name, cells)
+                                 "overview_sort_back"), ("⏎", "Open", "overview_open"),
+                                 ("p", "Pause", "pause"), ("r", "Refresh", "refresh")):
+            wanted = [keys, *what.split(), name]  # a scrollbar's cell may follow
+            assert any(cell[:len(wanted)] == wanted for cell in cells), (name, text)
+        overview_ends = text.index("Anywhere")
+        assert "range_today" in text and text.index("range_today") > overview_ends
+        assert text.index("On an account's dashboard") > overview_ends
 
 
 async def test_the_help_on_the_overview_counts_every_accounts_requests(make_overview, clock):

@@ -933,6 +933,9 @@ class UsageTopApp(AccountsMixin, App[None]):
         return " ".join(self.get_key_display(Binding(key, binding.action)) for key in keys)
 
     def _help_sections(self) -> list[tuple[str, list[tuple[str, str, str]]]]:
+        """Every key, by where it works. On the overview its own keys come first (those
+        the overview runs, the others under "On an account's dashboard"), so the help
+        does not offer as working everywhere a key that does nothing there."""
         from usage_top.tui.events import EventTable
         from usage_top.tui.overview import AccountTable
 
@@ -940,8 +943,8 @@ class UsageTopApp(AccountsMixin, App[None]):
             return [(self._keys_text(binding), binding.description, binding.id or "")
                     for binding in bindings if binding.action not in ("cursor_up", "cursor_down")]
 
-        return [
-            ("Everywhere", rows(self.BINDINGS)),
+        anywhere = ("Anywhere", [("ctrl+p", "Command palette: every action", ""), ("ctrl+q", "Quit", "")])
+        dashboard = [
             ("Tables", rows(UsageTable.BINDINGS)
              + [("↑ ↓ j k", "Move the cursor", ""), ("enter", f"Open this key or {self._item_word}", ""),
                 ("click header", "Sort by it; click again to reverse", "")]),
@@ -950,10 +953,25 @@ class UsageTopApp(AccountsMixin, App[None]):
             ("Chart", rows(DailyChart.BINDINGS) + [("mouse", "Hover a bar to see its day", "")]),
             ("Scope cards and curve", rows(ScopeCard.BINDINGS)
              + [("← → Home End", "Scope curve: the reading under the cursor", "")]),
-            ("Anywhere", [("ctrl+p", "Command palette: every action", ""), ("ctrl+q", "Quit", "")]),
-            *([("Overview of the accounts", rows(AccountTable.BINDINGS)
-                + [("escape", "On an account's dashboard: back to the overview", "")])]
-              if self.fleet is not None else []),
+        ]
+        if self.fleet is None:
+            return [("Everywhere", rows(self.BINDINGS)), *dashboard, anywhere]
+        back = ("escape", "On an account's dashboard: back to the overview", "")
+        if not self.on_overview:
+            return [("Everywhere", rows(self.BINDINGS)), *dashboard, anywhere,
+                    ("Overview of the accounts", rows(AccountTable.BINDINGS) + [back])]
+        here = self.screen.app_actions  # the overview's (the help is not pushed yet)
+
+        def works(binding: Binding) -> bool:
+            return binding.action.partition("(")[0] in here
+
+        return [
+            ("Overview of the accounts", rows(AccountTable.BINDINGS)
+             + rows(filter(works, self.BINDINGS))),
+            anywhere,
+            ("On an account's dashboard (⏎ opens it)",
+             rows(binding for binding in self.BINDINGS if not works(binding)) + [back]),
+            *dashboard,
         ]
 
     @property
