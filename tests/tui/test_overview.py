@@ -297,7 +297,7 @@ async def test_the_help_lists_the_overview_keys(make_overview):
             assert any(cell[:len(wanted)] == wanted for cell in cells), (name, text)
         overview_ends = text.index("Anywhere")
         assert "range_today" in text and text.index("range_today") > overview_ends
-        assert text.index("On an account's dashboard") > overview_ends
+        assert text.index("On a dashboard") > overview_ends
 
 
 async def test_the_help_on_the_overview_counts_every_accounts_requests(make_overview, clock):

@@ -934,7 +934,7 @@ class UsageTopApp(AccountsMixin, App[None]):
 
     def _help_sections(self) -> list[tuple[str, list[tuple[str, str, str]]]]:
         """Every key, by where it works. On the overview its own keys come first (those
-        the overview runs, the others under "On an account's dashboard"), so the help
+        the overview runs, the others under "On a dashboard"), so the help
         does not offer as working everywhere a key that does nothing there."""
         from usage_top.tui.events import EventTable
         from usage_top.tui.overview import AccountTable
@@ -969,8 +969,9 @@ class UsageTopApp(AccountsMixin, App[None]):
             ("Overview of the accounts", rows(AccountTable.BINDINGS)
              + rows(filter(works, self.BINDINGS))),
             anywhere,
-            ("On an account's dashboard (⏎ opens it)",
-             rows(binding for binding in self.BINDINGS if not works(binding)) + [back]),
+            ("On a dashboard",  # a title is in the keys' column: short, or it widens it
+             rows(binding for binding in self.BINDINGS if not works(binding))
+             + [("escape", "Back to the overview", "")]),
             *dashboard,
         ]
 
