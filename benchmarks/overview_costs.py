@@ -6,7 +6,8 @@ Runs the overview of N accounts (``accounts.py``'s configuration and simulators)
 120x36 pseudo-terminal, with a few of the App's steps timed (``time.thread_time``
 around each call: the alerts run in a worker thread, the rest on the event loop), and
 prints, for the calls made in the window after the warm-up, each step's CPU, its
-calls and its share of the process's CPU in the window. The HTTP requests are
+calls and its share of the process's CPU in the window. Steps nest (a refresh
+includes its row reads), so the shares do not add up. The HTTP requests are
 coroutines (their time spread over awaits) and are what is left.
 """
 

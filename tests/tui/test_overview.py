@@ -56,6 +56,14 @@ async def _ready(pilot) -> None:
     await pilot.pause()
 
 
+async def _until(pilot, condition) -> None:
+    """Pause until ``condition()`` holds, a bounded number of rounds (not a wall-clock wait)."""
+    for _ in range(400):
+        await pilot.pause(0.02)
+        if condition():
+            return
+
+
 def _rows(app) -> list[str]:
     table = app.screen.query_one(AccountTable)
     return [table.coordinate_to_cell_key((row, 0)).row_key.value for row in range(table.row_count)]
@@ -691,11 +699,12 @@ async def test_a_slow_account_holds_the_others_back_for_the_landing_wait_only(
         app.fleet[slow].sim_server.sim.set_faults(Faults(latency=5.0))
         clock.advance(minutes=1)
         await pilot.press("r")
-        for _ in range(400):  # bounded rounds, not a wall-clock wait
-            await pilot.pause(0.02)
-            rows = {row.name: row for row in app.screen.view.rows}
-            if rows["pubrio"].updated == clock.now or not app.polls_in_flight:
-                break
+
+        def by_name():
+            return {row.name: row for row in app.screen.view.rows}
+
+        await _until(pilot, lambda: by_name()["pubrio"].updated == clock.now or not app.polls_in_flight)
+        rows = by_name()
         assert slow in app.polls_in_flight, "the others waited for the slow account"
         assert rows["pubrio"].updated == rows["anthropic"].updated == clock.now
         assert rows[slow].updated < clock.now
@@ -716,19 +725,12 @@ async def test_paused_the_polls_that_landed_are_not_shown(make_overview, clock):
         app.fleet["openai"].sim_server.sim.set_faults(Faults(latency=4.0))
         clock.advance(minutes=1)
         await pilot.press("r")
-        for _ in range(400):  # bounded rounds, not a wall-clock wait
-            await pilot.pause(0.02)
-            if app.polls_in_flight == {"openai"}:
-                break
+        await _until(pilot, lambda: app.polls_in_flight == {"openai"})
         assert app.polls_in_flight == {"openai"}
         await pilot.press("p")
         shown = app.screen.view
         app.fleet["openai"].sim_server.sim.set_faults(Faults())  # its next requests answer
-        for _ in range(400):
-            await pilot.pause(0.02)
-            if not app.polls_in_flight:
-                break
-        await settle(pilot)
+        await settle(pilot)  # until its poll's worker is done
         assert not app.polls_in_flight and app.paused
         assert app.screen.view == shown  # nothing landed is shown while paused
         assert app.fleet["pubrio"].store.last_success().finished_at == clock.now

@@ -141,9 +141,7 @@ class AccountsMixin:
         for timer in self._account_timers.values():
             timer.stop()
         self._account_timers.clear()
-        if self._landing is not None:
-            self._landing.stop()
-            self._landing = None
+        self._drop_landing()
 
     @work(group="accounts", exit_on_error=False)
     async def poll_account(self, name: str) -> None:
@@ -190,11 +188,14 @@ class AccountsMixin:
         self._show_landed_now()
 
     def _show_landed_now(self) -> None:
+        self._drop_landing()
+        if self.on_overview:
+            self.refresh_view()
+
+    def _drop_landing(self) -> None:
         if self._landing is not None:
             self._landing.stop()
             self._landing = None
-        if self.on_overview:
-            self.refresh_view()
 
     def _poll_is_slow(self, name: str) -> None:
         self._slow_polls.add(name)

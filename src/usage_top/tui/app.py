@@ -954,16 +954,17 @@ class UsageTopApp(AccountsMixin, App[None]):
             ("Scope cards and curve", rows(ScopeCard.BINDINGS)
              + [("← → Home End", "Scope curve: the reading under the cursor", "")]),
         ]
+        everywhere = ("Everywhere", rows(self.BINDINGS))
         if self.fleet is None:
-            return [("Everywhere", rows(self.BINDINGS)), *dashboard, anywhere]
-        back = ("escape", "On an account's dashboard: back to the overview", "")
+            return [everywhere, *dashboard, anywhere]
         if not self.on_overview:
-            return [("Everywhere", rows(self.BINDINGS)), *dashboard, anywhere,
+            back = ("escape", "On an account's dashboard: back to the overview", "")
+            return [everywhere, *dashboard, anywhere,
                     ("Overview of the accounts", rows(AccountTable.BINDINGS) + [back])]
         here = self.screen.app_actions  # the overview's (the help is not pushed yet)
 
         def works(binding: Binding) -> bool:
-            return binding.action.partition("(")[0] in here
+            return _action_name(binding) in here
 
         return [
             ("Overview of the accounts", rows(AccountTable.BINDINGS)
@@ -994,7 +995,7 @@ class UsageTopApp(AccountsMixin, App[None]):
         yield from super().get_system_commands(screen)
         allowed = getattr(screen, "app_actions", None)
         for binding in self.BINDINGS:
-            if allowed is not None and binding.action.partition("(")[0] not in allowed:
+            if allowed is not None and _action_name(binding) not in allowed:
                 continue
             yield SystemCommand(
                 binding.description,
@@ -1028,7 +1029,12 @@ class UsageTopApp(AccountsMixin, App[None]):
             getattr(table, f"action_{action}")()
 
 
-_OWN_ACTIONS = frozenset(binding.action.partition("(")[0] for binding in UsageTopApp.BINDINGS)
+def _action_name(binding: Binding) -> str:
+    """The action a binding runs, without its arguments ('range' of "range('7d')")."""
+    return binding.action.partition("(")[0]
+
+
+_OWN_ACTIONS = frozenset(map(_action_name, UsageTopApp.BINDINGS))
 """The actions of usage-top's own App bindings (``check_action`` may hide these)."""
 
 
