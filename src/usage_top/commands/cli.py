@@ -88,7 +88,7 @@ def build_parser() -> argparse.ArgumentParser:
         + "), USAGE_TOP_API_KEY or the config file, never from flags. "
         "With no key configured, usage-top runs on its built-in simulator.",
     )
-    parser.add_argument("--version", action="version", version=f"usage-top {_version()}")
+    parser.add_argument("--version", action=_VersionAction)
     parser.add_argument("--no-poll", dest="poll", action="store_false", default=argparse.SUPPRESS,
                         help="only read the database (another usage-top collects)")
     commands = parser.add_subparsers(dest="command", parser_class=_Parser)
@@ -176,6 +176,19 @@ def build_parser() -> argparse.ArgumentParser:
     sim.add_argument("--timezone", default="UTC", help="workspace timezone of the simulated account")
     sim.add_argument("--keys", type=int, default=36, help="number of API keys (default 36)")
     return parser
+
+
+class _VersionAction(argparse.Action):
+    """``--version``: the installed version, looked up only when asked (finding it scans
+    the installed packages' metadata, which every other start would pay for nothing)."""
+
+    def __init__(self, option_strings: list[str], dest: str = argparse.SUPPRESS) -> None:
+        super().__init__(option_strings, dest, nargs=0, default=argparse.SUPPRESS,
+                         help="show the version and exit")
+
+    def __call__(self, parser, namespace, values, option_string=None) -> None:
+        print(f"usage-top {_version()}")
+        parser.exit()
 
 
 def _version() -> str:

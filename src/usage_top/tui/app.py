@@ -74,6 +74,14 @@ Location = tuple
 ('billing',), ('events',), ('scope', name), ('reconcile',)."""
 
 
+TICK_LONGEST = 15.0
+"""Seconds: the longest the screen goes without reading the clock (a card's countdown)."""
+TICK_SHORTEST = 0.5
+"""Seconds: a turn already due (a screen that has not caught up) wakes no more often."""
+TICK_SLACK = 0.01
+"""Seconds after a turn: a timer firing a hair early would find nothing turned yet."""
+
+
 class UsageTopApp(AccountsMixin, App[None]):
     """htop for an API quota (one account's screens at a time; the overview of several)."""
 
@@ -139,7 +147,9 @@ class UsageTopApp(AccountsMixin, App[None]):
         """Workers that failed in a row since the last poll that finished: the backoff."""
         self._in_flight = False
         self._seen: tuple | None = None
-        """Read-only: the store's data version and the minute at the last reload."""
+        """Read-only: the store's data versions and the day at the last reload."""
+        self._seen_minute: dt.datetime | None = None
+        self._tick_timer: Timer | None = None
         self._last_event_id: int | None = None
         self._zone_warned = False
         """The timezone toast was shown (it is said once a session)."""
@@ -202,7 +212,7 @@ class UsageTopApp(AccountsMixin, App[None]):
         newest = self.store.events(limit=1)
         self._last_event_id = newest[0].id if newest else 0  # toast only what happens from now on
         self._apply_keymap()
-        self.set_interval(1.0, self._tick)
+        self._schedule_tick(self.clock())
         self.call_after_refresh(startup.release)  # the first frame is drawn
         if self.fleet is not None:
             self.mount_accounts()
@@ -449,46 +459,81 @@ class UsageTopApp(AccountsMixin, App[None]):
             self._timer = None
 
     def _reload_if_changed(self) -> None:
-        """Read-only (``--no-poll``): re-read when a collector committed, or the minute
-        turned (projections and the date move with the clock); else only the clock ticks."""
+        """Read-only (``--no-poll``): re-read when a collector committed or the day turned
+        (the ranges, the chart and the flags are days); when only the minute turned, the
+        screen updates what moves with the clock (projections); else only the clock ticks.
+        Re-reading a year of a thousand keys every minute was most of an idle viewer's CPU."""
+        now = self.clock()
         try:
             versions = self.data_versions() if self.fleet is not None else self.store.data_version()
-            state = (versions, self.clock().replace(second=0, microsecond=0))
         except StoreError:
-            state = None  # refresh_view says what is wrong
-        if state is None or state != self._seen:
-            self._seen = state
+            versions = None  # refresh_view says what is wrong
+        state = (versions, self.context(now).today, local_today(now, self.settings.tz))
+        minute = now.replace(second=0, microsecond=0)
+        if versions is None or state != self._seen:
+            self._seen, self._seen_minute = state, minute
             self.refresh_view()
+        elif minute != self._seen_minute:
+            self._seen_minute = minute
+            self.refresh_view(clock_only=True)
 
     def _tick(self) -> None:
-        screen = self.screen_stack[-1] if self.screen_stack else None  # none while closing
-        if isinstance(screen, DataScreen) and screen.is_mounted:
-            now = self.clock()
+        """What moves with the clock on screen, when it next reads differently."""
+        screen = self._data_screen()
+        now = self.clock()
+        if screen is not None:
             screen.tick(now)
-            outcome = self.last_outcome
-            if outcome is not None and not (outcome.ok or outcome.partial or outcome.needs_user):
-                screen.show_banner(*self._banner(now))  # its age ticks with the clock
+            if self._banner_ticks():
+                screen.show_banner(*self._banner(now))
+        self._schedule_tick(now)
+
+    def _schedule_tick(self, now: dt.datetime) -> None:
+        """The next tick at the screen's next turn (an age's minute, a card's quarter
+        minute, a countdown; every second while the banner counts a failed poll's
+        seconds), not once a second: each wake-up of an idle process costs about half a
+        millisecond of CPU whatever it does, most of a read-only viewer's own CPU when it
+        ticked every second. Re-planned whenever the header changes (``_update_status``)."""
+        screen = self._data_screen()
+        turn = now + dt.timedelta(seconds=1) if self._banner_ticks() else (
+            screen.next_turn(now) if screen is not None else None)
+        wait = TICK_LONGEST if turn is None else (turn - now).total_seconds() + TICK_SLACK
+        if self._tick_timer is not None:
+            self._tick_timer.stop()
+        self._tick_timer = self.set_timer(min(max(wait, TICK_SHORTEST), TICK_LONGEST), self._tick)
+
+    def _data_screen(self) -> DataScreen | None:
+        screen = self.screen_stack[-1] if self.screen_stack else None  # none while closing
+        return screen if isinstance(screen, DataScreen) and screen.is_mounted else None
+
+    def _banner_ticks(self) -> bool:
+        """The banner says a failed poll's figures' age, which ticks with the clock."""
+        outcome = self.last_outcome
+        return outcome is not None and not (outcome.ok or outcome.partial or outcome.needs_user)
 
     # ------------------------------------------------------------------- state
-    def refresh_view(self) -> None:
-        """Have the current screen read the store, and update header and banner."""
+    def refresh_view(self, clock_only: bool = False) -> None:
+        """Have the current screen read the store, and update header and banner;
+        ``clock_only``: the data did not change, only what moves with the clock does."""
         screen = self.screen
         if not isinstance(screen, DataScreen) or not screen.is_mounted:
             return  # a screen being pushed refreshes itself when it resumes
         now = self.clock()
-        self._announce_new_events()
+        if not clock_only:
+            self._announce_new_events()
         try:
             # one poll's figures, even if a collector commits meanwhile (the overview
             # takes one snapshot of each account's file)
             with nullcontext() if self.on_overview else self.store.snapshot():
-                screen.refresh_data(self.context(now))
+                ctx = self.context(now)
+                screen.refresh_clock(ctx) if clock_only else screen.refresh_data(ctx)
         except NoMatches:
             return  # still composing: it refreshes when it resumes
         except StoreError as exc:
             self.notify(f"database: {exc}", severity="error", timeout=8)
         self._update_status()
         screen.show_banner(*self._banner(now))
-        self._warn_zone_once(now)
+        if not clock_only:
+            self._warn_zone_once(now)
 
     def _warn_zone_once(self, now: dt.datetime) -> None:
         """A toast, once a session, when the data contradicts the configured timezone
@@ -595,7 +640,9 @@ class UsageTopApp(AccountsMixin, App[None]):
         )
         if self.fleet is not None:
             status = self.fleet_status(status)
-        screen.show_status(status, self.clock())
+        now = self.clock()
+        screen.show_status(status, now)
+        self._schedule_tick(now)
 
     def _scope_label(self) -> str:
         """The breadcrumb: where the user is, and the key filter on the dashboard."""

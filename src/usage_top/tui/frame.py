@@ -8,6 +8,7 @@ each poll or change of range, key or metric.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 
 from rich.text import Text
 from textual.app import ComposeResult
@@ -57,6 +58,11 @@ class DataScreen(Screen):
         """Build this screen's view model from ``ctx`` and push it to the widgets."""
         raise NotImplementedError
 
+    def refresh_clock(self, ctx: Context) -> None:
+        """The minute turned and the data did not: update what moves with the clock
+        (all of it, unless the screen knows which parts do)."""
+        self.refresh_data(ctx)
+
     def compact_changed(self, compact: bool) -> None:
         """The layout just turned compact (or wide again): a screen whose content, not
         only its CSS, depends on it (the overview's columns) redraws it here."""
@@ -67,9 +73,14 @@ class DataScreen(Screen):
             bar.now = now
 
     def tick(self, now: dt.datetime) -> None:
-        """Once a second: only the header's ages change."""
+        """At a turn of the clock (``next_turn``): only the header's ages change."""
         for bar in self._status_bars():
             bar.tick(now)
+
+    def next_turn(self, now: dt.datetime) -> dt.datetime | None:
+        """When what this screen shows next reads differently with the clock alone
+        (None: nothing will); the App ticks then."""
+        return min_turn(bar.next_turn(now) for bar in self._status_bars())
 
     def _status_bars(self) -> tuple[StatusBar, ...]:
         """The header: none yet while the screen is being composed. Found once: a query
@@ -108,3 +119,8 @@ class DataScreen(Screen):
         """Shown (again): fit the layout to the terminal and show what the store has now."""
         self.app.apply_size(self.app.size)
         self.app.refresh_view()
+
+
+def min_turn(turns: Iterable[dt.datetime | None]) -> dt.datetime | None:
+    """The first of some turns, None for none at all."""
+    return min((turn for turn in turns if turn is not None), default=None)

@@ -16,7 +16,7 @@ from textual.binding import Binding
 from textual.widget import Widget
 from textual.widgets import Static
 
-from usage_top.tui.frame import DataScreen, show_text
+from usage_top.tui.frame import DataScreen, min_turn, show_text
 from usage_top.views.context import Context
 from usage_top.views.overview import SORTS, AccountRow, OverviewView, age, ages_turn, view_turns
 from usage_top.views.scopes import Level
@@ -260,16 +260,22 @@ class OverviewScreen(DataScreen):
         self._read(ctx.now)
 
     def tick(self, now: dt.datetime) -> None:
-        """Every second: the rows the clock turned (an outlook's countdown, a reset, the
-        day's end: read again, ``app.overview`` keeps the others) and the Data column
-        once one of its ages reads differently (a minute on), never in between: each
-        redrawn cell costs bytes over SSH. Paused, no row is read (a collector's new
-        figures would show): the ages still turn."""
+        """At a turn of the clock (``next_turn``): the rows it turned (an outlook's
+        countdown, a reset, the day's end: read again, ``app.overview`` keeps the
+        others) and the Data column once one of its ages reads differently (a minute
+        on), never in between: each redrawn cell costs bytes over SSH. Paused, no row
+        is read (a collector's new figures would show): the ages still turn."""
         super().tick(now)
         if self._rows_turn is not None and now >= self._rows_turn and not self.app.paused:
             self._read(now)
         elif self._ages_turn is not None and now >= self._ages_turn:
             self._show_rows(now, self.has_class("-compact"))
+
+    def next_turn(self, now: dt.datetime) -> dt.datetime | None:
+        """Also the first row the clock turns (not while paused: none is read then) and
+        the Data column's next age."""
+        rows = None if self.app.paused else self._rows_turn
+        return min_turn((super().next_turn(now), rows, self._ages_turn))
 
     def _read(self, now: dt.datetime) -> None:
         table = self.query_one(AccountTable)

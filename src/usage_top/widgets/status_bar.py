@@ -11,6 +11,8 @@ from textual.reactive import reactive
 from usage_top.domain.format import age_text, clock_text, interval_text
 from usage_top.widgets.redraw import RedrawOnChange
 
+_MINUTE = dt.timedelta(minutes=1)
+
 
 @dataclass(frozen=True)
 class Status:
@@ -74,6 +76,15 @@ class StatusBar(RedrawOnChange):
         status, shown = self.status, self.now
         if status is None or shown is None or self._timing(status, now) != self._timing(status, shown):
             self.now = now
+
+    def next_turn(self, now: dt.datetime) -> dt.datetime | None:
+        """When the line next reads differently with the clock: the age shows once a
+        minute old and changes a minute at a time (then an hour: every minute is enough)."""
+        status = self.status
+        if status is None or status.last_success is None:
+            return None
+        minutes = max(1, (now - status.last_success) // _MINUTE + 1)
+        return status.last_success + minutes * _MINUTE
 
     def watch_now(self) -> None:
         self.redraw()
