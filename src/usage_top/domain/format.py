@@ -55,6 +55,14 @@ def age_text(seconds: float) -> str:
     return f"{days}d {hours % 24}h"
 
 
+def minutes_age_turn(since: dt.datetime, now: dt.datetime) -> dt.datetime:
+    """When an age since ``since`` shown from a minute on, as ``age_text`` (minutes, then
+    hours beyond a day), next reads differently after ``now``."""
+    seconds = max(0, int((now - since).total_seconds()))
+    step = 60 if seconds < 86400 else 3600
+    return since + dt.timedelta(seconds=(seconds // step + 1) * step)
+
+
 def interval_text(seconds: float) -> str:
     """A poll interval, exact (``age_text`` rounds down: 90 s would read '1m'): 30s, 2m,
     1m 30s, 1h, 1h 30m."""

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from usage_top.domain.capabilities import Capabilities
-from usage_top.domain.format import age_text
+from usage_top.domain.format import age_text, minutes_age_turn
 from usage_top.domain.measures import Measure
 from usage_top.domain.periods import Range, local_today
 from usage_top.oncall.projection import Projection, projections
@@ -297,14 +297,8 @@ def age(row: AccountRow, now: dt.datetime) -> str:
 def ages_turn(rows: Sequence[AccountRow], now: dt.datetime) -> dt.datetime | None:
     """When the first of the rows' ``age`` next reads differently (None: none will):
     redrawn then, and not before, the ages stay exact without a tick of their own."""
-    turns = []
-    for row in rows:
-        if row.updated is None:
-            continue
-        seconds = _seconds(row, now)
-        step = 60 if seconds < 86400 else 3600  # age_text's last unit: minutes, then hours
-        turns.append(row.updated + dt.timedelta(seconds=(seconds // step + 1) * step))
-    return min(turns, default=None)
+    return min((minutes_age_turn(row.updated, now) for row in rows if row.updated is not None),
+               default=None)
 
 
 def _seconds(row: AccountRow, now: dt.datetime) -> int:

@@ -8,10 +8,8 @@ from dataclasses import dataclass
 from rich.text import Text
 from textual.reactive import reactive
 
-from usage_top.domain.format import age_text, clock_text, interval_text
+from usage_top.domain.format import age_text, clock_text, interval_text, minutes_age_turn
 from usage_top.widgets.redraw import RedrawOnChange
-
-_MINUTE = dt.timedelta(minutes=1)
 
 
 @dataclass(frozen=True)
@@ -78,13 +76,12 @@ class StatusBar(RedrawOnChange):
             self.now = now
 
     def next_turn(self, now: dt.datetime) -> dt.datetime | None:
-        """When the line next reads differently with the clock: the age shows once a
-        minute old and changes a minute at a time (then an hour: every minute is enough)."""
+        """When the line next reads differently with the clock: its age shows once a
+        minute old, then as ``age_text``."""
         status = self.status
         if status is None or status.last_success is None:
             return None
-        minutes = max(1, (now - status.last_success) // _MINUTE + 1)
-        return status.last_success + minutes * _MINUTE
+        return minutes_age_turn(status.last_success, now)
 
     def watch_now(self) -> None:
         self.redraw()
